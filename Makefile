@@ -1,0 +1,107 @@
+# tend: one non-recursive Makefile.
+#   make            build/tendd and build/tendctl (installs missing Debian packages first)
+#   make run        build, then run tendd in the foreground on conf/tend.conf
+#   make check      build and run every test (unit, then integration); ends with a count
+#   make install    honours PREFIX and DESTDIR
+
+PREFIX	?= /usr/local
+DESTDIR	?=
+BINDIR	 = $(PREFIX)/bin
+SBINDIR	 = $(PREFIX)/sbin
+MANDIR	 = $(PREFIX)/share/man
+
+CC	?= cc
+PYTHON	?= /usr/bin/python3
+VERSION	 = 0.1.0
+
+# Debian packages the build and the tests need; checked once, installed when missing.
+DEBS	 = pkg-config libevent-dev libinih-dev libsystemd-dev libjansson-dev \
+	   libcmocka-dev python3-pytest
+PKGS	 = libevent inih libsystemd jansson
+
+# Recursive (=) so pkg-config runs after the dependency stamp is made.
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+CMOCKA_LIBS = $(shell pkg-config --libs cmocka 2>/dev/null)
+
+WARN	 = -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter
+CFLAGS	?= -O2 -g
+ALL_CFLAGS = -std=gnu11 $(WARN) $(CFLAGS) -D_GNU_SOURCE -DTEND_VERSION='"$(VERSION)"' \
+	     -Icommon -Idaemon $(PKG_CFLAGS)
+
+B	 = build
+COMMON_SRC = $(wildcard common/*.c)
+DAEMON_SRC = $(wildcard daemon/*.c)
+CLIENT_SRC = $(wildcard client/*.c)
+HELPER_SRC = $(wildcard tests/helpers/*.c)
+UNIT_SRC   = $(wildcard tests/unit/test_*.c)
+
+COMMON_OBJ = $(COMMON_SRC:%.c=$(B)/%.o)
+DAEMON_OBJ = $(DAEMON_SRC:%.c=$(B)/%.o)
+CLIENT_OBJ = $(CLIENT_SRC:%.c=$(B)/%.o)
+# Unit tests link everything of tendd but its main().
+DAEMON_LIB_OBJ = $(filter-out $(B)/daemon/tendd.o,$(DAEMON_OBJ))
+HELPERS	 = $(HELPER_SRC:tests/helpers/%.c=$(B)/helpers/%)
+UNITS	 = $(UNIT_SRC:tests/unit/%.c=$(B)/unit/%)
+
+DEPSTAMP = $(B)/.deps-ok
+
+.PHONY: all run check unit integration install clean deps helpers
+all: $(B)/tendd $(B)/tendctl
+
+deps: $(DEPSTAMP)
+$(DEPSTAMP):
+	@mkdir -p $(B)
+	@missing=""; for p in $(DEBS); do \
+		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+		echo "installing missing Debian packages:$$missing"; \
+		if [ "$$(id -u)" != 0 ]; then echo "not root: run 'sudo apt-get install$$missing' first" >&2; exit 1; fi; \
+		DEBIAN_FRONTEND=noninteractive apt-get update -q && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing || exit 1; \
+	fi
+	@touch $@
+
+$(B)/%.o: %.c common/*.h daemon/*.h | $(DEPSTAMP)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(B)/tendd: $(DAEMON_OBJ) $(COMMON_OBJ)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+$(B)/tendctl: $(CLIENT_OBJ) $(COMMON_OBJ)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+$(B)/helpers/%: tests/helpers/%.c | $(DEPSTAMP)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(PKG_LIBS)
+
+$(B)/unit/%: tests/unit/%.c $(DAEMON_LIB_OBJ) $(COMMON_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(CMOCKA_LIBS)
+
+helpers: $(HELPERS)
+
+run: all
+	@mkdir -p $(B)/run $(B)/log
+	$(B)/tendd -c conf/tend.conf
+
+unit: $(UNITS)
+integration: all $(HELPERS)
+
+check: all $(HELPERS) $(UNITS)
+	@PYTHON=$(PYTHON) sh tests/run $(UNITS)
+
+install: all
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR)
+	install -m 0755 $(B)/tendd $(DESTDIR)$(SBINDIR)/tendd
+	install -m 0755 $(B)/tendctl $(DESTDIR)$(BINDIR)/tendctl
+	install -d $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(MANDIR)/man5
+	install -m 0644 packaging/man/tendd.8 packaging/man/tendctl.8 $(DESTDIR)$(MANDIR)/man8/
+	install -m 0644 packaging/man/tend.conf.5 $(DESTDIR)$(MANDIR)/man5/
+	install -d $(DESTDIR)$(PREFIX)/share/doc/tend/examples
+	install -m 0644 conf/*.conf $(DESTDIR)$(PREFIX)/share/doc/tend/examples/
+
+clean:
+	rm -rf $(B)

@@ -1,0 +1,121 @@
+/*
+ * print.c: what tendctl shows: the status table in supervisorctl's
+ * layout (scripts parse it), supervisorctl-style result lines, and the
+ * JSON documents of --json.
+ */
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "tendctl.h"
+
+/* supervisorctl's columns: name in 32, state in 10. */
+#define PRINT_NAME_WIDTH	32
+#define PRINT_STATE_WIDTH	10
+
+static void	 print_clean(FILE *, const char *);
+
+/* OBJ[KEY] when it is a string, else DEF (OBJ may be anything, or NULL). */
+const char *
+print_str(json_t *obj, const char *key, const char *def)
+{
+	json_t *v = json_object_get(obj, key);
+
+	return json_is_string(v) ? json_string_value(v) : def;
+}
+
+/* Control characters from tendd must not break the one-line layout. */
+static void
+print_clean(FILE *f, const char *s)
+{
+	for (; *s != '\0'; s++)
+		fputc(iscntrl((unsigned char)*s) ? ' ' : *s, f);
+}
+
+void
+print_json(json_t *j)
+{
+	/* Order kept as tendd sent it; real numbers round-trip exactly. */
+	json_dumpf(j, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER |
+	    JSON_ENCODE_ANY);
+	fputc('\n', stdout);
+}
+
+/* {"error": ERR} or {"error": ERR, "results": RESULTS}. */
+void
+print_error_json(json_t *err, json_t *results)
+{
+	json_t *doc;
+
+	doc = json_object();
+	if (err != NULL)
+		json_object_set(doc, "error", err);
+	else {
+		/* Only when the message itself could not be encoded. */
+		json_object_set_new(doc, "error", json_pack("{s:s,s:s}",
+		    "code", "unknown", "message", "(not valid UTF-8)"));
+	}
+	if (results != NULL)
+		json_object_set(doc, "results", results);
+	print_json(doc);
+	json_decref(doc);
+}
+
+/*
+ * One line per process, like supervisorctl: the name column is 32 wide,
+ * or as wide as the longest name, so the columns stay aligned.
+ */
+void
+print_status(json_t *procs)
+{
+	json_t *p;
+	size_t i, len, width = PRINT_NAME_WIDTH;
+
+	json_array_foreach(procs, i, p) {
+		len = strlen(print_str(p, "name", "?"));
+		if (len > width)
+			width = len;
+	}
+	json_array_foreach(procs, i, p) {
+		printf("%-*s %-*s", (int)width, print_str(p, "name", "?"),
+		    PRINT_STATE_WIDTH, print_str(p, "state", "UNKNOWN"));
+		print_clean(stdout, print_str(p, "description", ""));
+		fputc('\n', stdout);
+	}
+}
+
+/*
+ * start/stop/restart results: "NAME: VERB" on stdout for each VERB and
+ * each process that succeeded (all of the first verb, then the next, as
+ * supervisorctl's restart does), "NAME: ERROR (why)" on stderr for each
+ * failure. Returns the number of failures.
+ */
+int
+print_results(json_t *results, const char *const *verbs)
+{
+	json_t *r;
+	const char *why;
+	size_t i;
+	int failed = 0;
+
+	for (; *verbs != NULL; verbs++) {
+		json_array_foreach(results, i, r) {
+			if (json_is_true(json_object_get(r, "ok")))
+				printf("%s: %s\n", print_str(r, "name", "?"),
+				    *verbs);
+		}
+	}
+	fflush(stdout);
+	json_array_foreach(results, i, r) {
+		if (json_is_true(json_object_get(r, "ok")))
+			continue;
+		failed++;
+		why = print_str(r, "message", "");
+		if (*why == '\0')
+			why = print_str(r, "state", "failed");
+		fprintf(stderr, "%s: ERROR (", print_str(r, "name", "?"));
+		print_clean(stderr, why);
+		fprintf(stderr, ")\n");
+	}
+	return failed;
+}

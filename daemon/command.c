@@ -1,0 +1,528 @@
+/*
+ * command.c: one request line in, one reply out (spec §5). A table maps
+ * "cmd" to a handler; every field is checked before anything changes.
+ * Requests that wait for an outcome (start, stop, restart) are parked as
+ * waiters and answered from command_state_changed(), so the loop never
+ * blocks on them.
+ */
+#include <fnmatch.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "tendd.h"
+
+/* What a parked request waits for: up (start, restart) or down (stop). */
+enum waiter_op {
+	OP_START,
+	OP_STOP,
+};
+
+enum command_action {
+	ACT_START,
+	ACT_STOP,
+	ACT_RESTART,
+};
+
+/* One parked request: which processes, and what outcome it waits for. */
+struct waiter {
+	TAILQ_ENTRY(waiter) entry;
+	struct conn	*conn;
+	json_t		*id;
+	enum waiter_op	 op;
+	size_t		 n;
+	struct proc	**procs;
+	int		*done;		/* per process: 0 waiting, 1 ok, -1 failed */
+	char		**msgs;
+};
+static TAILQ_HEAD(, waiter) waiters = TAILQ_HEAD_INITIALIZER(waiters);
+
+struct cmd_handler {
+	const char	*name;
+	void		(*fn)(struct conn *, json_t *id, json_t *req);
+};
+
+static void	 command_version(struct conn *, json_t *, json_t *);
+static void	 command_status(struct conn *, json_t *, json_t *);
+static void	 command_start(struct conn *, json_t *, json_t *);
+static void	 command_stop(struct conn *, json_t *, json_t *);
+static void	 command_restart(struct conn *, json_t *, json_t *);
+static void	 command_shutdown(struct conn *, json_t *, json_t *);
+
+static const struct cmd_handler command_table[] = {
+	{ "version", command_version },
+	{ "status", command_status },
+	{ "start", command_start },
+	{ "stop", command_stop },
+	{ "restart", command_restart },
+	{ "shutdown", command_shutdown },
+};
+
+static void
+command_error(struct conn *c, json_t *id, const char *code, const char *msg)
+{
+	control_send(c, json_pack("{s:O, s:b, s:{s:s, s:s}}", "id", id,
+	    "ok", 0, "error", "code", code, "message", msg));
+}
+
+static json_t *
+command_ok(json_t *id)
+{
+	return json_pack("{s:O, s:b}", "id", id, "ok", 1);
+}
+
+static json_t *
+command_proc_json(struct proc *p)
+{
+	char desc[1024];
+	double now = util_now();
+	int up = p->state == PROC_RUNNING || p->state == PROC_PAUSED;
+
+	program_describe(p, desc, sizeof(desc));
+	return json_pack("{s:s, s:s, s:s, s:s, s:o, s:o, s:f, s:i, s:b, "
+	    "s:s, s:o, s:f, s:s}",
+	    "name", p->display,
+	    "group", p->group,
+	    "process", p->name,
+	    "state", program_state_name(p->state),
+	    "pid", p->pid > 0 ? json_integer(p->pid) : json_null(),
+	    "exitcode", p->has_exited ? json_integer(p->exitcode) : json_null(),
+	    "uptime", up ? now - p->running_time : 0.0,
+	    "restarts", p->restarts,
+	    "daemon", p->pc->daemon,
+	    "description", desc,
+	    "spawnerr", p->spawnerr ? json_string(p->spawnerr) : json_null(),
+	    "since", p->state_wall,
+	    "want", p->want == WANT_UP ? "up" : p->want == WANT_DOWN ?
+	    "down" : "none");
+}
+
+static int
+command_glob(const char *s)
+{
+	return strpbrk(s, "*?[") != NULL;
+}
+
+static int
+command_matches(const struct proc *p, const char *name)
+{
+	const char *colon;
+
+	if (strcmp(name, "all") == 0)
+		return 1;
+	if (command_glob(name))
+		return fnmatch(name, p->fullname, 0) == 0 ||
+		    fnmatch(name, p->name, 0) == 0;
+	if ((colon = strchr(name, ':')) != NULL) {
+		/* GROUP:NAME; GROUP:* is a glob above */
+		return strcmp(name, p->fullname) == 0;
+	}
+	return strcmp(name, p->name) == 0;
+}
+
+/*
+ * NAMES -> processes in priority order, each once. Any name that matches
+ * nothing refuses the whole request: nothing is changed half-way.
+ */
+static struct proc **
+command_resolve(struct conn *c, json_t *id, json_t *req, int required,
+    size_t *np)
+{
+	json_t *names = json_object_get(req, "names"), *v, *unknown;
+	struct proc **out, *p;
+	size_t i, n = 0, k, total = 0;
+	char *msg;
+	int any;
+
+	*np = 0;
+	if (names != NULL && !json_is_array(names)) {
+		command_error(c, id, TEND_ERR_BAD_REQUEST,
+		    "names must be a list of strings");
+		return NULL;
+	}
+	if (names == NULL || json_array_size(names) == 0) {
+		if (required) {
+			command_error(c, id, TEND_ERR_MISSING,
+			    "no process named: give names, or all");
+			return NULL;
+		}
+		names = NULL;
+	}
+	json_array_foreach(names, i, v) {
+		if (!json_is_string(v)) {
+			command_error(c, id, TEND_ERR_BAD_REQUEST,
+			    "names must be a list of strings");
+			return NULL;
+		}
+	}
+	TAILQ_FOREACH(p, &procs, entry)
+		total++;
+	out = xcalloc(total + 1, sizeof(*out));
+	unknown = json_array();
+	json_array_foreach(names, i, v) {
+		any = 0;
+		TAILQ_FOREACH(p, &procs, entry)
+			if (command_matches(p, json_string_value(v)))
+				any = 1;
+		if (!any)
+			json_array_append(unknown, v);
+	}
+	if (json_array_size(unknown) > 0) {
+		v = json_array_get(unknown, 0);
+		if (json_array_size(unknown) == 1)
+			xasprintf(&msg, "no such process: %s",
+			    json_string_value(v));
+		else
+			xasprintf(&msg, "no such process: %s (and %zu more)",
+			    json_string_value(v), json_array_size(unknown) - 1);
+		control_send(c, json_pack("{s:O, s:b, s:{s:s, s:s}, s:o}",
+		    "id", id, "ok", 0, "error", "code", TEND_ERR_UNKNOWN_NAME,
+		    "message", msg, "names", unknown));
+		free(msg);
+		free(out);
+		return NULL;
+	}
+	json_decref(unknown);
+	TAILQ_FOREACH(p, &procs, entry) {
+		if (names == NULL) {
+			out[n++] = p;
+			continue;
+		}
+		json_array_foreach(names, k, v) {
+			if (command_matches(p, json_string_value(v))) {
+				out[n++] = p;
+				break;
+			}
+		}
+	}
+	*np = n;
+	return out;
+}
+
+static void
+command_version(struct conn *c, json_t *id, json_t *req)
+{
+	json_t *r = command_ok(id);
+
+	json_object_set_new(r, "version", json_string(TEND_VERSION));
+	json_object_set_new(r, "protocol", json_integer(TEND_PROTOCOL_VERSION));
+	json_object_set_new(r, "pid", json_integer(getpid()));
+	control_send(c, r);
+}
+
+static void
+command_status(struct conn *c, json_t *id, json_t *req)
+{
+	struct proc **ps;
+	size_t i, n;
+	json_t *r, *arr;
+
+	if ((ps = command_resolve(c, id, req, 0, &n)) == NULL)
+		return;
+	arr = json_array();
+	for (i = 0; i < n; i++)
+		json_array_append_new(arr, command_proc_json(ps[i]));
+	free(ps);
+	r = command_ok(id);
+	json_object_set_new(r, "processes", arr);
+	control_send(c, r);
+}
+
+/* The "wait" field: true unless given as false. */
+static int
+command_wants_wait(struct conn *c, json_t *id, json_t *req, int *wait)
+{
+	json_t *w = json_object_get(req, "wait");
+
+	*wait = 1;
+	if (w == NULL)
+		return 0;
+	if (!json_is_boolean(w)) {
+		command_error(c, id, TEND_ERR_BAD_REQUEST, "wait must be true "
+		    "or false");
+		return -1;
+	}
+	*wait = json_is_true(w);
+	return 0;
+}
+
+static void
+waiter_free(struct waiter *w)
+{
+	size_t i;
+
+	json_decref(w->id);
+	for (i = 0; i < w->n; i++)
+		free(w->msgs[i]);
+	free(w->msgs);
+	free(w->procs);
+	free(w->done);
+	free(w);
+}
+
+/* Has process I reached the outcome this waiter waits for? */
+static void
+waiter_check(struct waiter *w, size_t i)
+{
+	struct proc *p = w->procs[i];
+	char desc[1024];
+
+	if (w->done[i] != 0)
+		return;
+	if (w->op == OP_STOP) {
+		if (!program_is_up(p)) {
+			w->done[i] = 1;
+			w->msgs[i] = xstrdup("stopped");
+		}
+		return;
+	}
+	switch (p->state) {
+	case PROC_RUNNING:
+		w->done[i] = 1;
+		w->msgs[i] = xstrdup("started");
+		return;
+	case PROC_EXITED:
+		/* a job that ran to completion did what start asked */
+		program_describe(p, desc, sizeof(desc));
+		if (!p->pc->daemon &&
+		    config_exitcode_expected(p->pc, p->exitcode)) {
+			w->done[i] = 1;
+			xasprintf(&w->msgs[i], "started and finished (%s)", desc);
+		} else {
+			w->done[i] = -1;
+			xasprintf(&w->msgs[i], "exited (%s)", desc);
+		}
+		return;
+	case PROC_FATAL:
+		w->done[i] = -1;
+		program_describe(p, desc, sizeof(desc));
+		xasprintf(&w->msgs[i], "%s", desc);
+		return;
+	case PROC_BACKOFF:
+		w->done[i] = -1;
+		xasprintf(&w->msgs[i], "did not stay up (%s)",
+		    p->reason ? p->reason : "exited");
+		return;
+	case PROC_STOPPED:
+		/* a restart passes through STOPPED on its way up */
+		if (p->want == WANT_UP)
+			return;
+		w->done[i] = -1;
+		w->msgs[i] = xstrdup("stopped before it was up");
+		return;
+	default:
+		return;
+	}
+}
+
+/* Reply when every process has an outcome; then the waiter is gone. */
+static int
+waiter_try_reply(struct waiter *w)
+{
+	json_t *r, *results;
+	size_t i, failed = 0, first = 0;
+	char *msg;
+
+	for (i = 0; i < w->n; i++) {
+		waiter_check(w, i);
+		if (w->done[i] == 0)
+			return 0;
+	}
+	results = json_array();
+	for (i = 0; i < w->n; i++) {
+		if (w->done[i] < 0 && failed++ == 0)
+			first = i;
+		json_array_append_new(results, json_pack("{s:s, s:b, s:s, s:s}",
+		    "name", w->procs[i]->display,
+		    "ok", w->done[i] > 0,
+		    "state", program_state_name(w->procs[i]->state),
+		    "message", w->msgs[i]));
+	}
+	if (failed) {
+		xasprintf(&msg, "%s: %s", w->procs[first]->display,
+		    w->msgs[first]);
+		r = json_pack("{s:O, s:b, s:{s:s, s:s}, s:o}", "id", w->id,
+		    "ok", 0, "error", "code", TEND_ERR_FAILED, "message", msg,
+		    "results", results);
+		free(msg);
+	} else {
+		r = command_ok(w->id);
+		json_object_set_new(r, "results", results);
+	}
+	control_send(w->conn, r);
+	return 1;
+}
+
+static void
+command_park(struct conn *c, json_t *id, enum waiter_op op,
+    struct proc **ps, size_t n)
+{
+	struct waiter *w = xcalloc(1, sizeof(*w));
+
+	w->conn = c;
+	w->id = json_incref(id);
+	w->op = op;
+	w->n = n;
+	w->procs = ps;
+	w->done = xcalloc(n + 1, sizeof(int));
+	w->msgs = xcalloc(n + 1, sizeof(char *));
+	if (waiter_try_reply(w))
+		waiter_free(w);
+	else
+		TAILQ_INSERT_TAIL(&waiters, w, entry);
+}
+
+/* start, stop, restart: act on every process, then wait or reply. */
+static void
+command_act(struct conn *c, json_t *id, json_t *req,
+    enum command_action which)
+{
+	struct proc **ps;
+	size_t i, n;
+	int wait;
+	char *cause;
+	json_t *r, *results;
+
+	if (command_wants_wait(c, id, req, &wait) == -1)
+		return;
+	if (which != ACT_STOP && tendd_shutting_down()) {
+		command_error(c, id, TEND_ERR_SHUTTING_DOWN,
+		    "tendd is shutting down");
+		return;
+	}
+	if ((ps = command_resolve(c, id, req, 1, &n)) == NULL)
+		return;
+	for (i = 0; i < n; i++) {
+		cause = NULL;
+		if (which == ACT_STOP)
+			program_stop(ps[i], &cause);
+		else if (which == ACT_RESTART && program_is_up(ps[i])) {
+			/* restart: stop, and come back up once down */
+			program_stop(ps[i], &cause);
+			ps[i]->want = WANT_UP;
+		} else
+			program_start(ps[i], &cause);
+		free(cause);
+	}
+	if (wait) {
+		command_park(c, id, which == ACT_STOP ? OP_STOP : OP_START, ps, n);
+		return;
+	}
+	results = json_array();
+	for (i = 0; i < n; i++)
+		json_array_append_new(results, json_pack("{s:s, s:b, s:s, s:s}",
+		    "name", ps[i]->display, "ok", 1,
+		    "state", program_state_name(ps[i]->state),
+		    "message", which == ACT_STOP ? "stop requested" :
+		    "start requested"));
+	free(ps);
+	r = command_ok(id);
+	json_object_set_new(r, "results", results);
+	control_send(c, r);
+}
+
+static void
+command_start(struct conn *c, json_t *id, json_t *req)
+{
+	command_act(c, id, req, ACT_START);
+}
+
+static void
+command_stop(struct conn *c, json_t *id, json_t *req)
+{
+	command_act(c, id, req, ACT_STOP);
+}
+
+static void
+command_restart(struct conn *c, json_t *id, json_t *req)
+{
+	command_act(c, id, req, ACT_RESTART);
+}
+
+static void
+command_shutdown(struct conn *c, json_t *id, json_t *req)
+{
+	control_send(c, command_ok(id));
+	/* The connection stays open; it closes when tendd exits. */
+	tendd_shutdown(0, "shutdown requested by tendctl");
+}
+
+void
+command_dispatch(struct conn *c, const char *line, size_t len)
+{
+	json_t *req, *id;
+	const char *name, *code;
+	size_t i;
+	char *msg;
+
+	if (protocol_decode(line, len, &req, &id, &name, &code, &msg) == -1) {
+		command_error(c, id, code, msg);
+		json_decref(id);
+		free(msg);
+		return;
+	}
+	for (i = 0; i < nitems(command_table); i++) {
+		if (strcmp(name, command_table[i].name) == 0) {
+			command_table[i].fn(c, id, req);
+			break;
+		}
+	}
+	if (i == nitems(command_table)) {
+		xasprintf(&msg, "unknown command: %.100s", name);
+		command_error(c, id, TEND_ERR_UNKNOWN_CMD, msg);
+		free(msg);
+	}
+	json_decref(id);
+	json_decref(req);
+}
+
+void
+command_state_changed(struct proc *p, enum proc_state old)
+{
+	struct waiter *w, *next;
+	size_t i;
+
+	for (w = TAILQ_FIRST(&waiters); w != NULL; w = next) {
+		next = TAILQ_NEXT(w, entry);
+		for (i = 0; i < w->n; i++)
+			if (w->procs[i] == p)
+				break;
+		if (i == w->n)
+			continue;
+		if (waiter_try_reply(w)) {
+			TAILQ_REMOVE(&waiters, w, entry);
+			waiter_free(w);
+		}
+	}
+}
+
+void
+command_conn_gone(struct conn *c)
+{
+	struct waiter *w, *next;
+
+	for (w = TAILQ_FIRST(&waiters); w != NULL; w = next) {
+		next = TAILQ_NEXT(w, entry);
+		if (w->conn == c) {
+			TAILQ_REMOVE(&waiters, w, entry);
+			waiter_free(w);
+		}
+	}
+}
+
+void
+command_shutdown_done(void)
+{
+	struct waiter *w;
+
+	/* Nothing will change any more: answer whoever still waits. */
+	while ((w = TAILQ_FIRST(&waiters)) != NULL) {
+		TAILQ_REMOVE(&waiters, w, entry);
+		if (!waiter_try_reply(w))
+			command_error(w->conn, w->id, TEND_ERR_SHUTTING_DOWN,
+			    "tendd shut down first");
+		waiter_free(w);
+	}
+}

@@ -1,0 +1,367 @@
+/*
+ * spawn.c: fork + exec of one process, with everything the spec promises
+ * the child: its own session, a clean signal mask and dispositions, stdin
+ * from /dev/null, no descriptor of tendd, a scrubbed environment, its
+ * directory, umask and user, and PDEATHSIG for services. Setup and exec
+ * failures come back synchronously through a close-on-exec pipe.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <limits.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/pidfd.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "tendd.h"
+
+extern char **environ;
+
+/* tendd's environment without what belongs to tendd's own supervisor. */
+static char **spawn_base_env;
+
+/* Variables that describe tendd's relation to systemd, not the child's. */
+static const char *const spawn_scrub[] = {
+	"NOTIFY_SOCKET", "LISTEN_FDS", "LISTEN_PID", "LISTEN_FDNAMES",
+	"WATCHDOG_USEC", "WATCHDOG_PID", "JOURNAL_STREAM", "MAINPID",
+	"SYSTEMD_EXEC_PID", "INVOCATION_ID", "MANAGERPID",
+};
+
+/* What the child tells the parent before it gives up. */
+enum spawn_stage {
+	STAGE_DEVNULL = 1,
+	STAGE_SESSION,
+	STAGE_GROUPS,
+	STAGE_GID,
+	STAGE_UID,
+	STAGE_CHDIR,
+	STAGE_PDEATHSIG,
+	STAGE_EXEC,
+};
+struct spawn_report {
+	int	stage;
+	int	err;
+};
+
+static int
+spawn_env_scrubbed(const char *kv)
+{
+	size_t i, n;
+
+	for (i = 0; i < nitems(spawn_scrub); i++) {
+		n = strlen(spawn_scrub[i]);
+		if (strncmp(kv, spawn_scrub[i], n) == 0 && kv[n] == '=')
+			return 1;
+	}
+	return 0;
+}
+
+void
+spawn_init_environ(void)
+{
+	size_t i, n = 0;
+
+	strv_free(spawn_base_env);
+	spawn_base_env = xcalloc(strv_len(environ) + 1, sizeof(char *));
+	for (i = 0; environ[i] != NULL; i++)
+		if (!spawn_env_scrubbed(environ[i]))
+			spawn_base_env[n++] = xstrdup(environ[i]);
+	spawn_base_env[n] = NULL;
+}
+
+/* Set KEY=VALUE in the vector, replacing an earlier KEY. */
+static void
+spawn_env_set(char ***envp, size_t *n, const char *kv)
+{
+	const char *eq = strchr(kv, '=');
+	size_t klen = eq ? (size_t)(eq - kv) : strlen(kv), i;
+
+	for (i = 0; i < *n; i++) {
+		if (strncmp((*envp)[i], kv, klen) == 0 &&
+		    (*envp)[i][klen] == '=') {
+			free((*envp)[i]);
+			(*envp)[i] = xstrdup(kv);
+			return;
+		}
+	}
+	*envp = xreallocarray(*envp, *n + 2, sizeof(char *));
+	(*envp)[(*n)++] = xstrdup(kv);
+	(*envp)[*n] = NULL;
+}
+
+static void
+spawn_env_setf(char ***envp, size_t *n, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void
+spawn_env_setf(char ***envp, size_t *n, const char *fmt, ...)
+{
+	va_list ap;
+	char *kv;
+
+	va_start(ap, fmt);
+	xvasprintf(&kv, fmt, ap);
+	va_end(ap);
+	spawn_env_set(envp, n, kv);
+	free(kv);
+}
+
+/*
+ * Later sources win: tendd's environment, the names tend gives every
+ * child, the user's identity, [tend] environment, the program's own.
+ */
+static char **
+spawn_build_env(struct proc *p, const struct passwd *pw)
+{
+	char **envp = strv_dup(spawn_base_env);
+	size_t i, n = strv_len(envp);
+
+	if (envp == NULL)
+		envp = xcalloc(1, sizeof(char *));
+	spawn_env_set(&envp, &n, "SUPERVISOR_ENABLED=1");
+	spawn_env_setf(&envp, &n, "TEND_PROCESS_NAME=%s", p->name);
+	spawn_env_setf(&envp, &n, "TEND_GROUP_NAME=%s", p->group);
+	spawn_env_setf(&envp, &n, "SUPERVISOR_PROCESS_NAME=%s", p->name);
+	spawn_env_setf(&envp, &n, "SUPERVISOR_GROUP_NAME=%s", p->group);
+	if (pw != NULL) {
+		spawn_env_setf(&envp, &n, "HOME=%s", pw->pw_dir);
+		spawn_env_setf(&envp, &n, "USER=%s", pw->pw_name);
+		spawn_env_setf(&envp, &n, "LOGNAME=%s", pw->pw_name);
+	}
+	if (tendd_conf != NULL && tendd_conf->environment != NULL)
+		for (i = 0; tendd_conf->environment[i] != NULL; i++)
+			spawn_env_set(&envp, &n, tendd_conf->environment[i]);
+	if (p->pc->environment != NULL)
+		for (i = 0; p->pc->environment[i] != NULL; i++)
+			spawn_env_set(&envp, &n, p->pc->environment[i]);
+	return envp;
+}
+
+/* The path exec will run, looked up in tendd's PATH like a shell does. */
+static char *
+spawn_resolve(const char *file, char **cause)
+{
+	const char *path, *s, *e;
+	char *cand;
+	int saved = ENOENT;
+
+	if (strchr(file, '/') != NULL)
+		return xstrdup(file);
+	path = getenv("PATH");
+	if (path == NULL)
+		path = "/usr/local/bin:/usr/bin:/bin";
+	for (s = path; ; s = e + 1) {
+		e = strchrnul(s, ':');
+		xasprintf(&cand, "%.*s%s%s", (int)(e - s), s,
+		    e == s ? "" : "/", file);
+		if (access(cand, X_OK) == 0)
+			return cand;
+		if (errno != ENOENT && errno != ENOTDIR)
+			saved = errno;
+		free(cand);
+		if (*e == '\0')
+			break;
+	}
+	xasprintf(cause, "cannot execute %s: %s", file, strerror(saved));
+	return NULL;
+}
+
+static void
+spawn_report_failure(int fd, int stage)
+{
+	struct spawn_report r = { stage, errno };
+
+	/* Async-signal-safe from here: only write and _exit. */
+	if (write(fd, &r, sizeof(r)) < 0)
+		_exit(127);
+	_exit(127);
+}
+
+static char *
+spawn_describe(struct proc *p, const char *path, struct spawn_report *r)
+{
+	char *s;
+	const char *what = strerror(r->err);
+
+	switch (r->stage) {
+	case STAGE_DEVNULL:
+		xasprintf(&s, "cannot open /dev/null: %s", what);
+		break;
+	case STAGE_SESSION:
+		xasprintf(&s, "cannot start a session: %s", what);
+		break;
+	case STAGE_GROUPS:
+	case STAGE_GID:
+	case STAGE_UID:
+		xasprintf(&s, "cannot become user %s: %s", p->pc->user, what);
+		break;
+	case STAGE_CHDIR:
+		xasprintf(&s, "cannot change directory to %s: %s",
+		    p->pc->directory, what);
+		break;
+	case STAGE_PDEATHSIG:
+		xasprintf(&s, "cannot set the parent-death signal: %s", what);
+		break;
+	default:
+		xasprintf(&s, "cannot execute %s: %s", path, what);
+		break;
+	}
+	return s;
+}
+
+int
+spawn_proc(struct proc *p, char **cause)
+{
+	const struct program_conf *pc = p->pc;
+	struct passwd pwbuf, *pw = NULL;
+	char pwstr[4096], *path, **envp;
+	gid_t *groups = NULL;
+	int ngroups = 0, errpipe[2], fd, sig, r;
+	sigset_t all, old, empty;
+	struct spawn_report rep;
+	pid_t pid, parent = getpid();
+	ssize_t n;
+
+	/* Everything that allocates or reads files happens before fork. */
+	if (pc->user != NULL) {
+		r = getpwnam_r(pc->user, &pwbuf, pwstr, sizeof(pwstr), &pw);
+		if (pw == NULL) {
+			xasprintf(cause, "cannot find user %s%s%s", pc->user,
+			    r != 0 ? ": " : "", r != 0 ? strerror(r) : "");
+			return -1;
+		}
+		ngroups = 64;
+		groups = xcalloc(ngroups, sizeof(gid_t));
+		if (getgrouplist(pw->pw_name, pw->pw_gid, groups, &ngroups) == -1) {
+			groups = xreallocarray(groups, ngroups, sizeof(gid_t));
+			if (getgrouplist(pw->pw_name, pw->pw_gid, groups,
+			    &ngroups) == -1)
+				ngroups = 0;
+		}
+	}
+	if ((path = spawn_resolve(pc->argv[0], cause)) == NULL) {
+		free(groups);
+		return -1;
+	}
+	if (pipe2(errpipe, O_CLOEXEC) == -1) {
+		xasprintf(cause, "cannot create a pipe: %s", strerror(errno));
+		free(groups);
+		free(path);
+		return -1;
+	}
+	envp = spawn_build_env(p, pw);
+
+	/*
+	 * No signal may run libevent's handler in the child: it would write
+	 * into the socketpair tendd shares with it.
+	 */
+	sigfillset(&all);
+	sigprocmask(SIG_BLOCK, &all, &old);
+	pid = fork();
+	if (pid == 0) {
+		struct sigaction sa;
+
+		memset(&sa, 0, sizeof(sa));
+		sa.sa_handler = SIG_DFL;
+		for (sig = 1; sig < NSIG; sig++)
+			sigaction(sig, &sa, NULL);	/* fails harmlessly for KILL/STOP */
+		close(errpipe[0]);
+
+		if ((fd = open("/dev/null", O_RDWR)) == -1)
+			spawn_report_failure(errpipe[1], STAGE_DEVNULL);
+		dup2(fd, STDIN_FILENO);
+		dup2(fd, STDOUT_FILENO);
+		dup2(fd, STDERR_FILENO);
+		if (fd > STDERR_FILENO)
+			close(fd);
+		if (setsid() == -1)
+			spawn_report_failure(errpipe[1], STAGE_SESSION);
+		if (pw != NULL) {
+			if (setgroups(ngroups, groups) == -1)
+				spawn_report_failure(errpipe[1], STAGE_GROUPS);
+			if (setgid(pw->pw_gid) == -1)
+				spawn_report_failure(errpipe[1], STAGE_GID);
+			if (setuid(pw->pw_uid) == -1)
+				spawn_report_failure(errpipe[1], STAGE_UID);
+		}
+		if (pc->directory != NULL && chdir(pc->directory) == -1)
+			spawn_report_failure(errpipe[1], STAGE_CHDIR);
+		if (pc->umask >= 0)
+			umask((mode_t)pc->umask);
+		/* After the uid change, which clears it; services only. */
+		if (pc->daemon) {
+			if (prctl(PR_SET_PDEATHSIG, SIGKILL) == -1)
+				spawn_report_failure(errpipe[1], STAGE_PDEATHSIG);
+			if (getppid() != parent)
+				_exit(127);	/* tendd died before the prctl */
+		}
+		/* Belt and braces: whatever tendd has open closes at exec. */
+		close_range(3, ~0U, CLOSE_RANGE_CLOEXEC);
+		sigemptyset(&empty);
+		sigprocmask(SIG_SETMASK, &empty, NULL);
+		execve(path, pc->argv, envp);
+		spawn_report_failure(errpipe[1], STAGE_EXEC);
+	}
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	close(errpipe[1]);
+	strv_free(envp);
+	free(groups);
+	if (pid == -1) {
+		xasprintf(cause, "cannot fork: %s", strerror(errno));
+		close(errpipe[0]);
+		free(path);
+		return -1;
+	}
+
+	/* Before any reap, so the pidfd can only ever name this child. */
+	p->pid = pid;
+	p->pidfd = pidfd_open(pid, 0);
+	if (p->pidfd == -1)
+		log_debug("%s: pidfd_open: %s", p->fullname, strerror(errno));
+
+	/* 0 bytes: exec closed the pipe, the program runs. */
+	do
+		n = read(errpipe[0], &rep, sizeof(rep));
+	while (n == -1 && errno == EINTR);
+	close(errpipe[0]);
+	if (n == (ssize_t)sizeof(rep)) {
+		*cause = spawn_describe(p, path, &rep);
+		free(path);
+		/* The child is exiting; reap.c collects it as an unknown pid. */
+		p->pid = 0;
+		if (p->pidfd != -1) {
+			close(p->pidfd);
+			p->pidfd = -1;
+		}
+		return -1;
+	}
+	free(path);
+	log_debug("%s: spawned pid %ld: %s", p->fullname, (long)pid,
+	    pc->command);
+	return 0;
+}
+
+int
+spawn_signal(struct proc *p, int sig, int group)
+{
+	if (p->pid <= 0) {
+		errno = ESRCH;
+		return -1;
+	}
+	/* The child called setsid(), so its group id is its pid. */
+	if (group) {
+		if (kill(-p->pid, sig) == 0)
+			return 0;
+		if (errno != ESRCH)
+			return -1;
+		/* the group is empty but for a leader that left it */
+	}
+	if (p->pidfd != -1)
+		return pidfd_send_signal(p->pidfd, sig, NULL, 0);
+	return kill(p->pid, sig);
+}

@@ -1,0 +1,73 @@
+/*
+ * forker: a service that leaves a grandchild in its process group, for
+ * stopasgroup/killasgroup tests.
+ *
+ *   forker --pidfile FILE [--ignore-term] [--new-pgrp]
+ *
+ * Forks one child that sleeps forever in the same process group (or in a
+ * group of its own with --new-pgrp), then writes "LEADER_PID CHILD_PID\n"
+ * to FILE atomically (FILE.tmp, then rename) and sleeps forever itself.
+ * --ignore-term makes the leader (only) ignore SIGTERM.
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static void
+write_atomic(const char *file, const char *text)
+{
+	char tmp[4096];
+	FILE *f;
+
+	snprintf(tmp, sizeof tmp, "%s.tmp", file);
+	if ((f = fopen(tmp, "we")) == NULL || fputs(text, f) == EOF ||
+	    fclose(f) == EOF || rename(tmp, file) == -1) {
+		perror(file);
+		exit(100);
+	}
+}
+
+int
+main(int argc, char **argv)
+{
+	const char *pidfile = NULL;
+	int ignore = 0, newpgrp = 0;
+	char buf[64];
+	pid_t pid;
+
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--pidfile") == 0 && i + 1 < argc)
+			pidfile = argv[++i];
+		else if (strcmp(argv[i], "--ignore-term") == 0)
+			ignore = 1;
+		else if (strcmp(argv[i], "--new-pgrp") == 0)
+			newpgrp = 1;
+		else {
+			fprintf(stderr, "forker: bad argument %s\n", argv[i]);
+			return 2;
+		}
+	}
+	if (pidfile == NULL) {
+		fprintf(stderr, "usage: forker --pidfile FILE [--ignore-term] "
+		    "[--new-pgrp]\n");
+		return 2;
+	}
+	switch ((pid = fork())) {
+	case -1:
+		perror("fork");
+		return 1;
+	case 0:
+		if (newpgrp)
+			setpgid(0, 0);
+		for (;;)
+			pause();
+	}
+	if (ignore)
+		signal(SIGTERM, SIG_IGN);
+	snprintf(buf, sizeof buf, "%ld %ld\n", (long)getpid(), (long)pid);
+	write_atomic(pidfile, buf);
+	for (;;)
+		pause();
+}

@@ -1,0 +1,428 @@
+"""
+Integration harness for tend: runs the real build/tendd and build/tendctl
+in a private temp dir per test, with the helper programs of tests/helpers
+(built to build/helpers by `make helpers`) as the supervised children.
+
+Rules kept here so the tests stay honest and never leave litter:
+  * every wait is a poll with a deadline (wait_for); no bare sleeps;
+  * every test has a hard time limit (SIGALRM, TEST_TIMEOUT seconds);
+  * teardown stops the test's tendd by pid, then SIGKILLs, by pid only,
+    whatever the test recorded (tend.track) and every descendant tendd had;
+    a pid is only signalled while /proc shows the same process (start time),
+    so a reused pid is never hit.
+"""
+import json
+import os
+import re
+import shlex
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+BUILD = ROOT / "build"
+TENDD = BUILD / "tendd"
+TENDCTL = BUILD / "tendctl"
+HELPERS = BUILD / "helpers"
+
+TEST_TIMEOUT = 40          # seconds; each test is meant to take < 20
+STATES = ("NEW", "STARTING", "RUNNING", "PAUSED", "STOPPING", "STOPPED",
+          "EXITED", "BACKOFF", "FATAL")
+# tendd logs each state change as "NAME: OLD -> NEW" (at info level).
+TRANSITION_RE = re.compile(
+    r"([\w.:*-]+): (%s) -> (%s)\b" % ("|".join(STATES), "|".join(STATES)))
+# Variables of tendd's own supervisor that must never reach a child.
+SYSTEMD_VARS = ("NOTIFY_SOCKET", "LISTEN_FDS", "LISTEN_PID", "LISTEN_FDNAMES",
+                "WATCHDOG_USEC", "WATCHDOG_PID")
+
+
+def require(path, how):
+    if not path.exists():
+        pytest.fail("%s is missing: build it with `%s`" % (path, how),
+                    pytrace=False)
+
+
+# ---------------------------------------------------------------- polling
+
+def wait_for(predicate, timeout=10.0, interval=0.05, what=None):
+    """Polls PREDICATE until it returns something true; returns that.
+    Fails the test after TIMEOUT seconds, naming WHAT."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() >= deadline:
+            raise AssertionError("timed out after %.1fs waiting for %s"
+                                 % (timeout, what or getattr(
+                                     predicate, "__name__", "a condition")))
+        time.sleep(interval)
+
+
+def holds_for(predicate, duration, interval=0.05, what=None):
+    """Asserts PREDICATE stays true for DURATION seconds (polled)."""
+    deadline = time.monotonic() + duration
+    while time.monotonic() < deadline:
+        if not predicate():
+            raise AssertionError("no longer true: %s"
+                                 % (what or getattr(predicate, "__name__",
+                                                    "a condition")))
+        time.sleep(interval)
+
+
+# ------------------------------------------------------------------ /proc
+
+def proc_stat(pid):
+    """(state, ppid, pgid, sid, starttime) of PID, or None if it is gone."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            data = f.read()
+    except (FileNotFoundError, ProcessLookupError, PermissionError):
+        return None
+    rest = data[data.rindex(")") + 2:].split()
+    return rest[0], int(rest[1]), int(rest[2]), int(rest[3]), int(rest[19])
+
+
+def alive(pid):
+    """True while PID exists and is not a zombie."""
+    st = proc_stat(pid)
+    return st is not None and st[0] not in ("Z", "X")
+
+
+def exists(pid):
+    """True while PID has an entry in /proc (a zombie counts)."""
+    return proc_stat(pid) is not None
+
+
+def is_zombie(pid):
+    st = proc_stat(pid)
+    return st is not None and st[0] in ("Z", "X")
+
+
+def descendants(root):
+    """Every live pid below ROOT in the process tree."""
+    children = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        st = proc_stat(int(entry))
+        if st is not None:
+            children.setdefault(st[1], []).append(int(entry))
+    found, todo = [], [root]
+    while todo:
+        for c in children.get(todo.pop(), []):
+            found.append(c)
+            todo.append(c)
+    return found
+
+
+def read_records(path):
+    """Lines "PID MONOTONIC [tag]" written by the helpers: [(pid, t, tag)].
+    Only complete lines count."""
+    try:
+        with open(path) as f:
+            data = f.read()
+    except FileNotFoundError:
+        return []
+    out = []
+    for line in data.split("\n")[:-1]:
+        parts = line.split()
+        out.append((int(parts[0]), float(parts[1]),
+                    parts[2] if len(parts) > 2 else ""))
+    return out
+
+
+def read_facts(path):
+    """The file inspect writes: {"fd": {n: target}, "env": {k: v}, key: value}."""
+    facts = {"fd": {}, "env": {}}
+    with open(path) as f:
+        for line in f.read().split("\n"):
+            if not line:
+                continue
+            if line.startswith("fd "):
+                _, n, target = (line.split(" ", 2) + [""])[:3]
+                facts["fd"][int(n)] = target
+            elif line.startswith("env "):
+                k, _, v = line[4:].partition("=")
+                facts["env"][k] = v.replace("\\n", "\n").replace("\\\\", "\\")
+            elif ":" in line.split(" ")[0]:
+                k, _, v = line.partition(":")
+                facts[k] = v.strip()
+            else:
+                k, _, v = line.partition(" ")
+                facts[k] = v
+    return facts
+
+
+# --------------------------------------------------------------- harness
+
+class Tend:
+    """One test's tendd: its dir, config, process, socket and log."""
+
+    def __init__(self, workdir):
+        self.dir = Path(workdir)
+        self.conf = self.dir / "tend.conf"
+        self.sock = self.dir / "tend.sock"
+        self.logpath = self.dir / "tendd.log"
+        self.proc = None
+        self.pid = None
+        self._tracked = {}          # pid -> starttime
+        self._extra = []            # other Popen objects (second tendd...)
+        self._logfiles = []
+        self._id = 0
+
+    # ---- files and commands
+    def path(self, name):
+        return str(self.dir / name)
+
+    def helper(self, name, *args):
+        """A command line running build/helpers/NAME with ARGS."""
+        require(HELPERS / name, "make helpers")
+        return " ".join(shlex.quote(str(a))
+                        for a in [HELPERS / name] + list(args))
+
+    def write_config(self, programs="", tend="", header=True):
+        """Writes tend.conf: a [tend] section (socket and childlogdir in
+        this test's dir, plus TEND lines), then PROGRAMS (INI text)."""
+        (self.dir / "logs").mkdir(exist_ok=True)
+        text = ""
+        if header:
+            text = ("[tend]\nsocket = %(here)s/tend.sock\n"
+                    "childlogdir = %(here)s/logs\n"
+                    + textwrap.dedent(tend).strip("\n") + "\n\n")
+        text += textwrap.dedent(programs).strip("\n") + "\n"
+        self.conf.write_text(text)
+        return self.conf
+
+    # ---- tendd
+    def spawn_tendd(self, *args, env=None, preexec_fn=None, conf=None,
+                    log=None, restore_signals=True):
+        """Starts a tendd and returns its Popen, without waiting."""
+        require(TENDD, "make build/tendd")
+        full_env = {k: v for k, v in os.environ.items()
+                    if k not in SYSTEMD_VARS and k != "TEND_SOCKET"}
+        full_env.update(env or {})
+        logf = open(log or self.logpath, "ab")
+        self._logfiles.append(logf)
+        p = subprocess.Popen(
+            [str(TENDD), "-c", str(conf or self.conf)] + list(args),
+            stdin=subprocess.DEVNULL, stdout=logf, stderr=subprocess.STDOUT,
+            env=full_env, cwd=str(self.dir), preexec_fn=preexec_fn,
+            restore_signals=restore_signals, start_new_session=True)
+        return p
+
+    def start(self, *args, env=None, preexec_fn=None, restore_signals=True,
+              timeout=10):
+        """Starts this test's tendd and waits until its socket answers."""
+        self.proc = self.spawn_tendd(*args, env=env, preexec_fn=preexec_fn,
+                                     restore_signals=restore_signals)
+        self.pid = self.proc.pid
+        deadline = time.monotonic() + timeout
+        while True:
+            if self.proc.poll() is not None:
+                raise AssertionError(
+                    "tendd exited with %d before it was ready; its log:\n%s"
+                    % (self.proc.returncode, self.log()))
+            try:
+                if self.request("version", timeout=2).get("ok"):
+                    return self
+            except (OSError, ValueError):
+                pass
+            if time.monotonic() >= deadline:
+                raise AssertionError("tendd did not answer on %s within %ss;"
+                                     " its log:\n%s"
+                                     % (self.sock, timeout, self.log()))
+            time.sleep(0.05)
+
+    def wait_exit(self, timeout=15, proc=None):
+        """Waits for tendd (or PROC) to exit; returns its status."""
+        p = proc or self.proc
+        try:
+            return p.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            raise AssertionError("tendd (pid %d) still running after %ss; "
+                                 "its log:\n%s" % (p.pid, timeout, self.log()))
+
+    def signal(self, sig):
+        os.kill(self.pid, sig)
+
+    def log(self):
+        try:
+            return self.logpath.read_text(errors="replace")
+        except FileNotFoundError:
+            return ""
+
+    def transitions(self, name=None):
+        """[(name, old, new)] in log order, for NAME or for all."""
+        out = []
+        for m in TRANSITION_RE.finditer(self.log()):
+            if name is None or m.group(1) == name:
+                out.append((m.group(1), m.group(2), m.group(3)))
+        return out
+
+    # ---- protocol
+    def connect(self, timeout=10):
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        s.settimeout(timeout)
+        s.connect(str(self.sock))
+        return s
+
+    def request(self, cmd, timeout=15, **fields):
+        """One request on a fresh connection; returns the parsed reply."""
+        self._id += 1
+        req = {"id": self._id, "cmd": cmd}
+        req.update(fields)
+        with self.connect(timeout) as s:
+            s.sendall((json.dumps(req) + "\n").encode())
+            reply = read_json_line(s)
+        if reply is None:
+            raise ValueError("tendd closed the connection without a reply")
+        return reply
+
+    def status(self):
+        """{name: process object} from the status command."""
+        r = self.request("status")
+        assert r.get("ok"), r
+        return {p["name"]: p for p in r["processes"]}
+
+    def status_json(self):
+        """The status array of `tendctl --json status`."""
+        rc, out, err = self.ctl("--json", "status")
+        assert rc in (0, 3), (rc, out, err)
+        return json.loads(out)
+
+    def proc_status(self, name):
+        st = self.status()
+        assert name in st, "no process %r in status: %s" % (name, list(st))
+        return st[name]
+
+    def wait_state(self, name, *states, timeout=10):
+        """Waits until NAME is in one of STATES; returns its object."""
+        last = {}
+
+        def check():
+            last["p"] = self.proc_status(name)
+            return last["p"] if last["p"]["state"] in states else None
+        try:
+            return wait_for(check, timeout)
+        except AssertionError:
+            raise AssertionError("%s: wanted %s, still %s; log:\n%s"
+                                 % (name, "/".join(states), last.get("p"),
+                                    self.log()))
+
+    def ctl(self, *args, timeout=30, sock=True, env=None):
+        """Runs tendctl -s SOCK ARGS; returns (rc, stdout, stderr)."""
+        require(TENDCTL, "make build/tendctl")
+        argv = [str(TENDCTL)]
+        if sock:
+            argv += ["-s", str(self.sock)]
+        full_env = {k: v for k, v in os.environ.items() if k != "TEND_SOCKET"}
+        full_env.update(env or {})
+        r = subprocess.run(argv + list(args), stdin=subprocess.DEVNULL,
+                           capture_output=True, text=True, timeout=timeout,
+                           env=full_env, cwd=str(self.dir))
+        return r.returncode, r.stdout, r.stderr
+
+    # ---- cleanup
+    def track(self, *pids):
+        """Remember PIDS to SIGKILL at teardown (if still the same process)."""
+        for pid in pids:
+            st = proc_stat(pid)
+            if st is not None:
+                self._tracked[pid] = st[4]
+
+    def _kill_tracked(self):
+        for pid, start in list(self._tracked.items()):
+            st = proc_stat(pid)
+            if st is not None and st[4] == start and st[0] not in "ZX":
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+
+    def cleanup(self):
+        procs = [p for p in [self.proc] + self._extra if p is not None]
+        for p in procs:
+            if p.poll() is None:
+                self.track(*descendants(p.pid))
+        for p in procs:
+            if p.poll() is None:
+                p.send_signal(signal.SIGTERM)
+        for p in procs:
+            try:
+                p.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                pass
+        self._kill_tracked()
+        for p in procs:
+            if p.poll() is None:
+                try:
+                    p.wait(timeout=3)
+                except subprocess.TimeoutExpired:
+                    p.kill()
+                    p.wait()
+        self._kill_tracked()
+        for f in self._logfiles:
+            f.close()
+
+
+def read_json_line(s, buf=None):
+    """Reads one newline-terminated JSON document from socket S (None at
+    EOF). BUF, a bytearray, carries bytes read past the line."""
+    if buf is None:
+        buf = bytearray()
+    while b"\n" not in buf:
+        chunk = s.recv(65536)
+        if not chunk:
+            return None
+        buf += chunk
+    line, _, rest = bytes(buf).partition(b"\n")
+    buf[:] = rest
+    return json.loads(line)
+
+
+# ---------------------------------------------------------------- fixtures
+
+@pytest.hookimpl(tryfirst=True, hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    rep = outcome.get_result()
+    setattr(item, "rep_" + rep.when, rep)
+
+
+class HardTimeout(Exception):
+    pass
+
+
+@pytest.fixture(autouse=True)
+def hard_timeout():
+    """A test that overruns TEST_TIMEOUT fails instead of hanging the suite."""
+    def on_alarm(signum, frame):
+        raise HardTimeout("test exceeded %ss" % TEST_TIMEOUT)
+    old = signal.signal(signal.SIGALRM, on_alarm)
+    signal.setitimer(signal.ITIMER_REAL, TEST_TIMEOUT)
+    yield
+    signal.setitimer(signal.ITIMER_REAL, 0)
+    signal.signal(signal.SIGALRM, old)
+
+
+@pytest.fixture
+def tend(request):
+    """A Tend in a short private dir (socket paths must fit 108 bytes)."""
+    workdir = tempfile.mkdtemp(prefix="tend-")
+    t = Tend(workdir)
+    yield t
+    t.cleanup()
+    failed = any(getattr(request.node, "rep_" + w, None) is not None and
+                 getattr(request.node, "rep_" + w).failed
+                 for w in ("setup", "call"))
+    if failed:
+        print("---- tendd log (%s) ----\n%s" % (t.logpath, t.log()))
+    shutil.rmtree(workdir, ignore_errors=True)
