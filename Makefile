@@ -39,8 +39,9 @@ UNIT_SRC   = $(wildcard tests/unit/test_*.c)
 COMMON_OBJ = $(COMMON_SRC:%.c=$(B)/%.o)
 DAEMON_OBJ = $(DAEMON_SRC:%.c=$(B)/%.o)
 CLIENT_OBJ = $(CLIENT_SRC:%.c=$(B)/%.o)
-# Unit tests link everything of tendd but its main().
-DAEMON_LIB_OBJ = $(filter-out $(B)/daemon/tendd.o,$(DAEMON_OBJ))
+# Unit tests link everything of tendd but its main(): tendd.c is built
+# once more with main renamed, since it also holds the daemon's globals.
+DAEMON_LIB_OBJ = $(filter-out $(B)/daemon/tendd.o,$(DAEMON_OBJ)) $(B)/unit/tendd-nomain.o
 HELPERS	 = $(HELPER_SRC:tests/helpers/%.c=$(B)/helpers/%)
 UNITS	 = $(UNIT_SRC:tests/unit/%.c=$(B)/unit/%)
 
@@ -63,7 +64,7 @@ $(DEPSTAMP):
 	fi
 	@touch $@
 
-$(B)/%.o: %.c common/*.h daemon/*.h | $(DEPSTAMP)
+$(B)/%.o: %.c common/*.h daemon/*.h client/*.h | $(DEPSTAMP)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
@@ -76,6 +77,10 @@ $(B)/tendctl: $(CLIENT_OBJ) $(COMMON_OBJ)
 $(B)/helpers/%: tests/helpers/%.c | $(DEPSTAMP)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(PKG_LIBS)
+
+$(B)/unit/tendd-nomain.o: daemon/tendd.c common/*.h daemon/*.h | $(DEPSTAMP)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Dmain=tendd_unused_main -c -o $@ $<
 
 $(B)/unit/%: tests/unit/%.c $(DAEMON_LIB_OBJ) $(COMMON_OBJ)
 	@mkdir -p $(dir $@)

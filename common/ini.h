@@ -37,7 +37,11 @@
  */
 typedef void (*ini_entry_fn)(void *arg, const char *section, const char *key,
     const char *value, int line);
-/* Called for each line that cannot be read; WHAT says why. */
+/*
+ * Called for each line that cannot be read; WHAT says why. A key is only
+ * passed on once its value is complete, so an error may come before the
+ * key of an earlier line: sort by line when the order matters.
+ */
 typedef void (*ini_error_fn)(void *arg, int line, const char *what);
 
 /*

@@ -1211,7 +1211,9 @@ config_is_executable(const char *path, int *err)
 
 /*
  * argv[0] without a '/' is looked up in PATH now, so the status line can
- * name the file that is missing; the absolute path replaces it.
+ * name the file that is missing. The absolute path goes to pc->path, the
+ * file exec'd; argv[0] stays as written (as supervisord leaves it), since
+ * multi-call programs read their name from it.
  */
 static void
 config_resolve_command(struct config_reader *rd, struct tend_conf *conf,
@@ -1251,8 +1253,8 @@ config_resolve_command(struct config_reader *rd, struct tend_conf *conf,
 			xasprintf(&cand, "%.*s/%s", (int)(end - p), p,
 			    pc->argv[0]);
 			if (config_is_executable(cand, &err)) {
-				free(pc->argv[0]);
-				pc->argv[0] = cand;
+				free(pc->path);
+				pc->path = cand;
 				return;
 			}
 			if (err != ENOENT && err != ENOTDIR && found_err == 0)
@@ -1329,6 +1331,7 @@ config_program_free(struct program_conf *pc)
 	free(pc->file);
 	free(pc->command);
 	strv_free(pc->argv);
+	free(pc->path);
 	free(pc->directory);
 	free(pc->user);
 	strv_free(pc->environment);
@@ -1609,6 +1612,7 @@ config_program_equal(const struct program_conf *a,
 	return config_str_equal(a->name, b->name) &&
 	    config_str_equal(a->group, b->group) &&
 	    strv_equal(a->argv, b->argv) &&
+	    config_str_equal(a->path, b->path) &&
 	    a->autostart == b->autostart &&
 	    a->autorestart == b->autorestart &&
 	    a->startsecs == b->startsecs &&

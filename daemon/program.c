@@ -44,7 +44,7 @@ static const char *const program_state_names[PROC_NSTATES] = {
 
 static void	 proc_set_state(struct proc *, enum proc_state, const char *,
 		    ...) __attribute__((format(printf, 3, 4)));
-static void	 proc_spawn(struct proc *);
+static void	 proc_spawn(struct proc *, const char *);
 static void	 proc_timer_cb(int, short, void *);
 static void	 program_shutdown_step(void);
 
@@ -147,7 +147,7 @@ program_autostart(void)
 	TAILQ_FOREACH(p, &procs, entry) {
 		if (p->pc->autostart && p->state == PROC_NEW) {
 			p->want = WANT_UP;
-			proc_spawn(p);
+			proc_spawn(p, "autostart");
 		}
 	}
 }
@@ -275,8 +275,9 @@ program_crash_delay(const struct program_conf *pc, int crashes)
 	return d;
 }
 
+/* WHY, when given, says what led to this spawn in the transition's log. */
 static void
-proc_spawn(struct proc *p)
+proc_spawn(struct proc *p, const char *why)
 {
 	char *cause = NULL;
 
@@ -295,7 +296,10 @@ proc_spawn(struct proc *p)
 	p->start_time = util_now();
 	p->killed = 0;
 	pidhash_add(p->pid, p);
-	proc_set_state(p, PROC_STARTING, NULL);
+	if (why != NULL)
+		proc_set_state(p, PROC_STARTING, "%s", why);
+	else
+		proc_set_state(p, PROC_STARTING, NULL);
 	if (p->state != PROC_STARTING)
 		return;	/* a waiter or shutdown moved it on */
 	if (p->pc->startsecs <= 0) {
@@ -309,7 +313,6 @@ static void
 proc_enter_stopping(struct proc *p, int sig)
 {
 	int group = p->pc->stopasgroup;
-	int paused = p->state == PROC_PAUSED;
 
 	if (sig == SIGKILL) {
 		group = p->pc->killasgroup || p->pc->stopasgroup;
@@ -318,8 +321,11 @@ proc_enter_stopping(struct proc *p, int sig)
 	if (spawn_signal(p, sig, group) == -1)
 		log_warn("%s: cannot send SIG%s to pid %ld: %s", p->display,
 		    util_signal_name(sig), (long)p->pid, strerror(errno));
-	/* A stopped process never sees the stop signal until it runs. */
-	if (paused)
+	/*
+	 * A stopped process never acts on the stop signal until it runs
+	 * again; it may have been stopped by tend's pause or from outside.
+	 */
+	if (sig != SIGKILL && sig != SIGCONT)
 		spawn_signal(p, SIGCONT, group);
 	if (p->state != PROC_STOPPING)
 		proc_set_state(p, PROC_STOPPING, "SIG%s sent",
@@ -339,7 +345,8 @@ proc_timer_cb(int fd, short ev, void *arg)
 		proc_set_state(p, PROC_RUNNING, NULL);
 		break;
 	case PROC_BACKOFF:
-		proc_spawn(p);
+		proc_spawn(p, p->startfails > 0 ? "retry after a failed start" :
+		    "restart after backoff");
 		break;
 	case PROC_STOPPING:
 		log_warn("%s: still running %gs after SIG%s; sending SIGKILL",
@@ -390,7 +397,7 @@ proc_ended(struct proc *p)
 		    !program_stopping_all) {
 			p->startfails = 0;
 			p->crashes = 0;
-			proc_spawn(p);
+			proc_spawn(p, "start requested while stopping");
 		}
 		return;
 
@@ -443,8 +450,10 @@ proc_ended(struct proc *p)
 		p->crashes++;
 		delay = program_crash_delay(pc, p->crashes);
 		if (delay <= 0) {
-			log_info("%s: %s; restarting", p->display, how);
-			proc_spawn(p);
+			char why[96];
+
+			snprintf(why, sizeof(why), "restart: %s", how);
+			proc_spawn(p, why);
 			return;
 		}
 		proc_set_state(p, PROC_BACKOFF, "%s", how);
@@ -501,7 +510,7 @@ program_start(struct proc *p, char **cause)
 		/* a person's start is a fresh series of tries */
 		p->startfails = 0;
 		p->crashes = 0;
-		proc_spawn(p);
+		proc_spawn(p, "start requested");
 		return 0;
 	}
 	return 0;

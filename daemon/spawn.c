@@ -17,6 +17,7 @@
 #include <sys/pidfd.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "tendd.h"
@@ -171,6 +172,28 @@ spawn_resolve(const char *file, char **cause)
 	return NULL;
 }
 
+/*
+ * glibc keeps signals 32 and 33 for itself and its sigaction() refuses
+ * them, but an ignored disposition there is inherited across exec all the
+ * same: reset every signal with the system call itself.
+ */
+static void
+spawn_default_signals(void)
+{
+	struct {
+		void		(*handler)(int);
+		unsigned long	 flags;
+		void		(*restorer)(void);
+		uint64_t	 mask;
+	} ksa = { SIG_DFL, 0, NULL, 0 };
+	int sig;
+
+	for (sig = 1; sig < NSIG; sig++)
+		if (sig != SIGKILL && sig != SIGSTOP)
+			syscall(SYS_rt_sigaction, sig, &ksa, NULL,
+			    sizeof(ksa.mask));
+}
+
 static void
 spawn_report_failure(int fd, int stage)
 {
@@ -221,7 +244,7 @@ spawn_proc(struct proc *p, char **cause)
 	struct passwd pwbuf, *pw = NULL;
 	char pwstr[4096], *path, **envp;
 	gid_t *groups = NULL;
-	int ngroups = 0, errpipe[2], fd, sig, r;
+	int ngroups = 0, errpipe[2], fd, r;
 	sigset_t all, old, empty;
 	struct spawn_report rep;
 	pid_t pid, parent = getpid();
@@ -244,7 +267,8 @@ spawn_proc(struct proc *p, char **cause)
 				ngroups = 0;
 		}
 	}
-	if ((path = spawn_resolve(pc->argv[0], cause)) == NULL) {
+	if ((path = spawn_resolve(pc->path ? pc->path : pc->argv[0],
+	    cause)) == NULL) {
 		free(groups);
 		return -1;
 	}
@@ -264,12 +288,7 @@ spawn_proc(struct proc *p, char **cause)
 	sigprocmask(SIG_BLOCK, &all, &old);
 	pid = fork();
 	if (pid == 0) {
-		struct sigaction sa;
-
-		memset(&sa, 0, sizeof(sa));
-		sa.sa_handler = SIG_DFL;
-		for (sig = 1; sig < NSIG; sig++)
-			sigaction(sig, &sa, NULL);	/* fails harmlessly for KILL/STOP */
+		spawn_default_signals();
 		close(errpipe[0]);
 
 		if ((fd = open("/dev/null", O_RDWR)) == -1)

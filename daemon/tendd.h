@@ -46,6 +46,8 @@ struct program_conf {
 
 	char		*command;	/* expanded, as written */
 	char		**argv;		/* split like a shell would; NULL-terminated */
+	char		*path;		/* the file to exec, found in PATH at load;
+					   NULL: look argv[0] up at spawn */
 	int		 autostart;
 	enum autorestart autorestart;
 	double		 startsecs;

@@ -27,7 +27,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-BUILD = ROOT / "build"
+# TEND_BUILD points the suite at another build (the sanitizer build, say).
+BUILD = Path(os.environ.get("TEND_BUILD", str(ROOT / "build"))).resolve()
 TENDD = BUILD / "tendd"
 TENDCTL = BUILD / "tendctl"
 HELPERS = BUILD / "helpers"

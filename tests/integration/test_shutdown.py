@@ -204,6 +204,10 @@ def test_sigkill_of_tendd_kills_services_not_jobs(tend):
              what="the service to die with tendd (parent-death signal)")
     holds_for(lambda: alive(jpid), 1.0, what="the job runs on")
     os.kill(jpid, signal.SIGKILL)
+    # The socket file left behind is stale: a new tendd replaces it.
+    assert tend.sock.exists()
+    tend.start()
+    tend.wait_state("svc", "RUNNING")
 
 
 def test_shutdown_refuses_new_starts_and_exits_cleanly_with_backoff(tend):

@@ -4,9 +4,10 @@ stopsignal, stopwaitsecs escalation to SIGKILL, stopasgroup/killasgroup.
 """
 import os
 import signal
+import subprocess
 import time
 
-from conftest import (alive, exists, holds_for, proc_stat, read_records,
+from conftest import (TENDCTL, alive, exists, holds_for, proc_stat, read_records,
                       wait_for)
 
 
@@ -119,25 +120,44 @@ def test_stopwaitsecs_escalates_to_sigkill(tend):
     assert p["state"] == "STOPPED", p
     assert p["exitcode"] == -9, p
     assert not exists(pid), "the killed child was not reaped"
-    tr = tend.transitions("stubborn")
-    assert ("stubborn", "RUNNING", "STOPPING") in tr, tr
-    assert ("stubborn", "STOPPING", "STOPPED") in tr, tr
+    # Each state change is logged once.
+    tr = [(o, n) for _, o, n in tend.transitions("stubborn")]
+    assert tr == [("NEW", "STARTING"), ("STARTING", "RUNNING"),
+                  ("RUNNING", "STOPPING"), ("STOPPING", "STOPPED")], tr
 
 
-def test_stop_state_is_stopping_while_waiting(tend):
+def test_stop_waits_without_blocking_tendd(tend):
+    """While `tendctl stop` waits out stopwaitsecs, tendd answers others and
+    shows STOPPING."""
     tend.write_config(f"""
         [program:stubborn]
         command = {tend.helper("sleeper", "--ignore-term")}
         startsecs = 0
         stopwaitsecs = 3
+        [program:other]
+        command = {tend.helper("sleeper")}
+        startsecs = 0
     """)
     tend.start()
     tend.wait_state("stubborn", "RUNNING", timeout=5)
-    r = tend.request("stop", names=["stubborn"], wait=False)
-    assert r["ok"], r
-    p = tend.wait_state("stubborn", "STOPPING", timeout=1)
-    assert p["pid"] is not None
-    tend.wait_state("stubborn", "STOPPED", timeout=5)
+    ctl = subprocess.Popen([str(TENDCTL), "-s", str(tend.sock), "stop",
+                            "stubborn"], stdin=subprocess.DEVNULL,
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        p = tend.wait_state("stubborn", "STOPPING", timeout=2)
+        assert p["pid"] is not None
+        t0 = time.monotonic()
+        assert tend.proc_status("other")["state"] == "RUNNING"
+        assert tend.request("stop", names=["other"])["ok"]
+        assert time.monotonic() - t0 < 1.0, "tendd blocked by a waiting stop"
+        assert ctl.poll() is None, "tendctl stop returned before the end"
+        out, err = ctl.communicate(timeout=6)
+        assert ctl.returncode == 0, (ctl.returncode, out, err)
+        assert tend.proc_status("stubborn")["state"] == "STOPPED"
+    finally:
+        if ctl.poll() is None:
+            ctl.kill()
+            ctl.wait()
 
 
 def test_stopasgroup_stops_the_grandchild(tend):

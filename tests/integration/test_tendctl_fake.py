@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-TENDCTL = ROOT / "build" / "tendctl"
+TENDCTL = Path(os.environ.get("TEND_BUILD", str(ROOT / "build"))).resolve() / "tendctl"
 MAX_LINE = 1024 * 1024  # TEND_MAX_LINE in common/protocol.h
 
 CLOSE = object()  # action: close the connection now

@@ -468,16 +468,20 @@ test_command(void **state)
 	assert_non_null(conf);
 	assert_counts(0, 0);
 	pc = program(conf, "a");
-	assert_true(pc->argv[0][0] == '/');
-	assert_string_equal(strrchr(pc->argv[0], '/'), "/sh");
-	assert_int_equal(access(pc->argv[0], X_OK), 0);
+	/* argv[0] stays as written; the file found in PATH is pc->path */
+	assert_string_equal(pc->argv[0], "sh");
+	assert_non_null(pc->path);
+	assert_true(pc->path[0] == '/');
+	assert_string_equal(strrchr(pc->path, '/'), "/sh");
+	assert_int_equal(access(pc->path, X_OK), 0);
 	assert_string_equal(pc->argv[1], "-c");
 	assert_string_equal(pc->argv[2], "echo \"a b\"; exit 3");
 	assert_string_equal(pc->argv[3], "x y");
 	assert_null(pc->argv[4]);
 	pc = program(conf, "b");
 	xasprintf(&want, "%s/bin/mytool", tmpdir);
-	assert_string_equal(pc->argv[0], want);
+	assert_string_equal(pc->argv[0], "mytool");
+	assert_string_equal(pc->path, want);
 	free(want);
 	assert_string_equal(pc->argv[1], "--flag");
 	pc = program(conf, "c");
