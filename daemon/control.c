@@ -40,14 +40,14 @@ struct conn {
 	gid_t		 gid;
 	pid_t		 pid;
 	int		 closing;	/* close once the output is written */
-	int		 busy;		/* inside one of its callbacks */
-	int		 dead;		/* free when the callback returns */
+	int		 dead;		/* gone; freed by the next sweep */
 };
 static TAILQ_HEAD(, conn) conns = TAILQ_HEAD_INITIALIZER(conns);
 static int		 nconns;
 
 static struct evconnlistener *control_listener;
 static struct event	*control_retry;	/* re-enables accept after EMFILE */
+static struct event	*control_sweep;	/* frees dead connections */
 static char		*control_path;	/* what we bound, to unlink at exit */
 static char		*control_lockpath;
 static int		 control_lockfd = -1;
@@ -77,25 +77,44 @@ control_peer_allowed(uid_t uid, gid_t gid)
 	return 0;
 }
 
-static void
-control_check_dead(struct conn *c)
-{
-	if (c->dead && !c->busy)
-		control_free(c);
-}
-
+/*
+ * A connection is never freed in the middle of someone else's work: a
+ * reply sent while the waiters are being walked may find the client
+ * stuck, and freeing it there would pull the list from under the walk.
+ * It is marked dead, silenced, and freed from a zero timer.
+ */
 static void
 control_free(struct conn *c)
 {
-	if (c->busy) {
-		c->dead = 1;
+	static const struct timeval now = { 0, 0 };
+
+	if (c->dead)
 		return;
-	}
+	c->dead = 1;
+	bufferevent_disable(c->bev, EV_READ | EV_WRITE);
+	evtimer_add(control_sweep, &now);
+}
+
+static void
+control_destroy(struct conn *c)
+{
 	command_conn_gone(c);
 	TAILQ_REMOVE(&conns, c, entry);
 	nconns--;
 	bufferevent_free(c->bev);
 	free(c);
+}
+
+static void
+control_sweep_cb(int fd, short ev, void *arg)
+{
+	struct conn *c, *next;
+
+	for (c = TAILQ_FIRST(&conns); c != NULL; c = next) {
+		next = TAILQ_NEXT(c, entry);
+		if (c->dead)
+			control_destroy(c);
+	}
 }
 
 static void
@@ -114,7 +133,6 @@ control_read_cb(struct bufferevent *bev, void *arg)
 	size_t len;
 	char *line;
 
-	c->busy = 1;
 	while (!c->dead && !c->closing) {
 		eol = evbuffer_search_eol(in, NULL, NULL, EVBUFFER_EOL_LF);
 		if (eol.pos == -1) {
@@ -139,8 +157,6 @@ control_read_cb(struct bufferevent *bev, void *arg)
 		command_dispatch(c, line, len);
 		free(line);
 	}
-	c->busy = 0;
-	control_check_dead(c);
 }
 
 static void
@@ -452,6 +468,7 @@ control_listen(const char *path, int mode, const char *owner, char **cause)
 	}
 	evconnlistener_set_error_cb(control_listener, control_error_cb);
 	control_retry = evtimer_new(tendd_base, control_retry_cb, NULL);
+	control_sweep = evtimer_new(tendd_base, control_sweep_cb, NULL);
 	log_info("listening on %s", path);
 	return 0;
 
@@ -475,7 +492,7 @@ control_close_all(void)
 		 */
 		out = bufferevent_get_output(c->bev);
 		fd = bufferevent_getfd(c->bev);
-		if (evbuffer_get_length(out) > 0 && fd != -1) {
+		if (!c->dead && evbuffer_get_length(out) > 0 && fd != -1) {
 			int fl = fcntl(fd, F_GETFL);
 
 			if (fl != -1)
@@ -485,8 +502,7 @@ control_close_all(void)
 				if (evbuffer_write(out, fd) <= 0)
 					break;
 		}
-		c->busy = 0;
-		control_free(c);
+		control_destroy(c);
 	}
 }
 
@@ -500,6 +516,10 @@ control_close(void)
 	if (control_retry != NULL) {
 		event_free(control_retry);
 		control_retry = NULL;
+	}
+	if (control_sweep != NULL) {
+		event_free(control_sweep);
+		control_sweep = NULL;
 	}
 	if (control_path != NULL) {
 		unlink(control_path);
