@@ -722,56 +722,69 @@ def machine():
 
 # ------------------------------------------------------------ main
 
+# Defaults of a full run, and of a --quick smoke run where they differ.
+FULL = {"n": "10,100,1000", "reps": 3, "kills": 50, "rekills": 5,
+        "steady": 30.0, "status_reps": 20, "log_mb": 1000, "log_reps": 3,
+        "phys_iters": 2000}
+QUICK = {"n": "10", "reps": 1, "kills": 10, "rekills": 2, "steady": 3.0,
+         "status_reps": 5, "log_mb": 20, "log_reps": 1, "phys_iters": 200}
+QUICK_DIR = "/tmp/tend-bench-quick"
+
+
 def parse_args(argv):
     p = argparse.ArgumentParser(
         prog="bench/run",
         description="tend against supervisord, runit and s6 (and the "
         "floor): cold start, restart latency, steady-state memory and CPU, "
-        "status latency, log throughput, stop-all; see bench/README.md.")
+        "status latency, log throughput, stop-all; see bench/README.md. "
+        "Defaults are a full run's; --quick changes those not given.")
     p.add_argument("--only", default=",".join(PEER_NAMES),
                    help="peers to measure (default: %(default)s)")
-    p.add_argument("--n", default="10,100,1000",
-                   help="numbers of children (default: %(default)s)")
-    p.add_argument("--reps", type=int, default=3,
+    p.add_argument("--n", help="numbers of children (default: %s; quick: "
+                   "%s; empty: no supervision blocks)" % (FULL["n"],
+                                                          QUICK["n"]))
+    p.add_argument("--reps", type=int,
                    help="supervisor launches per N; cold start, stop all, "
-                   "start all and shutdown are medians of these "
-                   "(default: %(default)s)")
+                   "start all and shutdown are medians of these (default: "
+                   "%d)" % FULL["reps"])
     p.add_argument("--reps-1000", type=int, default=3,
                    help="at most this many launches at N >= 1000")
-    p.add_argument("--kills", type=int, default=50,
-                   help="SIGKILLs for the restart latency (default: "
-                   "%(default)s)")
-    p.add_argument("--rekills", type=int, default=5,
-                   help="kill-the-replacement-at-once samples")
-    p.add_argument("--steady", type=float, default=30,
-                   help="seconds of idle steady state (default: %(default)s)")
-    p.add_argument("--status-reps", type=int, default=20)
+    p.add_argument("--kills", type=int, help="SIGKILLs for the restart "
+                   "latency (default: %d)" % FULL["kills"])
+    p.add_argument("--rekills", type=int, help="kill-the-replacement-at-"
+                   "once samples (default: %d)" % FULL["rekills"])
+    p.add_argument("--steady", type=float, help="seconds of idle steady "
+                   "state (default: %g)" % FULL["steady"])
+    p.add_argument("--status-reps", type=int, help="timed status runs "
+                   "(default: %d)" % FULL["status_reps"])
     p.add_argument("--status-budget", type=float, default=20,
                    help="stop timing status after this many seconds "
-                   "(at least 5 runs)")
-    p.add_argument("--log-mb", type=int, default=1000,
-                   help="bytes the log test's writer writes, in MB "
-                   "(10^6; default %(default)s = 1 GB)")
-    p.add_argument("--log-reps", type=int, default=3)
-    p.add_argument("--no-log", action="store_true")
-    p.add_argument("--phys-iters", type=int, default=2000)
+                   "(at least 5 runs; default: %(default)s)")
+    p.add_argument("--log-mb", type=int, help="MB (10^6 bytes) the log "
+                   "test's writer writes (default: %d = 1 GB)"
+                   % FULL["log_mb"])
+    p.add_argument("--log-reps", type=int, help="log test repetitions "
+                   "(default: %d)" % FULL["log_reps"])
+    p.add_argument("--no-log", action="store_true", help="skip the log test")
+    p.add_argument("--phys-iters", type=int, help="iterations of the "
+                   "physical-floor tests (default: %d)" % FULL["phys_iters"])
     p.add_argument("--shutdown-timeout", type=float, default=90)
     p.add_argument("--base", default="/dev/shm",
                    help="where service dirs, events and logs live "
                    "(default: %(default)s, tmpfs)")
     p.add_argument("--tend-build", default=os.path.join(ROOT, "build"),
                    help="directory of tendd and tendctl")
-    p.add_argument("--out", default=os.path.join(BENCH, "RESULTS.md"),
-                   help="the Markdown table (default: bench/RESULTS.md)")
-    p.add_argument("--json-dir", default=os.path.join(BENCH, "results"),
-                   help="raw results, one JSON file per run")
+    p.add_argument("--out", help="the Markdown table (default: "
+                   "bench/RESULTS.md; quick: %s/RESULTS.md)" % QUICK_DIR)
+    p.add_argument("--json-dir", help="raw results, one JSON file per run "
+                   "(default: bench/results; quick: %s)" % QUICK_DIR)
     p.add_argument("--max-minutes", type=float, default=50,
                    help="time budget: blocks that would start later are "
                    "skipped and marked so (default: %(default)s)")
     p.add_argument("--quick", action="store_true",
-                   help="development smoke run: N=10, 1 launch, 10 kills, "
-                   "3 s steady, 20 MB log, results under /tmp; the figures "
-                   "are not for publication")
+                   help="development smoke run (about 1.5 min): N=10, 1 "
+                   "launch, 10 kills, 3 s steady, 20 MB log, results under "
+                   "%s; the figures are not for publication" % QUICK_DIR)
     p.add_argument("--no-install", action="store_true",
                    help="never apt-get install the peers")
     p.add_argument("--keep", action="store_true",
@@ -780,22 +793,19 @@ def parse_args(argv):
                    help="only write --out from these runs' JSON files "
                    "(medians across runs)")
     args = p.parse_args(argv)
-    if args.quick:
-        d = {"n": "10", "reps": 1, "kills": 10, "rekills": 2, "steady": 3.0,
-             "status_reps": 5, "log_mb": 20, "log_reps": 1,
-             "phys_iters": 200}
-        for k, v in d.items():
-            if p.get_default(k) == getattr(args, k):
-                setattr(args, k, v)
-        qdir = "/tmp/tend-bench-quick"
-        if args.out == p.get_default("out"):
-            args.out = os.path.join(qdir, "RESULTS.md")
-        if args.json_dir == p.get_default("json_dir"):
-            args.json_dir = qdir
+    for k, v in (QUICK if args.quick else FULL).items():
+        if getattr(args, k) is None:
+            setattr(args, k, v)
+    if args.out is None:
+        args.out = (os.path.join(QUICK_DIR, "RESULTS.md") if args.quick
+                    else os.path.join(BENCH, "RESULTS.md"))
+    if args.json_dir is None:
+        args.json_dir = (QUICK_DIR if args.quick
+                         else os.path.join(BENCH, "results"))
     args.only = [x.strip() for x in args.only.split(",") if x.strip()]
     for x in args.only:
-        if x not in PEER_NAMES and x != "phys":
-            p.error("--only: unknown %r (one of %s, phys)" % (
+        if x not in PEER_NAMES:
+            p.error("--only: unknown %r (one of %s)" % (
                 x, ", ".join(PEER_NAMES)))
     args.n = [int(x) for x in args.n.split(",") if x.strip()]
     if args.kills < 1 or args.reps < 1:
@@ -867,6 +877,9 @@ def main(argv):
            "install": None, "peers": {}, "results": {}, "log": {},
            "phys": {}, "skipped": [], "elapsed_s": None}
     wanted = [x for x in PEER_NAMES if x in args.only]
+    # Peer daemons running before we start anything (an earlier install,
+    # another user): reported, never touched.
+    run["peer_daemons_at_start"] = peer_daemon_pids()
     if not args.no_install:
         run["install"] = install_peers(wanted)
         if run["install"]:
@@ -934,8 +947,7 @@ def main(argv):
         if not args.keep:
             shutil.rmtree(args.run_dir, ignore_errors=True)
         save()
-        leftovers = [p for p in peer_daemon_pids()]
-        run["leftover_peer_daemons"] = leftovers
+        run["leftover_peer_daemons"] = peer_daemon_pids()
         save()
     os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
     with open(args.out, "w") as f:

@@ -4,6 +4,7 @@ ratios tend/peer. With several runs, each cell is the median of the runs'
 values. Cells whose repetitions (or runs) spread by more than NOISY are
 marked, and so is the steady-state row when the rest of the machine was
 busy during its window."""
+import os
 import statistics
 
 COLS = ["tend", "supervisord", "runit", "s6", "floor"]
@@ -365,9 +366,15 @@ def _noise(runs):
                     pre, peer, info["unavailable"]))
         if run.get("install"):
             out.append("- %speers: %s" % (pre, run["install"]))
-        if run.get("leftover_peer_daemons"):
-            out.append("- %speer daemons still running at the end: %s" % (
-                pre, run["leftover_peer_daemons"]))
+        for key, when in (("peer_daemons_at_start", "before the run"),
+                          ("leftover_peer_daemons", "after the run")):
+            found = run.get(key)
+            out.append("- %speer daemons (supervisord, runsvdir, runsv, "
+                       "s6-svscan, s6-supervise) running %s: %s." % (
+                           pre, when, ", ".join(
+                               "%s (pid %s)" % (os.path.basename(e), p)
+                               for p, e in sorted(found.items()))
+                           if found else "none"))
         out.append("- %stook %.1f min." % (pre, (run.get("elapsed_s") or 0)
                                            / 60))
     return "\n".join(out)
