@@ -3,6 +3,8 @@
 #   make run        build, then run tendd in the foreground on conf/tend.conf
 #   make check      build and run every test (unit, then integration); ends with a count
 #   make install    honours PREFIX and DESTDIR
+#   make bench      tend vs supervisord, runit, s6 (~20 min; BENCH_ARGS=--quick
+#                   for a smoke run); writes bench/RESULTS.md. Not part of check.
 
 PREFIX	?= /usr/local
 DESTDIR	?=
@@ -47,7 +49,7 @@ UNITS	 = $(UNIT_SRC:tests/unit/%.c=$(B)/unit/%)
 
 DEPSTAMP = $(B)/.deps-ok
 
-.PHONY: all run check unit integration install clean deps helpers
+.PHONY: all run check unit integration install clean deps helpers bench
 all: $(B)/tendd $(B)/tendctl
 
 deps: $(DEPSTAMP)
@@ -97,6 +99,11 @@ integration: all $(HELPERS)
 
 check: all $(HELPERS) $(UNITS)
 	@PYTHON=$(PYTHON) sh tests/run $(UNITS)
+
+# Benchmarks report figures; they are never part of `make check`.
+BENCH_ARGS ?=
+bench: all
+	BENCH_COMMAND="make bench$(if $(BENCH_ARGS), BENCH_ARGS='$(BENCH_ARGS)')" bench/run $(BENCH_ARGS)
 
 install: all
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR)
