@@ -596,7 +596,8 @@ test_errors_with_lines(void **state)
 	assert_string_equal(d.msgs[6].text, "t.conf:10: syntax error: expected "
 	    "'key = value' or '[section]'");
 	assert_string_equal(d.msgs[7].text, "t.conf:11: [program:a] numprocs: "
-	    "not supported yet (only 1)");
+	    "2 processes need a process_name with %(process_num)s (such as "
+	    "process_name = %(program_name)s_%(process_num)02d)");
 	assert_string_equal(d.msgs[8].text, "t.conf:12: [program:a] "
 	    "stdout_logfile_maxbytes: expected a size (such as 50MB, 1024KB "
 	    "or 0), got '50XB'");
@@ -685,7 +686,7 @@ test_unknown_and_unsupported(void **state)
 	    "[rpcinterface:supervisor]\n"
 	    "[supervisorctl]\n"
 	    "[inet_http_server]\n"
-	    "[group:g]\n"
+	    "[grop:g]\n"
 	    "[include]\n"
 	    "[tned]\n"
 	    "[whatever]\n";
@@ -713,10 +714,10 @@ test_unknown_and_unsupported(void **state)
 	    "the section is ignored");
 	assert_msg(0, "t.conf:13: [inet_http_server]: not supported by tend; "
 	    "the section is ignored");
-	assert_msg(0, "t.conf:14: [group:g]: not supported yet; the section "
-	    "is ignored");
-	assert_msg(0, "t.conf:15: [include]: not supported yet; the section "
-	    "is ignored");
+	assert_msg(0, "t.conf:14: [grop:g]: unknown section; did you mean "
+	    "[group:g]?");
+	assert_msg(0, "t.conf:15: [include] files: missing, so nothing is "
+	    "included");
 	assert_msg(0, "t.conf:16: [tned]: unknown section; did you mean "
 	    "[tend]?");
 	assert_msg(0, "t.conf:17: [whatever]: unknown section; ignored");
@@ -737,6 +738,7 @@ test_accepted_keys(void **state)
 	struct tend_conf *conf;
 
 	/* supervisord's and later tend keys: read, checked, no warning. */
+	write_file("a.env", "A=1\n");
 	conf = load(
 	    "[supervisord]\n"
 	    "nodaemon = true\n"
