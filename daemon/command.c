@@ -277,6 +277,12 @@ waiter_check(struct waiter *w, size_t i)
 
 	if (w->done[i] != 0 || p == NULL)
 		return;
+	if (w->op == OP_START && p->removed) {
+		/* It goes away once down: it will not come up. */
+		w->done[i] = -1;
+		w->msgs[i] = xstrdup("removed from the config by a reload");
+		return;
+	}
 	if (w->op == OP_STOP) {
 		if (!program_is_up(p)) {
 			w->done[i] = 1;

@@ -2165,9 +2165,11 @@ config_include(struct config_reader *rd, int file)
 	if (config_sec_key(sec, "files") == NULL)
 		config_warn_file(rd, sec->file, sec->line, "[%s] files: "
 		    "missing, so nothing is included", sec->label);
-	for (i = 0; i < sec->nkeys; i++) {
+	for (i = 0; ; i++) {
 		/* Reading an include may move rd->secs: find it again. */
 		sec = config_find_section(rd, "include", file);
+		if (i >= sec->nkeys)
+			break;
 		k = &sec->keys[i];
 		kd = config_find_key(config_include_keys, k->name);
 		if (kd == NULL) {
