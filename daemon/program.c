@@ -898,44 +898,53 @@ proc_target(const struct proc *p)
 	return p->next_pc != NULL ? p->next_pc : p->pc;
 }
 
-static int
-pc_group_cmp(const void *x, const void *y)
-{
-	const struct program_conf *a = *(struct program_conf *const *)x;
-	const struct program_conf *b = *(struct program_conf *const *)y;
+struct pc_slot {
+	const struct program_conf *pc;
+	size_t		 idx;		/* in the config's list */
+};
 
-	return strcmp(a->group, b->group);
+static int
+pc_slot_cmp(const void *x, const void *y)
+{
+	const struct pc_slot *a = x, *b = y;
+
+	return strcmp(a->pc->group, b->pc->group);
 }
 
-/* How status will show the processes of CONF (PROCESS or GROUP:PROCESS). */
+/*
+ * How status will show each process of CONF, in the config's order:
+ * PROCESS when alone in a group of its name, else GROUP:PROCESS.
+ */
 static char **
-program_conf_displays(const struct tend_conf *conf, struct program_conf ***pcs,
-    size_t *np)
+program_conf_displays(const struct tend_conf *conf)
 {
-	struct program_conf **all, *pc;
+	struct program_conf *pc;
+	struct pc_slot *all;
 	char **names;
 	size_t i, j, k, n = 0;
 
 	all = xcalloc(conf->nprocs + 1, sizeof(*all));
-	TAILQ_FOREACH(pc, &conf->programs, entry)
-		all[n++] = pc;
-	qsort(all, n, sizeof(*all), pc_group_cmp);
+	TAILQ_FOREACH(pc, &conf->programs, entry) {
+		all[n].pc = pc;
+		all[n].idx = n;
+		n++;
+	}
+	qsort(all, n, sizeof(*all), pc_slot_cmp);
 	names = xcalloc(n + 1, sizeof(*names));
 	for (i = 0; i < n; i = j) {
-		for (j = i + 1; j < n && strcmp(all[i]->group,
-		    all[j]->group) == 0; j++)
+		for (j = i + 1; j < n && strcmp(all[i].pc->group,
+		    all[j].pc->group) == 0; j++)
 			;
 		for (k = i; k < j; k++) {
-			if (j - i == 1 && strcmp(all[k]->group,
-			    all[k]->name) == 0)
-				names[k] = xstrdup(all[k]->name);
+			pc = (struct program_conf *)all[k].pc;
+			if (j - i == 1 && strcmp(pc->group, pc->name) == 0)
+				names[all[k].idx] = xstrdup(pc->name);
 			else
-				xasprintf(&names[k], "%s:%s", all[k]->group,
-				    all[k]->name);
+				xasprintf(&names[all[k].idx], "%s:%s",
+				    pc->group, pc->name);
 		}
 	}
-	*pcs = all;
-	*np = n;
+	free(all);
 	return names;
 }
 
@@ -960,18 +969,17 @@ program_plan(const struct tend_conf *cur, const struct tend_conf *new,
     struct reload_plan *plan)
 {
 	struct proc **all, *p;
-	struct program_conf **pcs, *pc;
+	struct program_conf *pc;
 	char **names, **keys;
-	size_t n, npcs, i;
+	size_t n, i = 0;
 
 	all = program_by_fullname(&n);
-	names = program_conf_displays(new, &pcs, &npcs);
+	names = program_conf_displays(new);
 	TAILQ_FOREACH(p, &procs, entry)
 		p->reload_seen = 0;
 	/* In the order of the new config, so it reads like the file. */
-	TAILQ_FOREACH(pc, &new->programs, entry) {
-		for (i = 0; i < npcs && pcs[i] != pc; i++)
-			;
+	for (pc = TAILQ_FIRST(&new->programs); pc != NULL;
+	    pc = TAILQ_NEXT(pc, entry), i++) {
 		p = program_lookup(all, n, pc);
 		if (p != NULL)
 			p->reload_seen = 1;
@@ -993,10 +1001,9 @@ program_plan(const struct tend_conf *cur, const struct tend_conf *new,
 			    p->name, NULL);
 		p->reload_seen = 0;
 	}
-	for (i = 0; i < npcs; i++)
+	for (i = 0; names[i] != NULL; i++)
 		free(names[i]);
 	free(names);
-	free(pcs);
 	free(all);
 }
 
