@@ -31,7 +31,7 @@ static int	 commands_reload(struct tendctl *, struct tendctl_args *);
 /* reload's own option (option values are per command). */
 #define COMMANDS_RELOAD_CHECK	'K'
 static const struct option commands_reload_opts[] = {
-	{ "check",	no_argument,	NULL,	COMMANDS_RELOAD_CHECK },
+	{ "check", no_argument, NULL, COMMANDS_RELOAD_CHECK },
 	{ NULL,		0,		NULL,	0 }
 };
 

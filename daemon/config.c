@@ -49,7 +49,7 @@
 /* One file read: the main one first, then the includes in read order. */
 struct config_file {
 	char		*path;		/* as messages name it */
-	char		*here;		/* its directory, for %(here)s and paths */
+	char		*here;		/* its directory: %(here)s, paths */
 	dev_t		 dev;
 	ino_t		 ino;
 	int		 parent;	/* the file including it; -1: main */
@@ -111,7 +111,7 @@ struct config_reader {
 	struct config_msg *msgs;
 	int		 nmsgs;
 	int		 nerrors;
-	int		 dedupe_from;	/* -1, or skip repeats of msgs from here */
+	int		 dedupe_from;	/* -1, or no repeats from here on */
 
 	struct config_group *groups;
 	int		 ngroups;
@@ -437,7 +437,8 @@ config_find_section(struct config_reader *rd, const char *name, int file)
 
 	for (i = 0; i < rd->nsecs; i++)
 		if (strcmp(rd->secs[i].name, name) == 0 &&
-		    (!config_section_per_file(name) || rd->secs[i].file == file))
+		    (!config_section_per_file(name) ||
+		    rd->secs[i].file == file))
 			return &rd->secs[i];
 	return NULL;
 }
@@ -904,11 +905,11 @@ config_check_owner(struct config_reader *rd, const struct config_rawkey *k,
 	    (size_t)(colon - owner));
 
 	if (getpwnam(user) == NULL)
-		config_warn_machine(rd, k->file, k->line, "[%s] %s: user '%s' does "
-		    "not exist", k->section, k->written, user);
+		config_warn_machine(rd, k->file, k->line, "[%s] %s: user '%s' "
+		    "does not exist", k->section, k->written, user);
 	if (colon != NULL && getgrnam(colon + 1) == NULL)
-		config_warn_machine(rd, k->file, k->line, "[%s] %s: group '%s' does "
-		    "not exist", k->section, k->written, colon + 1);
+		config_warn_machine(rd, k->file, k->line, "[%s] %s: group '%s' "
+		    "does not exist", k->section, k->written, colon + 1);
 	free(user);
 }
 
@@ -924,8 +925,8 @@ config_check_daemon_user(struct config_reader *rd,
 
 	if (pw != NULL && pw->pw_uid == geteuid())
 		return;
-	config_warn_file(rd, k->file, k->line, "[%s] %s: not supported by tend, "
-	    "which runs as the user that starts it; ignored", k->section,
+	config_warn_file(rd, k->file, k->line, "[%s] %s: not supported by "
+	    "tend, which runs as the user that starts it; ignored", k->section,
 	    k->written);
 }
 
@@ -939,8 +940,8 @@ config_check_dir(struct config_reader *rd, const struct config_rawkey *k,
 		config_warn_machine(rd, k->file, k->line, "[%s] %s: %s%s: %s",
 		    k->section, k->written, what, dir, strerror(errno));
 	else if (!S_ISDIR(sb.st_mode))
-		config_warn_machine(rd, k->file, k->line, "[%s] %s: %s%s is not a "
-		    "directory", k->section, k->written, what, dir);
+		config_warn_machine(rd, k->file, k->line, "[%s] %s: %s%s is "
+		    "not a directory", k->section, k->written, what, dir);
 }
 
 /*
@@ -1196,11 +1197,11 @@ config_unknown_key(struct config_reader *rd, const struct config_rawkey *k,
 	names[n] = NULL;
 	suggestion = expand_suggest(k->name, names);
 	if (suggestion != NULL)
-		config_warn_file(rd, k->file, k->line, "[%s] %s: unknown key; did you "
-		    "mean %s?", k->section, k->written, suggestion);
+		config_warn_file(rd, k->file, k->line, "[%s] %s: unknown key; "
+		    "did you mean %s?", k->section, k->written, suggestion);
 	else
-		config_warn_file(rd, k->file, k->line, "[%s] %s: unknown key; ignored",
-		    k->section, k->written);
+		config_warn_file(rd, k->file, k->line, "[%s] %s: unknown key; "
+		    "ignored", k->section, k->written);
 }
 
 /*
@@ -1619,7 +1620,8 @@ config_read_env_file(const char *path, char ***envp, char **cause)
 			;
 		if (*p == '\0' || *p == '#' || *p == ';')
 			continue;
-		if (strncmp(p, "export", 6) == 0 && isblank((unsigned char)p[6]))
+		if (strncmp(p, "export", 6) == 0 &&
+		    isblank((unsigned char)p[6]))
 			for (p += 6; isblank((unsigned char)*p); p++)
 				;
 		key = p;
@@ -2048,7 +2050,8 @@ config_check_names(struct config_reader *rd, struct tend_conf *conf)
 		prev = all[i - 1];
 		pc = all[i];
 		/* Report at the later section, naming the earlier. */
-		if (strcmp(prev->file, pc->file) == 0 && prev->line > pc->line) {
+		if (strcmp(prev->file, pc->file) == 0 &&
+		    prev->line > pc->line) {
 			prev = all[i];
 			pc = all[i - 1];
 		}
@@ -2505,8 +2508,8 @@ config_program_changes(const struct tend_conf *ca,
 	char **keys = NULL;
 
 	/* Anything the process was started with, or is judged by. */
-#define CHANGED(cond, key)	do { if (cond) config_strv_add(&keys, key); } \
-				while (0)
+#define CHANGED(cond, key) \
+	do { if (cond) config_strv_add(&keys, key); } while (0)
 	CHANGED(!config_str_equal(a->name, b->name) ||
 	    !config_str_equal(a->group, b->group), "process_name");
 	CHANGED(!strv_equal(a->argv, b->argv) ||

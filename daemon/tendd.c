@@ -223,7 +223,8 @@ tendd_signal_cb(int sig, short ev, void *arg)
 		break;
 	case SIGHUP:
 		if (tendd_stopping) {
-			log_info("SIGHUP received while shutting down: ignored");
+			log_info("SIGHUP received while shutting down: "
+			    "ignored");
 			break;
 		}
 		log_info("SIGHUP received: reloading %s", tendd_conf->file);

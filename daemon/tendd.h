@@ -49,7 +49,7 @@ struct program_conf {
 	TAILQ_ENTRY(program_conf) entry;
 	char		*program;	/* NAME of [program:NAME] */
 	char		*name;		/* the process name (process_name) */
-	char		*group;		/* the [group:] listing it, or program */
+	char		*group;		/* its [group:], or program */
 	int		 process_num;
 	int		 numprocs;	/* of its program */
 	int		 group_priority; /* [group:] priority; else priority */
@@ -81,8 +81,8 @@ struct program_conf {
 	double		 backoff_reset;
 	int		 critical;
 	char		*env_file;	/* absolute; NULL: none */
-	char		**env_file_env;	/* its content at load (NULL: unreadable) */
-	long long	 rlimit_nofile;	/* CONFIG_RLIMIT_UNSET, _INFINITY or N */
+	char		**env_file_env;	/* content at load; NULL: none */
+	long long	 rlimit_nofile;	/* N, CONFIG_RLIMIT_UNSET, _INFINITY */
 	long long	 rlimit_core;
 };
 TAILQ_HEAD(program_confs, program_conf);
@@ -101,7 +101,7 @@ struct tend_conf {
 	int		 umask;		/* -1: leave as is */
 	char		*directory;	/* NULL: stay */
 	char		**environment;	/* added to tendd's own for every child */
-	int		 minfds;	/* tendd raises its RLIMIT_NOFILE to it */
+	int		 minfds;	/* tendd's RLIMIT_NOFILE at least */
 	int		 minprocs;	/* and RLIMIT_NPROC */
 	int		 minfds_set;	/* given in the file (else a default) */
 	int		 minprocs_set;
@@ -223,7 +223,7 @@ struct proc {
 	int		 pc_owned;	/* free pc with the proc */
 	int		 removed;	/* forget it once it is down */
 	int		 reload_seen;	/* matched by the reload under way */
-	int		 reload_start;	/* start it once the reload is applied */
+	int		 reload_start;	/* start it after the reload */
 
 	struct event	*timer;		/* the one timer of the current state */
 };
@@ -335,13 +335,13 @@ struct reload_item {
 	char		*name;		/* as status shows it */
 	char		*group;
 	char		*process;
-	char		**keys;		/* RELOAD_CHANGED: the keys that differ */
+	char		**keys;		/* RELOAD_CHANGED: keys that differ */
 };
 struct reload_plan {
-	struct reload_item *items;	/* in the new config's order, removed last */
+	struct reload_item *items;	/* new config's order; removed last */
 	int		 n;
 	int		 unchanged;	/* processes left alone */
-	char		**restart;	/* "[tend] key: ..." needing a tendd restart */
+	char		**restart;	/* [tend] keys needing a restart */
 };
 void	 reload_plan_free(struct reload_plan *);
 
