@@ -175,6 +175,10 @@ static const struct config_key config_program_keys[] = {
 	PK("backoff_max", CT_SECS, backoff_max),
 	PK("backoff_reset", CT_SECS, backoff_reset),
 	PK("critical", CT_BOOL, critical),
+	PK("ready", CT_READY, ready),
+	PK("ready_timeout", CT_SECS, ready_timeout),
+	PK("watchdog_secs", CT_SECS, watchdog_secs),
+	PK("pidfile", CT_PATH, pidfile),
 	/* Read and checked now, used by later work. */
 	NK("numprocs", CT_NUMPROCS),
 	NK("numprocs_start", CT_UINT),
@@ -194,10 +198,6 @@ static const struct config_key config_program_keys[] = {
 	NK("stderr_syslog", CT_BOOL),
 	NK("serverurl", CT_ANY),
 	NK("log_timestamps", CT_BOOL),
-	NK("ready", CT_READY),
-	NK("ready_timeout", CT_SECS),
-	NK("watchdog_secs", CT_SECS),
-	NK("pidfile", CT_PATH),
 	NK("env_file", CT_PATH),
 	NK("rlimit_nofile", CT_RLIMIT),
 	NK("rlimit_core", CT_RLIMIT),
@@ -936,6 +936,7 @@ config_parse(struct config_reader *rd, const struct config_rawkey *k,
 		}
 		break;
 	case CT_READY:
+		v->i = strcasecmp(s, "notify") == 0 ? READY_NOTIFY : READY_NONE;
 		if (strcasecmp(s, "none") != 0 && strcasecmp(s, "notify") != 0) {
 			xasprintf(why, "expected none or notify, got '%s'", s);
 			ret = -1;
@@ -1035,6 +1036,10 @@ config_store(const struct config_key *k, void *obj, union config_val *v)
 		break;
 	case CT_AUTORESTART:
 		*(enum autorestart *)dst = *(enum autorestart *)&v->i;
+		break;
+	case CT_READY:
+		*(enum ready_mode *)dst = v->i == READY_NOTIFY ? READY_NOTIFY :
+		    READY_NONE;
 		break;
 	default:
 		*(int *)dst = v->i;
@@ -1320,6 +1325,9 @@ config_program_new(const char *name, const char *file, int line)
 	pc->restart_delay = 0;
 	pc->backoff_max = 30;
 	pc->backoff_reset = 60;
+	pc->ready = READY_NONE;
+	pc->ready_timeout = 90;
+	pc->watchdog_secs = 0;
 	return pc;
 }
 
@@ -1335,7 +1343,44 @@ config_program_free(struct program_conf *pc)
 	free(pc->directory);
 	free(pc->user);
 	strv_free(pc->environment);
+	free(pc->pidfile);
 	free(pc);
+}
+
+static const struct config_rawkey *
+config_section_key(const struct config_rawsec *sec, const char *name)
+{
+	int i;
+
+	for (i = 0; i < sec->nkeys; i++)
+		if (strcmp(sec->keys[i].name, name) == 0)
+			return &sec->keys[i];
+	return NULL;
+}
+
+/*
+ * ready, watchdog_secs and pidfile judge readiness in different ways;
+ * combinations that cannot mean anything are said out loud.
+ */
+static void
+config_check_readiness(struct config_reader *rd, struct program_conf *pc,
+    const struct config_rawsec *sec)
+{
+	const struct config_rawkey *k;
+
+	if (pc->pidfile != NULL && pc->ready == READY_NOTIFY) {
+		k = config_section_key(sec, "pidfile");
+		config_error(rd, k != NULL ? k->line : sec->line, "[%s] pidfile: "
+		    "cannot be combined with ready = notify (a notify program "
+		    "names its main process with MAINPID=); use one of them",
+		    sec->label);
+	}
+	if (pc->watchdog_secs > 0 && pc->ready != READY_NOTIFY) {
+		k = config_section_key(sec, "watchdog_secs");
+		config_warn_file(rd, k != NULL ? k->line : sec->line,
+		    "[%s] watchdog_secs: has no effect without ready = notify "
+		    "(only a notify program can send WATCHDOG=1)", sec->label);
+	}
 }
 
 static void
@@ -1387,6 +1432,7 @@ config_program(struct config_reader *rd, struct tend_conf *conf,
 		if (strcmp(sec->keys[i].name, "user") == 0 && pc->user != NULL)
 			config_check_user(rd, pc, sec->keys[i].line);
 	}
+	config_check_readiness(rd, pc, sec);
 	if (rd->nerrors > errors) {
 		config_program_free(pc);
 		return;
@@ -1632,7 +1678,11 @@ config_program_equal(const struct program_conf *a,
 	    a->restart_delay == b->restart_delay &&
 	    a->backoff_max == b->backoff_max &&
 	    a->backoff_reset == b->backoff_reset &&
-	    a->critical == b->critical;
+	    a->critical == b->critical &&
+	    a->ready == b->ready &&
+	    a->ready_timeout == b->ready_timeout &&
+	    a->watchdog_secs == b->watchdog_secs &&
+	    config_str_equal(a->pidfile, b->pidfile);
 }
 
 int

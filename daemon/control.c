@@ -12,6 +12,7 @@
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stddef.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/socket.h>
@@ -458,6 +459,63 @@ control_listen(const char *path, int mode, const char *owner, char **cause)
 fail:
 	control_close();
 	return -1;
+}
+
+/*
+ * Socket activation: FD is bound and listening already, and the .socket
+ * unit owns its path, mode and owner, so it is used as is: never
+ * unlinked, chmod'ed or chown'ed. PATH (the config's) is only compared.
+ */
+int
+control_listen_fd(int fd, const char *path, char **cause)
+{
+	struct sockaddr_un sun;
+	socklen_t len = sizeof(sun);
+	struct stat st;
+	char *where;
+	int fl;
+
+	memset(&sun, 0, sizeof(sun));
+	if (getsockname(fd, (struct sockaddr *)&sun, &len) == -1) {
+		xasprintf(cause, "socket activation: getsockname: %s",
+		    strerror(errno));
+		return -1;
+	}
+	if (len > offsetof(struct sockaddr_un, sun_path) &&
+	    sun.sun_path[0] != '\0') {
+		where = xstrndup(sun.sun_path,
+		    len - offsetof(struct sockaddr_un, sun_path));
+		/* "the socket's group" of spec §5: the file's group */
+		control_gid = stat(where, &st) == 0 ? st.st_gid : getegid();
+	} else {
+		where = xstrdup("an unnamed or abstract socket");
+		control_gid = getegid();
+	}
+	if (path != NULL && strcmp(where, path) != 0)
+		log_warn("socket activation passed %s, but the config says "
+		    "socket = %s; tendctl -c finds tendd only if they agree",
+		    where, path);
+	/* sd_listen_fds() made it CLOEXEC; libevent wants it nonblocking. */
+	if ((fl = fcntl(fd, F_GETFL)) == -1 ||
+	    fcntl(fd, F_SETFL, fl | O_NONBLOCK) == -1 ||
+	    util_set_cloexec(fd) == -1) {
+		xasprintf(cause, "socket activation: %s", strerror(errno));
+		free(where);
+		return -1;
+	}
+	/* backlog 0: it is listening already */
+	control_listener = evconnlistener_new(tendd_base, control_accept_cb,
+	    NULL, LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, 0, fd);
+	if (control_listener == NULL) {
+		xasprintf(cause, "cannot listen on %s", where);
+		free(where);
+		return -1;
+	}
+	evconnlistener_set_error_cb(control_listener, control_error_cb);
+	control_retry = evtimer_new(tendd_base, control_retry_cb, NULL);
+	log_info("listening on %s (passed by systemd)", where);
+	free(where);
+	return 0;
 }
 
 void

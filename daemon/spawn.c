@@ -112,12 +112,17 @@ spawn_env_setf(char ***envp, size_t *n, const char *fmt, ...)
 	free(kv);
 }
 
+/* Room for a pid in WATCHDOG_PID=, filled in by the child itself. */
+#define SPAWN_PID_SLOT	"WATCHDOG_PID=                    "
+
 /*
  * Later sources win: tendd's environment, the names tend gives every
- * child, the user's identity, [tend] environment, the program's own.
+ * child, the user's identity, [tend] environment, the program's own,
+ * and for ready = notify the socket (and watchdog) tendd itself serves.
+ * *PIDSLOT is the WATCHDOG_PID entry the child completes, or NULL.
  */
 static char **
-spawn_build_env(struct proc *p, const struct passwd *pw)
+spawn_build_env(struct proc *p, const struct passwd *pw, char **pidslot)
 {
 	char **envp = strv_dup(spawn_base_env);
 	size_t i, n = strv_len(envp);
@@ -140,7 +145,37 @@ spawn_build_env(struct proc *p, const struct passwd *pw)
 	if (p->pc->environment != NULL)
 		for (i = 0; p->pc->environment[i] != NULL; i++)
 			spawn_env_set(&envp, &n, p->pc->environment[i]);
+	*pidslot = NULL;
+	if (p->pc->ready == READY_NOTIFY && notify_address() != NULL) {
+		spawn_env_setf(&envp, &n, "NOTIFY_SOCKET=%s", notify_address());
+		if (p->pc->watchdog_secs > 0) {
+			/* what sd_watchdog_enabled() reads, as systemd sets it */
+			spawn_env_setf(&envp, &n, "WATCHDOG_USEC=%llu",
+			    (unsigned long long)(p->pc->watchdog_secs * 1e6));
+			spawn_env_set(&envp, &n, SPAWN_PID_SLOT);
+			for (i = 0; i < n; i++)
+				if (strncmp(envp[i], "WATCHDOG_PID=", 13) == 0)
+					*pidslot = envp[i];
+		}
+	}
 	return envp;
+}
+
+/* In the child: its own pid into the WATCHDOG_PID slot, no stdio. */
+static void
+spawn_fill_pid(char *slot)
+{
+	char digits[24], *d = slot + strlen("WATCHDOG_PID=");
+	long pid = (long)getpid();
+	int n = 0;
+
+	do {
+		digits[n++] = (char)('0' + pid % 10);
+		pid /= 10;
+	} while (pid > 0);
+	while (n > 0)
+		*d++ = digits[--n];
+	*d = '\0';
 }
 
 /* The path exec will run, looked up in tendd's PATH like a shell does. */
@@ -242,7 +277,7 @@ spawn_proc(struct proc *p, char **cause)
 {
 	const struct program_conf *pc = p->pc;
 	struct passwd pwbuf, *pw = NULL;
-	char pwstr[4096], *path, **envp;
+	char pwstr[4096], *path, **envp, *pidslot;
 	gid_t *groups = NULL;
 	int ngroups = 0, errpipe[2], fd, r;
 	sigset_t all, old, empty;
@@ -272,13 +307,21 @@ spawn_proc(struct proc *p, char **cause)
 		free(groups);
 		return -1;
 	}
+	/* The notify socket is made when the first notify program needs it. */
+	if (pc->ready == READY_NOTIFY && notify_address() == NULL &&
+	    notify_open(tendd_conf != NULL ? tendd_conf->socket : NULL,
+	    cause) == -1) {
+		free(groups);
+		free(path);
+		return -1;
+	}
 	if (pipe2(errpipe, O_CLOEXEC) == -1) {
 		xasprintf(cause, "cannot create a pipe: %s", strerror(errno));
 		free(groups);
 		free(path);
 		return -1;
 	}
-	envp = spawn_build_env(p, pw);
+	envp = spawn_build_env(p, pw, &pidslot);
 
 	/*
 	 * No signal may run libevent's handler in the child: it would write
@@ -321,6 +364,8 @@ spawn_proc(struct proc *p, char **cause)
 		}
 		/* Belt and braces: whatever tendd has open closes at exec. */
 		close_range(3, ~0U, CLOSE_RANGE_CLOEXEC);
+		if (pidslot != NULL)
+			spawn_fill_pid(pidslot);
 		sigemptyset(&empty);
 		sigprocmask(SIG_SETMASK, &empty, NULL);
 		execve(path, pc->argv, envp);

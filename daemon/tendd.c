@@ -55,6 +55,7 @@ tendd_shutdown(int status, const char *why)
 		return;
 	tendd_stopping = 1;
 	log_info("shutting down: %s", why);
+	systemd_stopping();
 	program_shutdown();
 }
 
@@ -171,13 +172,17 @@ tendd_daemonize(void)
 }
 
 static void
-tendd_open_logfile(const char *logfile)
+tendd_open_logfile(const char *logfile, const char *identifier)
 {
 	int fd;
 
+	if (systemd_wants_journal(logfile)) {
+		log_to_journal(identifier);
+		return;
+	}
 	if (logfile == NULL || strcmp(logfile, "stderr") == 0 ||
 	    strcmp(logfile, "journal") == 0 || strcmp(logfile, "auto") == 0)
-		return;	/* under systemd, stderr is the journal already */
+		return;
 	fd = open(logfile, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC |
 	    O_NOFOLLOW, 0640);
 	if (fd == -1)
@@ -280,7 +285,14 @@ main(int argc, char **argv)
 		tendd_conf->socket = xstrdup(sock);
 	}
 	log_set_level(level ? tendd_parse_level(level) : tendd_conf->loglevel);
-	tendd_open_logfile(tendd_conf->logfile);
+	/* LISTEN_PID names this process: read before --daemonize forks. */
+	if (systemd_init(&cause) == -1) {
+		fprintf(stderr, "tendd: %s\n", cause);
+		free(cause);
+		config_free(tendd_conf);
+		return 1;
+	}
+	tendd_open_logfile(tendd_conf->logfile, tendd_conf->identifier);
 	if (tendd_conf->umask >= 0)
 		umask((mode_t)tendd_conf->umask);
 	if (tendd_conf->directory != NULL && chdir(tendd_conf->directory) == -1)
@@ -292,8 +304,13 @@ main(int argc, char **argv)
 	sa.sa_handler = SIG_IGN;
 	sigaction(SIGPIPE, &sa, NULL);
 
-	if (daemonize)
+	if (daemonize) {
+		if (getenv("NOTIFY_SOCKET") != NULL)
+			log_warn("--daemonize under systemd: the forked tendd "
+			    "is not the main process systemd knows; run "
+			    "tendd in the foreground with Type=notify");
 		readyfd = tendd_daemonize();
+	}
 	/* Orphans of our children come to us, so no zombie outlives them. */
 	if (prctl(PR_SET_CHILD_SUBREAPER, 1) == -1)
 		log_warn("cannot become a child subreaper: %s", strerror(errno));
@@ -301,7 +318,12 @@ main(int argc, char **argv)
 	if ((tendd_base = event_base_new()) == NULL)
 		fatal("cannot create the event loop");
 	spawn_init_environ();
-	if (control_listen(tendd_conf->socket, tendd_conf->socket_mode,
+	systemd_start();
+	if (systemd_listen_fd() != -1) {
+		if (control_listen_fd(systemd_listen_fd(), tendd_conf->socket,
+		    &cause) == -1)
+			fatal("%s", cause);
+	} else if (control_listen(tendd_conf->socket, tendd_conf->socket_mode,
 	    tendd_conf->socket_owner, &cause) == -1)
 		fatal("%s", cause);
 	if (tendd_conf->pidfile != NULL &&
@@ -327,6 +349,7 @@ main(int argc, char **argv)
 		close(readyfd);
 	}
 	program_autostart();
+	systemd_autostart_done();
 
 	event_base_dispatch(tendd_base);
 
@@ -335,6 +358,8 @@ main(int argc, char **argv)
 	log_info("tendd exits with status %d", tendd_exit_status);
 	control_close_all();
 	control_close();
+	notify_close();
+	systemd_close();
 	if (tendd_pidfile != NULL) {
 		unlink(tendd_pidfile);
 		free(tendd_pidfile);
