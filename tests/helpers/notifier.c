@@ -5,6 +5,7 @@
  *   notifier [--record F] [--env-out F] [--status TEXT] [--ready-after S]
  *            [--never-ready] [--ready-from-child] [--ready-status TEXT]
  *            [--watchdog-for S] [--watchdog-every S] [--mainpid-child]
+ *            [--mainpid-linger S]
  *
  * --record F         appends "PID MONOTONIC" to F at start, and
  *                    "PID MONOTONIC ready" just after sending READY=1.
@@ -23,6 +24,7 @@
  * --mainpid-child    once ready, forks a child that carries on as the
  *                    service, sends MAINPID=child, and exits 0; the
  *                    child records "PID MONOTONIC main" and sleeps.
+ * --mainpid-linger S the parent exits S seconds after MAINPID= (default 0).
  * Exits on SIGTERM (default action).
  */
 #include <sys/wait.h>
@@ -114,7 +116,7 @@ int
 main(int argc, char **argv)
 {
 	const char *env_out = NULL, *status = NULL, *ready_status = NULL;
-	double ready_after = 0, watchdog_for = -1, every = 0;
+	double ready_after = 0, watchdog_for = -1, every = 0, linger = 0;
 	int never = 0, from_child = 0, mainpid_child = 0;
 	uint64_t usec = 0;
 	char msg[512];
@@ -141,6 +143,8 @@ main(int argc, char **argv)
 			every = strtod(argv[++i], NULL);
 		else if (strcmp(argv[i], "--mainpid-child") == 0)
 			mainpid_child = 1;
+		else if (strcmp(argv[i], "--mainpid-linger") == 0 && i + 1 < argc)
+			linger = strtod(argv[++i], NULL);
 		else {
 			fprintf(stderr, "notifier: bad argument %s\n", argv[i]);
 			return 2;
@@ -183,6 +187,7 @@ main(int argc, char **argv)
 		}
 		snprintf(msg, sizeof msg, "MAINPID=%ld", (long)pid);
 		notify(msg);
+		sleep_for(linger);
 		_exit(0);
 	}
 
