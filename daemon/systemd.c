@@ -75,6 +75,8 @@ systemd_init(char **cause)
 	int n, r;
 
 	systemd_notify_on = ns != NULL && *ns != '\0';
+	systemd_listen = -1;
+	systemd_watchdog_usec = 0;
 	/*
 	 * LISTEN_PID must be our pid, so this comes before any fork.
 	 * unset_environment = 0: children never see these anyway (spawn.c
@@ -278,4 +280,7 @@ systemd_close(void)
 		event_free(systemd_watchdog_ev);
 		systemd_watchdog_ev = NULL;
 	}
+	systemd_autostarted = systemd_ready = 0;
+	systemd_reloading_now = systemd_stopping_now = 0;
+	systemd_last_status[0] = '\0';
 }
