@@ -3,7 +3,8 @@
  * safely (umask before bind, a lock file against a second tendd, stale
  * sockets replaced, live ones refused), accepts with an EMFILE back-off,
  * checks each peer with SO_PEERCRED, frames newline-delimited requests
- * with a 1 MiB limit, and bounds what it queues for a slow reader.
+ * with a 1 MiB limit, and bounds what it queues for a slow reader. A
+ * socket passed by systemd (socket activation) is taken as it is.
  */
 #include <errno.h>
 #include <fcntl.h>

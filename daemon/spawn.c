@@ -3,7 +3,9 @@
  * the child: its own session, a clean signal mask and dispositions, stdin
  * from /dev/null, no descriptor of tendd, a scrubbed environment, its
  * directory, umask and user, and PDEATHSIG for services. Setup and exec
- * failures come back synchronously through a close-on-exec pipe.
+ * failures come back synchronously through a close-on-exec pipe. A
+ * ready = notify child gets tendd's own NOTIFY_SOCKET (and WATCHDOG_USEC,
+ * WATCHDOG_PID), never the one of tendd's supervisor.
  */
 #include <errno.h>
 #include <fcntl.h>
