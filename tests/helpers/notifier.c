@@ -8,7 +8,7 @@
  *            [--mainpid-linger S]
  *
  * --record F         appends "PID MONOTONIC" to F at start, and
- *                    "PID MONOTONIC ready" just after sending READY=1.
+ *                    "PID MONOTONIC ready" just before sending READY=1.
  * --env-out F        writes NOTIFY_SOCKET, WATCHDOG_USEC, WATCHDOG_PID
  *                    ("env K=V", "-" when unset) and what
  *                    sd_watchdog_enabled() says ("wd N USEC") to F.
@@ -16,7 +16,8 @@
  * --ready-after S    waits S seconds, then sends READY=1 (default 0).
  * --ready-status T   sends STATUS=T with READY=1.
  * --never-ready      never sends READY=1.
- * --ready-from-child READY=1 comes from a forked child (same group).
+ * --ready-from-child READY=1 comes from a forked child (same group), which
+ *                    exits 1 s later.
  * --watchdog-for S   once ready, sends WATCHDOG=1 for S seconds, then
  *                    stops pinging (hangs); default: pings forever if
  *                    the watchdog is enabled.
@@ -27,7 +28,6 @@
  * --mainpid-linger S the parent exits S seconds after MAINPID= (default 0).
  * Exits on SIGTERM (default action).
  */
-#include <sys/wait.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -165,15 +165,22 @@ main(int argc, char **argv)
 		snprintf(msg, sizeof msg, "READY=1\nSTATUS=%s", ready_status);
 	else
 		snprintf(msg, sizeof msg, "READY=1");
+	/* recorded first: whoever sees RUNNING finds the record there */
+	append_line("ready");
 	if (from_child) {
+		/*
+		 * The child stays a while after sending: a sender that is gone
+		 * before tendd reads its message cannot be told apart from a
+		 * stranger (systemd has the same limit).
+		 */
+		signal(SIGCHLD, SIG_IGN);
 		if ((pid = fork()) == 0) {
 			notify(msg);
+			sleep_for(1);
 			_exit(0);
 		}
-		waitpid(pid, NULL, 0);
 	} else
 		notify(msg);
-	append_line("ready");
 
 	if (mainpid_child) {
 		if ((pid = fork()) == 0) {

@@ -59,7 +59,8 @@ def start_as_pid1(tend, wait=True):
     return init
 
 
-def test_pid1_reaps_orphans_and_stops_cleanly_on_term(tend):
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_pid1_reaps_orphans_and_stops_cleanly(tend, sig):
     pf, srec = tend.path("orphan"), tend.path("srec")
     tend.write_config(f"""
         [program:orph]
@@ -82,7 +83,8 @@ def test_pid1_reaps_orphans_and_stops_cleanly_on_term(tend):
     # It exits after 0.5 s: PID 1 reaps it, no zombie stays behind.
     wait_for(lambda: not exists(g), 5, what="PID 1 to reap the orphan")
 
-    os.kill(init, signal.SIGTERM)
+    # docker stop sends SIGTERM; Ctrl-C on `docker run -it`, SIGINT
+    os.kill(init, sig)
     assert tend.wait_exit(timeout=10) == 0, tend.log()
     assert [tag for _, _, tag in read_records(srec)] == ["", "term"], \
         "the service was not stopped with its stop signal"

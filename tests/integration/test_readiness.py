@@ -34,7 +34,7 @@ def test_notify_program_is_starting_until_ready(tend):
     assert p["state"] == "STARTING", p
     # startsecs = 1 does not make it RUNNING: only READY=1 does.
     holds_for(lambda: tend.proc_status("slow")["state"] == "STARTING"
-              or records(rec, "ready"), 3, what="STARTING until READY=1")
+              or records(rec, "ready"), 1.8, what="STARTING until READY=1")
     p = tend.wait_state("slow", "RUNNING", timeout=5)
     t_ready = records(rec, "ready")[0][1]
     assert t_ready - t0 >= 1.4
