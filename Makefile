@@ -23,8 +23,10 @@ PYTHON	?= /usr/bin/python3
 VERSION	 = 0.1.0
 
 # Debian packages the build and the tests need; checked once, installed when missing.
+# dpkg-dev (dpkg-shlibdeps, for make deb), systemd (systemd-analyze) and
+# man-db (which it runs to check Documentation=) serve the packaging tests.
 DEBS	 = pkg-config libevent-dev libinih-dev libsystemd-dev libjansson-dev \
-	   libcmocka-dev python3-pytest
+	   libcmocka-dev python3-pytest dpkg-dev systemd man-db
 PKGS	 = libevent inih libsystemd jansson
 
 # Recursive (=) so pkg-config runs after the dependency stamp is made.
