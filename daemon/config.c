@@ -131,6 +131,7 @@ static const struct config_key config_tend_keys[] = {
 	TK("umask", CT_OCTAL, umask),
 	TK("directory", CT_PATH, directory),
 	TK("environment", CT_ENV, environment),
+	TK("client_timeout", CT_SECS, client_timeout),
 	NK("nodaemon", CT_BOOL),
 	NK("logfile_maxbytes", CT_SIZE),
 	NK("logfile_backups", CT_UINT),
@@ -1467,6 +1468,7 @@ config_new(const char *file)
 	conf->childlogdir = xstrdup("/var/log/tend");
 	conf->identifier = xstrdup("tend");
 	conf->umask = -1;
+	conf->client_timeout = 60;
 	TAILQ_INIT(&conf->programs);
 	return conf;
 }

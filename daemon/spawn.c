@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/pidfd.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -319,6 +320,9 @@ spawn_proc(struct proc *p, char **cause)
 			if (getppid() != parent)
 				_exit(127);	/* tendd died before the prctl */
 		}
+		/* The descriptor limit tendd was given, not its raised one. */
+		if (tendd_child_nofile.rlim_cur != 0)
+			setrlimit(RLIMIT_NOFILE, &tendd_child_nofile);
 		/* Belt and braces: whatever tendd has open closes at exec. */
 		close_range(3, ~0U, CLOSE_RANGE_CLOEXEC);
 		sigemptyset(&empty);

@@ -21,6 +21,7 @@
 struct event_base *tendd_base;
 struct tend_conf *tendd_conf;
 int		 tendd_exit_status;
+struct rlimit	 tendd_child_nofile;
 
 static int	 tendd_stopping;
 static char	*tendd_pidfile;
@@ -170,6 +171,29 @@ tendd_daemonize(void)
 	return fds[1];
 }
 
+/*
+ * Clients and children need descriptors: tendd takes all it may (the
+ * hard limit). Children get the soft limit tendd was given back, as
+ * systemd does, since select() breaks on descriptors over 1023.
+ */
+static void
+tendd_raise_nofile(void)
+{
+	struct rlimit rl, want;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == -1 || rl.rlim_cur >= rl.rlim_max)
+		return;
+	want.rlim_cur = want.rlim_max = rl.rlim_max;
+	if (setrlimit(RLIMIT_NOFILE, &want) == -1) {
+		log_debug("cannot raise the descriptor limit to %llu: %s",
+		    (unsigned long long)rl.rlim_max, strerror(errno));
+		return;
+	}
+	tendd_child_nofile = rl;
+	log_debug("descriptor limit raised from %llu to %llu",
+	    (unsigned long long)rl.rlim_cur, (unsigned long long)rl.rlim_max);
+}
+
 static void
 tendd_open_logfile(const char *logfile)
 {
@@ -298,6 +322,7 @@ main(int argc, char **argv)
 	if (prctl(PR_SET_CHILD_SUBREAPER, 1) == -1)
 		log_warn("cannot become a child subreaper: %s", strerror(errno));
 
+	tendd_raise_nofile();
 	if ((tendd_base = event_base_new()) == NULL)
 		fatal("cannot create the event loop");
 	spawn_init_environ();
