@@ -778,6 +778,8 @@ command_events(struct conn *c, json_t *id, json_t *req)
 	TAILQ_INSERT_TAIL(&subscribers, s, entry);
 	control_send(c, command_ok(id));
 	control_stream(c);
+	log_debug("events: a client subscribed%s", s->names ? " (to some "
+	    "processes)" : "");
 }
 
 static int

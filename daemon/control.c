@@ -716,7 +716,8 @@ control_listen(const char *path, int mode, const char *owner, char **cause)
 		goto fail;
 	}
 	control_gid = owner != NULL ? gid : getegid();
-	if (listen(fd, 128) == -1) {
+	/* Many clients may connect at once (scripts, monitoring). */
+	if (listen(fd, SOMAXCONN) == -1) {
 		xasprintf(cause, "listen on %s: %s", path, strerror(errno));
 		close(fd);
 		goto fail;
@@ -767,6 +768,12 @@ control_close_all(void)
 			if (fl != -1)
 				fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
 			setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+			/*
+			 * libevent keeps a socket bufferevent's output frozen
+			 * at its start outside its own write callback: without
+			 * this, evbuffer_write() writes nothing.
+			 */
+			evbuffer_unfreeze(out, 1);
 			while (evbuffer_get_length(out) > 0)
 				if (evbuffer_write(out, fd) <= 0)
 					break;
