@@ -102,9 +102,12 @@ install: all
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR)
 	install -m 0755 $(B)/tendd $(DESTDIR)$(SBINDIR)/tendd
 	install -m 0755 $(B)/tendctl $(DESTDIR)$(BINDIR)/tendctl
-	install -d $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(MANDIR)/man5
-	install -m 0644 packaging/man/tendd.8 packaging/man/tendctl.8 $(DESTDIR)$(MANDIR)/man8/
+	install -d $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man1
+	install -m 0644 packaging/man/tendd.8 $(DESTDIR)$(MANDIR)/man8/
+	install -m 0644 packaging/man/tendctl.1 $(DESTDIR)$(MANDIR)/man1/
 	install -m 0644 packaging/man/tend.conf.5 $(DESTDIR)$(MANDIR)/man5/
+	install -d $(DESTDIR)$(PREFIX)/share/bash-completion/completions
+	install -m 0644 packaging/completion/tendctl.bash $(DESTDIR)$(PREFIX)/share/bash-completion/completions/tendctl
 	install -d $(DESTDIR)$(PREFIX)/share/doc/tend/examples
 	install -m 0644 conf/*.conf $(DESTDIR)$(PREFIX)/share/doc/tend/examples/
 

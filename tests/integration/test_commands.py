@@ -9,7 +9,7 @@ import socket
 import subprocess
 import time
 
-from conftest import (TENDCTL, alive, exists, holds_for, proc_stat,
+from conftest import (ROOT, TENDCTL, exists, holds_for, proc_stat,
                       read_json_line, wait_for)
 
 
@@ -576,3 +576,54 @@ def test_help_lists_every_command(tend):
     assert rc == 0 and "--timeout" in out and "124" in out, (rc, out)
     rc, out, err = tend.ctl("help", "signal", sock=False)
     assert rc == 0 and "usage: tendctl" in out and "SIG NAME" in out, out
+
+
+# ------------------------------------------------------- bash completion
+
+COMPLETION = ROOT / "packaging" / "completion" / "tendctl.bash"
+
+
+def complete(tend, *words):
+    """What packaging/completion/tendctl.bash offers for WORDS (the last
+    one being completed), with this build's tendctl first in PATH."""
+    script = """
+        source %s
+        COMP_WORDS=("$@"); COMP_CWORD=$((${#COMP_WORDS[@]} - 1))
+        COMP_LINE="${COMP_WORDS[*]}"; COMP_POINT=${#COMP_LINE}
+        _tendctl
+        printf '%%s\\n' "${COMPREPLY[@]}"
+    """ % COMPLETION
+    env = {"PATH": "%s:/usr/bin:/bin" % TENDCTL.parent, "HOME": str(tend.dir)}
+    r = subprocess.run(["bash", "-c", script, "bash", "tendctl"] + list(words),
+                       capture_output=True, text=True, timeout=10, env=env)
+    assert r.returncode == 0, r.stderr
+    return sorted(w for w in r.stdout.split("\n") if w)
+
+
+def test_bash_completion_asks_tendd_for_names(tend):
+    tend.write_config(f"""
+        [program:web1]
+        command = {tend.helper("sleeper")}
+        [program:web2]
+        command = {tend.helper("sleeper")}
+        [program:db]
+        command = {tend.helper("sleeper")}
+    """)
+    tend.start()
+    sock = str(tend.sock)
+    assert complete(tend, "pa") == ["pause"]
+    assert complete(tend, "-s", sock, "re") == \
+        ["reload", "reopen", "restart", "resume"]
+    assert complete(tend, "-s", sock, "kill", "we") == ["web1", "web2"]
+    assert complete(tend, "-s", sock, "stop", "") == \
+        ["all", "db", "web1", "web2"]
+    assert complete(tend, "-s", sock, "status", "web1:") == \
+        ["web1:*", "web1:web1"]
+    assert complete(tend, "-s", sock, "signal", "us") == ["USR1", "USR2"]
+    assert complete(tend, "-s", sock, "signal", "HUP", "d") == ["db"]
+    assert complete(tend, "-s", sock, "wait", "--t") == ["--timeout"]
+    assert complete(tend, "--socket=" + sock, "pid", "d") == ["db"]
+    # No tendd there: commands still complete, names quietly do not.
+    gone = str(tend.dir / "gone.sock")
+    assert complete(tend, "-s", gone, "kill", "we") == []
+    assert complete(tend, "-s", gone, "ver") == ["version"]

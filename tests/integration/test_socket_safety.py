@@ -317,6 +317,46 @@ def test_idle_and_unfinished_clients_time_out_but_waiters_stay(tend):
         s.close()
 
 
+def test_a_lagging_events_subscriber_is_dropped(tend):
+    """6,000 state changes (~2 MB of events) for a subscriber that reads
+    nothing: tendd drops it at 1 MiB behind instead of growing or waiting,
+    and everyone else is served throughout."""
+    svc_config(tend)
+    tend.start()
+    pid = tend.wait_state("svc", "RUNNING")["pid"]
+    lazy = tend.connect()
+    lazy.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    lazy.sendall(b'{"id": 1, "cmd": "events"}\n')
+    n = 3000
+    with tend.connect(timeout=20) as s:
+        buf = bytearray()
+        reqs = b"".join(b'{"id": %d, "cmd": "pause", "names": ["svc"]}\n'
+                        b'{"id": %d, "cmd": "resume", "names": ["svc"]}\n'
+                        % (2 * i, 2 * i + 1) for i in range(n))
+        sender = threading.Thread(target=s.sendall, args=(reqs,))
+        sender.start()
+        got = 0
+        while got < 2 * n:
+            r = read_json_line(s, buf)
+            assert r is not None and r["ok"], r
+            got += 1
+        sender.join()
+    wait_for(lambda: "dropping a client" in tend.log(), 5,
+             what="the lagging subscriber to be dropped")
+    # Its stream ended: what was queued in the kernel, then EOF.
+    lazy.settimeout(5)
+    total = 0
+    while True:
+        chunk = lazy.recv(1 << 16)
+        if not chunk:
+            break
+        total += len(chunk)
+    lazy.close()
+    assert total < 1 << 20, total
+    unchanged(tend, "svc", pid)
+    assert tend.request("version")["ok"]
+
+
 # ------------------------------------------------------------- at scale
 
 def test_thousand_idle_connections_and_fifty_busy_clients(tend):
