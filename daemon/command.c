@@ -7,7 +7,6 @@
  */
 #include <fnmatch.h>
 #include <limits.h>
-#include <math.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,9 +44,8 @@ struct waiter {
 	struct proc	**procs;
 	int		*done;		/* per process: 0 waiting, 1 ok, -1 failed */
 	char		**msgs;
-	/* OP_WAIT: each result as it settled, the overall status, a timer */
+	/* OP_WAIT: each result as it settled, and the timeout's timer */
 	json_t		**res;
-	int		 status;
 	double		 timeout;	/* seconds; < 0: none */
 	struct event	*timer;
 };

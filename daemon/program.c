@@ -566,6 +566,18 @@ program_kill(struct proc *p, char **cause)
  * paused: STARTING has its startsecs timer to keep, and during shutdown
  * a paused job could never be joined.
  */
+/* Why pause/resume/signal cannot act on P in its state. */
+static void
+proc_not_running(struct proc *p, char **cause)
+{
+	if (program_is_up(p))
+		xasprintf(cause, "is %s, not RUNNING (pid %ld)",
+		    program_state_name(p->state), (long)p->pid);
+	else
+		xasprintf(cause, "not running (%s)",
+		    program_state_name(p->state));
+}
+
 int
 program_pause(struct proc *p, char **cause)
 {
@@ -585,7 +597,7 @@ program_pause(struct proc *p, char **cause)
 		proc_set_state(p, PROC_PAUSED, "SIGSTOP sent");
 		return 0;
 	default:
-		xasprintf(cause, "not running (%s)", program_state_name(p->state));
+		proc_not_running(p, cause);
 		return -1;
 	}
 }
@@ -606,7 +618,7 @@ program_resume(struct proc *p, char **cause)
 		proc_set_state(p, PROC_RUNNING, "SIGCONT sent");
 		return 0;
 	default:
-		xasprintf(cause, "not running (%s)", program_state_name(p->state));
+		proc_not_running(p, cause);
 		return -1;
 	}
 }
@@ -620,7 +632,7 @@ program_signal(struct proc *p, int sig, char **cause)
 	if (sig == SIGCONT && p->state == PROC_PAUSED)
 		return program_resume(p, cause);
 	if (!program_is_up(p)) {
-		xasprintf(cause, "not running (%s)", program_state_name(p->state));
+		proc_not_running(p, cause);
 		return -1;
 	}
 	if (spawn_signal(p, sig, 0) == -1) {
