@@ -156,6 +156,24 @@ def test_socket_directory_for_the_default_mode_is_private(tend):
     assert stat.S_IMODE(os.stat(tend.sock.parent).st_mode) == 0o700
 
 
+def test_a_world_writable_socket_directory_is_warned_about(tend):
+    open_dir = tend.dir / "open"
+    open_dir.mkdir()
+    os.chmod(open_dir, 0o777)          # not sticky: anyone may replace it
+    svc_config(tend)
+    tend.sock = open_dir / "tend.sock"
+    tend.start("-s", str(tend.sock))
+    assert re.search(r"warn: %s is writable by anyone" % re.escape(
+        str(open_dir)), tend.log()), tend.log()
+    # /tmp-like (sticky): others cannot replace what is ours; no warning.
+    tend.signal(15)
+    assert tend.wait_exit() == 0
+    os.chmod(open_dir, 0o1777)
+    tend.logpath.write_text("")
+    tend.start("-s", str(tend.sock))
+    assert "writable by anyone" not in tend.log()
+
+
 def test_socket_path_over_sun_path_is_a_clear_error(tend):
     svc_config(tend)
     long_path = str(tend.dir / ("x" * 120)) + ".sock"
