@@ -3,9 +3,12 @@
  * options and operands, and the handlers: what each sends to tendd and
  * which exit status its reply means (spec §4).
  */
+#include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "protocol.h"
 #include "tendctl.h"
@@ -33,6 +36,24 @@ static int	 commands_reload(struct tendctl *, struct tendctl_args *);
 static const struct option commands_reload_opts[] = {
 	{ "check", no_argument, NULL, COMMANDS_RELOAD_CHECK },
 	{ NULL,		0,		NULL,	0 }
+};
+
+static int	 commands_kill(struct tendctl *, struct tendctl_args *);
+static int	 commands_signal(struct tendctl *, struct tendctl_args *);
+static int	 commands_pause(struct tendctl *, struct tendctl_args *);
+static int	 commands_resume(struct tendctl *, struct tendctl_args *);
+static int	 commands_wait(struct tendctl *, struct tendctl_args *);
+static int	 commands_pid(struct tendctl *, struct tendctl_args *);
+static int	 commands_events(struct tendctl *, struct tendctl_args *);
+static int	 commands_action_fields(struct tendctl *, struct tendctl_args *,
+		    const char *, json_t *, int, const char *const *,
+		    const char *const *);
+
+#define CMDOPT_TIMEOUT	't'
+
+static const struct option commands_wait_opts[] = {
+	{ "timeout",	required_argument,	NULL,	CMDOPT_TIMEOUT },
+	{ NULL,		0,			NULL,	0 }
 };
 
 static const struct option commands_nowait_opts[] = {
@@ -64,6 +85,21 @@ static const struct tendctl_cmd commands_table[] = {
 	  1, -1, "", commands_nowait_opts, commands_stop },
 	{ "restart", "[--no-wait] NAME...", "stop, then start",
 	  1, -1, "", commands_nowait_opts, commands_restart },
+	{ "kill", "[--no-wait] NAME...", "SIGKILL now, no restart",
+	  1, -1, "", commands_nowait_opts, commands_kill },
+	{ "signal", "SIG NAME...", "send a signal (HUP, SIGUSR1, 10...)",
+	  2, -1, "", NULL, commands_signal },
+	{ "pause", "NAME...", "SIGSTOP: PAUSED until resume",
+	  1, -1, "", NULL, commands_pause },
+	{ "resume", "NAME...", "SIGCONT a paused process",
+	  1, -1, "", NULL, commands_resume },
+	{ "wait", "[--timeout S] NAME...",
+	  "block until they exit; their exit status",
+	  1, -1, "t:", commands_wait_opts, commands_wait },
+	{ "pid", "[NAME...]", "tendd's pid, or the processes'",
+	  0, -1, "", NULL, commands_pid },
+	{ "events", "[NAME...]", "stream state changes, one a line",
+	  0, -1, "", NULL, commands_events },
 	{ "shutdown", "[--no-wait]",
 	  "stop everything and exit tendd; wait for it",
 	  0, 0, "", commands_nowait_opts, commands_shutdown },
@@ -75,6 +111,53 @@ static const struct tendctl_cmd commands_table[] = {
 	{ "help", "[COMMAND]", "show this help, or a command's",
 	  0, 1, "", NULL, commands_help },
 };
+
+/*
+ * What "tendctl COMMAND --help" says beyond the usage line, for the
+ * commands with options or exit statuses of their own.
+ */
+static const struct {
+	const char	*name;
+	const char	*text;
+} commands_details[] = {
+	{ "status", "exit status: 0 every named process RUNNING, 3 some not, "
+	  "4 unknown name" },
+	{ "start", "  --no-wait   return once the start is requested\n"
+	  "exit status: 0 RUNNING (a job: finished with an expected code), "
+	  "1 failed" },
+	{ "stop", "  --no-wait   return once the stop signal is sent\n"
+	  "exit status: 0 stopped (or was not running), 1 failed" },
+	{ "restart", "  --no-wait   return once the restart is requested\n"
+	  "exit status: 0 RUNNING again, 1 failed" },
+	{ "kill", "  --no-wait   return once SIGKILL is sent\n"
+	  "The process is not restarted. exit status: 0, 1 failed" },
+	{ "signal", "SIG is a name (HUP, SIGHUP, usr1) or a number. STOP and "
+	  "CONT pause and resume.\nexit status: 0 sent to every process, "
+	  "1 some was not running" },
+	{ "pause", "exit status: 0 every process PAUSED, 1 some was not "
+	  "RUNNING" },
+	{ "resume", "exit status: 0 every process running, 1 some was not" },
+	{ "wait", "  -t, --timeout S   give up after S seconds (fractions "
+	  "allowed)\n"
+	  "Returns when every process has exited and no restart is coming;\n"
+	  "at once for one that is not running.\n"
+	  "exit status: like a shell's: the exit code N, 128+N for signal N,\n"
+	  "127 never started; with several, the first that is not 0;\n"
+	  "124 on timeout" },
+	{ "pid", "exit status: 0, 3 some named process is not running" },
+	{ "events", "Until tendd exits or tendctl is interrupted; --json: one "
+	  "object a line." },
+};
+
+static void
+commands_details_print(FILE *f, const struct tendctl_cmd *cmd)
+{
+	size_t i;
+
+	for (i = 0; i < nitems(commands_details); i++)
+		if (strcmp(commands_details[i].name, cmd->name) == 0)
+			fprintf(f, "%s\n", commands_details[i].text);
+}
 
 const struct tendctl_cmd *
 commands_find(const char *name)
@@ -124,7 +207,9 @@ commands_usage(FILE *f)
 	    "  --version            show tendctl's version\n"
 	    "\nexit status: 0 ok, 1 failed, 2 usage, 3 not running, "
 	    "4 unknown name,\n"
-	    "5 cannot reach tendd\n", TEND_DEFAULT_CONFIG);
+	    "5 cannot reach tendd; wait: the process's own, 124 on timeout\n"
+	    "'tendctl COMMAND --help' says more about each command.\n",
+	    TEND_DEFAULT_CONFIG);
 }
 
 static int
@@ -167,6 +252,7 @@ commands_run(struct tendctl *t, const struct tendctl_cmd *cmd, int argc,
 		case 'h':
 			commands_usage_one(stdout, cmd);
 			printf("%s\n", cmd->summary);
+			commands_details_print(stdout, cmd);
 			return TEND_EXIT_OK;
 		case 'j':
 			t->json = 1;
@@ -285,6 +371,7 @@ commands_help(struct tendctl *t, struct tendctl_args *args)
 	}
 	commands_usage_one(stdout, cmd);
 	printf("%s\n", cmd->summary);
+	commands_details_print(stdout, cmd);
 	return TEND_EXIT_OK;
 }
 
@@ -336,6 +423,17 @@ commands_status(struct tendctl *t, struct tendctl_args *args)
 	return status;
 }
 
+/* The exit status for a reply tendd refused as a whole. */
+static int
+commands_refused_status(json_t *reply)
+{
+	const char *code;
+
+	code = print_str(json_object_get(reply, "error"), "code", "");
+	return strcmp(code, TEND_ERR_UNKNOWN_NAME) == 0 ?
+	    TEND_EXIT_UNKNOWN_NAME : TEND_EXIT_FAILED;
+}
+
 /*
  * start, stop and restart: the same request with "names" and "wait",
  * and a "results" list back. VERBS are the supervisorctl lines printed
@@ -345,15 +443,33 @@ static int
 commands_action(struct tendctl *t, struct tendctl_args *args,
     const char *cmd, const char *const *verbs, const char *const *nowait)
 {
+	return commands_action_fields(t, args, cmd, NULL,
+	    args->opt[CMDOPT_NO_WAIT] == NULL, verbs, nowait);
+}
+
+/*
+ * A request with "names" (the operands), FIELDS (consumed; may be NULL)
+ * and "wait" unless WAIT is -1; "results" come back, one per process.
+ */
+static int
+commands_action_fields(struct tendctl *t, struct tendctl_args *args,
+    const char *cmd, json_t *fields, int wait, const char *const *verbs,
+    const char *const *nowait)
+{
 	json_t *names, *reply, *results, *r;
-	int status, wait, failed = 0;
+	int status, failed = 0;
 	size_t i;
 
-	if ((names = commands_names(t, args)) == NULL)
+	if ((names = commands_names(t, args)) == NULL) {
+		json_decref(fields);
 		return TEND_EXIT_USAGE;
-	wait = args->opt[CMDOPT_NO_WAIT] == NULL;
-	status = tendctl_request(t, cmd, json_pack("{s:o,s:b}", "names",
-	    names, "wait", wait), &reply);
+	}
+	if (fields == NULL)
+		fields = json_object();
+	json_object_set_new(fields, "names", names);
+	if (wait != -1)
+		json_object_set_new(fields, "wait", json_boolean(wait));
+	status = tendctl_request(t, cmd, fields, &reply);
 	if (status != 0)
 		return status;
 
@@ -367,7 +483,7 @@ commands_action(struct tendctl *t, struct tendctl_args *args,
 		}
 		/* Refused as a whole (unknown name, shutting down...). */
 		status = commands_daemon_error(t, reply, NULL, 1,
-		    TEND_EXIT_FAILED);
+		    commands_refused_status(reply));
 		json_decref(reply);
 		return status;
 	}
@@ -587,4 +703,262 @@ commands_reload(struct tendctl *t, struct tendctl_args *args)
 	    json_object_get(reply, "unchanged")));
 	json_decref(reply);
 	return TEND_EXIT_OK;
+}
+
+static int
+commands_kill(struct tendctl *t, struct tendctl_args *args)
+{
+	static const char *const verbs[] = { "killed", NULL };
+	static const char *const nowait[] = { "killing", NULL };
+
+	return commands_action(t, args, "kill", verbs, nowait);
+}
+
+static int
+commands_signal(struct tendctl *t, struct tendctl_args *args)
+{
+	static const char *const verbs[] = { "signalled", NULL };
+	struct tendctl_args names = *args;
+	const char *sig = args->argv[0];
+
+	/* Checked here too, so a typo is a usage error (2), not a failure. */
+	if (util_signal_number(sig) <= 0) {
+		return tendctl_fail(t, TEND_EXIT_USAGE, TENDCTL_ERR_USAGE,
+		    "signal: unknown signal %s (a name like HUP or USR1, or a "
+		    "number)", sig);
+	}
+	names.argc--;
+	names.argv++;
+	return commands_action_fields(t, &names, "signal",
+	    json_pack("{s:s}", "signal", sig), -1, verbs, verbs);
+}
+
+static int
+commands_pause(struct tendctl *t, struct tendctl_args *args)
+{
+	static const char *const verbs[] = { "paused", NULL };
+
+	return commands_action_fields(t, args, "pause", NULL, -1, verbs, verbs);
+}
+
+static int
+commands_resume(struct tendctl *t, struct tendctl_args *args)
+{
+	static const char *const verbs[] = { "resumed", NULL };
+
+	return commands_action_fields(t, args, "resume", NULL, -1, verbs,
+	    verbs);
+}
+
+/* wait: the shell-like status tendd computed, or 124 on timeout. */
+static int
+commands_wait(struct tendctl *t, struct tendctl_args *args)
+{
+	json_t *names, *fields, *reply, *results, *r, *st;
+	const char *opt = args->opt[CMDOPT_TIMEOUT], *code;
+	double timeout = -1;
+	char *end;
+	size_t i;
+	int status;
+
+	if (opt != NULL) {
+		errno = 0;
+		timeout = strtod(opt, &end);
+		if (*opt == '\0' || *end != '\0' || errno != 0 ||
+		    !isfinite(timeout) || timeout < 0) {
+			return tendctl_fail(t, TEND_EXIT_USAGE,
+			    TENDCTL_ERR_USAGE, "wait: --timeout wants seconds, "
+			    "0 or more, not '%s'", opt);
+		}
+	}
+	if ((names = commands_names(t, args)) == NULL)
+		return TEND_EXIT_USAGE;
+	fields = json_pack("{s:o}", "names", names);
+	if (timeout >= 0)
+		json_object_set_new(fields, "timeout", json_real(timeout));
+	if ((status = tendctl_request(t, "wait", fields, &reply)) != 0)
+		return status;
+
+	results = json_object_get(reply, "results");
+	if (!json_is_true(json_object_get(reply, "ok"))) {
+		code = print_str(json_object_get(reply, "error"), "code", "");
+		if (strcmp(code, TEND_ERR_TIMEOUT) == 0)
+			status = TEND_EXIT_TIMEOUT;
+		else
+			status = commands_refused_status(reply);
+		status = commands_daemon_error(t, reply,
+		    json_is_array(results) ? results : NULL, 1, status);
+		json_decref(reply);
+		return status;
+	}
+	st = json_object_get(reply, "status");
+	if (!json_is_integer(st) || !json_is_array(results)) {
+		json_decref(reply);
+		return tendctl_fail(t, TEND_EXIT_UNREACHABLE,
+		    TENDCTL_ERR_BAD_REPLY, "tendd at %s sent a wait reply "
+		    "without a status", t->socket);
+	}
+	if (t->json) {
+		r = json_pack("{s:O,s:O}", "status", st, "results", results);
+		print_json(r);
+		json_decref(r);
+	} else {
+		json_array_foreach(results, i, r)
+			printf("%s: %s\n", print_str(r, "name", "?"),
+			    print_str(r, "message", "exited"));
+	}
+	status = (int)json_integer_value(st);
+	if (status < 0 || status > 255)
+		status = TEND_EXIT_FAILED;
+	json_decref(reply);
+	return status;
+}
+
+/*
+ * pid: tendd's own, or each named process's, one a line. A process
+ * without one prints nothing (supervisorctl prints 0, which kill(1)
+ * would take for the caller's whole process group) and makes it 3.
+ */
+static int
+commands_pid(struct tendctl *t, struct tendctl_args *args)
+{
+	json_t *names, *reply, *procs, *p, *pid, *out;
+	size_t i;
+	int status;
+
+	if (args->argc == 0) {
+		if ((status = tendctl_request(t, "version", NULL, &reply)) != 0)
+			return status;
+		pid = json_object_get(reply, "pid");
+		if (!json_is_true(json_object_get(reply, "ok")) ||
+		    !json_is_integer(pid)) {
+			status = commands_daemon_error(t, reply, NULL, 1,
+			    TEND_EXIT_FAILED);
+			json_decref(reply);
+			return status;
+		}
+		if (t->json) {
+			out = json_pack("{s:O}", "pid", pid);
+			print_json(out);
+			json_decref(out);
+		} else
+			printf("%lld\n", (long long)json_integer_value(pid));
+		json_decref(reply);
+		return TEND_EXIT_OK;
+	}
+
+	if ((names = commands_names(t, args)) == NULL)
+		return TEND_EXIT_USAGE;
+	status = tendctl_request(t, "status", json_pack("{s:o}", "names",
+	    names), &reply);
+	if (status != 0)
+		return status;
+	if (!json_is_true(json_object_get(reply, "ok"))) {
+		status = commands_daemon_error(t, reply, NULL, 1,
+		    commands_refused_status(reply));
+		json_decref(reply);
+		return status;
+	}
+	procs = json_object_get(reply, "processes");
+	out = json_array();
+	status = TEND_EXIT_OK;
+	json_array_foreach(procs, i, p) {
+		pid = json_object_get(p, "pid");
+		json_array_append_new(out, json_pack("{s:s,s:s,s:O?}",
+		    "name", print_str(p, "name", "?"),
+		    "state", print_str(p, "state", "?"),
+		    "pid", json_is_integer(pid) ? pid : NULL));
+		if (json_is_integer(pid)) {
+			if (!t->json)
+				printf("%lld\n",
+				    (long long)json_integer_value(pid));
+			continue;
+		}
+		status = TEND_EXIT_NOT_RUNNING;
+		if (!t->json)
+			fprintf(stderr, "tendctl: %s is not running (%s)\n",
+			    print_str(p, "name", "?"),
+			    print_str(p, "state", "?"));
+	}
+	if (t->json)
+		print_json(out);
+	json_decref(out);
+	json_decref(reply);
+	return status;
+}
+
+/* An event as tendd's log shows a state change. */
+static void
+commands_print_event(json_t *ev)
+{
+	json_t *pid = json_object_get(ev, "pid"), *t = json_object_get(ev,
+	    "time");
+	const char *reason = print_str(ev, "reason", NULL);
+	char when[64] = "";
+	struct tm tm;
+	time_t secs;
+	double now;
+
+	if (json_is_number(t)) {
+		now = json_number_value(t);
+		secs = (time_t)now;
+		if (localtime_r(&secs, &tm) != NULL) {
+			strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
+			snprintf(when + strlen(when), sizeof(when) - strlen(when),
+			    ".%03d ", (int)((now - (double)secs) * 1000));
+		}
+	}
+	printf("%s%s: %s -> %s", when, print_str(ev, "name", "?"),
+	    print_str(ev, "from", "?"), print_str(ev, "to", "?"));
+	if (json_is_integer(pid) && reason != NULL)
+		printf(" (pid %lld, %s)", (long long)json_integer_value(pid),
+		    reason);
+	else if (json_is_integer(pid))
+		printf(" (pid %lld)", (long long)json_integer_value(pid));
+	else if (reason != NULL)
+		printf(" (%s)", reason);
+	printf("\n");
+}
+
+/* events: tendd's stream, until it closes the connection. */
+static int
+commands_events(struct tendctl *t, struct tendctl_args *args)
+{
+	json_t *fields = NULL, *names, *reply, *ev;
+	char *line;
+	int status, got;
+
+	if (args->argc > 0) {
+		if ((names = commands_names(t, args)) == NULL)
+			return TEND_EXIT_USAGE;
+		fields = json_pack("{s:o}", "names", names);
+	}
+	if ((status = tendctl_request(t, "events", fields, &reply)) != 0)
+		return status;
+	if (!json_is_true(json_object_get(reply, "ok"))) {
+		status = commands_daemon_error(t, reply, NULL, 1,
+		    commands_refused_status(reply));
+		json_decref(reply);
+		return status;
+	}
+	json_decref(reply);
+	/* A reader of a pipe sees each event as it happens. */
+	fflush(stdout);
+	while ((got = tendctl_read_line(t, &line)) == 1) {
+		ev = json_loads(line, 0, NULL);
+		if (json_is_object(ev) && json_object_get(ev, "event") != NULL) {
+			if (t->json)
+				printf("%s\n", line);
+			else
+				commands_print_event(ev);
+			if (fflush(stdout) != 0) {
+				json_decref(ev);
+				free(line);
+				break;
+			}
+		}
+		json_decref(ev);
+		free(line);
+	}
+	return got == -1 ? TEND_EXIT_UNREACHABLE : TEND_EXIT_OK;
 }

@@ -158,6 +158,11 @@ tendctl_connect(struct tendctl *t)
 	return 0;
 }
 
+/*
+ * Writes all of P: 0; -1 when tendd had closed the connection (not
+ * reported: the caller reads what tendd said before closing); or an
+ * exit status once another error is reported.
+ */
 static int
 tendctl_write(struct tendctl *t, const char *p, size_t n)
 {
@@ -169,11 +174,9 @@ tendctl_write(struct tendctl *t, const char *p, size_t n)
 		if (w == -1) {
 			if (errno == EINTR)
 				continue;
-			if (errno == EPIPE || errno == ECONNRESET) {
-				return tendctl_fail(t, TEND_EXIT_UNREACHABLE,
-				    TENDCTL_ERR_CLOSED, "tendd at %s closed "
-				    "the connection", t->socket);
-			}
+			/* tendd closed first; its reason may be waiting. */
+			if (errno == EPIPE || errno == ECONNRESET)
+				return -1;
 			return tendctl_fail(t, TEND_EXIT_UNREACHABLE,
 			    TENDCTL_ERR_UNREACHABLE, "cannot send to tendd at "
 			    "%s: %s", t->socket, strerror(errno));
@@ -252,7 +255,7 @@ tendctl_request(struct tendctl *t, const char *cmd, json_t *fields,
 	long long myid;
 	char *text, *line;
 	size_t len;
-	int status, got;
+	int status, got, cut = 0;
 
 	*reply = NULL;
 	if ((status = tendctl_connect(t)) != 0) {
@@ -279,13 +282,24 @@ tendctl_request(struct tendctl *t, const char *cmd, json_t *fields,
 	text[len + 1] = '\0';
 	status = tendctl_write(t, text, len + 1);
 	free(text);
-	if (status != 0)
+	/*
+	 * Closed on us (a refused peer, too many connections): tendd said
+	 * why before it closed, and that line is still there to read.
+	 */
+	if (status == -1)
+		cut = 1;
+	else if (status != 0)
 		return status;
 
 	for (;;) {
 		got = tendctl_read_line(t, &line);
 		if (got == -1)
 			return TEND_EXIT_UNREACHABLE;
+		if (got == 0 && cut) {
+			return tendctl_fail(t, TEND_EXIT_UNREACHABLE,
+			    TENDCTL_ERR_CLOSED, "tendd at %s closed the "
+			    "connection", t->socket);
+		}
 		if (got == 0) {
 			return tendctl_fail(t, TEND_EXIT_UNREACHABLE,
 			    TENDCTL_ERR_CLOSED, "tendd at %s closed the "

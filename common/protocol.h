@@ -33,6 +33,8 @@
 #define TEND_ERR_DENIED		"permission_denied"
 #define TEND_ERR_SHUTTING_DOWN	"shutting_down"
 #define TEND_ERR_CONFIG		"config_error"	/* reload: errors in the file */
+#define TEND_ERR_TIMEOUT	"timeout"	/* wait --timeout ran out */
+#define TEND_ERR_BUSY		"too_many_connections"
 
 #define TEND_DEFAULT_CONFIG	"/etc/tend/tend.conf"
 

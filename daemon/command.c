@@ -1,29 +1,37 @@
 /*
  * command.c: one request line in, one reply out (spec §5). A table maps
  * "cmd" to a handler; every field is checked before anything changes.
- * Requests that wait for an outcome (start, stop, restart) are parked as
- * waiters and answered from command_state_changed(), so the loop never
- * blocks on them.
+ * Requests that wait for an outcome (start, stop, restart, kill, wait) are
+ * parked as waiters and answered from command_state_changed(), so the
+ * loop never blocks on them; the events stream hangs off the same place.
  */
 #include <fnmatch.h>
+#include <limits.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include <event2/event.h>
 #include <jansson.h>
 
 #include "tendd.h"
 
-/* What a parked request waits for: up (start, restart) or down (stop). */
+/*
+ * What a parked request waits for: up (start, restart), down (stop,
+ * kill), or settled, with no restart coming (wait).
+ */
 enum waiter_op {
 	OP_START,
 	OP_STOP,
+	OP_WAIT,
 };
 
 enum command_action {
 	ACT_START,
 	ACT_STOP,
 	ACT_RESTART,
+	ACT_KILL,
 };
 
 /* One parked request: which processes, and what outcome it waits for. */
@@ -37,8 +45,23 @@ struct waiter {
 	int		*done;		/* per process: 0 waiting, 1 ok, -1 failed */
 	char		**msgs;
 	char		**gone;		/* name of a process a reload removed */
+	/* OP_WAIT: each result as it settled, and the timeout's timer */
+	json_t		**res;
+	double		 timeout;	/* seconds; < 0: none */
+	struct event	*timer;
 };
 static TAILQ_HEAD(, waiter) waiters = TAILQ_HEAD_INITIALIZER(waiters);
+
+/* An events subscriber: its connection and the names it asked for. */
+struct subscriber {
+	TAILQ_ENTRY(subscriber) entry;
+	struct conn	*conn;
+	json_t		*names;		/* NULL: every process */
+};
+static TAILQ_HEAD(, subscriber) subscribers =
+    TAILQ_HEAD_INITIALIZER(subscribers);
+/* Numbers every state change, so a consumer can see the order. */
+static json_int_t command_event_seq;
 
 struct cmd_handler {
 	const char	*name;
@@ -52,6 +75,12 @@ static void	 command_stop(struct conn *, json_t *, json_t *);
 static void	 command_restart(struct conn *, json_t *, json_t *);
 static void	 command_shutdown(struct conn *, json_t *, json_t *);
 static void	 command_reload(struct conn *, json_t *, json_t *);
+static void	 command_kill(struct conn *, json_t *, json_t *);
+static void	 command_signal(struct conn *, json_t *, json_t *);
+static void	 command_pause(struct conn *, json_t *, json_t *);
+static void	 command_resume(struct conn *, json_t *, json_t *);
+static void	 command_wait(struct conn *, json_t *, json_t *);
+static void	 command_events(struct conn *, json_t *, json_t *);
 
 static const struct cmd_handler command_table[] = {
 	{ "version", command_version },
@@ -61,6 +90,12 @@ static const struct cmd_handler command_table[] = {
 	{ "restart", command_restart },
 	{ "shutdown", command_shutdown },
 	{ "reload", command_reload },
+	{ "kill", command_kill },
+	{ "signal", command_signal },
+	{ "pause", command_pause },
+	{ "resume", command_resume },
+	{ "wait", command_wait },
+	{ "events", command_events },
 };
 
 static void
@@ -260,12 +295,112 @@ waiter_free(struct waiter *w)
 	for (i = 0; i < w->n; i++) {
 		free(w->msgs[i]);
 		free(w->gone[i]);
+		json_decref(w->res[i]);
 	}
+	if (w->timer != NULL)
+		event_free(w->timer);
+	free(w->res);
 	free(w->msgs);
 	free(w->gone);
 	free(w->procs);
 	free(w->done);
 	free(w);
+}
+
+/*
+ * wait's status for a settled process, like a shell's: N for exit(N),
+ * 128+N for signal N. One that never ran (NEW, or a spawn error) is 127,
+ * as a shell says of a command it could not run.
+ */
+static json_t *
+command_wait_result(struct proc *p)
+{
+	json_t *r;
+	char *msg;
+	int status;
+
+	if (p->state == PROC_FATAL && p->spawnerr != NULL) {
+		status = 127;
+		xasprintf(&msg, "could not be started: %s", p->spawnerr);
+	} else if (!p->has_exited) {
+		status = 127;
+		msg = xstrdup("never started");
+	} else if (p->exitcode < 0) {
+		status = 128 - p->exitcode;
+		xasprintf(&msg, "killed by SIG%s", util_signal_name(-p->exitcode));
+	} else {
+		status = p->exitcode;
+		xasprintf(&msg, "exited with code %d", p->exitcode);
+	}
+	r = json_pack("{s:s, s:b, s:s, s:o, s:i, s:s}",
+	    "name", p->display, "ok", 1,
+	    "state", program_state_name(p->state),
+	    "exitcode", p->has_exited ? json_integer(p->exitcode) : json_null(),
+	    "status", status, "message", msg);
+	free(msg);
+	return r;
+}
+
+/*
+ * wait's reply: every process settled (TIMEDOUT NULL): ok, with the first
+ * nonzero status as the overall one; or the timeout ran out first.
+ */
+static void
+waiter_reply_wait(struct waiter *w, const char *timedout)
+{
+	json_t *r, *results;
+	size_t i, left = 0, first = 0;
+	json_int_t status = 0, st;
+	char *msg;
+
+	results = json_array();
+	for (i = 0; i < w->n; i++) {
+		if (w->res[i] != NULL) {
+			json_array_append(results, w->res[i]);
+			st = json_integer_value(json_object_get(w->res[i],
+			    "status"));
+			if (status == 0 && st != 0)
+				status = st;
+			continue;
+		}
+		if (left++ == 0)
+			first = i;
+		xasprintf(&msg, "still %s", program_state_name(w->procs[i]->state));
+		json_array_append_new(results, json_pack("{s:s, s:b, s:s, s:n, "
+		    "s:n, s:s}", "name", w->procs[i]->display, "ok", 0,
+		    "state", program_state_name(w->procs[i]->state),
+		    "exitcode", "status", "message", msg));
+		free(msg);
+	}
+	if (timedout == NULL) {
+		r = command_ok(w->id);
+		json_object_set_new(r, "status", json_integer(status));
+		json_object_set_new(r, "results", results);
+	} else {
+		if (left > 1)
+			xasprintf(&msg, "%s still running after %s (and %zu more)",
+			    w->procs[first]->display, timedout, left - 1);
+		else
+			xasprintf(&msg, "%s still running after %s",
+			    w->procs[first]->display, timedout);
+		r = json_pack("{s:O, s:b, s:{s:s, s:s}, s:o}", "id", w->id,
+		    "ok", 0, "error", "code", TEND_ERR_TIMEOUT, "message", msg,
+		    "results", results);
+		free(msg);
+	}
+	control_send(w->conn, r);
+}
+
+static void
+waiter_timeout_cb(int fd, short ev, void *arg)
+{
+	struct waiter *w = arg;
+	char when[64];
+
+	snprintf(when, sizeof(when), "%gs", w->timeout);
+	TAILQ_REMOVE(&waiters, w, entry);
+	waiter_reply_wait(w, when);
+	waiter_free(w);
 }
 
 /* Has process I reached the outcome this waiter waits for? */
@@ -281,6 +416,13 @@ waiter_check(struct waiter *w, size_t i)
 		/* It goes away once down: it will not come up. */
 		w->done[i] = -1;
 		w->msgs[i] = xstrdup("removed from the config by a reload");
+		return;
+	}
+	if (w->op == OP_WAIT) {
+		if (program_is_settled(p)) {
+			w->done[i] = 1;
+			w->res[i] = command_wait_result(p);
+		}
 		return;
 	}
 	if (w->op == OP_STOP) {
@@ -348,6 +490,10 @@ waiter_try_reply(struct waiter *w)
 		if (w->done[i] == 0)
 			return 0;
 	}
+	if (w->op == OP_WAIT) {
+		waiter_reply_wait(w, NULL);
+		return 1;
+	}
 	results = json_array();
 	for (i = 0; i < w->n; i++) {
 		if (w->done[i] < 0 && failed++ == 0)
@@ -376,9 +522,10 @@ waiter_try_reply(struct waiter *w)
 
 static void
 command_park(struct conn *c, json_t *id, enum waiter_op op,
-    struct proc **ps, size_t n)
+    struct proc **ps, size_t n, double timeout)
 {
 	struct waiter *w = xcalloc(1, sizeof(*w));
+	struct timeval tv;
 
 	w->conn = c;
 	w->id = json_incref(id);
@@ -388,10 +535,20 @@ command_park(struct conn *c, json_t *id, enum waiter_op op,
 	w->done = xcalloc(n + 1, sizeof(int));
 	w->msgs = xcalloc(n + 1, sizeof(char *));
 	w->gone = xcalloc(n + 1, sizeof(char *));
-	if (waiter_try_reply(w))
+	w->res = xcalloc(n + 1, sizeof(json_t *));
+	w->timeout = timeout;
+	if (waiter_try_reply(w)) {
 		waiter_free(w);
-	else
-		TAILQ_INSERT_TAIL(&waiters, w, entry);
+		return;
+	}
+	if (timeout >= 0) {
+		tv.tv_sec = (time_t)timeout;
+		tv.tv_usec = (suseconds_t)((timeout - (double)tv.tv_sec) * 1e6);
+		if ((w->timer = evtimer_new(tendd_base, waiter_timeout_cb, w))
+		    == NULL || evtimer_add(w->timer, &tv) == -1)
+			fatal("cannot arm a timer");
+	}
+	TAILQ_INSERT_TAIL(&waiters, w, entry);
 }
 
 /* start, stop, restart: act on every process, then wait or reply. */
@@ -407,7 +564,8 @@ command_act(struct conn *c, json_t *id, json_t *req,
 
 	if (command_wants_wait(c, id, req, &wait) == -1)
 		return;
-	if (which != ACT_STOP && tendd_shutting_down()) {
+	if ((which == ACT_START || which == ACT_RESTART) &&
+	    tendd_shutting_down()) {
 		command_error(c, id, TEND_ERR_SHUTTING_DOWN,
 		    "tendd is shutting down");
 		return;
@@ -418,6 +576,8 @@ command_act(struct conn *c, json_t *id, json_t *req,
 		cause = NULL;
 		if (which == ACT_STOP)
 			program_stop(ps[i], &cause);
+		else if (which == ACT_KILL)
+			program_kill(ps[i], &cause);
 		else if (which == ACT_RESTART && program_is_up(ps[i])) {
 			/* restart: stop, and come back up once down */
 			program_stop(ps[i], &cause);
@@ -427,7 +587,8 @@ command_act(struct conn *c, json_t *id, json_t *req,
 		free(cause);
 	}
 	if (wait) {
-		command_park(c, id, which == ACT_STOP ? OP_STOP : OP_START, ps, n);
+		command_park(c, id, which == ACT_STOP || which == ACT_KILL ?
+		    OP_STOP : OP_START, ps, n, -1);
 		return;
 	}
 	results = json_array();
@@ -436,7 +597,7 @@ command_act(struct conn *c, json_t *id, json_t *req,
 		    "name", ps[i]->display, "ok", 1,
 		    "state", program_state_name(ps[i]->state),
 		    "message", which == ACT_STOP ? "stop requested" :
-		    "start requested"));
+		    which == ACT_KILL ? "SIGKILL sent" : "start requested"));
 	free(ps);
 	r = command_ok(id);
 	json_object_set_new(r, "results", results);
@@ -466,6 +627,7 @@ command_shutdown(struct conn *c, json_t *id, json_t *req)
 {
 	control_send(c, command_ok(id));
 	/* The connection stays open; it closes when tendd exits. */
+	control_hold(c);
 	tendd_shutdown(0, "shutdown requested by tendctl");
 }
 
@@ -551,6 +713,224 @@ command_reload(struct conn *c, json_t *id, json_t *req)
 	reload_plan_free(&plan);
 }
 
+static void
+command_kill(struct conn *c, json_t *id, json_t *req)
+{
+	command_act(c, id, req, ACT_KILL);
+}
+
+/*
+ * pause, resume, signal: one action per process, done at once. Every
+ * result is ok, or the reply is "failed" naming the first that is not.
+ */
+static void
+command_each(struct conn *c, json_t *id, json_t *req,
+    int (*fn)(struct proc *, int, char **), int arg, const char *done)
+{
+	struct proc **ps;
+	size_t i, n, failed = 0, first = 0;
+	char *cause, *msg;
+	json_t *r, *results;
+	int ok;
+
+	if ((ps = command_resolve(c, id, req, 1, &n)) == NULL)
+		return;
+	results = json_array();
+	for (i = 0; i < n; i++) {
+		cause = NULL;
+		ok = fn(ps[i], arg, &cause) == 0;
+		if (!ok && failed++ == 0)
+			first = i;
+		json_array_append_new(results, json_pack("{s:s, s:b, s:s, s:s}",
+		    "name", ps[i]->display, "ok", ok,
+		    "state", program_state_name(ps[i]->state),
+		    "message", ok ? done : cause != NULL ? cause : "failed"));
+		free(cause);
+	}
+	if (failed) {
+		xasprintf(&msg, "%s: %s", ps[first]->display,
+		    json_string_value(json_object_get(json_array_get(results,
+		    first), "message")));
+		r = json_pack("{s:O, s:b, s:{s:s, s:s}, s:o}", "id", id,
+		    "ok", 0, "error", "code", TEND_ERR_FAILED, "message", msg,
+		    "results", results);
+		free(msg);
+	} else {
+		r = command_ok(id);
+		json_object_set_new(r, "results", results);
+	}
+	free(ps);
+	control_send(c, r);
+}
+
+static int
+command_do_pause(struct proc *p, int arg, char **cause)
+{
+	return program_pause(p, cause);
+}
+
+static int
+command_do_resume(struct proc *p, int arg, char **cause)
+{
+	return program_resume(p, cause);
+}
+
+static int
+command_do_signal(struct proc *p, int sig, char **cause)
+{
+	return program_signal(p, sig, cause);
+}
+
+static void
+command_pause(struct conn *c, json_t *id, json_t *req)
+{
+	command_each(c, id, req, command_do_pause, 0, "paused");
+}
+
+static void
+command_resume(struct conn *c, json_t *id, json_t *req)
+{
+	command_each(c, id, req, command_do_resume, 0, "resumed");
+}
+
+/* "signal": a name (HUP, SIGHUP, hup) or a number. */
+static void
+command_signal(struct conn *c, json_t *id, json_t *req)
+{
+	json_t *s = json_object_get(req, "signal");
+	char *msg, done[64];
+	json_int_t n;
+	int sig;
+
+	if (s == NULL) {
+		command_error(c, id, TEND_ERR_MISSING, "no signal given");
+		return;
+	}
+	if (json_is_integer(s)) {
+		n = json_integer_value(s);
+		sig = n >= 1 && n <= SIGRTMAX ? (int)n : -1;
+	} else if (json_is_string(s))
+		sig = util_signal_number(json_string_value(s));
+	else {
+		command_error(c, id, TEND_ERR_BAD_REQUEST,
+		    "signal must be a name or a number");
+		return;
+	}
+	if (sig <= 0) {
+		if (json_is_string(s))
+			xasprintf(&msg, "unknown signal: %.64s", json_string_value(s));
+		else
+			xasprintf(&msg, "unknown signal: %lld",
+			    (long long)json_integer_value(s));
+		command_error(c, id, TEND_ERR_BAD_REQUEST, msg);
+		free(msg);
+		return;
+	}
+	snprintf(done, sizeof(done), "SIG%s sent", util_signal_name(sig));
+	command_each(c, id, req, command_do_signal, sig, done);
+}
+
+/* wait: join. "timeout" (seconds, optional) bounds it. */
+static void
+command_wait(struct conn *c, json_t *id, json_t *req)
+{
+	json_t *t = json_object_get(req, "timeout");
+	struct proc **ps;
+	double timeout = -1;
+	size_t n;
+
+	if (t != NULL && !json_is_null(t)) {
+		if (!json_is_number(t) || !(json_number_value(t) >= 0)) {
+			command_error(c, id, TEND_ERR_BAD_REQUEST, "timeout must "
+			    "be a number of seconds, 0 or more");
+			return;
+		}
+		/* beyond any timer libevent can hold: no timeout */
+		if (json_number_value(t) < (double)INT_MAX)
+			timeout = json_number_value(t);
+	}
+	if ((ps = command_resolve(c, id, req, 1, &n)) == NULL)
+		return;
+	command_park(c, id, OP_WAIT, ps, n, timeout);
+}
+
+/*
+ * events: a stream of state changes from now on, one object a line,
+ * for every process or those NAMES match.
+ */
+static void
+command_events(struct conn *c, json_t *id, json_t *req)
+{
+	json_t *names = json_object_get(req, "names");
+	struct subscriber *s;
+	struct proc **ps;
+	size_t n;
+
+	/* The names are checked now, and matched again at each change. */
+	if ((ps = command_resolve(c, id, req, 0, &n)) == NULL)
+		return;
+	free(ps);
+	s = xcalloc(1, sizeof(*s));
+	s->conn = c;
+	if (names != NULL && json_array_size(names) > 0)
+		s->names = json_incref(names);
+	TAILQ_INSERT_TAIL(&subscribers, s, entry);
+	control_send(c, command_ok(id));
+	control_stream(c);
+	log_debug("events: a client subscribed%s", s->names ? " (to some "
+	    "processes)" : "");
+}
+
+static int
+command_matches_any(const struct proc *p, json_t *names)
+{
+	json_t *v;
+	size_t i;
+
+	json_array_foreach(names, i, v)
+		if (command_matches(p, json_string_value(v)))
+			return 1;
+	return 0;
+}
+
+/* One line for every subscriber: the state change P just made. */
+static char *
+command_event_line(struct proc *p, enum proc_state old, size_t *len)
+{
+	char desc[1024], *line;
+	json_t *j, *pid;
+	int had = old == PROC_STARTING || old == PROC_RUNNING ||
+	    old == PROC_PAUSED || old == PROC_STOPPING;
+
+	/* The pid that ended, for a transition an exit caused. */
+	if (p->pid > 0)
+		pid = json_integer(p->pid);
+	else if (had && p->last_pid > 0)
+		pid = json_integer(p->last_pid);
+	else
+		pid = json_null();
+	program_describe(p, desc, sizeof(desc));
+	j = json_pack("{s:s, s:I, s:f, s:s, s:s, s:s, s:s, s:s, s:o, s:o, "
+	    "s:s?, s:s}",
+	    "event", "state",
+	    "seq", command_event_seq,
+	    "time", p->state_wall,
+	    "name", p->display,
+	    "group", p->group,
+	    "process", p->name,
+	    "from", program_state_name(old),
+	    "to", program_state_name(p->state),
+	    "pid", pid,
+	    "exitcode", p->has_exited ? json_integer(p->exitcode) : json_null(),
+	    "reason", p->reason,
+	    "description", desc);
+	if (j == NULL || (line = json_dumps(j, JSON_COMPACT)) == NULL)
+		fatal("cannot encode an event");
+	json_decref(j);
+	*len = strlen(line);
+	return line;
+}
+
 void
 command_dispatch(struct conn *c, const char *line, size_t len)
 {
@@ -584,7 +964,9 @@ void
 command_state_changed(struct proc *p, enum proc_state old)
 {
 	struct waiter *w, *next;
-	size_t i;
+	struct subscriber *s;
+	size_t i, len;
+	char *line = NULL;
 
 	for (w = TAILQ_FIRST(&waiters); w != NULL; w = next) {
 		next = TAILQ_NEXT(w, entry);
@@ -598,12 +980,24 @@ command_state_changed(struct proc *p, enum proc_state old)
 			waiter_free(w);
 		}
 	}
+
+	/* control_send never frees a connection here: the list holds. */
+	command_event_seq++;
+	TAILQ_FOREACH(s, &subscribers, entry) {
+		if (s->names != NULL && !command_matches_any(p, s->names))
+			continue;
+		if (line == NULL)
+			line = command_event_line(p, old, &len);
+		control_send_line(s->conn, line, len);
+	}
+	free(line);
 }
 
 void
 command_conn_gone(struct conn *c)
 {
 	struct waiter *w, *next;
+	struct subscriber *s, *snext;
 
 	for (w = TAILQ_FIRST(&waiters); w != NULL; w = next) {
 		next = TAILQ_NEXT(w, entry);
@@ -612,6 +1006,29 @@ command_conn_gone(struct conn *c)
 			waiter_free(w);
 		}
 	}
+	for (s = TAILQ_FIRST(&subscribers); s != NULL; s = snext) {
+		snext = TAILQ_NEXT(s, entry);
+		if (s->conn == c) {
+			TAILQ_REMOVE(&subscribers, s, entry);
+			json_decref(s->names);
+			free(s);
+		}
+	}
+}
+
+int
+command_conn_waiting(struct conn *c)
+{
+	struct waiter *w;
+	struct subscriber *s;
+
+	TAILQ_FOREACH(w, &waiters, entry)
+		if (w->conn == c)
+			return 1;
+	TAILQ_FOREACH(s, &subscribers, entry)
+		if (s->conn == c)
+			return 1;
+	return 0;
 }
 
 void
@@ -630,7 +1047,11 @@ command_proc_gone(struct proc *p)
 				continue;
 			held = 1;
 			/* Its outcome is final: a stop got what it asked. */
-			if (w->done[i] == 0) {
+			if (w->done[i] == 0 && w->op == OP_WAIT) {
+				/* it was stopped before it went: that exit */
+				w->done[i] = 1;
+				w->res[i] = command_wait_result(p);
+			} else if (w->done[i] == 0) {
 				w->done[i] = w->op == OP_STOP ? 1 : -1;
 				w->msgs[i] = xstrdup(w->op == OP_STOP ?
 				    "stopped, and removed from the config" :

@@ -181,6 +181,7 @@ static const struct config_key config_tend_keys[] = {
 	TK("umask", CT_OCTAL, umask),
 	TK("directory", CT_PATH, directory),
 	TK("environment", CT_ENV, environment),
+	TK("client_timeout", CT_SECS, client_timeout),
 	NK("nodaemon", CT_BOOL),
 	NK("logfile_maxbytes", CT_SIZE),
 	NK("logfile_backups", CT_UINT),
@@ -2373,6 +2374,7 @@ config_new(const char *file)
 	conf->umask = -1;
 	conf->minfds = CONFIG_MINFDS;
 	conf->minprocs = CONFIG_MINPROCS;
+	conf->client_timeout = 60;
 	TAILQ_INIT(&conf->programs);
 	return conf;
 }

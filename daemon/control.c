@@ -3,8 +3,10 @@
  * safely (umask before bind, a lock file against a second tendd, stale
  * sockets replaced, live ones refused), accepts with an EMFILE back-off,
  * checks each peer with SO_PEERCRED, frames newline-delimited requests
- * with a 1 MiB limit, and bounds what it queues for a slow reader. A
- * socket passed by systemd (socket activation) is taken as it is.
+ * with a 1 MiB limit, bounds what it queues for a slow reader, times out
+ * idle clients, and caps connections so that they can never take the
+ * descriptors children and log files need. A socket passed by systemd
+ * (socket activation) is taken as it is.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -12,10 +14,11 @@
 #include <limits.h>
 #include <pwd.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -31,7 +34,17 @@
 
 /* A reader this far behind is stuck: drop it rather than grow. */
 #define CONTROL_MAX_OUTPUT	(16 * 1024 * 1024)
-#define CONTROL_MAX_CONNS	1024
+/* A stream subscriber (events) lagging this far is dropped sooner. */
+#define CONTROL_MAX_STREAM	(1024 * 1024)
+#define CONTROL_MAX_CONNS	4096
+#define CONTROL_MIN_CONNS	8
+/*
+ * Descriptors connections never take: tendd's own (log, lock, listener,
+ * event loop, spawn pipes) and, per process, its pidfd, output pipes and
+ * log files.
+ */
+#define CONTROL_FD_RESERVE	64
+#define CONTROL_FDS_PER_PROC	6
 /* A client that stops reading its replies for this long is dropped. */
 #define CONTROL_WRITE_TIMEOUT	30
 
@@ -42,51 +55,162 @@ struct conn {
 	gid_t		 gid;
 	pid_t		 pid;
 	int		 closing;	/* close once the output is written */
-	int		 dead;		/* gone; freed by the next sweep */
+	int		 busy;		/* inside one of its callbacks */
+	int		 dead;		/* free when the callback returns */
+	int		 held;		/* waits legitimately: no idle timeout */
+	size_t		 max_output;	/* queued beyond this: dropped */
+	double		 partial_since;	/* monotonic: a request line began */
 };
 static TAILQ_HEAD(, conn) conns = TAILQ_HEAD_INITIALIZER(conns);
 static int		 nconns;
 
 static struct evconnlistener *control_listener;
 static struct event	*control_retry;	/* re-enables accept after EMFILE */
-static struct event	*control_sweep;	/* frees dead connections */
 static char		*control_path;	/* what we bound, to unlink at exit */
 static char		*control_lockpath;
 static int		 control_lockfd = -1;
 static gid_t		 control_gid;	/* the socket's group */
+static struct event	*control_sweep;	/* frees dropped connections */
+static int		 control_spare = -1; /* given up to shed on EMFILE */
+static rlim_t		 control_nofile; /* tendd's descriptor limit */
 
 static void	 control_free(struct conn *);
 
-/* root, tendd's own user, and members of the socket's group (spec §5). */
+/*
+ * root, tendd's own user, and members of the socket's group (spec §5),
+ * supplementary groups included: the peer's own, as the kernel saw them
+ * at connect (SO_PEERGROUPS), else the group database's.
+ */
 static int
-control_peer_allowed(uid_t uid, gid_t gid)
+control_peer_allowed(int fd, uid_t uid, gid_t gid)
 {
 	struct passwd *pw;
-	gid_t groups[256];
-	int n = (int)nitems(groups), i;
+	gid_t buf[64], *groups = buf;
+	socklen_t len = sizeof(buf);
+	int n, i, r, ok = 0;
 
 	if (uid == 0 || uid == geteuid())
 		return 1;
 	if (gid == control_gid)
 		return 1;
+	r = getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &len);
+	if (r == -1 && errno == ERANGE) {
+		groups = xmalloc(len);
+		r = getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &len);
+	}
+	if (r == 0) {
+		n = (int)(len / sizeof(gid_t));
+		for (i = 0; i < n; i++)
+			if (groups[i] == control_gid)
+				ok = 1;
+	}
+	if (groups != buf)
+		free(groups);
+	if (r == 0)
+		return ok;
+	/* A kernel before 4.13: what the group database says of the user. */
 	if ((pw = getpwuid(uid)) == NULL)
 		return 0;
-	if (getgrouplist(pw->pw_name, pw->pw_gid, groups, &n) == -1)
-		n = (int)nitems(groups);
+	n = (int)nitems(buf);
+	if (getgrouplist(pw->pw_name, pw->pw_gid, buf, &n) == -1)
+		n = (int)nitems(buf);
 	for (i = 0; i < n; i++)
-		if (groups[i] == control_gid)
+		if (buf[i] == control_gid)
 			return 1;
 	return 0;
 }
 
 /*
- * A connection is never freed in the middle of someone else's work: a
- * reply sent while the waiters are being walked may find the client
- * stuck, and freeing it there would pull the list from under the walk.
- * It is marked dead, silenced, and freed from a zero timer.
+ * How many connections tendd takes: never so many that children and log
+ * files run out of descriptors, whatever clients do.
  */
+static int
+control_max_conns(void)
+{
+	struct proc *p;
+	long room, nprocs = 0;
+
+	TAILQ_FOREACH(p, &procs, entry)
+		nprocs++;
+	if (control_nofile == RLIM_INFINITY || control_nofile > (rlim_t)LONG_MAX / 2)
+		return CONTROL_MAX_CONNS;
+	room = (long)control_nofile - CONTROL_FD_RESERVE -
+	    CONTROL_FDS_PER_PROC * nprocs;
+	if (room > CONTROL_MAX_CONNS)
+		return CONTROL_MAX_CONNS;
+	return room < CONTROL_MIN_CONNS ? CONTROL_MIN_CONNS : (int)room;
+}
+
+/* The idle timeout as a libevent common timeout: one queue for all. */
+static const struct timeval *
+control_idle_tv(void)
+{
+	static struct timeval tv;
+	static double cached = -1;
+	const struct timeval *common;
+	double secs = tendd_conf->client_timeout;
+
+	if (secs <= 0)
+		return NULL;
+	if (secs != cached) {
+		if (secs > (double)INT_MAX)
+			secs = (double)INT_MAX;
+		tv.tv_sec = (time_t)secs;
+		tv.tv_usec = (suseconds_t)((secs - (double)tv.tv_sec) * 1e6);
+		common = event_base_init_common_timeout(tendd_base, &tv);
+		if (common != NULL)
+			tv = *common;
+		cached = tendd_conf->client_timeout;
+	}
+	return &tv;
+}
+
+static const struct timeval *
+control_write_tv(void)
+{
+	static struct timeval tv;
+	static int done;
+	const struct timeval *common;
+
+	if (!done) {
+		tv.tv_sec = CONTROL_WRITE_TIMEOUT;
+		tv.tv_usec = 0;
+		common = event_base_init_common_timeout(tendd_base, &tv);
+		if (common != NULL)
+			tv = *common;
+		done = 1;
+	}
+	return &tv;
+}
+
+static void
+control_check_dead(struct conn *c)
+{
+	if (c->dead && !c->busy)
+		control_free(c);
+}
+
 static void
 control_free(struct conn *c)
+{
+	if (c->busy) {
+		c->dead = 1;
+		return;
+	}
+	command_conn_gone(c);
+	TAILQ_REMOVE(&conns, c, entry);
+	nconns--;
+	bufferevent_free(c->bev);
+	free(c);
+}
+
+/*
+ * Drops C from inside any callback: it is marked dead and silenced now,
+ * and freed by the sweep, so no list that is being walked (waiters,
+ * subscribers) loses an element under its walker.
+ */
+static void
+control_drop(struct conn *c)
 {
 	static const struct timeval now = { 0, 0 };
 
@@ -98,24 +222,14 @@ control_free(struct conn *c)
 }
 
 static void
-control_destroy(struct conn *c)
-{
-	command_conn_gone(c);
-	TAILQ_REMOVE(&conns, c, entry);
-	nconns--;
-	bufferevent_free(c->bev);
-	free(c);
-}
-
-static void
 control_sweep_cb(int fd, short ev, void *arg)
 {
 	struct conn *c, *next;
 
 	for (c = TAILQ_FIRST(&conns); c != NULL; c = next) {
 		next = TAILQ_NEXT(c, entry);
-		if (c->dead)
-			control_destroy(c);
+		if (c->dead && !c->busy)
+			control_free(c);
 	}
 }
 
@@ -124,6 +238,34 @@ control_reply_error(struct conn *c, const char *code, const char *msg)
 {
 	control_send(c, json_pack("{s:n, s:b, s:{s:s, s:s}}", "id", "ok", 0,
 	    "error", "code", code, "message", msg));
+}
+
+/*
+ * A request line must be whole within client_timeout of its first byte:
+ * a client trickling bytes cannot hold a connection forever.
+ */
+static void
+control_check_partial(struct conn *c)
+{
+	double limit = tendd_conf->client_timeout, now = util_now();
+	char msg[128];
+
+	if (evbuffer_get_length(bufferevent_get_input(c->bev)) == 0) {
+		c->partial_since = 0;
+		return;
+	}
+	if (c->partial_since == 0) {
+		c->partial_since = now;
+		return;
+	}
+	if (limit > 0 && now - c->partial_since >= limit) {
+		log_info("control: closing a client (pid %ld) whose request "
+		    "took over %gs", (long)c->pid, limit);
+		snprintf(msg, sizeof(msg), "request line not finished within "
+		    "%gs", limit);
+		control_reply_error(c, TEND_ERR_BAD_REQUEST, msg);
+		control_finish(c);
+	}
 }
 
 static void
@@ -135,6 +277,7 @@ control_read_cb(struct bufferevent *bev, void *arg)
 	size_t len;
 	char *line;
 
+	c->busy = 1;
 	while (!c->dead && !c->closing) {
 		eol = evbuffer_search_eol(in, NULL, NULL, EVBUFFER_EOL_LF);
 		if (eol.pos == -1) {
@@ -142,9 +285,12 @@ control_read_cb(struct bufferevent *bev, void *arg)
 				control_reply_error(c, TEND_ERR_TOO_LONG,
 				    "request line over 1 MiB");
 				control_finish(c);
+				break;
 			}
+			control_check_partial(c);
 			break;
 		}
+		c->partial_since = 0;
 		len = (size_t)eol.pos;
 		if (len > TEND_MAX_LINE) {
 			control_reply_error(c, TEND_ERR_TOO_LONG,
@@ -159,6 +305,8 @@ control_read_cb(struct bufferevent *bev, void *arg)
 		command_dispatch(c, line, len);
 		free(line);
 	}
+	c->busy = 0;
+	control_check_dead(c);
 }
 
 static void
@@ -182,6 +330,27 @@ control_event_cb(struct bufferevent *bev, short what, void *arg)
 		control_finish(c);
 		return;
 	}
+	if ((what & BEV_EVENT_TIMEOUT) && (what & BEV_EVENT_READING)) {
+		/* Quiet, but waiting for a reply or a stream: fine. */
+		if (c->held || command_conn_waiting(c)) {
+			bufferevent_enable(bev, EV_READ);
+			return;
+		}
+		c->busy = 1;
+		if (evbuffer_get_length(bufferevent_get_input(bev)) > 0) {
+			/* the line deadline has passed too: say so */
+			c->partial_since = util_now() -
+			    tendd_conf->client_timeout;
+			control_check_partial(c);
+		} else {
+			log_debug("control: closing an idle client (pid %ld)",
+			    (long)c->pid);
+			control_finish(c);
+		}
+		c->busy = 0;
+		control_check_dead(c);
+		return;
+	}
 	if (what & (BEV_EVENT_ERROR | BEV_EVENT_TIMEOUT)) {
 		if (what & BEV_EVENT_TIMEOUT)
 			log_warn("control: dropping a client (pid %ld) that "
@@ -191,9 +360,26 @@ control_event_cb(struct bufferevent *bev, short what, void *arg)
 }
 
 void
-control_send(struct conn *c, json_t *j)
+control_send_line(struct conn *c, const char *line, size_t len)
 {
 	struct evbuffer *out;
+
+	if (c->dead)
+		return;
+	out = bufferevent_get_output(c->bev);
+	if (evbuffer_get_length(out) > c->max_output) {
+		log_warn("control: dropping a client (pid %ld) with %zu bytes "
+		    "unread", (long)c->pid, evbuffer_get_length(out));
+		control_drop(c);
+		return;
+	}
+	evbuffer_add(out, line, len);
+	evbuffer_add(out, "\n", 1);
+}
+
+void
+control_send(struct conn *c, json_t *j)
+{
 	char *s;
 
 	if (j == NULL)
@@ -202,21 +388,27 @@ control_send(struct conn *c, json_t *j)
 		json_decref(j);
 		return;
 	}
-	out = bufferevent_get_output(c->bev);
 	s = json_dumps(j, JSON_COMPACT);
 	json_decref(j);
 	if (s == NULL)
 		fatal("control_send: cannot encode JSON");
-	if (evbuffer_get_length(out) > CONTROL_MAX_OUTPUT) {
-		log_warn("control: dropping a client (pid %ld) with %zu bytes "
-		    "unread", (long)c->pid, evbuffer_get_length(out));
-		free(s);
-		control_free(c);
-		return;
-	}
-	evbuffer_add(out, s, strlen(s));
-	evbuffer_add(out, "\n", 1);
+	control_send_line(c, s, strlen(s));
 	free(s);
+}
+
+void
+control_hold(struct conn *c)
+{
+	c->held = 1;
+	if (!c->dead)
+		bufferevent_set_timeouts(c->bev, NULL, control_write_tv());
+}
+
+void
+control_stream(struct conn *c)
+{
+	control_hold(c);
+	c->max_output = CONTROL_MAX_STREAM;
 }
 
 void
@@ -236,7 +428,6 @@ control_accept_cb(struct evconnlistener *l, evutil_socket_t fd,
 {
 	struct ucred cred;
 	socklen_t len = sizeof(cred);
-	struct timeval wtv = { CONTROL_WRITE_TIMEOUT, 0 };
 	struct conn *c;
 
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == -1) {
@@ -248,6 +439,7 @@ control_accept_cb(struct evconnlistener *l, evutil_socket_t fd,
 	c->uid = cred.uid;
 	c->gid = cred.gid;
 	c->pid = cred.pid;
+	c->max_output = CONTROL_MAX_OUTPUT;
 	c->bev = bufferevent_socket_new(tendd_base, fd, BEV_OPT_CLOSE_ON_FREE);
 	if (c->bev == NULL) {
 		close(fd);
@@ -258,9 +450,9 @@ control_accept_cb(struct evconnlistener *l, evutil_socket_t fd,
 	nconns++;
 	bufferevent_setcb(c->bev, control_read_cb, control_write_cb,
 	    control_event_cb, c);
-	bufferevent_set_timeouts(c->bev, NULL, &wtv);
+	bufferevent_set_timeouts(c->bev, control_idle_tv(), control_write_tv());
 
-	if (!control_peer_allowed(c->uid, c->gid)) {
+	if (!control_peer_allowed(fd, c->uid, c->gid)) {
 		log_warn("control: refused uid %u (pid %ld): not root, not "
 		    "tendd's user and not in the socket's group",
 		    (unsigned)c->uid, (long)c->pid);
@@ -269,11 +461,11 @@ control_accept_cb(struct evconnlistener *l, evutil_socket_t fd,
 		control_finish(c);
 		return;
 	}
-	if (nconns > CONTROL_MAX_CONNS) {
-		log_warn("control: too many connections; refusing pid %ld",
-		    (long)c->pid);
-		control_reply_error(c, TEND_ERR_FAILED,
-		    "too many connections to tendd");
+	if (nconns > control_max_conns()) {
+		log_warn("control: %d connections already; refusing pid %ld",
+		    nconns - 1, (long)c->pid);
+		control_reply_error(c, TEND_ERR_BUSY,
+		    "too many connections to tendd; try again later");
 		control_finish(c);
 		return;
 	}
@@ -289,20 +481,55 @@ control_retry_cb(int fd, short ev, void *arg)
 static void
 control_error_cb(struct evconnlistener *l, void *arg)
 {
+	static const char busy[] = "{\"id\":null,\"ok\":false,\"error\":"
+	    "{\"code\":\"" TEND_ERR_BUSY "\",\"message\":\"tendd is out of "
+	    "file descriptors; try again later\"}}\n";
 	struct timeval tv = { 1, 0 };
-	int err = EVUTIL_SOCKET_ERROR();
+	int err = EVUTIL_SOCKET_ERROR(), fd;
 
-	/* EMFILE would fire again at once: pause accepting for a second. */
+	/*
+	 * Out of descriptors: the spare one is given up to take the waiting
+	 * client, tell it, and close it, so it is not left hanging and the
+	 * listener does not fire again at once for it.
+	 */
+	if ((err == EMFILE || err == ENFILE) && control_spare != -1) {
+		close(control_spare);
+		fd = accept4(evconnlistener_get_fd(l), NULL, NULL,
+		    SOCK_CLOEXEC | SOCK_NONBLOCK);
+		if (fd != -1) {
+			if (send(fd, busy, sizeof(busy) - 1,
+			    MSG_DONTWAIT | MSG_NOSIGNAL) == -1)
+				log_debug("control: cannot tell a client "
+				    "tendd is busy: %s", strerror(errno));
+			close(fd);
+		}
+		control_spare = open("/dev/null", O_RDONLY | O_CLOEXEC);
+		log_warn("control: accept: %s; a client was turned away",
+		    evutil_socket_error_to_string(err));
+		if (fd != -1 && control_spare != -1)
+			return;
+	}
+	/* Nothing to shed with: pause accepting for a second. */
 	log_warn("control: accept: %s; pausing for 1s",
 	    evutil_socket_error_to_string(err));
 	evconnlistener_disable(l);
 	evtimer_add(control_retry, &tv);
 }
 
+/*
+ * Creates the missing directories above the socket. Those in between get
+ * 0755; the socket's own directory is owned by tendd's user (group: the
+ * socket's) and only searchable (x) by the classes socket_mode lets in:
+ * 0700 for 0600, 0710 for 0660, 0711 for 0666. Modes are set with chmod,
+ * so tendd's umask cannot loosen or tighten them.
+ */
 static int
-control_mkdirs(const char *path, char **cause)
+control_mkdirs(const char *path, int mode, uid_t uid, gid_t gid,
+    char **cause)
 {
-	char *dir = xstrdup(path), *s;
+	char *dir = xstrdup(path), *s, c;
+	mode_t m;
+	int leaf;
 
 	if ((s = strrchr(dir, '/')) == NULL || s == dir) {
 		free(dir);
@@ -310,23 +537,56 @@ control_mkdirs(const char *path, char **cause)
 	}
 	*s = '\0';
 	for (s = dir + 1; ; s++) {
-		if (*s == '/' || *s == '\0') {
-			char c = *s;
-
-			*s = '\0';
-			if (mkdir(dir, 0755) == -1 && errno != EEXIST) {
-				xasprintf(cause, "cannot create directory %s: %s",
+		if (*s != '/' && *s != '\0')
+			continue;
+		c = *s;
+		*s = '\0';
+		leaf = c == '\0';
+		m = 0755;
+		if (leaf) {
+			m = 0700;
+			if (mode & 0070)
+				m |= 0010;
+			if ((mode & 0007) || (uid != (uid_t)-1 && uid != geteuid()))
+				m |= 0001;
+		}
+		if (mkdir(dir, 0700) == 0) {
+			if (chmod(dir, m) == -1 || (leaf && gid != (gid_t)-1 &&
+			    chown(dir, (uid_t)-1, gid) == -1)) {
+				xasprintf(cause, "cannot set the mode of %s: %s",
 				    dir, strerror(errno));
 				free(dir);
 				return -1;
 			}
-			*s = c;
-			if (c == '\0')
-				break;
+			log_info("created %s with mode %04o", dir, (unsigned)m);
+		} else if (errno != EEXIST) {
+			xasprintf(cause, "cannot create directory %s: %s",
+			    dir, strerror(errno));
+			free(dir);
+			return -1;
 		}
+		*s = c;
+		if (leaf)
+			break;
 	}
 	free(dir);
 	return 0;
+}
+
+/* Anyone who can write the socket's directory can replace the socket. */
+static void
+control_check_dir(const char *path)
+{
+	char *dir = xstrdup(path), *s;
+	struct stat st;
+
+	if ((s = strrchr(dir, '/')) != NULL && s != dir)
+		*s = '\0';
+	if (stat(dir, &st) == 0 && (st.st_mode & S_IWOTH) &&
+	    !(st.st_mode & S_ISVTX))
+		log_warn("%s is writable by anyone: another user could "
+		    "replace tendd's socket in it", dir);
+	free(dir);
 }
 
 static int
@@ -357,10 +617,15 @@ control_owner(const char *owner, uid_t *uid, gid_t *gid, char **cause)
 	return 0;
 }
 
-/* FD listens already (backlog 0 below): accept on it from the loop. */
+/*
+ * FD is bound and listening (backlog 0 below): accept on it from the
+ * loop. Both the socket tendd binds and one systemd passes come here.
+ */
 static int
 control_serve(int fd, const char *where, char **cause)
 {
+	struct rlimit rl;
+
 	control_listener = evconnlistener_new(tendd_base, control_accept_cb,
 	    NULL, LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, 0, fd);
 	if (control_listener == NULL) {
@@ -371,7 +636,12 @@ control_serve(int fd, const char *where, char **cause)
 	control_retry = evtimer_new(tendd_base, control_retry_cb, NULL);
 	control_sweep = evtimer_new(tendd_base, control_sweep_cb, NULL);
 	if (control_retry == NULL || control_sweep == NULL)
-		fatal("cannot create the control timers");
+		fatal("cannot create a timer");
+	control_spare = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0)
+		control_nofile = rl.rlim_cur;
+	else
+		control_nofile = 1024;
 	return 0;
 }
 
@@ -396,8 +666,9 @@ control_listen(const char *path, int mode, const char *owner, char **cause)
 	memcpy(sun.sun_path, path, strlen(path));
 	if (owner != NULL && control_owner(owner, &uid, &gid, cause) == -1)
 		return -1;
-	if (control_mkdirs(path, cause) == -1)
+	if (control_mkdirs(path, mode, uid, gid, cause) == -1)
 		return -1;
+	control_check_dir(path);
 
 	/* Two tendds starting at once: the lock decides, not the race. */
 	xasprintf(&control_lockpath, "%s.lock", path);
@@ -474,7 +745,8 @@ control_listen(const char *path, int mode, const char *owner, char **cause)
 		goto fail;
 	}
 	control_gid = owner != NULL ? gid : getegid();
-	if (listen(fd, 128) == -1) {
+	/* Many clients may connect at once (scripts, monitoring). */
+	if (listen(fd, SOMAXCONN) == -1) {
 		xasprintf(cause, "listen on %s: %s", path, strerror(errno));
 		close(fd);
 		goto fail;
@@ -557,22 +829,24 @@ control_close_all(void)
 		 */
 		out = bufferevent_get_output(c->bev);
 		fd = bufferevent_getfd(c->bev);
-		if (!c->dead && evbuffer_get_length(out) > 0 && fd != -1) {
+		if (evbuffer_get_length(out) > 0 && fd != -1) {
 			int fl = fcntl(fd, F_GETFL);
 
 			if (fl != -1)
 				fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
 			setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 			/*
-			 * A socket bufferevent keeps its output's start frozen
-			 * (only it drains it): evbuffer_write() would fail.
+			 * libevent keeps a socket bufferevent's output frozen
+			 * at its start outside its own write callback: without
+			 * this, evbuffer_write() writes nothing.
 			 */
 			evbuffer_unfreeze(out, 1);
 			while (evbuffer_get_length(out) > 0)
 				if (evbuffer_write(out, fd) <= 0)
 					break;
 		}
-		control_destroy(c);
+		c->busy = 0;
+		control_free(c);
 	}
 }
 
@@ -590,6 +864,10 @@ control_close(void)
 	if (control_sweep != NULL) {
 		event_free(control_sweep);
 		control_sweep = NULL;
+	}
+	if (control_spare != -1) {
+		close(control_spare);
+		control_spare = -1;
 	}
 	if (control_path != NULL) {
 		unlink(control_path);

@@ -273,6 +273,18 @@ program_is_done(const struct proc *p)
 }
 
 int
+program_is_settled(const struct proc *p)
+{
+	if (!program_is_done(p))
+		return 0;
+	/* A restart (or a start while stopping) passes through STOPPED. */
+	if (p->state == PROC_STOPPED && p->want == WANT_UP &&
+	    !program_stopping_all)
+		return 0;
+	return 1;
+}
+
+int
 program_all_down(void)
 {
 	struct proc *p;
@@ -957,6 +969,7 @@ program_reaped(struct proc *p, int status)
 	/* From here on the pid may belong to someone else: forget it. */
 	log_debug("%s: pid %ld reaped, exit code %d", p->display, (long)pid,
 	    code);
+	p->last_pid = pid;
 	p->pid = 0;
 	if (p->pidfd != -1) {
 		close(p->pidfd);
@@ -1149,6 +1162,102 @@ program_kill(struct proc *p, char **cause)
 	return 0;
 }
 
+/*
+ * pause/resume: SIGSTOP/SIGCONT, to the process group when the program
+ * is stopped as a group (it is one unit then). Only a RUNNING process is
+ * paused: STARTING has its startsecs timer to keep, and during shutdown
+ * a paused job could never be joined.
+ */
+/* Why pause/resume/signal cannot act on P in its state. */
+static void
+proc_not_running(struct proc *p, char **cause)
+{
+	if (program_is_up(p))
+		xasprintf(cause, "is %s, not RUNNING (pid %ld)",
+		    program_state_name(p->state), (long)p->pid);
+	else
+		xasprintf(cause, "not running (%s)",
+		    program_state_name(p->state));
+}
+
+int
+program_pause(struct proc *p, char **cause)
+{
+	switch (p->state) {
+	case PROC_PAUSED:
+		return 0;
+	case PROC_RUNNING:
+		if (program_stopping_all) {
+			*cause = xstrdup("tendd is shutting down");
+			return -1;
+		}
+		if (spawn_signal(p, SIGSTOP, p->pc->stopasgroup) == -1) {
+			xasprintf(cause, "cannot send SIGSTOP to pid %ld: %s",
+			    (long)p->pid, strerror(errno));
+			return -1;
+		}
+		proc_set_state(p, PROC_PAUSED, "SIGSTOP sent");
+		return 0;
+	default:
+		proc_not_running(p, cause);
+		return -1;
+	}
+}
+
+int
+program_resume(struct proc *p, char **cause)
+{
+	switch (p->state) {
+	case PROC_STARTING:
+	case PROC_RUNNING:
+		return 0;	/* not paused: what was asked for holds */
+	case PROC_PAUSED:
+		if (spawn_signal(p, SIGCONT, p->pc->stopasgroup) == -1) {
+			xasprintf(cause, "cannot send SIGCONT to pid %ld: %s",
+			    (long)p->pid, strerror(errno));
+			return -1;
+		}
+		proc_set_state(p, PROC_RUNNING, "SIGCONT sent");
+		return 0;
+	default:
+		proc_not_running(p, cause);
+		return -1;
+	}
+}
+
+int
+program_signal(struct proc *p, int sig, char **cause)
+{
+	/* STOP and CONT change what the state must say. */
+	if (sig == SIGSTOP)
+		return program_pause(p, cause);
+	if (sig == SIGCONT && p->state == PROC_PAUSED)
+		return program_resume(p, cause);
+	if (!program_is_up(p)) {
+		proc_not_running(p, cause);
+		return -1;
+	}
+	if (spawn_signal(p, sig, 0) == -1) {
+		xasprintf(cause, "cannot send SIG%s to pid %ld: %s",
+		    util_signal_name(sig), (long)p->pid, strerror(errno));
+		return -1;
+	}
+	log_info("%s: SIG%s sent (pid %ld)", p->display, util_signal_name(sig),
+	    (long)p->pid);
+	return 0;
+}
+
+/* "exit 3" or "exit -9 (SIGKILL)": the spec's code, and for people the name. */
+static void
+proc_format_code(char *buf, size_t len, int code)
+{
+	if (code < 0)
+		snprintf(buf, len, "exit %d (SIG%s)", code,
+		    util_signal_name(-code));
+	else
+		snprintf(buf, len, "exit %d", code);
+}
+
 void
 program_describe(struct proc *p, char *buf, size_t len)
 {
@@ -1163,7 +1272,8 @@ program_describe(struct proc *p, char *buf, size_t len)
 
 	switch (p->state) {
 	case PROC_NEW:
-		snprintf(buf, len, "not started");
+		snprintf(buf, len, "not started%s", p->pc->autostart ? "" :
+		    " (autostart = false)");
 		break;
 	case PROC_STARTING:
 		if (p->launcher)
@@ -1179,6 +1289,9 @@ program_describe(struct proc *p, char *buf, size_t len)
 			    "READY=1%s%s", (long)p->pid,
 			    p->notify_status ? ": " : "",
 			    p->notify_status ? p->notify_status : "");
+		else if (p->timer_due > 0)
+			snprintf(buf, len, "pid %ld, starting; RUNNING in %.0fs",
+			    (long)p->pid, ceil(left));
 		else
 			snprintf(buf, len, "pid %ld, starting", (long)p->pid);
 		break;
@@ -1203,10 +1316,11 @@ program_describe(struct proc *p, char *buf, size_t len)
 	case PROC_STOPPED:
 	case PROC_EXITED:
 		util_format_duration(dur, sizeof(dur), now - p->state_time);
-		if (p->has_exited)
-			snprintf(buf, len, "exit %d, %s ago", p->exitcode, dur);
-		else
-			snprintf(buf, len, "%s ago", dur);
+		if (p->has_exited) {
+			proc_format_code(how, sizeof(how), p->exitcode);
+			snprintf(buf, len, "%s, %s ago", how, dur);
+		} else
+			snprintf(buf, len, "stopped %s ago", dur);
 		break;
 	case PROC_BACKOFF:
 		/* tend's own verdict (not ready, watchdog) says more */

@@ -421,6 +421,12 @@ spawn_proc(struct proc *p, char **cause)
 			if (getppid() != parent)
 				_exit(127);	/* tendd died before the prctl */
 		}
+		/*
+		 * The descriptor limit tendd was given, not its raised one,
+		 * unless the program asks for its own (rlimit_nofile).
+		 */
+		if (!set_nofile && tendd_child_nofile.rlim_cur != 0)
+			setrlimit(RLIMIT_NOFILE, &tendd_child_nofile);
 		/* Belt and braces: whatever tendd has open closes at exec. */
 		close_range(3, ~0U, CLOSE_RANGE_CLOEXEC);
 		if (pidslot != NULL)

@@ -22,6 +22,7 @@
 struct event_base *tendd_base;
 struct tend_conf *tendd_conf;
 int		 tendd_exit_status;
+struct rlimit	 tendd_child_nofile;
 
 static int	 tendd_stopping;
 static char	*tendd_pidfile;
@@ -106,13 +107,34 @@ tendd_raise_limit(int resource, const char *key, int min, int given)
 		    min, (unsigned long long)rl.rlim_max);
 }
 
+/* The descriptor limits tendd was started with. */
+static struct rlimit tendd_start_nofile;
+
+/*
+ * Children get the soft descriptor limit tendd was started with, raised
+ * to minfds when the file sets it (supervisord's meaning: children
+ * inherit it). tendd's own extra room for clients (tendd_raise_nofile)
+ * is not theirs: select() breaks on descriptors over 1023.
+ */
 static void
 tendd_apply_limits(const struct tend_conf *conf)
 {
-	tendd_raise_limit(RLIMIT_NOFILE, "minfds", conf->minfds,
-	    conf->minfds_set);
+	struct rlimit rl;
+
+	if (conf->minfds_set)
+		tendd_raise_limit(RLIMIT_NOFILE, "minfds", conf->minfds, 1);
 	tendd_raise_limit(RLIMIT_NPROC, "minprocs", conf->minprocs,
 	    conf->minprocs_set);
+	if (getrlimit(RLIMIT_NOFILE, &rl) == -1 ||
+	    tendd_start_nofile.rlim_cur == 0)
+		return;
+	tendd_child_nofile.rlim_max = rl.rlim_max;
+	tendd_child_nofile.rlim_cur = tendd_start_nofile.rlim_cur;
+	if (conf->minfds_set && tendd_child_nofile.rlim_cur < (rlim_t)conf->minfds)
+		tendd_child_nofile.rlim_cur = (rlim_t)conf->minfds;
+	if (rl.rlim_max != RLIM_INFINITY &&
+	    tendd_child_nofile.rlim_cur > rl.rlim_max)
+		tendd_child_nofile.rlim_cur = rl.rlim_max;
 }
 
 static void
@@ -337,6 +359,28 @@ tendd_daemonize(void)
 	return fds[1];
 }
 
+/*
+ * Clients and children need descriptors: tendd takes all it may (the
+ * hard limit). Children get theirs back (tendd_apply_limits), as systemd
+ * does.
+ */
+static void
+tendd_raise_nofile(void)
+{
+	struct rlimit rl, want;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == -1 || rl.rlim_cur >= rl.rlim_max)
+		return;
+	want.rlim_cur = want.rlim_max = rl.rlim_max;
+	if (setrlimit(RLIMIT_NOFILE, &want) == -1) {
+		log_debug("cannot raise the descriptor limit to %llu: %s",
+		    (unsigned long long)rl.rlim_max, strerror(errno));
+		return;
+	}
+	log_debug("descriptor limit raised from %llu to %llu",
+	    (unsigned long long)rl.rlim_cur, (unsigned long long)rl.rlim_max);
+}
+
 static void
 tendd_open_logfile(const char *logfile, const char *identifier)
 {
@@ -464,6 +508,7 @@ main(int argc, char **argv)
 	tendd_open_logfile(tendd_conf->logfile, tendd_conf->identifier);
 	if (tendd_conf->umask >= 0)
 		umask((mode_t)tendd_conf->umask);
+	getrlimit(RLIMIT_NOFILE, &tendd_start_nofile);
 	tendd_apply_limits(tendd_conf);
 	if (tendd_conf->directory != NULL && chdir(tendd_conf->directory) == -1)
 		fatal("cannot change directory to %s: %s",
@@ -485,6 +530,7 @@ main(int argc, char **argv)
 	if (prctl(PR_SET_CHILD_SUBREAPER, 1) == -1)
 		log_warn("cannot become a child subreaper: %s", strerror(errno));
 
+	tendd_raise_nofile();
 	if ((tendd_base = event_base_new()) == NULL)
 		fatal("cannot create the event loop");
 	spawn_init_environ();

@@ -7,6 +7,7 @@
 #define TENDD_H
 
 #include <sys/queue.h>
+#include <sys/resource.h>
 #include <sys/types.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -111,6 +112,7 @@ struct tend_conf {
 	int		 umask;		/* -1: leave as is */
 	char		*directory;	/* NULL: stay */
 	char		**environment;	/* added to tendd's own for every child */
+	double		 client_timeout; /* idle control clients; 0: never */
 	int		 minfds;	/* tendd's RLIMIT_NOFILE at least */
 	int		 minprocs;	/* and RLIMIT_NPROC */
 	int		 minfds_set;	/* given in the file (else a default) */
@@ -213,6 +215,7 @@ struct proc {
 	enum proc_state	 state;
 	enum proc_want	 want;
 	pid_t		 pid;		/* 0 when none */
+	pid_t		 last_pid;	/* of the last run, kept after its reap */
 	int		 pidfd;		/* -1 when none; signals go through it */
 	int		 exitcode;	/* spec convention; valid if has_exited */
 	int		 has_exited;
@@ -283,6 +286,13 @@ int	 program_start(struct proc *, char **cause);
 int	 program_stop(struct proc *, char **cause);
 /* SIGKILL now, no restart. */
 int	 program_kill(struct proc *, char **cause);
+/* SIGSTOP -> PAUSED, SIGCONT -> RUNNING (tendctl pause/resume). */
+int	 program_pause(struct proc *, char **cause);
+int	 program_resume(struct proc *, char **cause);
+/* Any signal to the process (STOP and CONT go through pause/resume). */
+int	 program_signal(struct proc *, int sig, char **cause);
+/* Settled: no process, no restart coming (what tendctl wait joins). */
+int	 program_is_settled(const struct proc *);
 /* reap.c calls this when the process PID ended with STATUS. */
 void	 program_reaped(struct proc *, int status);
 struct proc *program_find_pid(pid_t);
@@ -380,6 +390,12 @@ void	 control_close(void);
 void	 control_send(struct conn *, struct json_t *j);
 /* Closes C after what is queued is written. */
 void	 control_finish(struct conn *);
+/* C waits legitimately (shutdown, a stream): no idle timeout for it. */
+void	 control_hold(struct conn *);
+/* C is a stream subscriber: held, and dropped sooner when it lags. */
+void	 control_stream(struct conn *);
+/* Queue one line that is JSON already (without its newline). */
+void	 control_send_line(struct conn *, const char *, size_t);
 /* Every connection, to close at exit. */
 void	 control_close_all(void);
 
@@ -389,6 +405,8 @@ void	 control_close_all(void);
 void	 command_dispatch(struct conn *, const char *line, size_t len);
 /* A connection is going away: forget its parked requests. */
 void	 command_conn_gone(struct conn *);
+/* Does C have parked requests or a subscription (not idle)? */
+int	 command_conn_waiting(struct conn *);
 /* Every state change passes here (waiters, later the events stream). */
 void	 command_state_changed(struct proc *, enum proc_state old);
 /* Everything is down at shutdown: answer whoever still waits. */
@@ -401,6 +419,8 @@ void	 command_proc_gone(struct proc *);
 
 extern struct tend_conf *tendd_conf;
 extern int tendd_exit_status;
+/* RLIMIT_NOFILE as tendd found it (children get it back); 0: unchanged. */
+extern struct rlimit tendd_child_nofile;
 /* Stop everything and exit (a request, a signal, or a critical FATAL). */
 void	 tendd_shutdown(int status, const char *why);
 int	 tendd_shutting_down(void);

@@ -424,10 +424,11 @@ def test_start_json_ok_is_the_results(fake, env):
     assert json.loads(r.stdout) == [result("web", True, "RUNNING")]
 
 
-def test_start_unknown_name_is_1(fake, env):
+def test_start_unknown_name_is_4(fake, env):
+    """Spec §4: an unknown name is 4 for every command, not only status."""
     f = fake(lambda req: [err(req, "unknown_name", "no such process: nope")])
     r = tendctl("-s", f.path, "start", "nope", env=env)
-    assert r.returncode == 1
+    assert r.returncode == 4
     assert "no such process: nope" in r.stderr
 
 
