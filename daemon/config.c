@@ -179,13 +179,14 @@ static const struct config_key config_program_keys[] = {
 	NK("numprocs", CT_NUMPROCS),
 	NK("numprocs_start", CT_UINT),
 	NK("process_name", CT_STRING),
-	NK("redirect_stderr", CT_BOOL),
-	NK("stdout_logfile", CT_CHILDLOG),
-	NK("stdout_logfile_maxbytes", CT_SIZE),
-	NK("stdout_logfile_backups", CT_UINT),
-	NK("stderr_logfile", CT_CHILDLOG),
-	NK("stderr_logfile_maxbytes", CT_SIZE),
-	NK("stderr_logfile_backups", CT_UINT),
+	PK("redirect_stderr", CT_BOOL, redirect_stderr),
+	PK("stdout_logfile", CT_CHILDLOG, stdout_logfile),
+	PK("stdout_logfile_maxbytes", CT_SIZE, stdout_maxbytes),
+	PK("stdout_logfile_backups", CT_UINT, stdout_backups),
+	PK("stderr_logfile", CT_CHILDLOG, stderr_logfile),
+	PK("stderr_logfile_maxbytes", CT_SIZE, stderr_maxbytes),
+	PK("stderr_logfile_backups", CT_UINT, stderr_backups),
+	PK("log_timestamps", CT_BOOL, log_timestamps),
 	NK("stdout_capture_maxbytes", CT_SIZE),
 	NK("stderr_capture_maxbytes", CT_SIZE),
 	NK("stdout_events_enabled", CT_BOOL),
@@ -193,7 +194,6 @@ static const struct config_key config_program_keys[] = {
 	NK("stdout_syslog", CT_BOOL),
 	NK("stderr_syslog", CT_BOOL),
 	NK("serverurl", CT_ANY),
-	NK("log_timestamps", CT_BOOL),
 	NK("ready", CT_READY),
 	NK("ready_timeout", CT_SECS),
 	NK("watchdog_secs", CT_SECS),
@@ -207,6 +207,7 @@ static const struct config_key config_program_keys[] = {
 /* What a value reads as, before it is stored. */
 union config_val {
 	int		 i;
+	long long	 ll;
 	double		 d;
 	char		*s;
 	char		**v;
@@ -570,7 +571,7 @@ config_parse_octal(const char *s, int max, int *out, char **why)
 
 /* supervisord's byte_size: a number with an optional KB, MB or GB. */
 static int
-config_parse_size(const char *s, char **why)
+config_parse_size(const char *s, long long *out, char **why)
 {
 	const char *p = s;
 	unsigned long long v = 0, mult = 1;
@@ -594,6 +595,7 @@ config_parse_size(const char *s, char **why)
 		goto bad;
 	if (v > (1ULL << 62) / mult)
 		goto big;
+	*out = (long long)(v * mult);
 	return 0;
 bad:
 	xasprintf(why, "expected a size (such as 50MB, 1024KB or 0), got "
@@ -888,7 +890,7 @@ config_parse(struct config_reader *rd, const struct config_rawkey *k,
 		if (strcasecmp(s, "infinity") == 0 ||
 		    strcasecmp(s, "unlimited") == 0)
 			break;
-		if (config_parse_size(s, why) == -1) {
+		if (config_parse_size(s, &v->ll, why) == -1) {
 			free(*why);
 			xasprintf(why, "expected a number, a size or "
 			    "unlimited, got '%s'", s);
@@ -905,7 +907,7 @@ config_parse(struct config_reader *rd, const struct config_rawkey *k,
 		ret = config_parse_octal(s, 07777, &v->i, why);
 		break;
 	case CT_SIZE:
-		ret = config_parse_size(s, why);
+		ret = config_parse_size(s, &v->ll, why);
 		break;
 	case CT_SIGNAL:
 		v->i = util_signal_number(s);
@@ -959,13 +961,22 @@ config_parse(struct config_reader *rd, const struct config_rawkey *k,
 		}
 		/* FALLTHROUGH */
 	case CT_CHILDLOG:
-		if (type == CT_CHILDLOG &&
-		    (strcasecmp(s, "AUTO") == 0 || strcasecmp(s, "NONE") == 0 ||
-		    strcasecmp(s, "journal") == 0 ||
-		    strcasecmp(s, "syslog") == 0 ||
-		    strcmp(s, "/dev/stdout") == 0 ||
-		    strcmp(s, "/dev/stderr") == 0))
-			break;
+		if (type == CT_CHILDLOG) {
+			/* The words are stored as one spelling each. */
+			if (strcasecmp(s, "AUTO") == 0)
+				v->s = xstrdup("AUTO");
+			else if (strcasecmp(s, "NONE") == 0)
+				v->s = xstrdup("NONE");
+			/* supervisord's old syslog value: the journal. */
+			else if (strcasecmp(s, "journal") == 0 ||
+			    strcasecmp(s, "syslog") == 0)
+				v->s = xstrdup("journal");
+			else if (strcmp(s, "/dev/stdout") == 0 ||
+			    strcmp(s, "/dev/stderr") == 0)
+				v->s = xstrdup(s);
+			if (v->s != NULL)
+				break;
+		}
 		/* FALLTHROUGH */
 	case CT_PATH:
 	case CT_SOCKET:
@@ -1026,6 +1037,9 @@ config_store(const struct config_key *k, void *obj, union config_val *v)
 		break;
 	case CT_SECS:
 		*(double *)dst = v->d;
+		break;
+	case CT_SIZE:
+		*(long long *)dst = v->ll;
 		break;
 	case CT_EXITCODES:
 		memcpy(dst, v->codes, sizeof(v->codes));
@@ -1320,6 +1334,12 @@ config_program_new(const char *name, const char *file, int line)
 	pc->restart_delay = 0;
 	pc->backoff_max = 30;
 	pc->backoff_reset = 60;
+	pc->stdout_logfile = xstrdup("AUTO");
+	pc->stdout_maxbytes = 50 * 1024 * 1024;
+	pc->stdout_backups = 10;
+	pc->stderr_logfile = xstrdup("AUTO");
+	pc->stderr_maxbytes = 50 * 1024 * 1024;
+	pc->stderr_backups = 10;
 	return pc;
 }
 
@@ -1335,6 +1355,8 @@ config_program_free(struct program_conf *pc)
 	free(pc->directory);
 	free(pc->user);
 	strv_free(pc->environment);
+	free(pc->stdout_logfile);
+	free(pc->stderr_logfile);
 	free(pc);
 }
 
@@ -1632,7 +1654,15 @@ config_program_equal(const struct program_conf *a,
 	    a->restart_delay == b->restart_delay &&
 	    a->backoff_max == b->backoff_max &&
 	    a->backoff_reset == b->backoff_reset &&
-	    a->critical == b->critical;
+	    a->critical == b->critical &&
+	    config_str_equal(a->stdout_logfile, b->stdout_logfile) &&
+	    a->stdout_maxbytes == b->stdout_maxbytes &&
+	    a->stdout_backups == b->stdout_backups &&
+	    config_str_equal(a->stderr_logfile, b->stderr_logfile) &&
+	    a->stderr_maxbytes == b->stderr_maxbytes &&
+	    a->stderr_backups == b->stderr_backups &&
+	    a->redirect_stderr == b->redirect_stderr &&
+	    a->log_timestamps == b->log_timestamps;
 }
 
 int

@@ -155,7 +155,8 @@ program_autostart(void)
 int
 program_is_up(const struct proc *p)
 {
-	return p->pid > 0;
+	/* Reaped but its last output still coming: not ended yet. */
+	return p->pid > 0 || p->reaped;
 }
 
 int
@@ -317,6 +318,12 @@ proc_enter_stopping(struct proc *p, int sig)
 	if (sig == SIGKILL) {
 		group = p->pc->killasgroup || p->pc->stopasgroup;
 		p->killed = 1;
+	}
+	if (p->pid <= 0) {
+		/* Gone already; its end comes once its output is in. */
+		if (p->state != PROC_STOPPING)
+			proc_set_state(p, PROC_STOPPING, "exited already");
+		return;
 	}
 	if (spawn_signal(p, sig, group) == -1)
 		log_warn("%s: cannot send SIG%s to pid %ld: %s", p->display,
@@ -484,6 +491,24 @@ program_reaped(struct proc *p, int status)
 		close(p->pidfd);
 		p->pidfd = -1;
 	}
+	/*
+	 * The end is judged now (a STARTING process that died is a failed
+	 * start even if its output takes a moment), and reported once its
+	 * last output is in the log.
+	 */
+	evtimer_del(p->timer);
+	p->timer_due = 0;
+	p->reaped = 1;
+	if (output_reaped(p))
+		program_output_done(p);
+}
+
+void
+program_output_done(struct proc *p)
+{
+	if (!p->reaped)
+		return;
+	p->reaped = 0;
 	proc_ended(p);
 }
 
@@ -559,6 +584,10 @@ program_describe(struct proc *p, char *buf, size_t len)
 	else
 		how[0] = '\0';
 
+	if (p->reaped) {
+		snprintf(buf, len, "%s; reading its last output", how);
+		return;
+	}
 	switch (p->state) {
 	case PROC_NEW:
 		snprintf(buf, len, "not started");
@@ -687,6 +716,7 @@ program_free_all(void)
 			event_free(p->timer);
 		if (p->pidfd != -1)
 			close(p->pidfd);
+		output_free(p);
 		free(p->name);
 		free(p->group);
 		free(p->fullname);

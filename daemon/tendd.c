@@ -86,7 +86,7 @@ tendd_signal_cb(int sig, short ev, void *arg)
 		    "its config yet; restart it to apply changes");
 		break;
 	case SIGUSR1:
-		log_info("SIGUSR1 received: no log files to reopen");
+		tendd_reopen_logs("SIGUSR1 received", NULL);
 		break;
 	}
 }
@@ -170,21 +170,53 @@ tendd_daemonize(void)
 	return fds[1];
 }
 
-static void
+/* tendd's own log file on stderr; -1 with errno (nothing changed). */
+static int
 tendd_open_logfile(const char *logfile)
 {
-	int fd;
+	int fd, saved;
 
 	if (logfile == NULL || strcmp(logfile, "stderr") == 0 ||
 	    strcmp(logfile, "journal") == 0 || strcmp(logfile, "auto") == 0)
-		return;	/* under systemd, stderr is the journal already */
+		return 0;	/* under systemd, stderr is the journal already */
 	fd = open(logfile, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC |
 	    O_NOFOLLOW, 0640);
 	if (fd == -1)
-		fatal("cannot open logfile %s: %s", logfile, strerror(errno));
-	if (dup2(fd, STDERR_FILENO) == -1)
-		fatal("dup2: %s", strerror(errno));
+		return -1;
+	if (dup2(fd, STDERR_FILENO) == -1) {
+		saved = errno;
+		close(fd);
+		errno = saved;
+		return -1;
+	}
 	close(fd);
+	return 0;
+}
+
+int
+tendd_reopen_logs(const char *why, char **causes)
+{
+	char *failed = NULL, *s;
+	int n;
+
+	/* For an external logrotate: every file opened again at its path. */
+	n = logfile_reopen_all(&failed);
+	if (tendd_conf != NULL && tendd_open_logfile(tendd_conf->logfile) == -1) {
+		xasprintf(&s, "%s%scannot open %s: %s", failed ? failed : "",
+		    failed ? "; " : "", tendd_conf->logfile, strerror(errno));
+		free(failed);
+		failed = s;
+		n++;
+	}
+	if (n == 0)
+		log_info("%s: log files reopened", why);
+	else
+		log_error("%s: %s", why, failed);
+	if (causes != NULL)
+		*causes = failed;
+	else
+		free(failed);
+	return n == 0 ? 0 : -1;
 }
 
 int
@@ -280,9 +312,12 @@ main(int argc, char **argv)
 		tendd_conf->socket = xstrdup(sock);
 	}
 	log_set_level(level ? tendd_parse_level(level) : tendd_conf->loglevel);
-	tendd_open_logfile(tendd_conf->logfile);
+	if (tendd_open_logfile(tendd_conf->logfile) == -1)
+		fatal("cannot open logfile %s: %s", tendd_conf->logfile,
+		    strerror(errno));
 	if (tendd_conf->umask >= 0)
 		umask((mode_t)tendd_conf->umask);
+	logfile_init();
 	if (tendd_conf->directory != NULL && chdir(tendd_conf->directory) == -1)
 		fatal("cannot change directory to %s: %s",
 		    tendd_conf->directory, strerror(errno));
@@ -332,6 +367,7 @@ main(int argc, char **argv)
 
 	/* Children that died in the last round are collected too. */
 	reap_children();
+	output_close_all();
 	log_info("tendd exits with status %d", tendd_exit_status);
 	control_close_all();
 	control_close();
@@ -342,6 +378,7 @@ main(int argc, char **argv)
 	for (i = 0; i < (int)nitems(sigs); i++)
 		event_free(sigev[i]);
 	program_free_all();
+	logfile_close_all();
 	config_free(tendd_conf);
 	event_base_free(tendd_base);
 	return tendd_exit_status;
