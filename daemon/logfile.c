@@ -27,6 +27,8 @@
 #include <unistd.h>
 
 #include <event2/event.h>
+/* CODE_FILE= and friends would name tendd's source, not the child's. */
+#define SD_JOURNAL_SUPPRESS_LOCATION
 #include <systemd/sd-journal.h>
 
 #include "tendd.h"
@@ -379,7 +381,8 @@ logfile_open(struct proc *p, enum output_stream which, struct logfile **out,
 			return 0;
 		}
 		lf = logfile_new(LOGFILE_FD, dest);
-		if (logfile_open_own(lf, dest[5] == 'o' ? 1 : 2, cause) == -1) {
+		if (logfile_open_own(lf, strcmp(dest, "/dev/stdout") == 0 ?
+		    STDOUT_FILENO : STDERR_FILENO, cause) == -1) {
 			logfile_release(lf);
 			return -1;
 		}
