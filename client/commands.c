@@ -661,6 +661,15 @@ commands_tail(struct tendctl *t, struct tendctl_args *args)
 			continue;
 		}
 		json_object_del(obj, "id");
+		/* The process is no longer configured: nothing more comes. */
+		if (json_is_true(json_object_get(obj, "gone"))) {
+			fflush(stdout);
+			fprintf(stderr, "tendctl: %s is gone (no longer in the "
+			    "config)\n", print_str(obj, "name", "?"));
+			json_decref(obj);
+			got = 0;
+			break;
+		}
 		if (t->json) {
 			json_dumpf(obj, stdout, JSON_COMPACT |
 			    JSON_PRESERVE_ORDER);

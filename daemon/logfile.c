@@ -71,6 +71,7 @@ struct logfile {
 	const char	*op;		/* "open", "write", "send" */
 	double		 since;		/* monotonic time of the failure */
 	int		 retry_due;	/* the retry timer fired */
+	unsigned	 round;		/* wake-ups so far (logfile_retry_cb) */
 	unsigned long long lost;	/* bytes dropped, not yet noted */
 	unsigned long long lost_noted;	/* ... and noted in the file */
 	int		 rotate_err;	/* a rotation failed (reported) */
@@ -122,12 +123,20 @@ logfile_retry_cb(int fd, short ev, void *arg)
 	struct logfile_waiter *w;
 
 	lf->retry_due = 1;
-	/* Each is woken once; it waits again if it still cannot write. */
-	while ((w = TAILQ_FIRST(&lf->waiters)) != NULL) {
+	/*
+	 * Each is woken once: one that still cannot write waits again, at
+	 * the tail with this round's number, and is left for the next tick.
+	 * A writer may drop its destination while woken: hold a reference.
+	 */
+	lf->refs++;
+	lf->round++;
+	while ((w = TAILQ_FIRST(&lf->waiters)) != NULL &&
+	    w->round != lf->round) {
 		TAILQ_REMOVE(&lf->waiters, w, entry);
 		w->queued = 0;
 		w->cb(w->arg);
 	}
+	logfile_release(lf);
 }
 
 static void
@@ -151,6 +160,7 @@ logfile_wait(struct logfile *lf, struct logfile_waiter *w)
 	if (w->queued)
 		return;
 	w->queued = 1;
+	w->round = lf->round;
 	TAILQ_INSERT_TAIL(&lf->waiters, w, entry);
 	/* Whatever happens, a waiter hears again within a second. */
 	logfile_arm_retry(lf);

@@ -854,8 +854,15 @@ output_free(struct proc *p)
 		return;
 	for (i = 0; i < OUTPUT_NSTREAMS; i++) {
 		os = &out->st[i];
-		while (!TAILQ_EMPTY(&os->followers))
-			output_follower_free(TAILQ_FIRST(&os->followers));
+		/* A process that goes (a reload removed it) ends its tails. */
+		while (!TAILQ_EMPTY(&os->followers)) {
+			struct follower *f = TAILQ_FIRST(&os->followers);
+
+			control_send(f->conn, json_pack("{s:O, s:s, s:s, s:b}",
+			    "id", f->id, "name", p->display, "stream",
+			    output_stream_name(os->which), "gone", 1));
+			output_follower_free(f);
+		}
 		if (os->cur != NULL)
 			output_pipe_close(os->cur);
 		if (os->old != NULL)

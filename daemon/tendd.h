@@ -295,6 +295,7 @@ struct logfile_waiter {
 	void		(*cb)(void *);
 	void		*arg;
 	int		 queued;
+	unsigned	 round;		/* logfile.c's: when it began to wait */
 };
 
 /*
