@@ -2,6 +2,7 @@
 #   make            build/tendd and build/tendctl (installs missing Debian packages first)
 #   make run        build, then run tendd in the foreground on conf/tend.conf
 #   make check      build and run every test (unit, then integration); ends with a count
+#   make bench-output  measure output capture speed (bench/output.py)
 #   make install    honours PREFIX and DESTDIR
 
 PREFIX	?= /usr/local
@@ -47,7 +48,7 @@ UNITS	 = $(UNIT_SRC:tests/unit/%.c=$(B)/unit/%)
 
 DEPSTAMP = $(B)/.deps-ok
 
-.PHONY: all run check unit integration install clean deps helpers
+.PHONY: all run check unit integration install clean deps helpers bench-output
 all: $(B)/tendd $(B)/tendctl
 
 deps: $(DEPSTAMP)
@@ -97,6 +98,10 @@ integration: all $(HELPERS)
 
 check: all $(HELPERS) $(UNITS)
 	@PYTHON=$(PYTHON) sh tests/run $(UNITS)
+
+# Output capture speed (not part of check): BENCH_ARGS="--size 256M --reps 1".
+bench-output: all $(HELPERS)
+	$(PYTHON) bench/output.py $(BENCH_ARGS)
 
 install: all
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR)

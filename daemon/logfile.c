@@ -44,6 +44,8 @@
 #define LOGFILE_MSG_PREFIX	"MESSAGE="
 /* The childlogdir that is created when missing (the spec's default). */
 #define LOGFILE_DEFAULT_DIR	"/var/log/tend"
+/* Pieces of one write; output.c offers one or two (the ring's halves). */
+#define LOGFILE_IOV		16
 
 enum logfile_kind {
 	LOGFILE_FILE,		/* a path or AUTO: appended, sized, rotated */
@@ -549,11 +551,11 @@ logfile_iov_slice(const struct iovec *iov, int n, size_t off, size_t len,
 static size_t
 logfile_split(const struct iovec *iov, int n, size_t off, size_t room)
 {
-	struct iovec sl[IOV_MAX];
+	struct iovec sl[LOGFILE_IOV];
 	const char *nl;
 	int k, i;
 
-	k = logfile_iov_slice(iov, n, off, room, sl, IOV_MAX);
+	k = logfile_iov_slice(iov, n, off, room, sl, LOGFILE_IOV);
 	for (i = k - 1; i >= 0; i--) {
 		nl = memrchr(sl[i].iov_base, '\n', sl[i].iov_len);
 		if (nl != NULL) {
@@ -789,7 +791,7 @@ size_t
 logfile_writev(struct logfile *lf, const struct iovec *iov, int n)
 {
 	size_t len = logfile_iov_len(iov, n), total = 0, chunk, room;
-	struct iovec sl[IOV_MAX];
+	struct iovec sl[LOGFILE_IOV];
 	int k, rotate_after, r;
 	ssize_t w;
 	double now;
@@ -844,7 +846,8 @@ logfile_writev(struct logfile *lf, const struct iovec *iov, int n)
 				rotate_after = 1;
 			}
 		}
-		k = logfile_iov_slice(iov, n, total, chunk, sl, IOV_MAX);
+		/* More pieces than LOGFILE_IOV: the rest goes next round. */
+		k = logfile_iov_slice(iov, n, total, chunk, sl, LOGFILE_IOV);
 		if (lf->sock)
 			w = sendmsg(lf->fd, &(struct msghdr){ .msg_iov = sl,
 			    .msg_iovlen = (size_t)k }, MSG_DONTWAIT | MSG_NOSIGNAL);

@@ -256,10 +256,18 @@ def test_backups_count_is_respected(tend):
         daemon = false
         autorestart = false
         startsecs = 0
+        [program:never]
+        command = {tend.helper("spew", "--bytes", "200K")}
+        stdout_logfile = %(here)s/never.log
+        stdout_logfile_maxbytes = 0
+        stdout_logfile_backups = 3
+        daemon = false
+        autorestart = false
+        startsecs = 0
     """)
     tend.start()
-    tend.wait_state("three", "EXITED")
-    tend.wait_state("none", "EXITED")
+    for name in ("three", "none", "never"):
+        tend.wait_state(name, "EXITED")
     stream = spew_bytes(200 << 10)
 
     names = sorted(n for n in os.listdir(tend.dir) if n.startswith("three.log"))
@@ -273,6 +281,11 @@ def test_backups_count_is_respected(tend):
     assert names == ["none.log"]
     data = read(tend.path("none.log"))
     assert 0 < len(data) <= 10240 and stream.endswith(data)
+
+    # maxbytes = 0: never rotated.
+    assert sorted(n for n in os.listdir(tend.dir) if n.startswith("never.log")) \
+        == ["never.log"]
+    assert read(tend.path("never.log")) == stream
 
 
 def test_a_file_named_twice_is_shared_and_rotated_once(tend):
