@@ -4,6 +4,8 @@
 #   make check      build and run every test (unit, then integration); ends with a count
 #   make bench-output  measure output capture speed (bench/output.py)
 #   make install    honours PREFIX and DESTDIR
+#   make bench      tend vs supervisord, runit, s6 (~20 min; BENCH_ARGS=--quick
+#                   for a smoke run); writes bench/RESULTS.md. Not part of check.
 
 PREFIX	?= /usr/local
 DESTDIR	?=
@@ -48,7 +50,7 @@ UNITS	 = $(UNIT_SRC:tests/unit/%.c=$(B)/unit/%)
 
 DEPSTAMP = $(B)/.deps-ok
 
-.PHONY: all run check unit integration install clean deps helpers bench-output
+.PHONY: all run check unit integration install clean deps helpers bench bench-output
 all: $(B)/tendd $(B)/tendctl
 
 deps: $(DEPSTAMP)
@@ -99,9 +101,15 @@ integration: all $(HELPERS)
 check: all $(HELPERS) $(UNITS)
 	@PYTHON=$(PYTHON) sh tests/run $(UNITS)
 
-# Output capture speed (not part of check): BENCH_ARGS="--size 256M --reps 1".
+# Benchmarks report figures; they are never part of `make check`.
+BENCH_ARGS ?=
+bench: all
+	BENCH_COMMAND="make bench$(if $(BENCH_ARGS), BENCH_ARGS='$(BENCH_ARGS)')" bench/run $(BENCH_ARGS)
+
+# Output capture speed (issue 4): BENCH_OUTPUT_ARGS="--size 256M --reps 1".
+BENCH_OUTPUT_ARGS ?=
 bench-output: all $(HELPERS)
-	$(PYTHON) bench/output.py $(BENCH_ARGS)
+	$(PYTHON) bench/output.py $(BENCH_OUTPUT_ARGS)
 
 install: all
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR)

@@ -1,6 +1,7 @@
 #!/usr/bin/python3
 """
-bench/output.py: how fast tendd captures a child's output (issue 4).
+bench/output.py: how fast tendd captures a child's output (issue 4);
+`make bench-output`, figures in bench/RESULTS-output.md.
 
 A child (build/helpers/spew) writes SIZE bytes to stdout as fast as it
 can in CHUNK-byte writes. Measured, each REPS times, on the same file

@@ -40,6 +40,14 @@ static const struct option commands_tail_opts[] = {
 	{ "lines",	required_argument,	NULL,	'n' },
 	{ NULL,		0,			NULL,	0 }
 };
+static int	 commands_reload(struct tendctl *, struct tendctl_args *);
+
+/* reload's own option (option values are per command). */
+#define COMMANDS_RELOAD_CHECK	'K'
+static const struct option commands_reload_opts[] = {
+	{ "check", no_argument, NULL, COMMANDS_RELOAD_CHECK },
+	{ NULL,		0,		NULL,	0 }
+};
 
 static const struct option commands_nowait_opts[] = {
 	{ "no-wait",	no_argument,	NULL,	CMDOPT_NO_WAIT },
@@ -73,6 +81,9 @@ static const struct tendctl_cmd commands_table[] = {
 	{ "shutdown", "[--no-wait]",
 	  "stop everything and exit tendd; wait for it",
 	  0, 0, "", commands_nowait_opts, commands_shutdown },
+	{ "reload", "[--check]",
+	  "re-read the config and apply the changes (--check: only show them)",
+	  0, 0, "", commands_reload_opts, commands_reload },
 	{ "version", "", "show the client and daemon versions",
 	  0, 0, "", NULL, commands_version },
 	{ "tail", "[-f] [-n N] NAME [stdout|stderr]",
@@ -716,5 +727,87 @@ commands_reopen(struct tendctl *t, struct tendctl_args *args)
 		json_decref(out);
 	} else
 		printf("Reopened the log files\n");
+	return TEND_EXIT_OK;
+}
+
+/*
+ * reload [--check]: one line per process that changes, supervisorctl
+ * style ("NAME: added"), then a count. Config errors go to stderr, one a
+ * line as file:line: message, and exit 1: nothing was changed.
+ */
+static int
+commands_reload(struct tendctl *t, struct tendctl_args *args)
+{
+	json_t *reply, *v, *item, *out;
+	const char *change;
+	size_t i, j;
+	int status, check, added = 0, changed = 0, removed = 0;
+
+	check = args->opt[COMMANDS_RELOAD_CHECK] != NULL;
+	status = tendctl_request(t, "reload", json_pack("{s:b}", "check",
+	    check), &reply);
+	if (status != 0)
+		return status;
+
+	json_array_foreach(json_object_get(reply, "warnings"), i, v)
+		if (json_is_string(v))
+			fprintf(stderr, "%s\n", json_string_value(v));
+	if (!json_is_true(json_object_get(reply, "ok"))) {
+		json_array_foreach(json_object_get(reply, "errors"), i, v)
+			if (json_is_string(v))
+				fprintf(stderr, "%s\n", json_string_value(v));
+		if (t->json) {
+			out = commands_error_of(reply);
+			if (json_is_array(json_object_get(reply, "errors")))
+				json_object_set(out, "errors",
+				    json_object_get(reply, "errors"));
+			fprintf(stderr, "tendctl: %s\n", print_str(out,
+			    "message", "reload failed"));
+			print_error_json(out, NULL);
+			json_decref(out);
+		} else
+			commands_daemon_error(t, reply, NULL, 1,
+			    TEND_EXIT_FAILED);
+		json_decref(reply);
+		return TEND_EXIT_FAILED;
+	}
+
+	if (t->json) {
+		out = json_deep_copy(reply);
+		json_object_del(out, "id");
+		json_object_del(out, "ok");
+		print_json(out);
+		json_decref(out);
+		json_decref(reply);
+		return TEND_EXIT_OK;
+	}
+	json_array_foreach(json_object_get(reply, "changes"), i, item) {
+		change = print_str(item, "change", "?");
+		if (strcmp(change, "added") == 0)
+			added++;
+		else if (strcmp(change, "changed") == 0)
+			changed++;
+		else
+			removed++;
+		printf("%s: %s", print_str(item, "name", "?"), change);
+		if (json_array_size(json_object_get(item, "keys")) > 0) {
+			printf(" (");
+			json_array_foreach(json_object_get(item, "keys"), j, v)
+				printf("%s%s", j > 0 ? ", " : "",
+				    json_is_string(v) ? json_string_value(v) :
+				    "?");
+			printf(")");
+		}
+		printf("\n");
+	}
+	json_array_foreach(json_object_get(reply, "restart_required"), i, v)
+		if (json_is_string(v))
+			printf("%s: takes effect when tendd restarts\n",
+			    json_string_value(v));
+	printf("%s: %d added, %d changed, %d removed, %lld unchanged\n",
+	    check ? "would reload (--check: nothing changed)" : "reloaded",
+	    added, changed, removed, (long long)json_integer_value(
+	    json_object_get(reply, "unchanged")));
+	json_decref(reply);
 	return TEND_EXIT_OK;
 }

@@ -73,6 +73,7 @@ confsock_read(const char *file, char **cause)
 	memset(&vars, 0, sizeof(vars));
 	vars.here = here;
 	vars.process_num = -1;
+	vars.numprocs = -1;
 	if (expand_value(raw, &vars, &expanded, &why) == -1) {
 		/* tendd would refuse this file too: say where, not guess. */
 		xasprintf(cause, "%s:%d: %s: %s", file, line, section, why);

@@ -109,7 +109,7 @@ expand_put_number(struct expand_buf *b, const struct expand_spec *sp, int v)
 
 static const char *const expand_names[] = {
 	"here", "program_name", "group_name", "process_num", "host_node_name",
-	NULL
+	"numprocs", NULL
 };
 
 /*
@@ -156,6 +156,11 @@ expand_lookup(const char *name, const char *token,
 			*num = vars->process_num;
 			return 0;
 		}
+	} else if (strcmp(name, "numprocs") == 0) {
+		if (vars->numprocs >= 0 && vars->program_name != NULL) {
+			*num = vars->numprocs;
+			return 0;
+		}
 	} else {
 		suggestion = expand_suggest(name, expand_names);
 		if (suggestion != NULL)
@@ -164,7 +169,13 @@ expand_lookup(const char *name, const char *token,
 		else
 			xasprintf(cause, "unknown name %s (known: here, "
 			    "program_name, group_name, process_num, "
-			    "host_node_name, ENV_name)", token);
+			    "numprocs, host_node_name, ENV_name)", token);
+		return -1;
+	}
+	if (*s == NULL && vars->program_name != NULL) {
+		/* In a program, only what is read before its processes. */
+		xasprintf(cause, "%s is not defined here: the number of "
+		    "processes is read before there are processes", token);
 		return -1;
 	}
 	if (*s == NULL) {

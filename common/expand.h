@@ -11,9 +11,10 @@
 
 /*
  * What %(name)s may refer to in one section. A NULL string (or a negative
- * process_num) means the name does not exist there, as %(program_name)s
- * outside [program:]. %(ENV_X)s is always there when X is set, and
- * %(host_node_name)s always (uname's node name unless set here).
+ * process_num or numprocs) means the name does not exist there, as
+ * %(program_name)s outside [program:]. %(ENV_X)s is always there when X
+ * is set, and %(host_node_name)s always (uname's node name unless set
+ * here).
  */
 struct expand_vars {
 	const char	*here;		/* directory of the file */
@@ -21,6 +22,7 @@ struct expand_vars {
 	const char	*group_name;
 	const char	*host_node_name;
 	int		 process_num;
+	int		 numprocs;	/* %(numprocs)d; -1: none */
 };
 
 /*

@@ -32,6 +32,7 @@
 #define TEND_ERR_FAILED		"failed"	/* the action was tried and did not succeed */
 #define TEND_ERR_DENIED		"permission_denied"
 #define TEND_ERR_SHUTTING_DOWN	"shutting_down"
+#define TEND_ERR_CONFIG		"config_error"	/* reload: errors in the file */
 
 #define TEND_DEFAULT_CONFIG	"/etc/tend/tend.conf"
 

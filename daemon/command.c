@@ -37,6 +37,7 @@ struct waiter {
 	struct proc	**procs;
 	int		*done;		/* per process: 0 waiting, 1 ok, -1 failed */
 	char		**msgs;
+	char		**gone;		/* name of a process a reload removed */
 };
 static TAILQ_HEAD(, waiter) waiters = TAILQ_HEAD_INITIALIZER(waiters);
 
@@ -54,6 +55,7 @@ static void	 command_shutdown(struct conn *, json_t *, json_t *);
 static void	 command_tail(struct conn *, json_t *, json_t *);
 static void	 command_clear(struct conn *, json_t *, json_t *);
 static void	 command_reopen(struct conn *, json_t *, json_t *);
+static void	 command_reload(struct conn *, json_t *, json_t *);
 
 static const struct cmd_handler command_table[] = {
 	{ "version", command_version },
@@ -66,6 +68,7 @@ static const struct cmd_handler command_table[] = {
 	{ "tail", command_tail },
 	{ "clear", command_clear },
 	{ "reopen", command_reopen },
+	{ "reload", command_reload },
 };
 
 static void
@@ -262,9 +265,12 @@ waiter_free(struct waiter *w)
 	size_t i;
 
 	json_decref(w->id);
-	for (i = 0; i < w->n; i++)
+	for (i = 0; i < w->n; i++) {
 		free(w->msgs[i]);
+		free(w->gone[i]);
+	}
 	free(w->msgs);
+	free(w->gone);
 	free(w->procs);
 	free(w->done);
 	free(w);
@@ -277,8 +283,14 @@ waiter_check(struct waiter *w, size_t i)
 	struct proc *p = w->procs[i];
 	char desc[1024];
 
-	if (w->done[i] != 0)
+	if (w->done[i] != 0 || p == NULL)
 		return;
+	if (w->op == OP_START && p->removed) {
+		/* It goes away once down: it will not come up. */
+		w->done[i] = -1;
+		w->msgs[i] = xstrdup("removed from the config by a reload");
+		return;
+	}
 	if (w->op == OP_STOP) {
 		if (!program_is_up(p)) {
 			w->done[i] = 1;
@@ -325,6 +337,12 @@ waiter_check(struct waiter *w, size_t i)
 	}
 }
 
+static const char *
+waiter_name(struct waiter *w, size_t i)
+{
+	return w->procs[i] != NULL ? w->procs[i]->display : w->gone[i];
+}
+
 /* Reply when every process has an outcome; then the waiter is gone. */
 static int
 waiter_try_reply(struct waiter *w)
@@ -343,13 +361,14 @@ waiter_try_reply(struct waiter *w)
 		if (w->done[i] < 0 && failed++ == 0)
 			first = i;
 		json_array_append_new(results, json_pack("{s:s, s:b, s:s, s:s}",
-		    "name", w->procs[i]->display,
+		    "name", waiter_name(w, i),
 		    "ok", w->done[i] > 0,
-		    "state", program_state_name(w->procs[i]->state),
+		    "state", w->procs[i] != NULL ?
+		    program_state_name(w->procs[i]->state) : "STOPPED",
 		    "message", w->msgs[i]));
 	}
 	if (failed) {
-		xasprintf(&msg, "%s: %s", w->procs[first]->display,
+		xasprintf(&msg, "%s: %s", waiter_name(w, first),
 		    w->msgs[first]);
 		r = json_pack("{s:O, s:b, s:{s:s, s:s}, s:o}", "id", w->id,
 		    "ok", 0, "error", "code", TEND_ERR_FAILED, "message", msg,
@@ -376,6 +395,7 @@ command_park(struct conn *c, json_t *id, enum waiter_op op,
 	w->procs = ps;
 	w->done = xcalloc(n + 1, sizeof(int));
 	w->msgs = xcalloc(n + 1, sizeof(char *));
+	w->gone = xcalloc(n + 1, sizeof(char *));
 	if (waiter_try_reply(w))
 		waiter_free(w);
 	else
@@ -605,6 +625,88 @@ command_reopen(struct conn *c, json_t *id, json_t *req)
 	free(causes);
 }
 
+static json_t *
+command_strv_json(char **v)
+{
+	json_t *a = json_array();
+
+	for (; v != NULL && *v != NULL; v++)
+		json_array_append_new(a, json_string(*v));
+	return a;
+}
+
+/*
+ * reload: the config is read again; with errors nothing changes and they
+ * come back in "errors". "check": only the plan, nothing applied.
+ */
+static void
+command_reload(struct conn *c, json_t *id, json_t *req)
+{
+	static const char *const kinds[] = {
+		[RELOAD_ADDED] = "added",
+		[RELOAD_CHANGED] = "changed",
+		[RELOAD_REMOVED] = "removed",
+	};
+	json_t *chk = json_object_get(req, "check"), *errors, *warnings;
+	json_t *changes, *item, *r;
+	struct reload_plan plan;
+	struct diag d = { 0 };
+	char *msg;
+	int i, check = 0;
+
+	if (chk != NULL && !json_is_boolean(chk)) {
+		command_error(c, id, TEND_ERR_BAD_REQUEST, "check must be true "
+		    "or false");
+		return;
+	}
+	check = json_is_true(chk);
+	if (tendd_shutting_down()) {
+		command_error(c, id, TEND_ERR_SHUTTING_DOWN,
+		    "tendd is shutting down");
+		return;
+	}
+	i = tendd_reload(check ? TENDD_RELOAD_CHECK : 0, &d, &plan);
+	errors = json_array();
+	warnings = json_array();
+	for (int k = 0; k < d.n; k++)
+		json_array_append_new(d.msgs[k].is_error ? errors : warnings,
+		    json_string(d.msgs[k].text));
+	if (i == -1) {
+		xasprintf(&msg, "the config has %d error%s; nothing was "
+		    "changed", d.nerrors, d.nerrors == 1 ? "" : "s");
+		control_send(c, json_pack("{s:O, s:b, s:{s:s, s:s}, s:o, s:o}",
+		    "id", id, "ok", 0, "error", "code", TEND_ERR_CONFIG,
+		    "message", msg, "errors", errors, "warnings", warnings));
+		free(msg);
+		diag_clear(&d);
+		reload_plan_free(&plan);
+		return;
+	}
+	changes = json_array();
+	for (i = 0; i < plan.n; i++) {
+		item = json_pack("{s:s, s:s, s:s, s:s}",
+		    "name", plan.items[i].name,
+		    "group", plan.items[i].group,
+		    "process", plan.items[i].process,
+		    "change", kinds[plan.items[i].change]);
+		if (plan.items[i].change == RELOAD_CHANGED)
+			json_object_set_new(item, "keys",
+			    command_strv_json(plan.items[i].keys));
+		json_array_append_new(changes, item);
+	}
+	r = command_ok(id);
+	json_object_set_new(r, "applied", json_boolean(!check));
+	json_object_set_new(r, "changes", changes);
+	json_object_set_new(r, "unchanged", json_integer(plan.unchanged));
+	json_object_set_new(r, "restart_required",
+	    command_strv_json(plan.restart));
+	json_object_set_new(r, "warnings", warnings);
+	json_decref(errors);
+	control_send(c, r);
+	diag_clear(&d);
+	reload_plan_free(&plan);
+}
+
 void
 command_dispatch(struct conn *c, const char *line, size_t len)
 {
@@ -663,6 +765,38 @@ command_conn_gone(struct conn *c)
 	for (w = TAILQ_FIRST(&waiters); w != NULL; w = next) {
 		next = TAILQ_NEXT(w, entry);
 		if (w->conn == c) {
+			TAILQ_REMOVE(&waiters, w, entry);
+			waiter_free(w);
+		}
+	}
+}
+
+void
+command_proc_gone(struct proc *p)
+{
+	struct waiter *w, *next;
+	size_t i;
+
+	int held;
+
+	for (w = TAILQ_FIRST(&waiters); w != NULL; w = next) {
+		next = TAILQ_NEXT(w, entry);
+		held = 0;
+		for (i = 0; i < w->n; i++) {
+			if (w->procs[i] != p)
+				continue;
+			held = 1;
+			/* Its outcome is final: a stop got what it asked. */
+			if (w->done[i] == 0) {
+				w->done[i] = w->op == OP_STOP ? 1 : -1;
+				w->msgs[i] = xstrdup(w->op == OP_STOP ?
+				    "stopped, and removed from the config" :
+				    "removed from the config by a reload");
+			}
+			w->gone[i] = xstrdup(p->display);
+			w->procs[i] = NULL;
+		}
+		if (held && waiter_try_reply(w)) {
 			TAILQ_REMOVE(&waiters, w, entry);
 			waiter_free(w);
 		}

@@ -1,15 +1,19 @@
 /*
- * config.c: owns the config object (tendd.h). The file is read through
- * ini.c into raw sections first (so duplicates and unknown names can be
- * judged with every line known), then each key is expanded, read as its
- * type and stored, and the whole object is checked. Every problem is
- * collected and reported, sorted by line, so that one --check shows all
- * of them; only errors make the object unusable.
+ * config.c: owns the config object (tendd.h). The file and the files its
+ * [include]s name are read through ini.c into raw sections first (so
+ * duplicates and unknown names can be judged with every line known), then
+ * each [program:] is expanded once per process (numprocs, and once per
+ * [group:] listing it), each key read as its type and stored, and the
+ * whole object is checked. Every problem is collected and reported,
+ * sorted by file and line, so that one --check shows all of them; only
+ * errors make the object unusable.
  */
+#include <sys/resource.h>
 #include <sys/stat.h>
 
 #include <ctype.h>
 #include <errno.h>
+#include <glob.h>
 #include <grp.h>
 #include <limits.h>
 #include <pwd.h>
@@ -30,12 +34,35 @@
 /* Durations above this (about 31 years) are typos. */
 #define CONFIG_SECS_MAX		1e9
 #define CONFIG_DEFAULT_PATH	"/usr/local/bin:/usr/bin:/bin"
+/* numprocs and the processes of a whole config: beyond is a typo or worse. */
+#define CONFIG_NUMPROCS_MAX	10000
+#define CONFIG_PROCS_MAX	50000
+/* [include]s within [include]s, and files in all. */
+#define CONFIG_INCLUDE_DEPTH	32
+#define CONFIG_FILES_MAX	4096
+/* An env_file bigger than this is not an env file. */
+#define CONFIG_ENV_FILE_MAX	(4 * 1024 * 1024)
+/* supervisord's defaults for [supervisord] minfds and minprocs. */
+#define CONFIG_MINFDS		1024
+#define CONFIG_MINPROCS		200
+
+/* One file read: the main one first, then the includes in read order. */
+struct config_file {
+	char		*path;		/* as messages name it */
+	char		*here;		/* its directory: %(here)s, paths */
+	dev_t		 dev;
+	ino_t		 ino;
+	int		 parent;	/* the file including it; -1: main */
+	int		 parent_line;	/* of the [include] files = there */
+	int		 reading;	/* being read: including it is a loop */
+};
 
 struct config_rawkey {
 	char		*name;		/* lower case: keys are case-insensitive */
 	char		*written;	/* as written (the last time), for messages */
 	char		*value;
 	char		*section;	/* the header as written, for messages */
+	int		 file;
 	int		 line;
 };
 
@@ -43,22 +70,39 @@ struct config_rawkey {
 struct config_rawsec {
 	char		*name;
 	char		*label;		/* first header as written */
+	int		 file;
 	int		 line;
 	struct config_rawkey *keys;
 	int		 nkeys;
 };
 
 struct config_msg {
+	int		 file;
 	int		 line;
 	int		 seq;
 	int		 is_error;
 	char		*text;
 };
 
+/* A [group:NAME] section, read before the programs it lists. */
+struct config_group {
+	char		*name;
+	char		*label;
+	int		 file;
+	int		 line;
+	char		**programs;	/* NULL-terminated */
+	int		 programs_file;
+	int		 programs_line;
+	int		 priority;
+	int		 bad;		/* an error was reported */
+};
+
 struct config_reader {
-	const char	*file;		/* as given: every message starts so */
-	char		*here;
 	int		 flags;
+
+	struct config_file *files;
+	int		 nfiles;
+	int		 curfile;	/* being read */
 
 	struct config_rawsec *secs;
 	int		 nsecs;
@@ -67,6 +111,10 @@ struct config_reader {
 	struct config_msg *msgs;
 	int		 nmsgs;
 	int		 nerrors;
+	int		 dedupe_from;	/* -1, or no repeats from here on */
+
+	struct config_group *groups;
+	int		 ngroups;
 
 	/* [unix_http_server]: used where [tend] says nothing. */
 	char		*uhs_socket;
@@ -103,7 +151,9 @@ enum config_type {
 	CT_COMMAND,
 	CT_READY,
 	CT_RLIMIT,
-	CT_NUMPROCS,
+	CT_NUMPROCS,	/* 0 .. CONFIG_NUMPROCS_MAX */
+	CT_NUMSTART,	/* numprocs_start: 0 .. INT_MAX */
+	CT_NAME,	/* a process name: no ':', '/', blanks */
 	CT_UNSUPPORTED,	/* supervisord's, not tend's: warned about */
 };
 
@@ -134,8 +184,8 @@ static const struct config_key config_tend_keys[] = {
 	NK("nodaemon", CT_BOOL),
 	NK("logfile_maxbytes", CT_SIZE),
 	NK("logfile_backups", CT_UINT),
-	NK("minfds", CT_UINT),
-	NK("minprocs", CT_UINT),
+	TK("minfds", CT_UINT, minfds),
+	TK("minprocs", CT_UINT, minprocs),
 	NK("silent", CT_UNSUPPORTED),
 	NK("nocleanup", CT_UNSUPPORTED),
 	NK("strip_ansi", CT_UNSUPPORTED),
@@ -175,10 +225,13 @@ static const struct config_key config_program_keys[] = {
 	PK("backoff_max", CT_SECS, backoff_max),
 	PK("backoff_reset", CT_SECS, backoff_reset),
 	PK("critical", CT_BOOL, critical),
-	/* Read and checked now, used by later work. */
+	PK("process_name", CT_NAME, name),
+	PK("env_file", CT_PATH, env_file),
+	PK("rlimit_nofile", CT_RLIMIT, rlimit_nofile),
+	PK("rlimit_core", CT_RLIMIT, rlimit_core),
+	/* Read once per program, before its processes: config_program(). */
 	NK("numprocs", CT_NUMPROCS),
-	NK("numprocs_start", CT_UINT),
-	NK("process_name", CT_STRING),
+	NK("numprocs_start", CT_NUMSTART),
 	PK("redirect_stderr", CT_BOOL, redirect_stderr),
 	PK("stdout_logfile", CT_CHILDLOG, stdout_logfile),
 	PK("stdout_logfile_maxbytes", CT_SIZE, stdout_maxbytes),
@@ -187,6 +240,7 @@ static const struct config_key config_program_keys[] = {
 	PK("stderr_logfile_maxbytes", CT_SIZE, stderr_maxbytes),
 	PK("stderr_logfile_backups", CT_UINT, stderr_backups),
 	PK("log_timestamps", CT_BOOL, log_timestamps),
+	/* Read and checked now, used by later work. */
 	NK("stdout_capture_maxbytes", CT_SIZE),
 	NK("stderr_capture_maxbytes", CT_SIZE),
 	NK("stdout_events_enabled", CT_BOOL),
@@ -198,9 +252,17 @@ static const struct config_key config_program_keys[] = {
 	NK("ready_timeout", CT_SECS),
 	NK("watchdog_secs", CT_SECS),
 	NK("pidfile", CT_PATH),
-	NK("env_file", CT_PATH),
-	NK("rlimit_nofile", CT_RLIMIT),
-	NK("rlimit_core", CT_RLIMIT),
+	{ NULL, CT_ANY, CONFIG_NOWHERE }
+};
+
+/* [group:NAME] and [include]: read by config_group(), config_include(). */
+static const struct config_key config_group_keys[] = {
+	NK("programs", CT_ANY),
+	NK("priority", CT_INT),
+	{ NULL, CT_ANY, CONFIG_NOWHERE }
+};
+static const struct config_key config_include_keys[] = {
+	NK("files", CT_ANY),
 	{ NULL, CT_ANY, CONFIG_NOWHERE }
 };
 
@@ -214,64 +276,86 @@ union config_val {
 	uint8_t		 codes[32];
 };
 
+static int	 config_program_name_ok(const char *);
+
 /* ------------------------------------------------------------------ */
 /* Messages                                                             */
 
 static void
-config_vmsg(struct config_reader *rd, int is_error, int line,
+config_vmsg(struct config_reader *rd, int is_error, int file, int line,
     const char *fmt, va_list ap)
 {
 	struct config_msg *m;
-	char *what;
+	char *what, *text;
+	int i;
 
-	rd->msgs = xreallocarray(rd->msgs, rd->nmsgs + 1, sizeof(*rd->msgs));
-	m = &rd->msgs[rd->nmsgs];
-	m->line = line;
-	m->seq = rd->nmsgs++;
-	m->is_error = is_error;
 	xvasprintf(&what, fmt, ap);
-	xasprintf(&m->text, "%s:%d: %s", rd->file, line, what);
+	if (file >= 0 && line > 0)
+		xasprintf(&text, "%s:%d: %s", rd->files[file].path, line, what);
+	else if (file >= 0)
+		xasprintf(&text, "%s: %s", rd->files[file].path, what);
+	else
+		text = xstrdup(what);
 	free(what);
 	if (is_error)
 		rd->nerrors++;
+	/* numprocs copies of one program say the same things once. */
+	if (rd->dedupe_from >= 0) {
+		for (i = rd->dedupe_from; i < rd->nmsgs; i++) {
+			if (strcmp(rd->msgs[i].text, text) == 0) {
+				free(text);
+				return;
+			}
+		}
+	}
+	rd->msgs = xreallocarray(rd->msgs, rd->nmsgs + 1, sizeof(*rd->msgs));
+	m = &rd->msgs[rd->nmsgs];
+	m->file = file;
+	m->line = line;
+	m->seq = rd->nmsgs++;
+	m->is_error = is_error;
+	m->text = text;
 }
 
-static void config_error(struct config_reader *, int, const char *, ...)
-    __attribute__((format(printf, 3, 4)));
-static void config_warn_file(struct config_reader *, int, const char *, ...)
-    __attribute__((format(printf, 3, 4)));
-static void config_warn_machine(struct config_reader *, int, const char *,
-    ...) __attribute__((format(printf, 3, 4)));
+static void config_error(struct config_reader *, int, int, const char *, ...)
+    __attribute__((format(printf, 4, 5)));
+static void config_warn_file(struct config_reader *, int, int, const char *,
+    ...) __attribute__((format(printf, 4, 5)));
+static void config_warn_machine(struct config_reader *, int, int,
+    const char *, ...) __attribute__((format(printf, 4, 5)));
 
 static void
-config_error(struct config_reader *rd, int line, const char *fmt, ...)
+config_error(struct config_reader *rd, int file, int line, const char *fmt,
+    ...)
 {
 	va_list ap;
 
 	va_start(ap, fmt);
-	config_vmsg(rd, 1, line, fmt, ap);
+	config_vmsg(rd, 1, file, line, fmt, ap);
 	va_end(ap);
 }
 
 /* About the file itself: an error under CONFIG_STRICT. */
 static void
-config_warn_file(struct config_reader *rd, int line, const char *fmt, ...)
+config_warn_file(struct config_reader *rd, int file, int line,
+    const char *fmt, ...)
 {
 	va_list ap;
 
 	va_start(ap, fmt);
-	config_vmsg(rd, (rd->flags & CONFIG_STRICT) != 0, line, fmt, ap);
+	config_vmsg(rd, (rd->flags & CONFIG_STRICT) != 0, file, line, fmt, ap);
 	va_end(ap);
 }
 
 /* About this machine: the program fails when started, the rest runs. */
 static void
-config_warn_machine(struct config_reader *rd, int line, const char *fmt, ...)
+config_warn_machine(struct config_reader *rd, int file, int line,
+    const char *fmt, ...)
 {
 	va_list ap;
 
 	va_start(ap, fmt);
-	config_vmsg(rd, 0, line, fmt, ap);
+	config_vmsg(rd, 0, file, line, fmt, ap);
 	va_end(ap);
 }
 
@@ -280,9 +364,24 @@ config_msg_cmp(const void *a, const void *b)
 {
 	const struct config_msg *x = a, *y = b;
 
+	if (x->file != y->file)
+		return x->file < y->file ? -1 : 1;
 	if (x->line != y->line)
 		return x->line < y->line ? -1 : 1;
 	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/* "line 3" in the same file, "other.conf:3" in another. */
+static char *
+config_where(struct config_reader *rd, int from_file, int file, int line)
+{
+	char *s;
+
+	if (file == from_file)
+		xasprintf(&s, "line %d", line);
+	else
+		xasprintf(&s, "%s:%d", rd->files[file].path, line);
+	return s;
 }
 
 void
@@ -324,13 +423,22 @@ config_lower(char *s)
 		*s = tolower((unsigned char)*s);
 }
 
+/* [include] is read per file (each file's names files beside it). */
+static int
+config_section_per_file(const char *name)
+{
+	return strcmp(name, "include") == 0;
+}
+
 static struct config_rawsec *
-config_find_section(struct config_reader *rd, const char *name)
+config_find_section(struct config_reader *rd, const char *name, int file)
 {
 	int i;
 
 	for (i = 0; i < rd->nsecs; i++)
-		if (strcmp(rd->secs[i].name, name) == 0)
+		if (strcmp(rd->secs[i].name, name) == 0 &&
+		    (!config_section_per_file(name) ||
+		    rd->secs[i].file == file))
 			return &rd->secs[i];
 	return NULL;
 }
@@ -340,16 +448,21 @@ config_ini_section(struct config_reader *rd, const char *section, int line)
 {
 	struct config_rawsec *sec;
 	const char *name = section;
+	char *where;
 
 	/* supervisord's own section is ours under its old name. */
 	if (strcmp(name, "supervisord") == 0)
 		name = "tend";
-	sec = config_find_section(rd, name);
+	sec = config_find_section(rd, name, rd->curfile);
 	if (sec != NULL) {
-		if (strcmp(sec->label, section) == 0)
-			config_warn_file(rd, line, "[%s]: the section is "
-			    "also at line %d; the two are read as one",
-			    section, sec->line);
+		if (strcmp(sec->label, section) == 0) {
+			where = config_where(rd, rd->curfile, sec->file,
+			    sec->line);
+			config_warn_file(rd, rd->curfile, line, "[%s]: the "
+			    "section is also at %s; the two are read as one",
+			    section, where);
+			free(where);
+		}
 	} else {
 		rd->secs = xreallocarray(rd->secs, rd->nsecs + 1,
 		    sizeof(*rd->secs));
@@ -357,6 +470,7 @@ config_ini_section(struct config_reader *rd, const char *section, int line)
 		memset(sec, 0, sizeof(*sec));
 		sec->name = xstrdup(name);
 		sec->label = xstrdup(section);
+		sec->file = rd->curfile;
 		sec->line = line;
 	}
 	rd->cur = sec - rd->secs;
@@ -369,7 +483,7 @@ config_ini_entry(void *arg, const char *section, const char *key,
 	struct config_reader *rd = arg;
 	struct config_rawsec *sec;
 	struct config_rawkey *k;
-	char *lower;
+	char *lower, *where;
 	int i;
 
 	if (key == NULL) {
@@ -377,8 +491,8 @@ config_ini_entry(void *arg, const char *section, const char *key,
 		return;
 	}
 	if (rd->cur == -1) {
-		config_error(rd, line, "%s: not in any section (a [section] "
-		    "header must come first)", key);
+		config_error(rd, rd->curfile, line, "%s: not in any section (a "
+		    "[section] header must come first)", key);
 		return;
 	}
 	sec = &rd->secs[rd->cur];
@@ -389,14 +503,17 @@ config_ini_entry(void *arg, const char *section, const char *key,
 		k = &sec->keys[i];
 		if (strcmp(k->name, lower) != 0)
 			continue;
-		config_warn_file(rd, line, "[%s] %s: given twice (also at "
-		    "line %d); the last one is used", section, key, k->line);
+		where = config_where(rd, rd->curfile, k->file, k->line);
+		config_warn_file(rd, rd->curfile, line, "[%s] %s: given twice "
+		    "(also at %s); the last one is used", section, key, where);
+		free(where);
 		free(k->value);
 		free(k->section);
 		free(k->written);
 		k->written = xstrdup(key);
 		k->value = xstrdup(value);
 		k->section = xstrdup(section);
+		k->file = rd->curfile;
 		k->line = line;
 		free(lower);
 		return;
@@ -408,6 +525,7 @@ config_ini_entry(void *arg, const char *section, const char *key,
 	k->written = xstrdup(key);
 	k->value = xstrdup(value);
 	k->section = xstrdup(section);
+	k->file = rd->curfile;
 	k->line = line;
 }
 
@@ -416,7 +534,7 @@ config_ini_error(void *arg, int line, const char *what)
 {
 	struct config_reader *rd = arg;
 
-	config_error(rd, line, "syntax error: %s", what);
+	config_error(rd, rd->curfile, line, "syntax error: %s", what);
 }
 
 /* ------------------------------------------------------------------ */
@@ -435,6 +553,7 @@ config_type_is_string(enum config_type type)
 	case CT_CHILDLOG:
 	case CT_PATH:
 	case CT_SOCKET:
+	case CT_NAME:
 		return 1;
 	default:
 		return 0;
@@ -786,11 +905,11 @@ config_check_owner(struct config_reader *rd, const struct config_rawkey *k,
 	    (size_t)(colon - owner));
 
 	if (getpwnam(user) == NULL)
-		config_warn_machine(rd, k->line, "[%s] %s: user '%s' does "
-		    "not exist", k->section, k->written, user);
+		config_warn_machine(rd, k->file, k->line, "[%s] %s: user '%s' "
+		    "does not exist", k->section, k->written, user);
 	if (colon != NULL && getgrnam(colon + 1) == NULL)
-		config_warn_machine(rd, k->line, "[%s] %s: group '%s' does "
-		    "not exist", k->section, k->written, colon + 1);
+		config_warn_machine(rd, k->file, k->line, "[%s] %s: group '%s' "
+		    "does not exist", k->section, k->written, colon + 1);
 	free(user);
 }
 
@@ -806,8 +925,8 @@ config_check_daemon_user(struct config_reader *rd,
 
 	if (pw != NULL && pw->pw_uid == geteuid())
 		return;
-	config_warn_file(rd, k->line, "[%s] %s: not supported by tend, "
-	    "which runs as the user that starts it; ignored", k->section,
+	config_warn_file(rd, k->file, k->line, "[%s] %s: not supported by "
+	    "tend, which runs as the user that starts it; ignored", k->section,
 	    k->written);
 }
 
@@ -818,11 +937,11 @@ config_check_dir(struct config_reader *rd, const struct config_rawkey *k,
 	struct stat sb;
 
 	if (stat(dir, &sb) == -1)
-		config_warn_machine(rd, k->line, "[%s] %s: %s%s: %s",
+		config_warn_machine(rd, k->file, k->line, "[%s] %s: %s%s: %s",
 		    k->section, k->written, what, dir, strerror(errno));
 	else if (!S_ISDIR(sb.st_mode))
-		config_warn_machine(rd, k->line, "[%s] %s: %s%s is not a "
-		    "directory", k->section, k->written, what, dir);
+		config_warn_machine(rd, k->file, k->line, "[%s] %s: %s%s is "
+		    "not a directory", k->section, k->written, what, dir);
 }
 
 /*
@@ -868,17 +987,24 @@ config_parse(struct config_reader *rd, const struct config_rawkey *k,
 		}
 		break;
 	case CT_UINT:
+	case CT_NUMSTART:
 		ret = config_parse_int(s, 0, INT_MAX, &v->i, why);
 		break;
 	case CT_INT:
 		ret = config_parse_int(s, INT_MIN, INT_MAX, &v->i, why);
 		break;
 	case CT_NUMPROCS:
-		ret = config_parse_int(s, 1, INT_MAX, &v->i, why);
-		if (ret == 0 && v->i != 1) {
-			xasprintf(why, "not supported yet (only 1)");
+		ret = config_parse_int(s, 0, CONFIG_NUMPROCS_MAX, &v->i, why);
+		break;
+	case CT_NAME:
+		if (!config_program_name_ok(s)) {
+			xasprintf(why, "'%s' is not a valid process name: it "
+			    "must be non-empty, without ':', '/', blanks or "
+			    "control characters", s);
 			ret = -1;
+			break;
 		}
+		v->s = xstrdup(s);
 		break;
 	case CT_RETRIES:
 		if (strcasecmp(s, "infinite") == 0)
@@ -888,8 +1014,10 @@ config_parse(struct config_reader *rd, const struct config_rawkey *k,
 		break;
 	case CT_RLIMIT:
 		if (strcasecmp(s, "infinity") == 0 ||
-		    strcasecmp(s, "unlimited") == 0)
+		    strcasecmp(s, "unlimited") == 0) {
+			v->ll = CONFIG_RLIMIT_INFINITY;
 			break;
+		}
 		if (config_parse_size(s, &v->ll, why) == -1) {
 			free(*why);
 			xasprintf(why, "expected a number, a size or "
@@ -985,7 +1113,7 @@ config_parse(struct config_reader *rd, const struct config_rawkey *k,
 			ret = -1;
 			break;
 		}
-		v->s = expand_path(rd->here, s);
+		v->s = expand_path(rd->files[k->file].here, s);
 		if (type == CT_SOCKET && strlen(v->s) > CONFIG_SOCKET_MAX) {
 			xasprintf(why, "the socket path %s is %zu bytes long; "
 			    "Unix sockets allow at most %d", v->s,
@@ -1038,6 +1166,7 @@ config_store(const struct config_key *k, void *obj, union config_val *v)
 	case CT_SECS:
 		*(double *)dst = v->d;
 		break;
+	case CT_RLIMIT:
 	case CT_SIZE:
 		*(long long *)dst = v->ll;
 		break;
@@ -1077,17 +1206,42 @@ config_unknown_key(struct config_reader *rd, const struct config_rawkey *k,
 	names[n] = NULL;
 	suggestion = expand_suggest(k->name, names);
 	if (suggestion != NULL)
-		config_warn_file(rd, k->line, "[%s] %s: unknown key; did you "
-		    "mean %s?", k->section, k->written, suggestion);
+		config_warn_file(rd, k->file, k->line, "[%s] %s: unknown key; "
+		    "did you mean %s?", k->section, k->written, suggestion);
 	else
-		config_warn_file(rd, k->line, "[%s] %s: unknown key; ignored",
-		    k->section, k->written);
+		config_warn_file(rd, k->file, k->line, "[%s] %s: unknown key; "
+		    "ignored", k->section, k->written);
 }
 
 /*
  * Every key of SEC: expanded with VARS, read, shown to HOOK (which may
  * take a string by setting it to NULL), and stored into OBJ.
  */
+/* K expanded with VARS and read as TYPE into *v; -1 after reporting. */
+static int
+config_read_key(struct config_reader *rd, const struct config_rawkey *k,
+    enum config_type type, const struct expand_vars *vars,
+    union config_val *v)
+{
+	char *expanded, *why;
+
+	if (expand_value(k->value, vars, &expanded, &why) == -1) {
+		config_error(rd, k->file, k->line, "[%s] %s: %s", k->section,
+		    k->written, why);
+		free(why);
+		return -1;
+	}
+	if (config_parse(rd, k, type, expanded, v, &why) == -1) {
+		config_error(rd, k->file, k->line, "[%s] %s: %s", k->section,
+		    k->written, why);
+		free(why);
+		free(expanded);
+		return -1;
+	}
+	free(expanded);
+	return 0;
+}
+
 static void
 config_section_keys(struct config_reader *rd, struct config_rawsec *sec,
     const struct config_key *keys, const struct expand_vars *vars, void *obj,
@@ -1096,8 +1250,8 @@ config_section_keys(struct config_reader *rd, struct config_rawsec *sec,
 {
 	const struct config_key *kd;
 	struct config_rawkey *k;
+	struct expand_vars kv = *vars;
 	union config_val v;
-	char *expanded, *why;
 	int i;
 
 	for (i = 0; i < sec->nkeys; i++) {
@@ -1107,25 +1261,19 @@ config_section_keys(struct config_reader *rd, struct config_rawsec *sec,
 			config_unknown_key(rd, k, keys);
 			continue;
 		}
+		/* Read once per program, before its processes. */
+		if (kd->type == CT_NUMPROCS || kd->type == CT_NUMSTART)
+			continue;
 		if (kd->type == CT_UNSUPPORTED) {
-			config_warn_file(rd, k->line, "[%s] %s: not supported "
-			    "by tend; ignored", k->section, k->written);
+			config_warn_file(rd, k->file, k->line, "[%s] %s: not "
+			    "supported by tend; ignored", k->section,
+			    k->written);
 			continue;
 		}
-		if (expand_value(k->value, vars, &expanded, &why) == -1) {
-			config_error(rd, k->line, "[%s] %s: %s", k->section,
-			    k->written, why);
-			free(why);
+		/* A section may be merged from several files. */
+		kv.here = rd->files[k->file].here;
+		if (config_read_key(rd, k, kd->type, &kv, &v) == -1)
 			continue;
-		}
-		if (config_parse(rd, k, kd->type, expanded, &v, &why) == -1) {
-			config_error(rd, k->line, "[%s] %s: %s", k->section,
-			    k->written, why);
-			free(why);
-			free(expanded);
-			continue;
-		}
-		free(expanded);
 		if (hook != NULL)
 			hook(rd, k, kd, &v, hookarg);
 		config_store(kd, obj, &v);
@@ -1139,6 +1287,8 @@ static void
 config_tend_hook(struct config_reader *rd, const struct config_rawkey *k,
     const struct config_key *kd, union config_val *v, void *arg)
 {
+	struct tend_conf *conf = arg;
+
 	if (strcmp(kd->name, "socket") == 0)
 		rd->tend_socket_line = k->line;
 	else if (strcmp(kd->name, "socket_mode") == 0)
@@ -1149,6 +1299,10 @@ config_tend_hook(struct config_reader *rd, const struct config_rawkey *k,
 		config_check_dir(rd, k, v->s, "");
 	else if (strcmp(kd->name, "childlogdir") == 0)
 		config_check_dir(rd, k, v->s, "");
+	else if (strcmp(kd->name, "minfds") == 0)
+		conf->minfds_set = 1;
+	else if (strcmp(kd->name, "minprocs") == 0)
+		conf->minprocs_set = 1;
 }
 
 static void
@@ -1168,15 +1322,18 @@ config_uhs_hook(struct config_reader *rd, const struct config_rawkey *k,
 	}
 }
 
+/* What %(name)s means in a section of FILE; NULL and -1: undefined. */
 static void
 config_expand_vars(struct config_reader *rd, struct expand_vars *vars,
-    const char *program)
+    int file, const char *program, const char *group, int process_num,
+    int numprocs)
 {
 	memset(vars, 0, sizeof(*vars));
-	vars->here = rd->here;
+	vars->here = rd->files[file].here;
 	vars->program_name = program;
-	vars->group_name = program;
-	vars->process_num = program != NULL ? 0 : -1;
+	vars->group_name = group;
+	vars->process_num = process_num;
+	vars->numprocs = numprocs;
 }
 
 static int
@@ -1190,6 +1347,17 @@ config_program_name_ok(const char *name)
 		if (*p == ':' || *p == '/' || isspace(*p) || iscntrl(*p))
 			return 0;
 	return 1;
+}
+
+static struct config_rawkey *
+config_sec_key(struct config_rawsec *sec, const char *name)
+{
+	int i;
+
+	for (i = 0; i < sec->nkeys; i++)
+		if (strcmp(sec->keys[i].name, name) == 0)
+			return &sec->keys[i];
+	return NULL;
 }
 
 static const char *
@@ -1231,7 +1399,7 @@ config_is_executable(const char *path, int *err)
  */
 static void
 config_resolve_command(struct config_reader *rd, struct tend_conf *conf,
-    struct program_conf *pc, int line)
+    struct program_conf *pc, const struct config_rawkey *k)
 {
 	const char *path, *p, *end;
 	char *cand, *rel;
@@ -1246,14 +1414,16 @@ config_resolve_command(struct config_reader *rd, struct tend_conf *conf,
 		} else
 			rel = xstrdup(pc->argv[0]);
 		if (!config_is_executable(rel, &err))
-			config_warn_machine(rd, line, "[program:%s] command: "
-			    "cannot execute %s: %s", pc->name, rel,
+			config_warn_machine(rd, k->file, k->line, "[%s] "
+			    "command: cannot execute %s: %s", k->section, rel,
 			    strerror(err));
 		free(rel);
 		return;
 	}
 
 	path = config_env_get(pc->environment, "PATH");
+	if (path == NULL)
+		path = config_env_get(pc->env_file_env, "PATH");
 	if (path == NULL)
 		path = config_env_get(conf->environment, "PATH");
 	if (path == NULL)
@@ -1279,17 +1449,17 @@ config_resolve_command(struct config_reader *rd, struct tend_conf *conf,
 			break;
 	}
 	if (found_err != 0)
-		config_warn_machine(rd, line, "[program:%s] command: %s is in "
-		    "PATH but cannot be executed: %s", pc->name, pc->argv[0],
-		    strerror(found_err));
+		config_warn_machine(rd, k->file, k->line, "[%s] command: %s "
+		    "is in PATH but cannot be executed: %s", k->section,
+		    pc->argv[0], strerror(found_err));
 	else
-		config_warn_machine(rd, line, "[program:%s] command: %s not "
-		    "found in PATH (%s)", pc->name, pc->argv[0], path);
+		config_warn_machine(rd, k->file, k->line, "[%s] command: %s "
+		    "not found in PATH (%s)", k->section, pc->argv[0], path);
 }
 
 static void
 config_check_user(struct config_reader *rd, struct program_conf *pc,
-    int line)
+    const struct config_rawkey *k)
 {
 	struct passwd *pw;
 	const char *p;
@@ -1301,23 +1471,46 @@ config_check_user(struct config_reader *rd, struct program_conf *pc,
 		/* A bare uid needs no passwd entry. */
 		if (*p == '\0')
 			return;
-		config_warn_machine(rd, line, "[program:%s] user: user '%s' "
-		    "does not exist", pc->name, pc->user);
+		config_warn_machine(rd, k->file, k->line, "[%s] user: user "
+		    "'%s' does not exist", k->section, pc->user);
 		return;
 	}
 	if (geteuid() != 0 && pw->pw_uid != geteuid())
-		config_warn_machine(rd, line, "[program:%s] user: tendd is not "
-		    "root, so it cannot run the program as '%s'", pc->name,
-		    pc->user);
+		config_warn_machine(rd, k->file, k->line, "[%s] user: tendd is "
+		    "not root, so it cannot run the program as '%s'",
+		    k->section, pc->user);
+}
+
+/* A limit only root could give: the program would fail to start here. */
+static void
+config_check_rlimit(struct config_reader *rd, const struct config_rawkey *k,
+    int resource, long long value)
+{
+	struct rlimit rl;
+	char have[32];
+
+	if (value == CONFIG_RLIMIT_UNSET || geteuid() == 0 ||
+	    getrlimit(resource, &rl) == -1 || rl.rlim_max == RLIM_INFINITY)
+		return;
+	if (value != CONFIG_RLIMIT_INFINITY &&
+	    (unsigned long long)value <= (unsigned long long)rl.rlim_max)
+		return;
+	snprintf(have, sizeof(have), "%llu",
+	    (unsigned long long)rl.rlim_max);
+	config_warn_machine(rd, k->file, k->line, "[%s] %s: tendd is not "
+	    "root and its hard limit is %s, so the program cannot be given "
+	    "more", k->section, k->written, have);
 }
 
 static struct program_conf *
-config_program_new(const char *name, const char *file, int line)
+config_program_new(const char *program, const char *group, const char *file,
+    int line)
 {
 	struct program_conf *pc = xcalloc(1, sizeof(*pc));
 
-	pc->name = xstrdup(name);
-	pc->group = xstrdup(name);
+	pc->program = xstrdup(program);
+	pc->name = xstrdup(program);
+	pc->group = xstrdup(group);
 	pc->file = xstrdup(file);
 	pc->line = line;
 	pc->autostart = 1;
@@ -1340,12 +1533,17 @@ config_program_new(const char *name, const char *file, int line)
 	pc->stderr_logfile = xstrdup("AUTO");
 	pc->stderr_maxbytes = 50 * 1024 * 1024;
 	pc->stderr_backups = 10;
+	pc->rlimit_nofile = CONFIG_RLIMIT_UNSET;
+	pc->rlimit_core = CONFIG_RLIMIT_UNSET;
 	return pc;
 }
 
-static void
+void
 config_program_free(struct program_conf *pc)
 {
+	if (pc == NULL)
+		return;
+	free(pc->program);
 	free(pc->name);
 	free(pc->group);
 	free(pc->file);
@@ -1357,64 +1555,734 @@ config_program_free(struct program_conf *pc)
 	strv_free(pc->environment);
 	free(pc->stdout_logfile);
 	free(pc->stderr_logfile);
+	free(pc->env_file);
+	strv_free(pc->env_file_env);
 	free(pc);
+}
+
+/* ------------------------------------------------------------------ */
+/* env_file                                                             */
+
+/* VALUE of one env_file line: quotes dropped, as a shell would. */
+static int
+config_env_file_value(const char *s, char **out)
+{
+	size_t n = strlen(s), len = 0;
+	char *v;
+	const char *p;
+
+	while (n > 0 && isspace((unsigned char)s[n - 1]))
+		n--;
+	if (n >= 2 && s[0] == '\'' && s[n - 1] == '\'') {
+		*out = xstrndup(s + 1, n - 2);
+		return 0;
+	}
+	if (n >= 2 && s[0] == '"' && s[n - 1] == '"') {
+		v = xmalloc(n);
+		for (p = s + 1; p < s + n - 1; p++) {
+			if (*p == '\\' && p + 1 < s + n - 1 &&
+			    strchr("\"\\$`", p[1]) != NULL)
+				p++;
+			else if (*p == '\\' && p + 1 < s + n - 1 &&
+			    p[1] == 'n') {
+				p++;
+				v[len++] = '\n';
+				continue;
+			}
+			v[len++] = *p;
+		}
+		v[len] = '\0';
+		*out = v;
+		return 0;
+	}
+	if (n > 0 && (s[0] == '"' || s[0] == '\''))
+		return -1;
+	*out = xstrndup(s, n);
+	return 0;
+}
+
+int
+config_read_env_file(const char *path, char ***envp, char **cause)
+{
+	FILE *f;
+	struct stat sb;
+	char *line = NULL, *value, **env = NULL;
+	const char *p, *key;
+	size_t size = 0, keylen;
+	ssize_t n;
+	int lineno = 0;
+
+	*envp = NULL;
+	f = fopen(path, "re");
+	if (f == NULL) {
+		xasprintf(cause, "cannot read %s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (fstat(fileno(f), &sb) == 0 && S_ISDIR(sb.st_mode)) {
+		xasprintf(cause, "cannot read %s: %s", path, strerror(EISDIR));
+		goto fail;
+	}
+	if (fstat(fileno(f), &sb) == 0 && sb.st_size > CONFIG_ENV_FILE_MAX) {
+		xasprintf(cause, "%s is over %d bytes: not an env file", path,
+		    CONFIG_ENV_FILE_MAX);
+		goto fail;
+	}
+	while ((n = getline(&line, &size, f)) != -1) {
+		lineno++;
+		if (n > 0 && line[n - 1] == '\n')
+			line[--n] = '\0';
+		if (n > 0 && line[n - 1] == '\r')
+			line[--n] = '\0';
+		for (p = line; isspace((unsigned char)*p); p++)
+			;
+		if (*p == '\0' || *p == '#' || *p == ';')
+			continue;
+		if (strncmp(p, "export", 6) == 0 &&
+		    isblank((unsigned char)p[6]))
+			for (p += 6; isblank((unsigned char)*p); p++)
+				;
+		key = p;
+		while (*p == '_' || isalnum((unsigned char)*p) || *p == '.')
+			p++;
+		keylen = p - key;
+		while (isblank((unsigned char)*p))
+			p++;
+		if (keylen == 0 || *p != '=') {
+			xasprintf(cause, "%s:%d: expected KEY=VALUE", path,
+			    lineno);
+			goto fail;
+		}
+		for (p++; isblank((unsigned char)*p); p++)
+			;
+		if (config_env_file_value(p, &value) == -1) {
+			xasprintf(cause, "%s:%d: unterminated quote in the "
+			    "value of %.*s", path, lineno, (int)keylen, key);
+			goto fail;
+		}
+		config_env_set(&env, key, keylen, value);
+		free(value);
+	}
+	if (ferror(f)) {
+		xasprintf(cause, "cannot read %s: %s", path, strerror(errno));
+		goto fail;
+	}
+	free(line);
+	fclose(f);
+	*envp = env;
+	return 0;
+
+fail:
+	free(line);
+	strv_free(env);
+	fclose(f);
+	return -1;
+}
+
+/* ------------------------------------------------------------------ */
+/* [group:NAME]                                                         */
+
+/* supervisord's list: names separated by commas (blanks allowed too). */
+static void
+config_group_programs(struct config_reader *rd, struct config_group *grp,
+    const struct config_rawkey *k, const char *value)
+{
+	const char *p = value, *start;
+	char *name;
+	size_t n = 0;
+	int i, dup;
+
+	for (;;) {
+		while (*p == ',' || isspace((unsigned char)*p))
+			p++;
+		if (*p == '\0')
+			break;
+		start = p;
+		while (*p != '\0' && *p != ',' && !isspace((unsigned char)*p))
+			p++;
+		name = xstrndup(start, p - start);
+		if (!config_program_name_ok(name)) {
+			config_error(rd, k->file, k->line, "[%s] %s: '%s' is "
+			    "not a program name", k->section, k->written, name);
+			grp->bad = 1;
+			free(name);
+			continue;
+		}
+		for (i = 0, dup = 0; i < (int)n; i++)
+			if (strcmp(grp->programs[i], name) == 0)
+				dup = 1;
+		if (dup) {
+			config_warn_file(rd, k->file, k->line, "[%s] %s: %s is "
+			    "listed twice", k->section, k->written, name);
+			free(name);
+			continue;
+		}
+		grp->programs = xreallocarray(grp->programs, n + 2,
+		    sizeof(char *));
+		grp->programs[n++] = name;
+		grp->programs[n] = NULL;
+	}
+	if (n == 0) {
+		config_error(rd, k->file, k->line, "[%s] %s: no program "
+		    "named (programs = a,b)", k->section, k->written);
+		grp->bad = 1;
+	}
+}
+
+static void
+config_group(struct config_reader *rd, struct config_rawsec *sec)
+{
+	const char *name = sec->name + strlen("group:");
+	const struct config_key *kd;
+	struct config_group *grp;
+	struct config_rawkey *k;
+	struct expand_vars vars;
+	union config_val v;
+	char *expanded, *why;
+	int i;
+
+	if (!config_program_name_ok(name)) {
+		config_error(rd, sec->file, sec->line, "[%s]: a group name "
+		    "must be non-empty, without ':', '/', blanks or control "
+		    "characters", sec->label);
+		return;
+	}
+	rd->groups = xreallocarray(rd->groups, rd->ngroups + 1,
+	    sizeof(*rd->groups));
+	grp = &rd->groups[rd->ngroups++];
+	memset(grp, 0, sizeof(*grp));
+	grp->name = xstrdup(name);
+	grp->label = xstrdup(sec->label);
+	grp->file = sec->file;
+	grp->line = sec->line;
+	grp->priority = 999;
+
+	for (i = 0; i < sec->nkeys; i++) {
+		k = &sec->keys[i];
+		kd = config_find_key(config_group_keys, k->name);
+		if (kd == NULL) {
+			config_unknown_key(rd, k, config_group_keys);
+			continue;
+		}
+		config_expand_vars(rd, &vars, k->file, NULL, name, -1, -1);
+		if (strcmp(kd->name, "priority") == 0) {
+			if (config_read_key(rd, k, CT_INT, &vars, &v) == 0)
+				grp->priority = v.i;
+			else
+				grp->bad = 1;
+			continue;
+		}
+		if (expand_value(k->value, &vars, &expanded, &why) == -1) {
+			config_error(rd, k->file, k->line, "[%s] %s: %s",
+			    k->section, k->written, why);
+			free(why);
+			grp->bad = 1;
+			continue;
+		}
+		grp->programs_file = k->file;
+		grp->programs_line = k->line;
+		config_group_programs(rd, grp, k, expanded);
+		free(expanded);
+	}
+	if (config_sec_key(sec, "programs") == NULL) {
+		config_error(rd, sec->file, sec->line, "[%s] programs: missing "
+		    "(a group lists its programs: programs = a,b)", sec->label);
+		grp->bad = 1;
+	}
+}
+
+/* Every program a group lists exists; one in two groups runs in both. */
+static void
+config_check_groups(struct config_reader *rd)
+{
+	const char **names;
+	const char *suggestion;
+	struct config_group *grp, *other;
+	char *where;
+	int i, j, n = 0, g, h;
+
+	names = xcalloc(rd->nsecs + 1, sizeof(*names));
+	for (i = 0; i < rd->nsecs; i++)
+		if (strncmp(rd->secs[i].name, "program:", 8) == 0)
+			names[n++] = rd->secs[i].name + 8;
+	names[n] = NULL;
+	for (g = 0; g < rd->ngroups; g++) {
+		grp = &rd->groups[g];
+		for (i = 0; grp->programs != NULL && grp->programs[i] != NULL;
+		    i++) {
+			for (j = 0; j < n; j++)
+				if (strcmp(names[j], grp->programs[i]) == 0)
+					break;
+			if (j == n) {
+				suggestion = expand_suggest(grp->programs[i],
+				    names);
+				config_error(rd, grp->programs_file,
+				    grp->programs_line, "[%s] programs: no "
+				    "[program:%s] section%s%s%s", grp->label,
+				    grp->programs[i], suggestion ?
+				    "; did you mean " : "", suggestion ?
+				    suggestion : "", suggestion ? "?" : "");
+				continue;
+			}
+			for (h = 0; h < g; h++) {
+				other = &rd->groups[h];
+				if (other->programs == NULL ||
+				    strv_len(other->programs) == 0)
+					continue;
+				for (j = 0; other->programs[j] != NULL; j++)
+					if (strcmp(other->programs[j],
+					    grp->programs[i]) == 0)
+						break;
+				if (other->programs[j] == NULL)
+					continue;
+				where = config_where(rd, grp->programs_file,
+				    other->programs_file, other->programs_line);
+				config_warn_file(rd, grp->programs_file,
+				    grp->programs_line, "[%s] programs: %s is "
+				    "also in [%s] (%s); it runs once in each "
+				    "group, as under supervisord", grp->label,
+				    grp->programs[i], other->label, where);
+				free(where);
+				break;
+			}
+		}
+	}
+	free(names);
+}
+
+/* ------------------------------------------------------------------ */
+/* [program:NAME]                                                       */
+
+/* The numprocs and numprocs_start of SEC (read without process_num). */
+static int
+config_program_count(struct config_reader *rd, struct config_rawsec *sec,
+    const char *name, const char *group, int *numprocs, int *start)
+{
+	struct config_rawkey *knum, *kstart, *kname;
+	struct expand_vars vars;
+	union config_val v;
+	int errors = rd->nerrors;
+
+	*numprocs = 1;
+	*start = 0;
+	knum = config_sec_key(sec, "numprocs");
+	kstart = config_sec_key(sec, "numprocs_start");
+	kname = config_sec_key(sec, "process_name");
+	if (knum != NULL) {
+		config_expand_vars(rd, &vars, knum->file, name, group, -1, -1);
+		if (config_read_key(rd, knum, CT_NUMPROCS, &vars, &v) == 0)
+			*numprocs = v.i;
+	}
+	if (kstart != NULL) {
+		config_expand_vars(rd, &vars, kstart->file, name, group, -1,
+		    -1);
+		if (config_read_key(rd, kstart, CT_NUMSTART, &vars, &v) == 0)
+			*start = v.i;
+	}
+	if (rd->nerrors > errors)
+		return -1;
+	if ((long long)*start + *numprocs - 1 > INT_MAX) {
+		config_error(rd, kstart->file, kstart->line, "[%s] %s: "
+		    "numprocs_start + numprocs goes beyond %d", kstart->section,
+		    kstart->written, INT_MAX);
+		return -1;
+	}
+	/* As supervisord: N processes of one name cannot be told apart. */
+	if (*numprocs > 1 && (kname == NULL ||
+	    strstr(kname->value, "%(process_num)") == NULL)) {
+		if (kname != NULL)
+			config_error(rd, kname->file, kname->line, "[%s] %s: "
+			    "with numprocs = %d it must contain "
+			    "%%(process_num)s (such as "
+			    "%%(program_name)s_%%(process_num)02d)",
+			    kname->section, kname->written, *numprocs);
+		else
+			config_error(rd, knum->file, knum->line, "[%s] %s: %d "
+			    "processes need a process_name with "
+			    "%%(process_num)s (such as process_name = "
+			    "%%(program_name)s_%%(process_num)02d)",
+			    knum->section, knum->written, *numprocs);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * One process of SEC: every key expanded with its own process_num and
+ * group, read, stored and checked. NULL after reporting an error.
+ */
+static struct program_conf *
+config_process(struct config_reader *rd, struct tend_conf *conf,
+    struct config_rawsec *sec, const struct config_group *grp, int num,
+    int numprocs)
+{
+	const char *name = sec->name + strlen("program:");
+	const char *group = grp != NULL ? grp->name : name;
+	struct program_conf *pc;
+	struct config_rawkey *k;
+	struct expand_vars vars;
+	char *why;
+	int errors = rd->nerrors;
+
+	pc = config_program_new(name, group, rd->files[sec->file].path,
+	    sec->line);
+	pc->process_num = num;
+	pc->numprocs = numprocs;
+	config_expand_vars(rd, &vars, sec->file, name, group, num, numprocs);
+	config_section_keys(rd, sec, config_program_keys, &vars, pc, NULL,
+	    NULL);
+	if (pc->stopasgroup)
+		pc->killasgroup = 1;
+	pc->group_priority = grp != NULL ? grp->priority : pc->priority;
+
+	k = config_sec_key(sec, "command");
+	if (k == NULL)
+		config_error(rd, sec->file, sec->line, "[%s] command: missing "
+		    "(every program needs one)", sec->label);
+	else if (pc->command != NULL &&
+	    expand_argv(pc->command, &pc->argv, &why) == -1) {
+		config_error(rd, k->file, k->line, "[%s] command: %s",
+		    k->section, why);
+		free(why);
+	}
+	if (rd->nerrors > errors) {
+		config_program_free(pc);
+		return NULL;
+	}
+
+	/* The machine's side: the program fails when started, not the file. */
+	if (pc->env_file != NULL && (k = config_sec_key(sec, "env_file")) &&
+	    config_read_env_file(pc->env_file, &pc->env_file_env, &why) == -1) {
+		config_warn_machine(rd, k->file, k->line, "[%s] %s: %s",
+		    k->section, k->written, why);
+		free(why);
+	}
+	config_resolve_command(rd, conf, pc, config_sec_key(sec, "command"));
+	if (pc->directory != NULL && (k = config_sec_key(sec, "directory")))
+		config_check_dir(rd, k, pc->directory, "");
+	if (pc->user != NULL && (k = config_sec_key(sec, "user")))
+		config_check_user(rd, pc, k);
+	if ((k = config_sec_key(sec, "rlimit_nofile")) != NULL)
+		config_check_rlimit(rd, k, RLIMIT_NOFILE, pc->rlimit_nofile);
+	if ((k = config_sec_key(sec, "rlimit_core")) != NULL)
+		config_check_rlimit(rd, k, RLIMIT_CORE, pc->rlimit_core);
+	return pc;
 }
 
 static void
 config_program(struct config_reader *rd, struct tend_conf *conf,
     struct config_rawsec *sec)
 {
-	struct program_conf *pc;
-	struct expand_vars vars;
 	const char *name = sec->name + strlen("program:");
-	const struct config_rawkey *cmdkey = NULL;
-	char *why;
-	int i, errors = rd->nerrors;
+	struct config_group **grps = NULL;
+	struct program_conf *pc;
+	int ngrps = 0, numprocs, start, g, n, i, j, errors = rd->nerrors;
 
 	if (!config_program_name_ok(name)) {
-		config_error(rd, sec->line, "[%s]: a program name must be "
-		    "non-empty, without ':', '/', blanks or control "
+		config_error(rd, sec->file, sec->line, "[%s]: a program name "
+		    "must be non-empty, without ':', '/', blanks or control "
 		    "characters", sec->label);
 		return;
 	}
-	pc = config_program_new(name, rd->file, sec->line);
-	config_expand_vars(rd, &vars, name);
-	config_section_keys(rd, sec, config_program_keys, &vars, pc, NULL,
-	    NULL);
-	if (pc->stopasgroup)
-		pc->killasgroup = 1;
-	for (i = 0; i < sec->nkeys; i++)
-		if (strcmp(sec->keys[i].name, "command") == 0)
-			cmdkey = &sec->keys[i];
-
-	if (cmdkey == NULL)
-		config_error(rd, sec->line, "[%s] command: missing (every "
-		    "program needs one)", sec->label);
-	else if (pc->command != NULL) {
-		if (expand_argv(pc->command, &pc->argv, &why) == -1) {
-			config_error(rd, cmdkey->line, "[%s] command: %s",
-			    cmdkey->section, why);
-			free(why);
+	/* In the [group:]s that list it, else in a group of its own name. */
+	for (i = 0; i < rd->ngroups; i++) {
+		for (j = 0; rd->groups[i].programs != NULL &&
+		    rd->groups[i].programs[j] != NULL; j++) {
+			if (strcmp(rd->groups[i].programs[j], name) == 0) {
+				grps = xreallocarray(grps, ngrps + 1,
+				    sizeof(*grps));
+				grps[ngrps++] = &rd->groups[i];
+				break;
+			}
 		}
 	}
-
-	/* The machine's side: the program fails when started, not the file. */
-	if (pc->argv != NULL)
-		config_resolve_command(rd, conf, pc, cmdkey->line);
-	for (i = 0; i < sec->nkeys; i++) {
-		if (strcmp(sec->keys[i].name, "directory") == 0 &&
-		    pc->directory != NULL)
-			config_check_dir(rd, &sec->keys[i], pc->directory,
-			    "");
-		if (strcmp(sec->keys[i].name, "user") == 0 && pc->user != NULL)
-			config_check_user(rd, pc, sec->keys[i].line);
+	if (config_program_count(rd, sec, name, ngrps > 0 ? grps[0]->name :
+	    name, &numprocs, &start) == -1) {
+		/* Still read the rest once, so every error shows at once. */
+		rd->dedupe_from = rd->nmsgs;
+		config_program_free(config_process(rd, conf, sec,
+		    ngrps ? grps[0] : NULL, 0, 1));
+		goto out;
 	}
-	if (rd->nerrors > errors) {
-		config_program_free(pc);
+	if (conf->nprocs + (long long)numprocs * (ngrps ? ngrps : 1) >
+	    CONFIG_PROCS_MAX) {
+		config_error(rd, sec->file, sec->line, "[%s]: more than %d "
+		    "processes in all", sec->label, CONFIG_PROCS_MAX);
+		goto out;
+	}
+	if (numprocs == 0 && config_sec_key(sec, "command") == NULL)
+		config_error(rd, sec->file, sec->line, "[%s] command: missing "
+		    "(every program needs one)", sec->label);
+
+	/* Copies of one program say the same things once. */
+	rd->dedupe_from = rd->nmsgs;
+	for (g = 0; g < (ngrps ? ngrps : 1); g++) {
+		for (n = start; n < start + numprocs; n++) {
+			pc = config_process(rd, conf, sec, ngrps ? grps[g] :
+			    NULL, n, numprocs);
+			if (pc == NULL)
+				goto out;
+			TAILQ_INSERT_TAIL(&conf->programs, pc, entry);
+			conf->nprocs++;
+		}
+	}
+out:
+	rd->dedupe_from = -1;
+	if (rd->nerrors == errors)
+		conf->nprograms++;
+	free(grps);
+}
+
+static int
+config_pc_cmp(const void *a, const void *b)
+{
+	const struct program_conf *x = *(struct program_conf *const *)a;
+	const struct program_conf *y = *(struct program_conf *const *)b;
+	int c;
+
+	if ((c = strcmp(x->group, y->group)) != 0)
+		return c;
+	return strcmp(x->name, y->name);
+}
+
+/* GROUP:NAME is the handle of a process: no two may share one. */
+static void
+config_check_names(struct config_reader *rd, struct tend_conf *conf)
+{
+	struct program_conf **all, *pc, *prev;
+	const char *lastgroup = NULL;
+	char *a, *b;
+	int i, n = 0;
+
+	all = xcalloc(conf->nprocs + 1, sizeof(*all));
+	TAILQ_FOREACH(pc, &conf->programs, entry)
+		all[n++] = pc;
+	qsort(all, n, sizeof(*all), config_pc_cmp);
+	conf->ngroups = 0;
+	for (i = 0; i < n; i++) {
+		if (lastgroup == NULL || strcmp(lastgroup, all[i]->group) != 0)
+			conf->ngroups++;
+		lastgroup = all[i]->group;
+		if (i == 0 || config_pc_cmp(&all[i - 1], &all[i]) != 0)
+			continue;
+		prev = all[i - 1];
+		pc = all[i];
+		/* Report at the later section, naming the earlier. */
+		if (strcmp(prev->file, pc->file) == 0 &&
+		    prev->line > pc->line) {
+			prev = all[i];
+			pc = all[i - 1];
+		}
+		xasprintf(&a, "[program:%s]", pc->program);
+		if (strcmp(prev->file, pc->file) == 0)
+			xasprintf(&b, "line %d", prev->line);
+		else
+			xasprintf(&b, "%s:%d", prev->file, prev->line);
+		for (int f = 0; f < rd->nfiles; f++) {
+			if (strcmp(rd->files[f].path, pc->file) == 0) {
+				config_error(rd, f, pc->line, "%s: process "
+				    "%s:%s is also a process of [program:%s] "
+				    "(%s); process names must differ", a,
+				    pc->group, pc->name, prev->program, b);
+				break;
+			}
+		}
+		free(a);
+		free(b);
+	}
+	free(all);
+}
+
+/* ------------------------------------------------------------------ */
+/* Files and [include]                                                  */
+
+static int	 config_read_file(struct config_reader *, const char *, int,
+		    const struct config_rawkey *);
+
+/* "a.conf -> b.conf -> a.conf": how FILE came to include TARGET again. */
+static char *
+config_loop_chain(struct config_reader *rd, int file, int target)
+{
+	char *chain, *more;
+	int f;
+
+	chain = xstrdup(rd->files[target].path);
+	for (f = file; f >= 0; f = rd->files[f].parent) {
+		xasprintf(&more, "%s -> %s", rd->files[f].path, chain);
+		free(chain);
+		chain = more;
+		if (f == target)
+			break;
+	}
+	return chain;
+}
+
+static void
+config_include_one(struct config_reader *rd, int file,
+    const struct config_rawkey *k, const char *path)
+{
+	struct stat sb;
+	char *chain, *where;
+	int f, depth = 0;
+
+	if (stat(path, &sb) == -1) {
+		config_warn_machine(rd, k->file, k->line, "[%s] %s: %s: %s",
+		    k->section, k->written, path, strerror(errno));
 		return;
 	}
-	TAILQ_INSERT_TAIL(&conf->programs, pc, entry);
-	conf->nprograms++;
+	if (S_ISDIR(sb.st_mode)) {
+		config_warn_file(rd, k->file, k->line, "[%s] %s: %s is a "
+		    "directory; skipped", k->section, k->written, path);
+		return;
+	}
+	for (f = 0; f < rd->nfiles; f++) {
+		if (rd->files[f].dev != sb.st_dev ||
+		    rd->files[f].ino != sb.st_ino)
+			continue;
+		if (rd->files[f].reading) {
+			chain = config_loop_chain(rd, file, f);
+			config_error(rd, k->file, k->line, "[%s] %s: include "
+			    "loop: %s", k->section, k->written, chain);
+			free(chain);
+			return;
+		}
+		if (rd->files[f].parent < 0)
+			where = xstrdup("it is the main file");
+		else
+			where = config_where(rd, k->file, rd->files[f].parent,
+			    rd->files[f].parent_line);
+		config_warn_file(rd, k->file, k->line, "[%s] %s: %s is "
+		    "included already (%s%s); skipped", k->section, k->written,
+		    path, rd->files[f].parent < 0 ? "" : "at ", where);
+		free(where);
+		return;
+	}
+	for (f = file; f >= 0; f = rd->files[f].parent)
+		depth++;
+	if (depth > CONFIG_INCLUDE_DEPTH || rd->nfiles >= CONFIG_FILES_MAX) {
+		config_error(rd, k->file, k->line, "[%s] %s: includes nest "
+		    "deeper than %d or name over %d files", k->section,
+		    k->written, CONFIG_INCLUDE_DEPTH, CONFIG_FILES_MAX);
+		return;
+	}
+	config_read_file(rd, path, file, k);
+}
+
+/* FILE's [include] files = globs, relative to FILE's directory. */
+static void
+config_include(struct config_reader *rd, int file)
+{
+	struct config_rawsec *sec = config_find_section(rd, "include", file);
+	const struct config_key *kd;
+	struct config_rawkey *k;
+	struct expand_vars vars;
+	char *expanded, *why, *pattern, *save = NULL, *tok;
+	glob_t gl;
+	size_t j;
+	int i, rc;
+
+	if (sec == NULL)
+		return;
+	if (config_sec_key(sec, "files") == NULL)
+		config_warn_file(rd, sec->file, sec->line, "[%s] files: "
+		    "missing, so nothing is included", sec->label);
+	for (i = 0; ; i++) {
+		/* Reading an include may move rd->secs: find it again. */
+		sec = config_find_section(rd, "include", file);
+		if (i >= sec->nkeys)
+			break;
+		k = &sec->keys[i];
+		kd = config_find_key(config_include_keys, k->name);
+		if (kd == NULL) {
+			config_unknown_key(rd, k, config_include_keys);
+			continue;
+		}
+		config_expand_vars(rd, &vars, file, NULL, NULL, -1, -1);
+		if (expand_value(k->value, &vars, &expanded, &why) == -1) {
+			config_error(rd, k->file, k->line, "[%s] %s: %s",
+			    k->section, k->written, why);
+			free(why);
+			continue;
+		}
+		/*
+		 * Reading a file may move rd->secs, not a section's keys:
+		 * K stays valid.
+		 */
+		for (tok = strtok_r(expanded, " \t\r\n", &save); tok != NULL;
+		    tok = strtok_r(NULL, " \t\r\n", &save)) {
+			pattern = expand_path(rd->files[file].here, tok);
+			rc = glob(pattern, 0, NULL, &gl);
+			if (rc == GLOB_NOMATCH) {
+				/* An empty conf.d is fine; a named file not. */
+				if (strpbrk(tok, "*?[") == NULL)
+					config_warn_machine(rd, k->file,
+					    k->line, "[%s] %s: %s: %s",
+					    k->section, k->written, pattern,
+					    strerror(ENOENT));
+			} else if (rc != 0)
+				config_warn_machine(rd, k->file, k->line,
+				    "[%s] %s: cannot expand %s", k->section,
+				    k->written, pattern);
+			else
+				for (j = 0; j < gl.gl_pathc; j++)
+					config_include_one(rd, file, k,
+					    gl.gl_pathv[j]);
+			globfree(&gl);
+			free(pattern);
+		}
+		free(expanded);
+	}
+}
+
+/*
+ * Reads PATH into the raw sections; FROM is the including file and K its
+ * [include] key (-1 and NULL for the main file). Returns -1 only when the
+ * main file cannot be read.
+ */
+static int
+config_read_file(struct config_reader *rd, const char *path, int from,
+    const struct config_rawkey *k)
+{
+	struct stat sb;
+	char *cause;
+	int idx, saved_cur = rd->cur, saved_file = rd->curfile;
+
+	rd->files = xreallocarray(rd->files, rd->nfiles + 1,
+	    sizeof(*rd->files));
+	idx = rd->nfiles++;
+	memset(&rd->files[idx], 0, sizeof(rd->files[idx]));
+	rd->files[idx].path = xstrdup(path);
+	rd->files[idx].here = expand_here(path);
+	rd->files[idx].parent = from;
+	rd->files[idx].parent_line = k != NULL ? k->line : 0;
+	if (stat(path, &sb) == 0) {
+		rd->files[idx].dev = sb.st_dev;
+		rd->files[idx].ino = sb.st_ino;
+	}
+
+	/* Each file starts outside any section, as configparser reads it. */
+	rd->cur = -1;
+	rd->curfile = idx;
+	rd->files[idx].reading = 1;
+	if (ini_read_file(path, config_ini_entry, config_ini_error, rd,
+	    &cause) == -1) {
+		rd->files[idx].reading = 0;
+		rd->cur = saved_cur;
+		rd->curfile = saved_file;
+		if (k == NULL) {
+			config_error(rd, -1, 0, "%s", cause);
+			free(cause);
+			return -1;
+		}
+		config_error(rd, k->file, k->line, "[include] %s: %s",
+		    k->written, cause);
+		free(cause);
+		return 0;
+	}
+	config_include(rd, idx);
+	rd->files[idx].reading = 0;
+	rd->cur = saved_cur;
+	rd->curfile = saved_file;
+	return 0;
 }
 
 static const char *const config_prefixes[] = {
@@ -1437,14 +2305,8 @@ config_other_section(struct config_reader *rd, struct config_rawsec *sec)
 	    strncmp(sec->name, "rpcinterface:", 13) == 0 ||
 	    strcmp(sec->name, "supervisorctl") == 0 ||
 	    strcmp(sec->name, "inet_http_server") == 0) {
-		config_warn_file(rd, sec->line, "[%s]: not supported by tend; "
-		    "the section is ignored", sec->label);
-		return;
-	}
-	if (strncmp(sec->name, "group:", 6) == 0 ||
-	    strcmp(sec->name, "include") == 0) {
-		config_warn_file(rd, sec->line, "[%s]: not supported yet; the "
-		    "section is ignored", sec->label);
+		config_warn_file(rd, sec->file, sec->line, "[%s]: not "
+		    "supported by tend; the section is ignored", sec->label);
 		return;
 	}
 
@@ -1453,23 +2315,24 @@ config_other_section(struct config_reader *rd, struct config_rawsec *sec)
 		suggestion = expand_suggest(prefix, config_prefixes);
 		free(prefix);
 		if (suggestion != NULL) {
-			config_warn_file(rd, sec->line, "[%s]: unknown "
-			    "section; did you mean [%s%s]?", sec->label,
-			    suggestion, colon);
+			config_warn_file(rd, sec->file, sec->line, "[%s]: "
+			    "unknown section; did you mean [%s%s]?",
+			    sec->label, suggestion, colon);
 			return;
 		}
 	} else {
 		suggestion = expand_suggest(sec->name, config_plain);
 		if (suggestion != NULL) {
-			config_warn_file(rd, sec->line, "[%s]: unknown "
-			    "section; did you mean [%s%s]?", sec->label,
-			    suggestion, strcmp(suggestion, "program") == 0 ||
+			config_warn_file(rd, sec->file, sec->line, "[%s]: "
+			    "unknown section; did you mean [%s%s]?",
+			    sec->label, suggestion,
+			    strcmp(suggestion, "program") == 0 ||
 			    strcmp(suggestion, "group") == 0 ? ":NAME" : "");
 			return;
 		}
 	}
-	config_warn_file(rd, sec->line, "[%s]: unknown section; ignored",
-	    sec->label);
+	config_warn_file(rd, sec->file, sec->line, "[%s]: unknown section; "
+	    "ignored", sec->label);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1489,6 +2352,8 @@ config_new(const char *file)
 	conf->childlogdir = xstrdup("/var/log/tend");
 	conf->identifier = xstrdup("tend");
 	conf->umask = -1;
+	conf->minfds = CONFIG_MINFDS;
+	conf->minprocs = CONFIG_MINPROCS;
 	TAILQ_INIT(&conf->programs);
 	return conf;
 }
@@ -1536,7 +2401,17 @@ config_reader_free(struct config_reader *rd)
 	for (i = 0; i < rd->nmsgs; i++)
 		free(rd->msgs[i].text);
 	free(rd->msgs);
-	free(rd->here);
+	for (i = 0; i < rd->nfiles; i++) {
+		free(rd->files[i].path);
+		free(rd->files[i].here);
+	}
+	free(rd->files);
+	for (i = 0; i < rd->ngroups; i++) {
+		free(rd->groups[i].name);
+		free(rd->groups[i].label);
+		strv_free(rd->groups[i].programs);
+	}
+	free(rd->groups);
 	free(rd->uhs_socket);
 	free(rd->uhs_owner);
 }
@@ -1547,46 +2422,52 @@ config_load(const char *file, int flags, struct diag *d)
 	struct config_reader rd;
 	struct tend_conf *conf;
 	struct expand_vars vars;
-	char *cause;
 	int i, pass;
 
 	memset(&rd, 0, sizeof(rd));
-	rd.file = file;
 	rd.flags = flags;
 	rd.cur = -1;
+	rd.curfile = -1;
 	rd.uhs_mode = -1;
-	rd.here = expand_here(file);
-	if (ini_read_file(file, config_ini_entry, config_ini_error, &rd,
-	    &cause) == -1) {
-		diag_add(d, 1, "%s", cause);
-		free(cause);
+	rd.dedupe_from = -1;
+	if (config_read_file(&rd, file, -1, NULL) == -1) {
+		for (i = 0; i < rd.nmsgs; i++)
+			diag_add(d, 1, "%s", rd.msgs[i].text);
 		config_reader_free(&rd);
 		return NULL;
 	}
 
 	conf = config_new(file);
-	/* The daemon's sections first: programs look up its PATH. */
+	/* The daemon's sections and groups first: programs need them. */
 	for (pass = 0; pass < 2; pass++) {
 		for (i = 0; i < rd.nsecs; i++) {
 			struct config_rawsec *sec = &rd.secs[i];
 			int is_program = strncmp(sec->name, "program:", 8) == 0;
+			int is_group = strncmp(sec->name, "group:", 6) == 0;
 
-			if (pass == 0 && strcmp(sec->name, "tend") == 0) {
-				config_expand_vars(&rd, &vars, NULL);
+			config_expand_vars(&rd, &vars, sec->file, NULL, NULL,
+			    -1, -1);
+			if (pass == 0 && strcmp(sec->name, "tend") == 0)
 				config_section_keys(&rd, sec, config_tend_keys,
-				    &vars, conf, config_tend_hook, NULL);
-			} else if (pass == 0 &&
-			    strcmp(sec->name, "unix_http_server") == 0) {
-				config_expand_vars(&rd, &vars, NULL);
+				    &vars, conf, config_tend_hook, conf);
+			else if (pass == 0 &&
+			    strcmp(sec->name, "unix_http_server") == 0)
 				config_section_keys(&rd, sec, config_uhs_keys,
 				    &vars, NULL, config_uhs_hook, NULL);
-			} else if (pass == 1 && is_program)
+			else if (pass == 0 && is_group)
+				config_group(&rd, sec);
+			else if (pass == 1 && is_program)
 				config_program(&rd, conf, sec);
-			else if (pass == 1 && strcmp(sec->name, "tend") != 0 &&
-			    strcmp(sec->name, "unix_http_server") != 0)
+			else if (pass == 1 && !is_group &&
+			    strcmp(sec->name, "tend") != 0 &&
+			    strcmp(sec->name, "unix_http_server") != 0 &&
+			    strcmp(sec->name, "include") != 0)
 				config_other_section(&rd, sec);
 		}
+		if (pass == 0)
+			config_check_groups(&rd);
 	}
+	config_check_names(&rd, conf);
 
 	/* [tend] says first; supervisord's [unix_http_server] otherwise. */
 	if (rd.tend_socket_line == 0 && rd.uhs_socket != NULL) {
@@ -1626,43 +2507,137 @@ config_str_equal(const char *a, const char *b)
 	return strcmp(a, b) == 0;
 }
 
+static void
+config_strv_add(char ***v, const char *s)
+{
+	size_t n = strv_len(*v);
+
+	*v = xreallocarray(*v, n + 2, sizeof(char *));
+	(*v)[n] = xstrdup(s);
+	(*v)[n + 1] = NULL;
+}
+
+char **
+config_program_changes(const struct tend_conf *ca,
+    const struct program_conf *a, const struct tend_conf *cb,
+    const struct program_conf *b)
+{
+	char **keys = NULL;
+
+	/* Anything the process was started with, or is judged by. */
+#define CHANGED(cond, key) \
+	do { if (cond) config_strv_add(&keys, key); } while (0)
+	CHANGED(!config_str_equal(a->name, b->name) ||
+	    !config_str_equal(a->group, b->group), "process_name");
+	CHANGED(!strv_equal(a->argv, b->argv) ||
+	    !config_str_equal(a->path, b->path), "command");
+	CHANGED(a->autostart != b->autostart, "autostart");
+	CHANGED(a->autorestart != b->autorestart, "autorestart");
+	CHANGED(a->startsecs != b->startsecs, "startsecs");
+	CHANGED(a->startretries != b->startretries, "startretries");
+	CHANGED(memcmp(a->exitcodes, b->exitcodes, sizeof(a->exitcodes)) != 0,
+	    "exitcodes");
+	CHANGED(a->stopsignal != b->stopsignal, "stopsignal");
+	CHANGED(a->stopwaitsecs != b->stopwaitsecs, "stopwaitsecs");
+	CHANGED(a->stopasgroup != b->stopasgroup, "stopasgroup");
+	CHANGED(a->killasgroup != b->killasgroup, "killasgroup");
+	CHANGED(!config_str_equal(a->directory, b->directory), "directory");
+	CHANGED(a->umask != b->umask, "umask");
+	CHANGED(!config_str_equal(a->user, b->user), "user");
+	CHANGED(!strv_equal(a->environment, b->environment), "environment");
+	CHANGED(!config_str_equal(a->env_file, b->env_file) ||
+	    !strv_equal(a->env_file_env, b->env_file_env), "env_file");
+	CHANGED(ca != NULL && cb != NULL &&
+	    !strv_equal(ca->environment, cb->environment),
+	    "[tend] environment");
+	CHANGED(a->priority != b->priority, "priority");
+	CHANGED(a->group_priority != b->group_priority &&
+	    a->priority == b->priority, "[group] priority");
+	CHANGED(a->daemon != b->daemon, "daemon");
+	CHANGED(a->joinsecs != b->joinsecs, "joinsecs");
+	CHANGED(a->restart_delay != b->restart_delay, "restart_delay");
+	CHANGED(a->backoff_max != b->backoff_max, "backoff_max");
+	CHANGED(a->backoff_reset != b->backoff_reset, "backoff_reset");
+	CHANGED(a->critical != b->critical, "critical");
+	CHANGED(a->rlimit_nofile != b->rlimit_nofile, "rlimit_nofile");
+	CHANGED(a->rlimit_core != b->rlimit_core, "rlimit_core");
+	CHANGED(!config_str_equal(a->stdout_logfile, b->stdout_logfile),
+	    "stdout_logfile");
+	CHANGED(a->stdout_maxbytes != b->stdout_maxbytes,
+	    "stdout_logfile_maxbytes");
+	CHANGED(a->stdout_backups != b->stdout_backups,
+	    "stdout_logfile_backups");
+	CHANGED(!config_str_equal(a->stderr_logfile, b->stderr_logfile),
+	    "stderr_logfile");
+	CHANGED(a->stderr_maxbytes != b->stderr_maxbytes,
+	    "stderr_logfile_maxbytes");
+	CHANGED(a->stderr_backups != b->stderr_backups,
+	    "stderr_logfile_backups");
+	CHANGED(a->redirect_stderr != b->redirect_stderr, "redirect_stderr");
+	CHANGED(a->log_timestamps != b->log_timestamps, "log_timestamps");
+	/* AUTO files are made in childlogdir, named with the identifier. */
+	CHANGED(ca != NULL && cb != NULL &&
+	    (config_str_equal(a->stdout_logfile, "AUTO") ||
+	    config_str_equal(a->stderr_logfile, "AUTO")) &&
+	    (!config_str_equal(ca->childlogdir, cb->childlogdir) ||
+	    !config_str_equal(ca->identifier, cb->identifier)),
+	    "[tend] childlogdir");
+#undef CHANGED
+	return keys;
+}
+
 int
 config_program_equal(const struct program_conf *a,
     const struct program_conf *b)
 {
-	/* Anything the process was started with, or is judged by. */
-	return config_str_equal(a->name, b->name) &&
-	    config_str_equal(a->group, b->group) &&
-	    strv_equal(a->argv, b->argv) &&
-	    config_str_equal(a->path, b->path) &&
-	    a->autostart == b->autostart &&
-	    a->autorestart == b->autorestart &&
-	    a->startsecs == b->startsecs &&
-	    a->startretries == b->startretries &&
-	    memcmp(a->exitcodes, b->exitcodes, sizeof(a->exitcodes)) == 0 &&
-	    a->stopsignal == b->stopsignal &&
-	    a->stopwaitsecs == b->stopwaitsecs &&
-	    a->stopasgroup == b->stopasgroup &&
-	    a->killasgroup == b->killasgroup &&
-	    config_str_equal(a->directory, b->directory) &&
-	    a->umask == b->umask &&
-	    config_str_equal(a->user, b->user) &&
-	    strv_equal(a->environment, b->environment) &&
-	    a->priority == b->priority &&
-	    a->daemon == b->daemon &&
-	    a->joinsecs == b->joinsecs &&
-	    a->restart_delay == b->restart_delay &&
-	    a->backoff_max == b->backoff_max &&
-	    a->backoff_reset == b->backoff_reset &&
-	    a->critical == b->critical &&
-	    config_str_equal(a->stdout_logfile, b->stdout_logfile) &&
-	    a->stdout_maxbytes == b->stdout_maxbytes &&
-	    a->stdout_backups == b->stdout_backups &&
-	    config_str_equal(a->stderr_logfile, b->stderr_logfile) &&
-	    a->stderr_maxbytes == b->stderr_maxbytes &&
-	    a->stderr_backups == b->stderr_backups &&
-	    a->redirect_stderr == b->redirect_stderr &&
-	    a->log_timestamps == b->log_timestamps;
+	char **keys = config_program_changes(NULL, a, NULL, b);
+
+	strv_free(keys);
+	return keys == NULL;
+}
+
+static void
+config_restart_str(char ***v, const char *key, const char *a, const char *b)
+{
+	char *s;
+
+	if (config_str_equal(a, b))
+		return;
+	xasprintf(&s, "[tend] %s: %s -> %s", key, a ? a : "(none)",
+	    b ? b : "(none)");
+	config_strv_add(v, s);
+	free(s);
+}
+
+static void
+config_restart_octal(char ***v, const char *key, int a, int b)
+{
+	char sa[16], sb[16];
+
+	if (a == b)
+		return;
+	snprintf(sa, sizeof(sa), a < 0 ? "(none)" : "0%o", a);
+	snprintf(sb, sizeof(sb), b < 0 ? "(none)" : "0%o", b);
+	config_restart_str(v, key, sa, sb);
+}
+
+char **
+config_restart_changes(const struct tend_conf *a, const struct tend_conf *b)
+{
+	char **v = NULL;
+
+	/* What tendd set up for itself at start: its socket, log, cwd. */
+	config_restart_str(&v, "socket", a->socket, b->socket);
+	config_restart_octal(&v, "socket_mode", a->socket_mode,
+	    b->socket_mode);
+	config_restart_str(&v, "socket_owner", a->socket_owner,
+	    b->socket_owner);
+	config_restart_str(&v, "logfile", a->logfile, b->logfile);
+	config_restart_str(&v, "pidfile", a->pidfile, b->pidfile);
+	config_restart_str(&v, "identifier", a->identifier, b->identifier);
+	config_restart_octal(&v, "umask", a->umask, b->umask);
+	config_restart_str(&v, "directory", a->directory, b->directory);
+	return v;
 }
 
 int

@@ -506,6 +506,11 @@ control_close_all(void)
 			if (fl != -1)
 				fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
 			setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+			/*
+			 * A socket bufferevent keeps its output's start frozen
+			 * (only it drains it): evbuffer_write() would fail.
+			 */
+			evbuffer_unfreeze(out, 1);
 			while (evbuffer_get_length(out) > 0)
 				if (evbuffer_write(out, fd) <= 0)
 					break;

@@ -20,6 +20,7 @@
 struct procs procs = TAILQ_HEAD_INITIALIZER(procs);
 
 static int	 program_stopping_all;	/* tendd is shutting down */
+static int	 program_reloading;	/* program_reload() is under way */
 
 /* pid -> proc, so a reap costs the same with 10 or 10000 processes. */
 #define PIDHASH_SIZE	1024
@@ -47,6 +48,8 @@ static void	 proc_set_state(struct proc *, enum proc_state, const char *,
 static void	 proc_spawn(struct proc *, const char *);
 static void	 proc_timer_cb(int, short, void *);
 static void	 program_shutdown_step(void);
+static void	 program_forget(struct proc *);
+static void	 proc_take_next(struct proc *);
 
 const char *
 program_state_name(enum proc_state s)
@@ -95,21 +98,118 @@ program_find_pid(pid_t pid)
 	return NULL;
 }
 
-/* Processes are kept by priority (low first), then by name. */
-static void
-proc_insert(struct proc *p)
+/*
+ * Processes are kept in start order: by their group's priority, then
+ * their own (low first), then by name. A program in no [group:] has its
+ * own priority as its group's.
+ */
+static int
+proc_level_cmp(const struct proc *a, const struct proc *b)
 {
-	struct proc *q;
+	if (a->pc->group_priority != b->pc->group_priority)
+		return a->pc->group_priority < b->pc->group_priority ? -1 : 1;
+	if (a->pc->priority != b->pc->priority)
+		return a->pc->priority < b->pc->priority ? -1 : 1;
+	return 0;
+}
 
-	TAILQ_FOREACH(q, &procs, entry) {
-		if (q->pc->priority > p->pc->priority ||
-		    (q->pc->priority == p->pc->priority &&
-		    strcmp(q->fullname, p->fullname) > 0)) {
-			TAILQ_INSERT_BEFORE(q, p, entry);
-			return;
-		}
+static int
+proc_order_cmp(const void *x, const void *y)
+{
+	const struct proc *a = *(struct proc *const *)x;
+	const struct proc *b = *(struct proc *const *)y;
+	int c;
+
+	if ((c = proc_level_cmp(a, b)) != 0)
+		return c;
+	return strcmp(a->fullname, b->fullname);
+}
+
+static struct proc **
+program_array(size_t *np)
+{
+	struct proc **all, *p;
+	size_t n = 0;
+
+	TAILQ_FOREACH(p, &procs, entry)
+		n++;
+	all = xcalloc(n + 1, sizeof(*all));
+	n = 0;
+	TAILQ_FOREACH(p, &procs, entry)
+		all[n++] = p;
+	*np = n;
+	return all;
+}
+
+/* After priorities may have changed: the list in start order again. */
+static void
+program_sort(void)
+{
+	struct proc **all;
+	size_t i, n;
+
+	all = program_array(&n);
+	qsort(all, n, sizeof(*all), proc_order_cmp);
+	TAILQ_INIT(&procs);
+	for (i = 0; i < n; i++)
+		TAILQ_INSERT_TAIL(&procs, all[i], entry);
+	free(all);
+}
+
+static int
+proc_group_cmp(const void *x, const void *y)
+{
+	const struct proc *a = *(struct proc *const *)x;
+	const struct proc *b = *(struct proc *const *)y;
+
+	return strcmp(a->group, b->group);
+}
+
+/*
+ * As supervisorctl shows names: PROCESS when it is alone in a group of
+ * its own name, GROUP:PROCESS otherwise. Groups change with reloads.
+ */
+static void
+program_update_display(void)
+{
+	struct proc **all;
+	size_t i, j, n;
+	int alone;
+
+	all = program_array(&n);
+	qsort(all, n, sizeof(*all), proc_group_cmp);
+	for (i = 0; i < n; i = j) {
+		for (j = i + 1; j < n && strcmp(all[i]->group,
+		    all[j]->group) == 0; j++)
+			;
+		alone = j - i == 1;
+		for (; i < j; i++)
+			all[i]->display = alone &&
+			    strcmp(all[i]->group, all[i]->name) == 0 ?
+			    all[i]->name : all[i]->fullname;
 	}
-	TAILQ_INSERT_TAIL(&procs, p, entry);
+	free(all);
+}
+
+static struct proc *
+proc_new(struct program_conf *pc)
+{
+	struct proc *p = xcalloc(1, sizeof(*p));
+
+	p->pc = pc;
+	p->name = xstrdup(pc->name);
+	p->group = xstrdup(pc->group);
+	xasprintf(&p->fullname, "%s:%s", p->group, p->name);
+	p->display = p->fullname;
+	p->state = PROC_NEW;
+	p->want = WANT_NONE;
+	p->pidfd = -1;
+	p->state_time = util_now();
+	p->state_wall = util_wallclock();
+	p->timer = evtimer_new(tendd_base, proc_timer_cb, p);
+	if (p->timer == NULL)
+		fatal("cannot create a timer");
+	return p;
 }
 
 void
@@ -119,23 +219,11 @@ program_setup(struct tend_conf *conf)
 	struct proc *p;
 
 	TAILQ_FOREACH(pc, &conf->programs, entry) {
-		p = xcalloc(1, sizeof(*p));
-		p->pc = pc;
-		p->name = xstrdup(pc->name);
-		p->group = xstrdup(pc->group);
-		xasprintf(&p->fullname, "%s:%s", p->group, p->name);
-		p->display = strcmp(p->group, p->name) == 0 ? p->name :
-		    p->fullname;
-		p->state = PROC_NEW;
-		p->want = WANT_NONE;
-		p->pidfd = -1;
-		p->state_time = util_now();
-		p->state_wall = util_wallclock();
-		p->timer = evtimer_new(tendd_base, proc_timer_cb, p);
-		if (p->timer == NULL)
-			fatal("cannot create a timer");
-		proc_insert(p);
+		p = proc_new(pc);
+		TAILQ_INSERT_TAIL(&procs, p, entry);
 	}
+	program_sort();
+	program_update_display();
 }
 
 void
@@ -399,6 +487,13 @@ proc_ended(struct proc *p)
 	switch (p->state) {
 	case PROC_STOPPING:
 		proc_set_state(p, PROC_STOPPED, "%s", how);
+		/* Stopped for a reload: gone now, or on to its new settings. */
+		if (p->removed) {
+			program_forget(p);
+			return;
+		}
+		if (p->next_pc != NULL)
+			proc_take_next(p);
 		/* restart, or a start that came while it was stopping */
 		if (p->want == WANT_UP && p->state == PROC_STOPPED &&
 		    !program_stopping_all) {
@@ -517,6 +612,11 @@ program_start(struct proc *p, char **cause)
 {
 	if (program_stopping_all) {
 		*cause = xstrdup("tendd is shutting down");
+		return -1;
+	}
+	if (p->removed) {
+		/* It goes away once stopped; a reload may bring it back. */
+		xasprintf(cause, "%s was removed from the config", p->display);
 		return -1;
 	}
 	p->want = WANT_UP;
@@ -645,8 +745,7 @@ program_describe(struct proc *p, char *buf, size_t len)
 static void
 program_shutdown_step(void)
 {
-	struct proc *p;
-	int level = 0, found = 0;
+	struct proc *p, *level = NULL;
 
 	TAILQ_FOREACH(p, &procs, entry) {
 		/* a level is still stopping: wait for it */
@@ -655,15 +754,15 @@ program_shutdown_step(void)
 	}
 	TAILQ_FOREACH_REVERSE(p, &procs, procs, entry) {
 		if (p->pc->daemon && program_is_up(p) && !p->shutdown_stop) {
-			level = p->pc->priority;
-			found = 1;
+			level = p;
 			break;
 		}
 	}
-	if (found) {
+	if (level != NULL) {
 		TAILQ_FOREACH_REVERSE(p, &procs, procs, entry) {
 			if (p->pc->daemon && program_is_up(p) &&
-			    !p->shutdown_stop && p->pc->priority == level) {
+			    !p->shutdown_stop &&
+			    proc_level_cmp(p, level) == 0) {
 				p->shutdown_stop = 1;
 				if (p->state != PROC_STOPPING)
 					proc_enter_stopping(p, p->pc->stopsignal);
@@ -704,6 +803,24 @@ program_shutdown(void)
 	program_shutdown_step();
 }
 
+static void
+proc_free(struct proc *p)
+{
+	if (p->timer != NULL)
+		event_free(p->timer);
+	if (p->pidfd != -1)
+		close(p->pidfd);
+	output_free(p);
+	if (p->pc_owned)
+		config_program_free(p->pc);
+	free(p->name);
+	free(p->group);
+	free(p->fullname);
+	free(p->spawnerr);
+	free(p->reason);
+	free(p);
+}
+
 void
 program_free_all(void)
 {
@@ -712,17 +829,7 @@ program_free_all(void)
 
 	while ((p = TAILQ_FIRST(&procs)) != NULL) {
 		TAILQ_REMOVE(&procs, p, entry);
-		if (p->timer != NULL)
-			event_free(p->timer);
-		if (p->pidfd != -1)
-			close(p->pidfd);
-		output_free(p);
-		free(p->name);
-		free(p->group);
-		free(p->fullname);
-		free(p->spawnerr);
-		free(p->reason);
-		free(p);
+		proc_free(p);
 	}
 	for (i = 0; i < PIDHASH_SIZE; i++) {
 		while (pidhash[i] != NULL) {
@@ -732,4 +839,342 @@ program_free_all(void)
 			free(s);
 		}
 	}
+}
+
+/* ------------------------------------------------------------------ */
+/* Reload                                                               */
+
+/* A process removed by a reload is down: forget it. */
+static void
+program_forget(struct proc *p)
+{
+	log_info("%s: removed from the config", p->display);
+	/* Whoever holds a pointer to it lets go first. */
+	command_proc_gone(p);
+	TAILQ_REMOVE(&procs, p, entry);
+	if (p->pid > 0)
+		pidhash_del(p->pid);
+	proc_free(p);
+	/* A reload under way shows the new names once, at its end. */
+	if (!program_reloading)
+		program_update_display();
+}
+
+/* "a, b, c" */
+static char *
+program_join(char **v)
+{
+	char *s = xstrdup(""), *more;
+	size_t i;
+
+	for (i = 0; v != NULL && v[i] != NULL; i++) {
+		xasprintf(&more, "%s%s%s", s, i > 0 ? ", " : "", v[i]);
+		free(s);
+		s = more;
+	}
+	return s;
+}
+
+/* Down after a stop for a changed config: from now on, the new settings. */
+static void
+proc_take_next(struct proc *p)
+{
+	int moved = p->pc->priority != p->next_pc->priority ||
+	    p->pc->group_priority != p->next_pc->group_priority;
+
+	if (p->pc_owned)
+		config_program_free(p->pc);
+	p->pc = p->next_pc;
+	p->pc_owned = 0;
+	p->next_pc = NULL;
+	if (moved)
+		program_sort();
+}
+
+static int
+proc_fullname_cmp(const void *x, const void *y)
+{
+	const struct proc *a = *(struct proc *const *)x;
+	const struct proc *b = *(struct proc *const *)y;
+
+	return strcmp(a->fullname, b->fullname);
+}
+
+/* The processes, sorted by GROUP:NAME, to match a new config against. */
+static struct proc **
+program_by_fullname(size_t *np)
+{
+	struct proc **all = program_array(np);
+
+	qsort(all, *np, sizeof(*all), proc_fullname_cmp);
+	return all;
+}
+
+static struct proc *
+program_lookup(struct proc **all, size_t n, const struct program_conf *pc)
+{
+	struct proc key, *kp = &key, **found;
+
+	xasprintf(&key.fullname, "%s:%s", pc->group, pc->name);
+	found = bsearch(&kp, all, n, sizeof(*all), proc_fullname_cmp);
+	free(key.fullname);
+	return found != NULL ? *found : NULL;
+}
+
+/* The settings P will run with next: what a new config is compared to. */
+static const struct program_conf *
+proc_target(const struct proc *p)
+{
+	return p->next_pc != NULL ? p->next_pc : p->pc;
+}
+
+struct pc_slot {
+	const struct program_conf *pc;
+	size_t		 idx;		/* in the config's list */
+};
+
+static int
+pc_slot_cmp(const void *x, const void *y)
+{
+	const struct pc_slot *a = x, *b = y;
+
+	return strcmp(a->pc->group, b->pc->group);
+}
+
+/*
+ * How status will show each process of CONF, in the config's order:
+ * PROCESS when alone in a group of its name, else GROUP:PROCESS.
+ */
+static char **
+program_conf_displays(const struct tend_conf *conf)
+{
+	struct program_conf *pc;
+	struct pc_slot *all;
+	char **names;
+	size_t i, j, k, n = 0;
+
+	all = xcalloc(conf->nprocs + 1, sizeof(*all));
+	TAILQ_FOREACH(pc, &conf->programs, entry) {
+		all[n].pc = pc;
+		all[n].idx = n;
+		n++;
+	}
+	qsort(all, n, sizeof(*all), pc_slot_cmp);
+	names = xcalloc(n + 1, sizeof(*names));
+	for (i = 0; i < n; i = j) {
+		for (j = i + 1; j < n && strcmp(all[i].pc->group,
+		    all[j].pc->group) == 0; j++)
+			;
+		for (k = i; k < j; k++) {
+			pc = (struct program_conf *)all[k].pc;
+			if (j - i == 1 && strcmp(pc->group, pc->name) == 0)
+				names[all[k].idx] = xstrdup(pc->name);
+			else
+				xasprintf(&names[all[k].idx], "%s:%s",
+				    pc->group, pc->name);
+		}
+	}
+	free(all);
+	return names;
+}
+
+static void
+plan_add(struct reload_plan *plan, enum reload_change change,
+    const char *name, const char *group, const char *process, char **keys)
+{
+	struct reload_item *it;
+
+	plan->items = xreallocarray(plan->items, plan->n + 1,
+	    sizeof(*plan->items));
+	it = &plan->items[plan->n++];
+	it->change = change;
+	it->name = xstrdup(name);
+	it->group = xstrdup(group);
+	it->process = xstrdup(process);
+	it->keys = keys;
+}
+
+void
+program_plan(const struct tend_conf *cur, const struct tend_conf *new,
+    struct reload_plan *plan)
+{
+	struct proc **all, *p;
+	struct program_conf *pc;
+	char **names, **keys;
+	size_t n, i = 0;
+
+	all = program_by_fullname(&n);
+	names = program_conf_displays(new);
+	TAILQ_FOREACH(p, &procs, entry)
+		p->reload_seen = 0;
+	/* In the order of the new config, so it reads like the file. */
+	for (pc = TAILQ_FIRST(&new->programs); pc != NULL;
+	    pc = TAILQ_NEXT(pc, entry), i++) {
+		p = program_lookup(all, n, pc);
+		if (p != NULL)
+			p->reload_seen = 1;
+		if (p == NULL || p->removed) {
+			plan_add(plan, RELOAD_ADDED, names[i], pc->group,
+			    pc->name, NULL);
+			continue;
+		}
+		keys = config_program_changes(cur, proc_target(p), new, pc);
+		if (keys != NULL)
+			plan_add(plan, RELOAD_CHANGED, names[i], pc->group,
+			    pc->name, keys);
+		else
+			plan->unchanged++;
+	}
+	TAILQ_FOREACH(p, &procs, entry) {
+		if (!p->reload_seen && !p->removed)
+			plan_add(plan, RELOAD_REMOVED, p->display, p->group,
+			    p->name, NULL);
+		p->reload_seen = 0;
+	}
+	for (i = 0; names[i] != NULL; i++)
+		free(names[i]);
+	free(names);
+	free(all);
+}
+
+/*
+ * The settings of an up process stay with it until it is down, however
+ * many reloads come meanwhile: its stop uses them. Take them off OLD.
+ */
+static void
+proc_own_pc(struct proc *p, struct tend_conf *old)
+{
+	if (p->pc_owned)
+		return;
+	TAILQ_REMOVE(&old->programs, p->pc, entry);
+	p->pc_owned = 1;
+}
+
+static void
+program_change(struct proc *p, struct tend_conf *old,
+    struct program_conf *pc, char **keys)
+{
+	char *list = program_join(keys);
+
+	if (program_is_up(p)) {
+		log_info("%s: config changed (%s): restarting", p->display,
+		    list);
+		proc_own_pc(p, old);
+		p->next_pc = pc;
+		/* A person's stop stands; anything else comes back up. */
+		if (p->want != WANT_DOWN)
+			p->want = WANT_UP;
+		if (p->state != PROC_STOPPING)
+			proc_enter_stopping(p, p->pc->stopsignal);
+	} else {
+		log_info("%s: config changed (%s)", p->display, list);
+		p->pc = pc;
+		if (p->want == WANT_UP || (p->want == WANT_NONE &&
+		    pc->autostart))
+			p->reload_start = 2;
+	}
+	free(list);
+}
+
+static void
+program_remove(struct proc *p, struct tend_conf *old)
+{
+	p->removed = 1;
+	p->want = WANT_DOWN;
+	p->next_pc = NULL;	/* it was in OLD's list */
+	if (program_is_up(p)) {
+		log_info("%s: removed from the config: stopping", p->display);
+		proc_own_pc(p, old);
+		if (p->state != PROC_STOPPING)
+			proc_enter_stopping(p, p->pc->stopsignal);
+		return;
+	}
+	if (p->state == PROC_BACKOFF)
+		proc_set_state(p, PROC_STOPPED, "removed from the config");
+	program_forget(p);
+}
+
+void
+program_reload(struct tend_conf *old, struct tend_conf *new)
+{
+	struct proc **all, *p, *next;
+	struct program_conf *pc;
+	char **keys;
+	size_t n;
+
+	program_reloading = 1;
+	all = program_by_fullname(&n);
+	TAILQ_FOREACH(p, &procs, entry)
+		p->reload_seen = p->reload_start = 0;
+	TAILQ_FOREACH(pc, &new->programs, entry) {
+		p = program_lookup(all, n, pc);
+		if (p == NULL) {
+			p = proc_new(pc);
+			TAILQ_INSERT_TAIL(&procs, p, entry);
+			p->reload_seen = 1;
+			if (pc->autostart)
+				p->reload_start = 1;
+			log_info("%s:%s: added to the config", pc->group,
+			    pc->name);
+			continue;
+		}
+		p->reload_seen = 1;
+		if (p->removed) {
+			/* Still stopping from a reload that removed it. */
+			log_info("%s: back in the config: it starts again "
+			    "once stopped", p->display);
+			p->removed = 0;
+			p->next_pc = pc;
+			p->want = pc->autostart ? WANT_UP : WANT_NONE;
+			continue;
+		}
+		keys = config_program_changes(old, proc_target(p), new, pc);
+		if (keys == NULL) {
+			/* Untouched: same pid, same timers, new settings. */
+			if (p->next_pc != NULL)
+				p->next_pc = pc;
+			else
+				p->pc = pc;
+			continue;
+		}
+		program_change(p, old, pc, keys);
+		strv_free(keys);
+	}
+	free(all);
+	for (p = TAILQ_FIRST(&procs); p != NULL; p = next) {
+		next = TAILQ_NEXT(p, entry);
+		if (!p->reload_seen && !p->removed)
+			program_remove(p, old);
+	}
+	program_reloading = 0;
+	program_sort();
+	program_update_display();
+
+	/* Start order, as at boot: low priorities first. */
+	TAILQ_FOREACH(p, &procs, entry) {
+		if (p->reload_start == 0)
+			continue;
+		p->want = WANT_UP;
+		p->startfails = 0;
+		p->crashes = 0;
+		proc_spawn(p, p->reload_start == 1 ? "added by reload" :
+		    "config changed");
+		p->reload_start = 0;
+	}
+}
+
+void
+reload_plan_free(struct reload_plan *plan)
+{
+	int i;
+
+	for (i = 0; i < plan->n; i++) {
+		free(plan->items[i].name);
+		free(plan->items[i].group);
+		free(plan->items[i].process);
+		strv_free(plan->items[i].keys);
+	}
+	free(plan->items);
+	strv_free(plan->restart);
+	memset(plan, 0, sizeof(*plan));
 }

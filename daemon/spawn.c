@@ -17,6 +17,7 @@
 #include <string.h>
 #include <sys/pidfd.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -39,6 +40,8 @@ static const char *const spawn_scrub[] = {
 enum spawn_stage {
 	STAGE_DEVNULL = 1,
 	STAGE_SESSION,
+	STAGE_RLIMIT_NOFILE,
+	STAGE_RLIMIT_CORE,
 	STAGE_GROUPS,
 	STAGE_GID,
 	STAGE_UID,
@@ -115,10 +118,11 @@ spawn_env_setf(char ***envp, size_t *n, const char *fmt, ...)
 
 /*
  * Later sources win: tendd's environment, the names tend gives every
- * child, the user's identity, [tend] environment, the program's own.
+ * child, the user's identity, [tend] environment, the env_file, the
+ * program's own environment.
  */
 static char **
-spawn_build_env(struct proc *p, const struct passwd *pw)
+spawn_build_env(struct proc *p, const struct passwd *pw, char **fileenv)
 {
 	char **envp = strv_dup(spawn_base_env);
 	size_t i, n = strv_len(envp);
@@ -138,6 +142,8 @@ spawn_build_env(struct proc *p, const struct passwd *pw)
 	if (tendd_conf != NULL && tendd_conf->environment != NULL)
 		for (i = 0; tendd_conf->environment[i] != NULL; i++)
 			spawn_env_set(&envp, &n, tendd_conf->environment[i]);
+	for (i = 0; fileenv != NULL && fileenv[i] != NULL; i++)
+		spawn_env_set(&envp, &n, fileenv[i]);
 	if (p->pc->environment != NULL)
 		for (i = 0; p->pc->environment[i] != NULL; i++)
 			spawn_env_set(&envp, &n, p->pc->environment[i]);
@@ -206,6 +212,28 @@ spawn_report_failure(int fd, int stage)
 	_exit(127);
 }
 
+static const char *
+spawn_rlimit_str(long long v)
+{
+	static char buf[32];
+
+	if (v == CONFIG_RLIMIT_INFINITY)
+		return "unlimited";
+	snprintf(buf, sizeof(buf), "%lld", v);
+	return buf;
+}
+
+/* rlimit_* as setrlimit() wants it: soft and hard, as systemd's LimitX=N. */
+static int
+spawn_rlimit(long long v, struct rlimit *rl)
+{
+	if (v == CONFIG_RLIMIT_UNSET)
+		return 0;
+	rl->rlim_cur = rl->rlim_max = v == CONFIG_RLIMIT_INFINITY ?
+	    RLIM_INFINITY : (rlim_t)v;
+	return 1;
+}
+
 static char *
 spawn_describe(struct proc *p, const char *path, struct spawn_report *r)
 {
@@ -219,6 +247,13 @@ spawn_describe(struct proc *p, const char *path, struct spawn_report *r)
 		break;
 	case STAGE_SESSION:
 		xasprintf(&s, "cannot start a session: %s", what);
+		break;
+	case STAGE_RLIMIT_NOFILE:
+	case STAGE_RLIMIT_CORE:
+		xasprintf(&s, "cannot set %s to %s: %s", r->stage ==
+		    STAGE_RLIMIT_NOFILE ? "rlimit_nofile" : "rlimit_core",
+		    spawn_rlimit_str(r->stage == STAGE_RLIMIT_NOFILE ?
+		    p->pc->rlimit_nofile : p->pc->rlimit_core), what);
 		break;
 	case STAGE_GROUPS:
 	case STAGE_GID:
@@ -244,7 +279,9 @@ spawn_proc(struct proc *p, char **cause)
 {
 	const struct program_conf *pc = p->pc;
 	struct passwd pwbuf, *pw = NULL;
-	char pwstr[4096], *path, **envp;
+	struct rlimit rl_nofile, rl_core;
+	char pwstr[4096], *path, **envp, **fileenv = NULL, *why;
+	int set_nofile, set_core;
 	gid_t *groups = NULL;
 	int ngroups = 0, errpipe[2], fd, r, outfds[2], in, out, err;
 	sigset_t all, old, empty;
@@ -253,11 +290,21 @@ spawn_proc(struct proc *p, char **cause)
 	ssize_t n;
 
 	/* Everything that allocates or reads files happens before fork. */
+	if (pc->env_file != NULL &&
+	    config_read_env_file(pc->env_file, &fileenv, &why) == -1) {
+		/* Read at each start, so a restart picks up new secrets. */
+		xasprintf(cause, "env_file: %s", why);
+		free(why);
+		return -1;
+	}
+	set_nofile = spawn_rlimit(pc->rlimit_nofile, &rl_nofile);
+	set_core = spawn_rlimit(pc->rlimit_core, &rl_core);
 	if (pc->user != NULL) {
 		r = getpwnam_r(pc->user, &pwbuf, pwstr, sizeof(pwstr), &pw);
 		if (pw == NULL) {
 			xasprintf(cause, "cannot find user %s%s%s", pc->user,
 			    r != 0 ? ": " : "", r != 0 ? strerror(r) : "");
+			strv_free(fileenv);
 			return -1;
 		}
 		ngroups = 64;
@@ -272,6 +319,7 @@ spawn_proc(struct proc *p, char **cause)
 	if ((path = spawn_resolve(pc->path ? pc->path : pc->argv[0],
 	    cause)) == NULL) {
 		free(groups);
+		strv_free(fileenv);
 		return -1;
 	}
 	/* The output pipes, and the log files they go to (spec §6). */
@@ -286,9 +334,11 @@ spawn_proc(struct proc *p, char **cause)
 		output_spawn_done(p, 0);
 		free(groups);
 		free(path);
+		strv_free(fileenv);
 		return -1;
 	}
-	envp = spawn_build_env(p, pw);
+	envp = spawn_build_env(p, pw, fileenv);
+	strv_free(fileenv);
 
 	/*
 	 * No signal may run libevent's handler in the child: it would write
@@ -318,6 +368,11 @@ spawn_proc(struct proc *p, char **cause)
 			spawn_report_failure(errpipe[1], STAGE_DEVNULL);
 		if (setsid() == -1)
 			spawn_report_failure(errpipe[1], STAGE_SESSION);
+		/* Before the uid change: raising a hard limit needs root. */
+		if (set_nofile && setrlimit(RLIMIT_NOFILE, &rl_nofile) == -1)
+			spawn_report_failure(errpipe[1], STAGE_RLIMIT_NOFILE);
+		if (set_core && setrlimit(RLIMIT_CORE, &rl_core) == -1)
+			spawn_report_failure(errpipe[1], STAGE_RLIMIT_CORE);
 		if (pw != NULL) {
 			if (setgroups(ngroups, groups) == -1)
 				spawn_report_failure(errpipe[1], STAGE_GROUPS);

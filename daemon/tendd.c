@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -24,6 +25,10 @@ int		 tendd_exit_status;
 
 static int	 tendd_stopping;
 static char	*tendd_pidfile;
+/* What the command line said, which a reload keeps. */
+static int	 tendd_config_flags;
+static int	 tendd_opt_socket;
+static int	 tendd_opt_level;
 
 static void
 tendd_usage(FILE *f)
@@ -65,9 +70,144 @@ tendd_all_stopped(void)
 	event_base_loopexit(tendd_base, NULL);
 }
 
+/*
+ * supervisord's minfds and minprocs: children inherit tendd's limits, so
+ * raise the soft limit (and the hard one, when root) to at least MIN.
+ */
+static void
+tendd_raise_limit(int resource, const char *key, int min, int given)
+{
+	struct rlimit rl, want;
+
+	if (getrlimit(resource, &rl) == -1 || rl.rlim_cur == RLIM_INFINITY ||
+	    rl.rlim_cur >= (rlim_t)min)
+		return;
+	want.rlim_cur = (rlim_t)min;
+	want.rlim_max = rl.rlim_max;
+	if (rl.rlim_max != RLIM_INFINITY && rl.rlim_max < (rlim_t)min)
+		want.rlim_max = (rlim_t)min;
+	if (setrlimit(resource, &want) == 0) {
+		log_info("%s: raised the soft limit from %llu to %d", key,
+		    (unsigned long long)rl.rlim_cur, min);
+		return;
+	}
+	/* Not root: as far as the hard limit allows. */
+	want.rlim_cur = rl.rlim_max;
+	want.rlim_max = rl.rlim_max;
+	if (setrlimit(resource, &want) == 0)
+		rl.rlim_cur = rl.rlim_max;
+	if (given)
+		log_warn("%s = %d: cannot raise the limit beyond %llu (the "
+		    "hard limit; only root can raise it); going on with that",
+		    key, min, (unsigned long long)rl.rlim_cur);
+	else
+		log_debug("%s: default %d is above the hard limit %llu", key,
+		    min, (unsigned long long)rl.rlim_max);
+}
+
+static void
+tendd_apply_limits(const struct tend_conf *conf)
+{
+	tendd_raise_limit(RLIMIT_NOFILE, "minfds", conf->minfds,
+	    conf->minfds_set);
+	tendd_raise_limit(RLIMIT_NPROC, "minprocs", conf->minprocs,
+	    conf->minprocs_set);
+}
+
+static void
+tendd_swap_str(char **a, char **b)
+{
+	char *t = *a;
+
+	*a = *b;
+	*b = t;
+}
+
+/*
+ * Settings tendd took at start (its socket, log, pidfile, cwd) stay what
+ * they are until it restarts: NEW keeps OLD's, so the next reload still
+ * reports the difference and status stays truthful.
+ */
+static void
+tendd_keep_running(struct tend_conf *old, struct tend_conf *new)
+{
+	tendd_swap_str(&old->socket, &new->socket);
+	new->socket_mode = old->socket_mode;
+	tendd_swap_str(&old->socket_owner, &new->socket_owner);
+	tendd_swap_str(&old->logfile, &new->logfile);
+	tendd_swap_str(&old->pidfile, &new->pidfile);
+	tendd_swap_str(&old->identifier, &new->identifier);
+	new->umask = old->umask;
+	tendd_swap_str(&old->directory, &new->directory);
+}
+
+int
+tendd_reload(int flags, struct diag *d, struct reload_plan *plan)
+{
+	struct tend_conf *new, *old;
+	int i, added = 0, changed = 0, removed = 0;
+	const char *what = flags & TENDD_RELOAD_CHECK ? "reload --check" :
+	    "reload";
+
+	memset(plan, 0, sizeof(*plan));
+	if (tendd_stopping) {
+		diag_add(d, 1, "tendd is shutting down");
+		return -1;
+	}
+	/* The absolute path: tendd may have changed its directory since. */
+	new = config_load(tendd_conf->file, tendd_config_flags, d);
+	if (new == NULL) {
+		log_error("%s: %s has %d error%s; the running config stays",
+		    what, tendd_conf->file, d->nerrors,
+		    d->nerrors == 1 ? "" : "s");
+		for (i = 0; i < d->n; i++)
+			if (d->msgs[i].is_error)
+				log_error("%s: %s", what, d->msgs[i].text);
+		return -1;
+	}
+	if (tendd_opt_socket) {
+		free(new->socket);
+		new->socket = xstrdup(tendd_conf->socket);
+	}
+	program_plan(tendd_conf, new, plan);
+	plan->restart = config_restart_changes(tendd_conf, new);
+	if (flags & TENDD_RELOAD_CHECK) {
+		config_free(new);
+		return 0;
+	}
+
+	for (i = 0; i < d->n; i++)
+		log_warn("%s: %s", what, d->msgs[i].text);
+	for (i = 0; i < plan->n; i++) {
+		if (plan->items[i].change == RELOAD_ADDED)
+			added++;
+		else if (plan->items[i].change == RELOAD_CHANGED)
+			changed++;
+		else
+			removed++;
+	}
+	log_info("%s: %s: %d added, %d changed, %d removed, %d unchanged",
+	    what, tendd_conf->file, added, changed, removed, plan->unchanged);
+	for (i = 0; plan->restart != NULL && plan->restart[i] != NULL; i++)
+		log_warn("%s: %s: takes effect when tendd restarts", what,
+		    plan->restart[i]);
+
+	old = tendd_conf;
+	tendd_keep_running(old, new);
+	tendd_conf = new;
+	if (!tendd_opt_level)
+		log_set_level(new->loglevel);
+	tendd_apply_limits(new);
+	program_reload(old, new);
+	config_free(old);
+	return 0;
+}
+
 static void
 tendd_signal_cb(int sig, short ev, void *arg)
 {
+	struct reload_plan plan;
+	struct diag d = { 0 };
 	char why[64];
 
 	switch (sig) {
@@ -82,8 +222,15 @@ tendd_signal_cb(int sig, short ev, void *arg)
 		tendd_shutdown(0, why);
 		break;
 	case SIGHUP:
-		log_warn("SIGHUP received: this version of tendd cannot reload "
-		    "its config yet; restart it to apply changes");
+		if (tendd_stopping) {
+			log_info("SIGHUP received while shutting down: "
+			    "ignored");
+			break;
+		}
+		log_info("SIGHUP received: reloading %s", tendd_conf->file);
+		tendd_reload(0, &d, &plan);
+		reload_plan_free(&plan);
+		diag_clear(&d);
 		break;
 	case SIGUSR1:
 		tendd_reopen_logs("SIGUSR1 received", NULL);
@@ -284,7 +431,10 @@ main(int argc, char **argv)
 	}
 
 	log_init(level ? tendd_parse_level(level) : LOG_LEVEL_INFO, "tendd");
-	tendd_conf = config_load(file, strict ? CONFIG_STRICT : 0, &d);
+	tendd_config_flags = strict ? CONFIG_STRICT : 0;
+	tendd_opt_socket = sock != NULL;
+	tendd_opt_level = level != NULL;
+	tendd_conf = config_load(file, tendd_config_flags, &d);
 	tendd_print_diag(&d);
 	if (tendd_conf == NULL) {
 		fprintf(stderr, "tendd: %s: %d error%s, %d warning%s; "
@@ -295,12 +445,12 @@ main(int argc, char **argv)
 		return 1;
 	}
 	if (check) {
-		printf("%s: OK: %d program%s, %d process%s, %d warning%s\n",
-		    file, tendd_conf->nprograms,
+		printf("%s: OK: %d program%s, %d process%s, %d group%s, "
+		    "%d warning%s\n", file, tendd_conf->nprograms,
 		    tendd_conf->nprograms == 1 ? "" : "s",
-		    tendd_conf->nprograms,
-		    tendd_conf->nprograms == 1 ? "" : "es", d.nwarnings,
-		    d.nwarnings == 1 ? "" : "s");
+		    tendd_conf->nprocs, tendd_conf->nprocs == 1 ? "" : "es",
+		    tendd_conf->ngroups, tendd_conf->ngroups == 1 ? "" : "s",
+		    d.nwarnings, d.nwarnings == 1 ? "" : "s");
 		diag_clear(&d);
 		config_free(tendd_conf);
 		return 0;
@@ -318,6 +468,7 @@ main(int argc, char **argv)
 	if (tendd_conf->umask >= 0)
 		umask((mode_t)tendd_conf->umask);
 	logfile_init();
+	tendd_apply_limits(tendd_conf);
 	if (tendd_conf->directory != NULL && chdir(tendd_conf->directory) == -1)
 		fatal("cannot change directory to %s: %s",
 		    tendd_conf->directory, strerror(errno));
@@ -353,8 +504,8 @@ main(int argc, char **argv)
 	program_setup(tendd_conf);
 	TAILQ_FOREACH(p, &procs, entry)
 		nprocs++;
-	log_info("tendd %s started (pid %ld): %d program%s from %s",
-	    TEND_VERSION, (long)getpid(), nprocs, nprocs == 1 ? "" : "s",
+	log_info("tendd %s started (pid %ld): %d process%s from %s",
+	    TEND_VERSION, (long)getpid(), nprocs, nprocs == 1 ? "" : "es",
 	    tendd_conf->file);
 	if (readyfd != -1) {
 		if (write(readyfd, "", 1) < 0)

@@ -37,11 +37,23 @@ enum loglevel {
 	LOG_LEVEL_DEBUG,
 };
 
-/* One [program:NAME] section, expanded and checked. */
+/* rlimit_* values beside a number. */
+#define CONFIG_RLIMIT_UNSET	(-1LL)
+#define CONFIG_RLIMIT_INFINITY	(-2LL)
+
+/*
+ * One process of a [program:NAME] section, expanded and checked: a
+ * program yields numprocs of them (times the [group:]s that list it),
+ * each expanded with its own %(process_num)d and %(group_name)s.
+ */
 struct program_conf {
 	TAILQ_ENTRY(program_conf) entry;
-	char		*name;		/* NAME of [program:NAME] */
-	char		*group;		/* its group: the program name for now */
+	char		*program;	/* NAME of [program:NAME] */
+	char		*name;		/* the process name (process_name) */
+	char		*group;		/* its [group:], or program */
+	int		 process_num;
+	int		 numprocs;	/* of its program */
+	int		 group_priority; /* [group:] priority; else priority */
 	char		*file;		/* where the section is */
 	int		 line;
 
@@ -69,6 +81,10 @@ struct program_conf {
 	double		 backoff_max;
 	double		 backoff_reset;
 	int		 critical;
+	char		*env_file;	/* absolute; NULL: none */
+	char		**env_file_env;	/* content at load; NULL: none */
+	long long	 rlimit_nofile;	/* N, CONFIG_RLIMIT_UNSET, _INFINITY */
+	long long	 rlimit_core;
 
 	/* Output (spec §6): where each stream goes and how it rotates. */
 	char		*stdout_logfile;	/* "AUTO", "NONE", "journal",
@@ -98,8 +114,14 @@ struct tend_conf {
 	int		 umask;		/* -1: leave as is */
 	char		*directory;	/* NULL: stay */
 	char		**environment;	/* added to tendd's own for every child */
-	int		 nprograms;
-	struct program_confs programs;	/* in file order */
+	int		 minfds;	/* tendd's RLIMIT_NOFILE at least */
+	int		 minprocs;	/* and RLIMIT_NPROC */
+	int		 minfds_set;	/* given in the file (else a default) */
+	int		 minprocs_set;
+	int		 nprograms;	/* [program:] sections */
+	int		 nprocs;	/* processes they yield */
+	int		 ngroups;	/* distinct groups of those */
+	struct program_confs programs;	/* processes, in file order */
 };
 
 /* Errors and warnings of one config read, each "file:line: message". */
@@ -117,15 +139,35 @@ struct diag {
 #define CONFIG_STRICT	0x1	/* warnings about the file become errors */
 
 /*
- * Reads FILE into a fresh object. Every error and warning goes to D.
- * Returns NULL when there is any error (and then nothing may be started).
+ * Reads FILE (and what its [include]s name) into a fresh object. Every
+ * error and warning goes to D. Returns NULL when there is any error (and
+ * then nothing may be started).
  */
 struct tend_conf *config_load(const char *file, int flags, struct diag *d);
 void	 config_free(struct tend_conf *);
+/* One process's settings, once it is off its config's list. */
+void	 config_program_free(struct program_conf *);
 /* Same settings, so a reload leaves the running process alone. */
 int	 config_program_equal(const struct program_conf *,
 	    const struct program_conf *);
+/*
+ * The keys whose values differ between A (of config CA) and B (of CB),
+ * the [tend] environment included since every child gets it: a
+ * NULL-terminated vector, or NULL when the process would run the same.
+ */
+char	**config_program_changes(const struct tend_conf *ca,
+	    const struct program_conf *a, const struct tend_conf *cb,
+	    const struct program_conf *b);
+/* [tend] settings that differ and take effect only when tendd restarts. */
+char	**config_restart_changes(const struct tend_conf *,
+	    const struct tend_conf *);
 int	 config_exitcode_expected(const struct program_conf *, int code);
+/*
+ * Reads an env_file: KEY=VALUE lines, '#' comments, an optional "export ",
+ * quoted values. 0 with an allocated vector (NULL when empty), or -1
+ * with *cause ("cannot read F: ...", "F:3: expected KEY=VALUE").
+ */
+int	 config_read_env_file(const char *path, char ***env, char **cause);
 
 void	 diag_add(struct diag *, int is_error, const char *fmt, ...)
 	    __attribute__((format(printf, 3, 4)));
@@ -187,6 +229,17 @@ struct proc {
 	char		*spawnerr;	/* why the last spawn failed; NULL if none */
 	char		*reason;	/* why the last transition happened */
 
+	/*
+	 * Reload. While a process stops because its config changed or went
+	 * away, pc is its old settings, detached from the old config and
+	 * owned here (the stop uses them); next_pc is what it runs next.
+	 */
+	struct program_conf *next_pc;	/* NULL, or in the current config */
+	int		 pc_owned;	/* free pc with the proc */
+	int		 removed;	/* forget it once it is down */
+	int		 reload_seen;	/* matched by the reload under way */
+	int		 reload_start;	/* start it after the reload */
+
 	struct event	*timer;		/* the one timer of the current state */
 	struct output	*out;		/* output.c: pipes, tail rings, logs */
 };
@@ -196,6 +249,16 @@ extern struct procs procs;
 const char *program_state_name(enum proc_state);
 /* Builds processes for CONF (first load). */
 void	 program_setup(struct tend_conf *);
+/* What reloading from CUR to NEW would do, per process. */
+struct reload_plan;
+void	 program_plan(const struct tend_conf *cur, const struct tend_conf *new,
+	    struct reload_plan *);
+/*
+ * Applies NEW (tendd_conf already points to it) over OLD: adds, stops,
+ * restarts; unchanged processes are re-pointed to NEW and left alone.
+ * OLD may be freed afterwards.
+ */
+void	 program_reload(struct tend_conf *old, struct tend_conf *new);
 /* autostart, by priority (low first). */
 void	 program_autostart(void);
 /* A person's start/stop. Return 0, or -1 with a reason in *cause. */
@@ -363,6 +426,8 @@ void	 command_conn_gone(struct conn *);
 void	 command_state_changed(struct proc *, enum proc_state old);
 /* Everything is down at shutdown: answer whoever still waits. */
 void	 command_shutdown_done(void);
+/* P is about to be freed (removed by a reload): drop every pointer to it. */
+void	 command_proc_gone(struct proc *);
 
 /* ------------------------------------------------------------------ */
 /* tendd.c: the daemon as a whole.                                      */
@@ -380,6 +445,36 @@ void	 tendd_all_stopped(void);
  * which, when CAUSES is not NULL; allocated).
  */
 int	 tendd_reopen_logs(const char *why, char **causes);
+
+/* What a reload changes (tendd_reload() fills it in). */
+enum reload_change {
+	RELOAD_ADDED,
+	RELOAD_CHANGED,
+	RELOAD_REMOVED,
+};
+struct reload_item {
+	enum reload_change change;
+	char		*name;		/* as status shows it */
+	char		*group;
+	char		*process;
+	char		**keys;		/* RELOAD_CHANGED: keys that differ */
+};
+struct reload_plan {
+	struct reload_item *items;	/* new config's order; removed last */
+	int		 n;
+	int		 unchanged;	/* processes left alone */
+	char		**restart;	/* [tend] keys needing a restart */
+};
+void	 reload_plan_free(struct reload_plan *);
+
+#define TENDD_RELOAD_CHECK	0x1	/* compute the plan, change nothing */
+/*
+ * The one entry point of a reload (SIGHUP, tendctl reload): reads the
+ * config file again with the options tendd started with. With errors,
+ * nothing changes: -1, the messages in D (and logged). Otherwise fills
+ * PLAN, applies it unless TENDD_RELOAD_CHECK, and returns 0.
+ */
+int	 tendd_reload(int flags, struct diag *d, struct reload_plan *plan);
 
 /* ------------------------------------------------------------------ */
 /* log.c: tendd's own log.                                              */

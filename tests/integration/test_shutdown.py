@@ -272,3 +272,17 @@ def test_no_new_starts_while_shutting_down(tend):
     assert r["ok"] is False and r["error"]["code"] == "shutting_down", r
     assert tend.proc_status("idle")["state"] == "NEW"
     assert tend.wait_exit(timeout=8) == 0
+
+
+def test_shutdown_with_nothing_running_still_replies(tend):
+    """tendd exits in the very callback that queued the reply: the reply
+    must still be written before it closes the connection."""
+    tend.write_config(f"""
+        [program:idle]
+        command = {tend.helper("sleeper")}
+        autostart = false
+    """)
+    tend.start()
+    rc, out, err = tend.ctl("shutdown")
+    assert (rc, out.strip()) == (0, "Shut down"), (rc, out, err)
+    assert tend.wait_exit(timeout=5) == 0

@@ -596,7 +596,8 @@ test_errors_with_lines(void **state)
 	assert_string_equal(d.msgs[6].text, "t.conf:10: syntax error: expected "
 	    "'key = value' or '[section]'");
 	assert_string_equal(d.msgs[7].text, "t.conf:11: [program:a] numprocs: "
-	    "not supported yet (only 1)");
+	    "2 processes need a process_name with %(process_num)s (such as "
+	    "process_name = %(program_name)s_%(process_num)02d)");
 	assert_string_equal(d.msgs[8].text, "t.conf:12: [program:a] "
 	    "stdout_logfile_maxbytes: expected a size (such as 50MB, 1024KB "
 	    "or 0), got '50XB'");
@@ -685,7 +686,7 @@ test_unknown_and_unsupported(void **state)
 	    "[rpcinterface:supervisor]\n"
 	    "[supervisorctl]\n"
 	    "[inet_http_server]\n"
-	    "[group:g]\n"
+	    "[grop:g]\n"
 	    "[include]\n"
 	    "[tned]\n"
 	    "[whatever]\n";
@@ -713,10 +714,10 @@ test_unknown_and_unsupported(void **state)
 	    "the section is ignored");
 	assert_msg(0, "t.conf:13: [inet_http_server]: not supported by tend; "
 	    "the section is ignored");
-	assert_msg(0, "t.conf:14: [group:g]: not supported yet; the section "
-	    "is ignored");
-	assert_msg(0, "t.conf:15: [include]: not supported yet; the section "
-	    "is ignored");
+	assert_msg(0, "t.conf:14: [grop:g]: unknown section; did you mean "
+	    "[group:g]?");
+	assert_msg(0, "t.conf:15: [include] files: missing, so nothing is "
+	    "included");
 	assert_msg(0, "t.conf:16: [tned]: unknown section; did you mean "
 	    "[tend]?");
 	assert_msg(0, "t.conf:17: [whatever]: unknown section; ignored");
@@ -737,6 +738,7 @@ test_accepted_keys(void **state)
 	struct tend_conf *conf;
 
 	/* supervisord's and later tend keys: read, checked, no warning. */
+	write_file("a.env", "A=1\n");
 	conf = load(
 	    "[supervisord]\n"
 	    "nodaemon = true\n"
@@ -1122,6 +1124,520 @@ test_program_equal(void **state)
 	config_free(c1);
 }
 
+/* The processes of CONF in file order: "GROUP:NAME" ... */
+static struct program_conf *
+process(struct tend_conf *conf, const char *group, const char *name)
+{
+	struct program_conf *pc;
+
+	TAILQ_FOREACH(pc, &conf->programs, entry)
+		if (strcmp(pc->group, group) == 0 &&
+		    strcmp(pc->name, name) == 0)
+			return pc;
+	fail_msg("no process %s:%s", group, name);
+	return NULL;
+}
+
+static void
+test_numprocs(void **state)
+{
+	struct tend_conf *conf;
+	struct program_conf *pc;
+	int n;
+
+	setenv("TEND_TEST_WORKERS", " 3 ", 1);
+	conf = load(
+	    "[program:celery]\n"
+	    "command = /bin/echo worker-%(process_num)d of %(numprocs)d\n"
+	    "process_name = %(program_name)s_%(process_num)02d\n"
+	    "numprocs = %(ENV_TEND_TEST_WORKERS)s\n"
+	    "numprocs_start = 8\n"
+	    "environment = SLOT=%(process_num)s,GROUP=%(group_name)s\n"
+	    "priority = %(process_num)d\n"
+	    "[program:one]\n"
+	    "command = /bin/true\n"
+	    "[program:off]\n"
+	    "command = /bin/true\n"
+	    "numprocs = 0\n", 0);
+	assert_non_null(conf);
+	assert_counts(0, 0);
+	assert_int_equal(conf->nprograms, 3);
+	assert_int_equal(conf->nprocs, 4);
+	assert_int_equal(conf->ngroups, 2);
+	/* Each process has its own expansion of every key. */
+	for (n = 8; n <= 10; n++) {
+		char name[32], arg[32], slot[32];
+
+		snprintf(name, sizeof(name), "celery_%02d", n);
+		snprintf(arg, sizeof(arg), "worker-%d", n);
+		snprintf(slot, sizeof(slot), "SLOT=%d", n);
+		pc = process(conf, "celery", name);
+		assert_string_equal(pc->program, "celery");
+		assert_int_equal(pc->process_num, n);
+		assert_int_equal(pc->numprocs, 3);
+		assert_string_equal(pc->argv[1], arg);
+		assert_string_equal(pc->argv[3], "3");
+		assert_string_equal(pc->environment[0], slot);
+		assert_string_equal(pc->environment[1], "GROUP=celery");
+		assert_int_equal(pc->priority, n);
+		assert_int_equal(pc->group_priority, n);
+	}
+	/* File order, and a lone program is its own group. */
+	pc = TAILQ_FIRST(&conf->programs);
+	assert_string_equal(pc->name, "celery_08");
+	pc = process(conf, "one", "one");
+	assert_int_equal(pc->process_num, 0);
+	assert_int_equal(pc->numprocs, 1);
+	config_free(conf);
+
+	/* Errors, each at its line. */
+	conf = load(
+	    "[program:a]\n"
+	    "command = /bin/true\n"
+	    "numprocs = 2\n"
+	    "[program:b]\n"
+	    "command = /bin/true\n"
+	    "numprocs = 2\n"
+	    "process_name = b_%(program_name)s\n"
+	    "[program:c]\n"
+	    "command = /bin/true\n"
+	    "numprocs = %(process_num)d\n"
+	    "numprocs_start = -1\n"
+	    "[program:d]\n"
+	    "command = /bin/true\n"
+	    "numprocs = 100001\n"
+	    "[program:e]\n"
+	    "command = /bin/true\n"
+	    "process_name = x:%(process_num)d\n"
+	    "[program:f]\n"
+	    "command = /bin/true\n"
+	    "process_name = f%(process_num)d\n"
+	    "numprocs = 2\n"
+	    "numprocs_start = 2147483647\n"
+	    "stopsignal = NOPE\n", 0);
+	assert_null(conf);
+	assert_counts(8, 0);
+	assert_msg(1, "t.conf:3: [program:a] numprocs: 2 processes need a "
+	    "process_name with %(process_num)s (such as process_name = "
+	    "%(program_name)s_%(process_num)02d)");
+	assert_msg(1, "t.conf:7: [program:b] process_name: with numprocs = 2 "
+	    "it must contain %(process_num)s (such as "
+	    "%(program_name)s_%(process_num)02d)");
+	assert_msg(1, "t.conf:10: [program:c] numprocs: %(process_num)d is "
+	    "not defined here: the number of processes is read before there "
+	    "are processes");
+	assert_msg(1, "t.conf:11: [program:c] numprocs_start: -1 is out of "
+	    "range (0 to 2147483647)");
+	assert_msg(1, "t.conf:14: [program:d] numprocs: 100001 is out of "
+	    "range (0 to 10000)");
+	assert_msg(1, "t.conf:17: [program:e] process_name: 'x:0' is not a "
+	    "valid process name: it must be non-empty, without ':', '/', "
+	    "blanks or control characters");
+	assert_msg(1, "t.conf:22: [program:f] numprocs_start: numprocs_start "
+	    "+ numprocs goes beyond 2147483647");
+	/* The rest of a program with a bad count is still read. */
+	assert_msg(1, "t.conf:23: [program:f] stopsignal: unknown signal "
+	    "'NOPE'");
+
+	/* What 50 copies of a program have to say is said once. */
+	conf = load(
+	    "[program:w]\n"
+	    "command = /nonexistent/w\n"
+	    "process_name = w%(process_num)d\n"
+	    "numprocs = 50\n", 0);
+	assert_non_null(conf);
+	assert_counts(0, 1);
+	assert_msg(0, "t.conf:2: [program:w] command: cannot execute "
+	    "/nonexistent/w: No such file or directory");
+	assert_int_equal(conf->nprocs, 50);
+	config_free(conf);
+	conf = load(
+	    "[program:w]\n"
+	    "command = /bin/true\n"
+	    "process_name = w%(process_num)d\n"
+	    "numprocs = 50\n"
+	    "startsecs = %(process_num)dx\n", 0);
+	assert_null(conf);
+	assert_counts(1, 0);
+	assert_msg(1, "t.conf:5: [program:w] startsecs: expected a number of "
+	    "seconds (such as 5 or 0.5), got '0x'");
+}
+
+static void
+test_groups(void **state)
+{
+	struct tend_conf *conf;
+	struct program_conf *pc;
+
+	conf = load(
+	    "[group:web]\n"
+	    "programs = nginx, php\n"
+	    "priority = 10\n"
+	    "[program:nginx]\n"
+	    "command = /bin/echo %(group_name)s %(program_name)s\n"
+	    "priority = 5\n"
+	    "[program:php]\n"
+	    "command = /bin/true\n"
+	    "process_name = php_%(process_num)d\n"
+	    "numprocs = 2\n"
+	    "[program:cron]\n"
+	    "command = /bin/true\n"
+	    "priority = 3\n"
+	    "[group:both]\n"
+	    "programs = cron,\n"
+	    "   nginx\n", 0);
+	assert_non_null(conf);
+	assert_counts(0, 1);
+	assert_msg(0, "t.conf:15: [group:both] programs: nginx is also in "
+	    "[group:web] (line 2); it runs once in each group, as under "
+	    "supervisord");
+	assert_int_equal(conf->nprograms, 3);
+	/* nginx in web and in both, php twice, cron in both */
+	assert_int_equal(conf->nprocs, 5);
+	assert_int_equal(conf->ngroups, 2);
+	pc = process(conf, "web", "nginx");
+	assert_string_equal(pc->argv[1], "web");
+	assert_string_equal(pc->argv[2], "nginx");
+	assert_int_equal(pc->priority, 5);
+	assert_int_equal(pc->group_priority, 10);
+	pc = process(conf, "both", "nginx");
+	assert_string_equal(pc->argv[1], "both");
+	assert_int_equal(pc->group_priority, 999);
+	process(conf, "web", "php_0");
+	process(conf, "web", "php_1");
+	pc = process(conf, "both", "cron");
+	assert_int_equal(pc->group_priority, 999);
+	config_free(conf);
+
+	conf = load(
+	    "[group:g]\n"
+	    "programs = alpha,betta\n"
+	    "priorty = 1\n"
+	    "[group:h]\n"
+	    "priority = high\n"
+	    "[group:i:j]\n"
+	    "programs = alpha\n"
+	    "[program:alpha]\n"
+	    "command = /bin/true\n"
+	    "[program:beta]\n"
+	    "command = /bin/true\n"
+	    "[group:k]\n"
+	    "programs = alpha, alpha, bad/name\n", 0);
+	assert_null(conf);
+	assert_counts(5, 3);
+	assert_msg(1, "t.conf:2: [group:g] programs: no [program:betta] "
+	    "section; did you mean beta?");
+	assert_msg(0, "t.conf:3: [group:g] priorty: unknown key; did you "
+	    "mean priority?");
+	assert_msg(1, "t.conf:4: [group:h] programs: missing (a group lists "
+	    "its programs: programs = a,b)");
+	assert_msg(1, "t.conf:5: [group:h] priority: expected a whole "
+	    "number, got 'high'");
+	assert_msg(1, "t.conf:6: [group:i:j]: a group name must be "
+	    "non-empty, without ':', '/', blanks or control characters");
+	assert_msg(0, "t.conf:13: [group:k] programs: alpha is listed twice");
+	assert_msg(1, "t.conf:13: [group:k] programs: 'bad/name' is not a "
+	    "program name");
+	assert_msg(0, "t.conf:13: [group:k] programs: alpha is also in "
+	    "[group:g] (line 2); it runs once in each group, as under "
+	    "supervisord");
+
+	/* Two programs may not give one group two processes of one name. */
+	conf = load(
+	    "[group:g]\n"
+	    "programs = a,b\n"
+	    "[program:a]\n"
+	    "command = /bin/true\n"
+	    "process_name = worker\n"
+	    "[program:b]\n"
+	    "command = /bin/true\n"
+	    "process_name = worker\n", 0);
+	assert_null(conf);
+	assert_counts(1, 0);
+	assert_msg(1, "t.conf:6: [program:b]: process g:worker is also a "
+	    "process of [program:a] (line 3); process names must differ");
+}
+
+static void
+test_include(void **state)
+{
+	struct tend_conf *conf;
+	struct program_conf *pc;
+	char *text, *want;
+
+	mkdir("conf.d", 0755);
+	mkdir("conf.d/sub", 0755);
+	mkdir("empty.d", 0755);
+	write_file("conf.d/10-web.conf",
+	    "[program:web]\n"
+	    "command = /bin/echo %(here)s\n"
+	    "directory = sub\n"
+	    "[include]\n"
+	    "files = sub/*.ini\n");
+	write_file("conf.d/20-worker.conf",
+	    "; a comment first\n"
+	    "[program:worker]\n"
+	    "command = /bin/true\n"
+	    "[program:main]\n"
+	    "priority = 7\n");
+	write_file("conf.d/sub/x.ini",
+	    "[group:g]\n"
+	    "programs = web,worker\n");
+	write_file("conf.d/README", "not read: no .conf\n");
+	conf = load(
+	    "[program:main]\n"
+	    "command = /bin/true\n"
+	    "priority = 1\n"
+	    "[include]\n"
+	    "files = conf.d/*.conf %(here)s/empty.d/*.conf\n", 0);
+	assert_non_null(conf);
+	xasprintf(&want, "%s/conf.d/20-worker.conf:5: [program:main] "
+	    "priority: given twice (also at t.conf:3); the last one is used",
+	    tmpdir);
+	assert_msg(0, want);
+	free(want);
+	xasprintf(&want, "%s/conf.d/20-worker.conf:4: [program:main]: the "
+	    "section is also at t.conf:1; the two are read as one", tmpdir);
+	assert_msg(0, want);
+	free(want);
+	assert_counts(0, 2);
+	assert_int_equal(conf->nprocs, 3);
+	/* %(here)s and relative paths are the including file's own. */
+	pc = process(conf, "g", "web");
+	xasprintf(&want, "%s/conf.d", tmpdir);
+	assert_string_equal(pc->argv[1], want);
+	free(want);
+	xasprintf(&want, "%s/conf.d/sub", tmpdir);
+	assert_string_equal(pc->directory, want);
+	free(want);
+	/* The included value wins, as the file read last. */
+	assert_int_equal(process(conf, "main", "main")->priority, 7);
+	process(conf, "g", "worker");
+	config_free(conf);
+
+	/* Loops, files named that do not exist, errors in included files. */
+	write_file("a.conf", "[include]\nfiles = b.conf\n");
+	write_file("b.conf", "[program:b]\ncommand = /bin/true\n"
+	    "startsecs = soon\n[include]\nfiles = a.conf t.conf\n");
+	conf = load(
+	    "[include]\n"
+	    "files = a.conf missing.conf\n"
+	    "fils = x\n", 0);
+	assert_null(conf);
+	assert_counts(3, 2);
+	xasprintf(&text, "t.conf:2: [include] files: %s/missing.conf: No such "
+	    "file or directory", tmpdir);
+	assert_msg(0, text);
+	free(text);
+	assert_msg(0, "t.conf:3: [include] fils: unknown key; did you mean "
+	    "files?");
+	xasprintf(&text, "%s/b.conf:3: [program:b] startsecs: expected a "
+	    "number of seconds (such as 5 or 0.5), got 'soon'", tmpdir);
+	assert_msg(1, text);
+	free(text);
+	xasprintf(&text, "%s/b.conf:5: [include] files: include loop: "
+	    "%s/a.conf -> %s/b.conf -> %s/a.conf", tmpdir, tmpdir, tmpdir,
+	    tmpdir);
+	assert_msg(1, text);
+	free(text);
+	xasprintf(&text, "%s/b.conf:5: [include] files: include loop: "
+	    "t.conf -> %s/a.conf -> %s/b.conf -> t.conf", tmpdir, tmpdir,
+	    tmpdir);
+	assert_msg(1, text);
+	free(text);
+	/* Sorted by file, then line: the main file's first. */
+	assert_true(strncmp(d.msgs[0].text, "t.conf:", 7) == 0);
+
+	/* A file included twice is read once. */
+	write_file("p.conf", "[program:p]\ncommand = /bin/true\n");
+	conf = load("[include]\nfiles = p.conf ./p.conf\n", 0);
+	assert_non_null(conf);
+	assert_counts(0, 1);
+	xasprintf(&text, "t.conf:2: [include] files: %s/p.conf is included "
+	    "already (at line 2); skipped", tmpdir);
+	assert_msg(0, text);
+	free(text);
+	assert_int_equal(conf->nprocs, 1);
+	config_free(conf);
+}
+
+static void
+test_env_file(void **state)
+{
+	struct tend_conf *conf;
+	struct program_conf *pc;
+	char **env, *cause = NULL, *text;
+
+	write_file("app.env",
+	    "# secrets\n"
+	    "\n"
+	    "DB_URL=postgres://u:p@h/db?x=1\r\n"
+	    "export TOKEN = 'a b # c'\n"
+	    "   QUOTED=\"say \\\"hi\\\"\\nbye\"\n"
+	    "EMPTY=\n"
+	    "DB_URL=second\n");
+	assert_int_equal(config_read_env_file("app.env", &env, &cause), 0);
+	assert_null(cause);
+	assert_string_equal(env[0], "DB_URL=second");
+	assert_string_equal(env[1], "TOKEN=a b # c");
+	assert_string_equal(env[2], "QUOTED=say \"hi\"\nbye");
+	assert_string_equal(env[3], "EMPTY=");
+	assert_null(env[4]);
+	strv_free(env);
+
+	write_file("bad.env", "A=1\nnot a pair\n");
+	assert_int_equal(config_read_env_file("bad.env", &env, &cause), -1);
+	assert_string_equal(cause, "bad.env:2: expected KEY=VALUE");
+	free(cause);
+	write_file("bad.env", "A='open\n");
+	assert_int_equal(config_read_env_file("bad.env", &env, &cause), -1);
+	assert_string_equal(cause, "bad.env:1: unterminated quote in the "
+	    "value of A");
+	free(cause);
+	assert_int_equal(config_read_env_file("none.env", &env, &cause), -1);
+	assert_string_equal(cause, "cannot read none.env: No such file or "
+	    "directory");
+	free(cause);
+
+	/* Read at load for --check and the reload diff; missing: a warning. */
+	conf = load(
+	    "[program:a]\n"
+	    "command = /bin/true\n"
+	    "env_file = %(here)s/app.env\n"
+	    "[program:b]\n"
+	    "command = /bin/true\n"
+	    "env_file = none.env\n", 0);
+	assert_non_null(conf);
+	assert_counts(0, 1);
+	xasprintf(&text, "t.conf:6: [program:b] env_file: cannot read "
+	    "%s/none.env: No such file or directory", tmpdir);
+	assert_msg(0, text);
+	free(text);
+	pc = program(conf, "a");
+	xasprintf(&text, "%s/app.env", tmpdir);
+	assert_string_equal(pc->env_file, text);
+	free(text);
+	assert_string_equal(pc->env_file_env[0], "DB_URL=second");
+	assert_null(program(conf, "b")->env_file_env);
+	config_free(conf);
+}
+
+static void
+test_limits(void **state)
+{
+	struct tend_conf *conf;
+	struct program_conf *pc;
+
+	conf = load(
+	    "[supervisord]\n"
+	    "minfds = 4096\n"
+	    "[program:a]\n"
+	    "command = /bin/true\n"
+	    "rlimit_nofile = 64\n"
+	    "rlimit_core = 1GB\n"
+	    "[program:b]\n"
+	    "command = /bin/true\n"
+	    "rlimit_core = unlimited\n"
+	    "rlimit_nofile = 0\n", 0);
+	assert_non_null(conf);
+	assert_int_equal(conf->minfds, 4096);
+	assert_true(conf->minfds_set);
+	assert_int_equal(conf->minprocs, 200);
+	assert_false(conf->minprocs_set);
+	pc = program(conf, "a");
+	assert_int_equal(pc->rlimit_nofile, 64);
+	assert_int_equal(pc->rlimit_core, 1024LL * 1024 * 1024);
+	pc = program(conf, "b");
+	assert_int_equal(pc->rlimit_core, CONFIG_RLIMIT_INFINITY);
+	assert_int_equal(pc->rlimit_nofile, 0);
+	config_free(conf);
+
+	conf = load("[program:a]\ncommand = /bin/true\n", 0);
+	assert_int_equal(program(conf, "a")->rlimit_nofile,
+	    CONFIG_RLIMIT_UNSET);
+	assert_int_equal(conf->minfds, 1024);
+	assert_false(conf->minfds_set);
+	config_free(conf);
+
+	conf = load("[tend]\nminprocs = -3\n", 0);
+	assert_null(conf);
+	assert_msg(1, "t.conf:2: [tend] minprocs: -3 is out of range (0 to "
+	    "2147483647)");
+}
+
+static void
+test_program_changes(void **state)
+{
+	struct tend_conf *c1, *c2;
+	char **keys, **restart;
+
+	write_file("e.env", "A=1\n");
+	c1 = load(
+	    "[tend]\n"
+	    "environment = T=1\n"
+	    "socket = /tmp/a.sock\n"
+	    "[program:a]\n"
+	    "command = /bin/echo x\n"
+	    "env_file = e.env\n"
+	    "[program:b]\n"
+	    "command = /bin/true\n", 0);
+	assert_non_null(c1);
+	/* The same file: no change, whatever the blanks. */
+	c2 = load(
+	    "[tend]\n"
+	    "environment = T=1\n"
+	    "socket = /tmp/a.sock\n"
+	    "[program:a]\n"
+	    "command =   /bin/echo   'x'\n"
+	    "env_file = e.env\n"
+	    "[program:b]\n"
+	    "command = /bin/true\n", 0);
+	assert_null(config_program_changes(c1, program(c1, "a"), c2,
+	    program(c2, "a")));
+	assert_null(config_restart_changes(c1, c2));
+	config_free(c2);
+
+	/* Every child gets [tend] environment: all of them change. */
+	write_file("e.env", "A=2\n");
+	c2 = load(
+	    "[tend]\n"
+	    "environment = T=2\n"
+	    "socket = /tmp/b.sock\n"
+	    "umask = 022\n"
+	    "[program:a]\n"
+	    "command = /bin/echo y\n"
+	    "env_file = e.env\n"
+	    "stopsignal = INT\n"
+	    "rlimit_nofile = 99\n"
+	    "[program:b]\n"
+	    "command = /bin/true\n", 0);
+	keys = config_program_changes(c1, program(c1, "a"), c2,
+	    program(c2, "a"));
+	assert_non_null(keys);
+	assert_string_equal(keys[0], "command");
+	assert_string_equal(keys[1], "stopsignal");
+	assert_string_equal(keys[2], "env_file");
+	assert_string_equal(keys[3], "[tend] environment");
+	assert_string_equal(keys[4], "rlimit_nofile");
+	assert_null(keys[5]);
+	strv_free(keys);
+	keys = config_program_changes(c1, program(c1, "b"), c2,
+	    program(c2, "b"));
+	assert_string_equal(keys[0], "[tend] environment");
+	assert_null(keys[1]);
+	strv_free(keys);
+	/* Without configs, only the program's own settings count. */
+	assert_true(config_program_equal(program(c1, "b"), program(c2, "b")));
+	restart = config_restart_changes(c1, c2);
+	assert_string_equal(restart[0], "[tend] socket: /tmp/a.sock -> "
+	    "/tmp/b.sock");
+	assert_string_equal(restart[1], "[tend] umask: (none) -> 022");
+	assert_null(restart[2]);
+	strv_free(restart);
+	config_free(c2);
+	config_free(c1);
+}
+
 static void
 test_confsock(void **state)
 {
@@ -1255,6 +1771,13 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_program_equal, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_output_keys, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_numprocs, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_groups, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_include, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_env_file, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_limits, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_program_changes, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_confsock, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_garbage, setup, teardown),

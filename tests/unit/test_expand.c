@@ -19,11 +19,22 @@ static const struct expand_vars prog_vars = {
 	.group_name = "webgroup",
 	.host_node_name = "box",
 	.process_num = 7,
+	.numprocs = 8,
 };
 
 static const struct expand_vars daemon_vars = {
 	.here = "/etc/tend",
 	.process_num = -1,
+	.numprocs = -1,
+};
+
+/* A program's numprocs and numprocs_start: read before any process. */
+static const struct expand_vars count_vars = {
+	.here = "/etc/tend",
+	.program_name = "web",
+	.group_name = "web",
+	.process_num = -1,
+	.numprocs = -1,
 };
 
 static void
@@ -136,6 +147,24 @@ test_errors(void **state)
 	    "only defined in [program:] sections");
 	fails_with(&daemon_vars, "%(process_num)02d",
 	    "only defined in [program:] sections");
+	fails_with(&daemon_vars, "%(numprocs)d",
+	    "only defined in [program:] sections");
+	fails_with(&count_vars, "%(process_num)d", "%(process_num)d is not "
+	    "defined here: the number of processes is read before there are "
+	    "processes");
+	fails_with(&count_vars, "%(numprocs)d", "not defined here");
+	fails_with(&prog_vars, "%(numproc)d", "did you mean %(numprocs)s?");
+}
+
+/* supervisord's %(numprocs)d, and names in numprocs itself. */
+static void
+test_numprocs(void **state)
+{
+	setenv("TEND_TEST_WORKERS", "4", 1);
+	expands_to(&prog_vars, "%(process_num)d of %(numprocs)d", "7 of 8");
+	expands_to(&prog_vars, "%(numprocs)03d", "008");
+	/* The common numprocs = %(ENV_WORKERS)s works before any process. */
+	expands_to(&count_vars, "%(ENV_TEND_TEST_WORKERS)s", "4");
 }
 
 /* Splits CMD; WANT is the expected words, NULL-terminated. */
@@ -267,6 +296,7 @@ main(void)
 		cmocka_unit_test(test_widths),
 		cmocka_unit_test(test_env),
 		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_numprocs),
 		cmocka_unit_test(test_argv),
 		cmocka_unit_test(test_path),
 		cmocka_unit_test(test_suggest),
