@@ -663,7 +663,7 @@ commands_tail(struct tendctl *t, struct tendctl_args *args)
 	sigaction(SIGTERM, &sa, NULL);
 	/* Until tendd goes away or we are interrupted. */
 	while ((got = tendctl_read_line(t, &line)) == 1) {
-		obj = json_loads(line, 0, &jerr);
+		obj = json_loads(line, JSON_ALLOW_NUL, &jerr);
 		free(line);
 		id = json_object_get(obj, "id");
 		if (!json_is_object(obj) || !json_is_integer(id) ||

@@ -513,6 +513,31 @@ def test_tail_and_tail_follow(tend):
             f.wait()
 
 
+def test_tail_of_binary_output_is_exact(tend):
+    """Bytes that are not text: tendctl prints them exactly; JSON readers
+    get valid UTF-8 with U+FFFD for what is not."""
+    data = bytes(range(256)) * 8 + "é\n".encode()
+    (tend.dir / "bin.dat").write_bytes(data)
+    tend.write_config(f"""
+        [program:bin]
+        command = /bin/cat {tend.dir}/bin.dat
+        stdout_logfile = %(here)s/bin.log
+        autorestart = false
+        startsecs = 0
+    """)
+    tend.start()
+    tend.wait_state("bin", "EXITED")
+    assert read(tend.path("bin.log")) == data
+    r = subprocess.run([str(TENDCTL), "-s", str(tend.sock), "tail", "-n", "all", "bin"],
+                       capture_output=True, timeout=10)
+    assert r.returncode == 0 and r.stdout == data, r
+    r = subprocess.run([str(TENDCTL), "-s", str(tend.sock), "--json", "tail", "-n",
+                        "all", "bin"], capture_output=True, timeout=10)
+    assert r.returncode == 0, r
+    text = json.loads(r.stdout)["data"]
+    assert text.endswith("é\n") and "\ufffd" in text and "\x00" in text
+
+
 def test_tail_follow_reader_that_does_not_read_never_slows_the_child(tend):
     tend.write_config(f"""
         [program:blast]
