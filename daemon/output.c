@@ -2,8 +2,9 @@
  * output.c: the children's stdout and stderr (spec §6). Each stream of a
  * process is a pipe read by the event loop straight into the stream's
  * 64 KiB ring, which is at once the read buffer, the data not yet taken
- * by the destination, and the memory `tendctl tail` reads. Nothing is
- * copied on the way: readv() into the ring, writev() out of it.
+ * by the destination, and the memory `tendctl tail` reads: readv() into
+ * the ring, writev() out of it, no other copy (log_timestamps gathers
+ * lines and their prefixes into one buffer first).
  *
  * Backpressure: bytes leave the ring only once the destination took
  * them. A destination that cannot take more (behind, or broken: see

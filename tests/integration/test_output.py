@@ -446,6 +446,35 @@ def test_full_disk_never_blocks_the_child_for_ever(tend):
     assert tend.proc.poll() is None
 
 
+def test_reload_moves_a_changed_log_and_leaves_the_others(tend):
+    ticker = tend.helper("spew", "--ticks", "0", "--every", "0.02")
+    conf = """
+        [program:moved]
+        command = {t}
+        stdout_logfile = %(here)s/{moved}
+        startsecs = 0
+        [program:kept]
+        command = {t}
+        stdout_logfile = %(here)s/kept.log
+        startsecs = 0
+    """
+    tend.write_config(conf.format(t=ticker, moved="a.log"))
+    tend.start()
+    wait_for(lambda: len(ticks(read(tend.path("a.log")))) >= 3, 5, what="ticks in a.log")
+    kept_pid = tend.proc_status("kept")["pid"]
+    tend.write_config(conf.format(t=ticker, moved="b.log"))
+    rc, out, err = tend.ctl("reload")
+    assert rc == 0 and "moved: changed (stdout_logfile)" in out, (rc, out, err)
+    wait_for(lambda: len(ticks(read(tend.path("b.log")))) >= 3, 5, what="ticks in b.log")
+    # The new run writes to b.log only; kept goes on in kept.log.
+    n = len(read(tend.path("a.log")))
+    wait_for(lambda: len(ticks(read(tend.path("b.log")))) >= 6, 5, what="more ticks")
+    assert len(read(tend.path("a.log"))) == n
+    assert tend.proc_status("kept")["pid"] == kept_pid
+    nums = ticks(read(tend.path("kept.log")))
+    assert nums[0] == 1 and contiguous(nums), nums
+
+
 def test_missing_log_directory_makes_only_that_program_fatal(tend):
     tend.write_config(f"""
         [program:bad]
