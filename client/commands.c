@@ -87,7 +87,7 @@ static const struct tendctl_cmd commands_table[] = {
 	{ "version", "", "show the client and daemon versions",
 	  0, 0, "", NULL, commands_version },
 	{ "tail", "[-f] [-n N] NAME [stdout|stderr]",
-	  "show recent output (the last 10 lines), or follow it",
+	  "recent output (10 lines), or follow it",
 	  1, 2, "fn:", commands_tail_opts, commands_tail },
 	{ "clear", "NAME...", "empty the processes' log files",
 	  1, -1, "", NULL, commands_clear },
