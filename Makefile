@@ -6,20 +6,30 @@
 #   make install    honours PREFIX and DESTDIR
 #   make bench      tend vs supervisord, runit, s6 (~20 min; BENCH_ARGS=--quick
 #                   for a smoke run); writes bench/RESULTS.md. Not part of check.
+#   make deb        build/tend_VERSION_ARCH.deb (dpkg-deb), from what make install installs
 
 PREFIX	?= /usr/local
 DESTDIR	?=
 BINDIR	 = $(PREFIX)/bin
 SBINDIR	 = $(PREFIX)/sbin
 MANDIR	 = $(PREFIX)/share/man
+# tendd's default config is /etc/tend/tend.conf whatever the PREFIX.
+SYSCONFDIR ?= /etc
+UNITDIR	?= $(PREFIX)/lib/systemd/system
+COMPLETIONDIR ?= $(PREFIX)/share/bash-completion/completions
+DOCDIR	 = $(PREFIX)/share/doc/tend
+# Written by the issue that adds shell completion; installed when present.
+COMPLETION = $(wildcard packaging/completion/tendctl.bash)
 
 CC	?= cc
 PYTHON	?= /usr/bin/python3
 VERSION	 = 0.1.0
 
 # Debian packages the build and the tests need; checked once, installed when missing.
+# dpkg-dev (dpkg-shlibdeps, for make deb), systemd (systemd-analyze) and
+# man-db (which it runs to check Documentation=) serve the packaging tests.
 DEBS	 = pkg-config libevent-dev libinih-dev libsystemd-dev libjansson-dev \
-	   libcmocka-dev python3-pytest
+	   libcmocka-dev python3-pytest dpkg-dev systemd man-db
 PKGS	 = libevent inih libsystemd jansson
 
 # Recursive (=) so pkg-config runs after the dependency stamp is made.
@@ -50,7 +60,7 @@ UNITS	 = $(UNIT_SRC:tests/unit/%.c=$(B)/unit/%)
 
 DEPSTAMP = $(B)/.deps-ok
 
-.PHONY: all run check unit integration install clean deps helpers bench bench-output
+.PHONY: all run check unit integration install clean deps helpers bench bench-output deb
 all: $(B)/tendd $(B)/tendctl
 
 deps: $(DEPSTAMP)
@@ -111,15 +121,63 @@ BENCH_OUTPUT_ARGS ?=
 bench-output: all $(HELPERS)
 	$(PYTHON) bench/output.py $(BENCH_OUTPUT_ARGS)
 
+# Binaries, man pages, systemd units (ExecStart pointing at this SBINDIR),
+# the default config (never over an existing one), conf.d, completion.
 install: all
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR)
 	install -m 0755 $(B)/tendd $(DESTDIR)$(SBINDIR)/tendd
 	install -m 0755 $(B)/tendctl $(DESTDIR)$(BINDIR)/tendctl
-	install -d $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(MANDIR)/man5
-	install -m 0644 packaging/man/tendd.8 packaging/man/tendctl.8 $(DESTDIR)$(MANDIR)/man8/
+	install -d $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8
+	install -m 0644 packaging/man/tendctl.1 $(DESTDIR)$(MANDIR)/man1/
 	install -m 0644 packaging/man/tend.conf.5 $(DESTDIR)$(MANDIR)/man5/
-	install -d $(DESTDIR)$(PREFIX)/share/doc/tend/examples
-	install -m 0644 conf/*.conf $(DESTDIR)$(PREFIX)/share/doc/tend/examples/
+	install -m 0644 packaging/man/tendd.8 $(DESTDIR)$(MANDIR)/man8/
+	install -d $(DESTDIR)$(UNITDIR)
+	sed -e 's|/usr/sbin/tendd|$(SBINDIR)/tendd|' -e 's|/etc/tend/|$(SYSCONFDIR)/tend/|' \
+		packaging/systemd/tend.service > $(DESTDIR)$(UNITDIR)/tend.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/tend.service
+	install -m 0644 packaging/systemd/tend.socket $(DESTDIR)$(UNITDIR)/
+	install -d $(DESTDIR)$(SYSCONFDIR)/tend/conf.d
+	[ -e $(DESTDIR)$(SYSCONFDIR)/tend/tend.conf ] || \
+		install -m 0644 packaging/tend.conf $(DESTDIR)$(SYSCONFDIR)/tend/tend.conf
+	$(if $(COMPLETION),install -d $(DESTDIR)$(COMPLETIONDIR))
+	$(if $(COMPLETION),install -m 0644 $(COMPLETION) $(DESTDIR)$(COMPLETIONDIR)/tendctl)
+	install -d $(DESTDIR)$(DOCDIR)/examples
+	install -m 0644 README.md docs/behaviour.md docs/protocol.md $(DESTDIR)$(DOCDIR)/
+	install -m 0644 conf/*.conf $(DESTDIR)$(DOCDIR)/examples/
+	install -m 0644 packaging/docker/Dockerfile $(DESTDIR)$(DOCDIR)/examples/Dockerfile
+	install -m 0644 packaging/docker/tend.conf $(DESTDIR)$(DOCDIR)/examples/docker-tend.conf
+
+# The Debian package: make install into a staging root with Debian's
+# paths, man pages gzipped, dependencies from dpkg-shlibdeps, the config
+# as a conffile, and small maintainer scripts (packaging/debian/).
+DEB_ARCH = $(shell dpkg --print-architecture)
+DEBDIR	?= $(B)
+DEB	 = $(DEBDIR)/tend_$(VERSION)_$(DEB_ARCH).deb
+DEBSTAGE = $(B)/debian
+DEBROOT	 = $(DEBSTAGE)/tend
+
+deb: all
+	rm -rf $(DEBSTAGE)
+	mkdir -p $(DEBROOT)/DEBIAN $(DEBROOT)/var/log/tend
+	$(MAKE) --no-print-directory install B=$(B) DESTDIR=$(abspath $(DEBROOT)) \
+		PREFIX=/usr SYSCONFDIR=/etc UNITDIR=/lib/systemd/system
+	strip --strip-unneeded --remove-section=.comment --remove-section=.note \
+		$(DEBROOT)/usr/sbin/tendd $(DEBROOT)/usr/bin/tendctl
+	gzip -9n $(DEBROOT)/usr/share/man/man*/*
+	printf 'Source: tend\n\nPackage: tend\nArchitecture: any\n' > $(DEBSTAGE)/control
+	cd $(B) && dpkg-shlibdeps -O -e$(abspath $(DEBROOT))/usr/sbin/tendd \
+		-e$(abspath $(DEBROOT))/usr/bin/tendctl \
+		| sed -n 's/^shlibs:Depends=//p' > $(abspath $(DEBSTAGE))/depends
+	test -s $(DEBSTAGE)/depends
+	sed -e 's|@VERSION@|$(VERSION)|' -e 's|@ARCH@|$(DEB_ARCH)|' \
+		-e "s|@DEPENDS@|$$(cat $(DEBSTAGE)/depends)|" \
+		-e "s|@SIZE@|$$(du -sk --exclude=DEBIAN $(DEBROOT) | cut -f1)|" \
+		packaging/debian/control > $(DEBROOT)/DEBIAN/control
+	install -m 0644 packaging/debian/conffiles $(DEBROOT)/DEBIAN/
+	install -m 0755 packaging/debian/postinst packaging/debian/prerm \
+		packaging/debian/postrm $(DEBROOT)/DEBIAN/
+	mkdir -p $(DEBDIR)
+	dpkg-deb --root-owner-group -Zxz --build $(DEBROOT) $(DEB)
 
 clean:
 	rm -rf $(B)

@@ -229,6 +229,10 @@ static const struct config_key config_program_keys[] = {
 	PK("env_file", CT_PATH, env_file),
 	PK("rlimit_nofile", CT_RLIMIT, rlimit_nofile),
 	PK("rlimit_core", CT_RLIMIT, rlimit_core),
+	PK("ready", CT_READY, ready),
+	PK("ready_timeout", CT_SECS, ready_timeout),
+	PK("watchdog_secs", CT_SECS, watchdog_secs),
+	PK("pidfile", CT_PATH, pidfile),
 	/* Read once per program, before its processes: config_program(). */
 	NK("numprocs", CT_NUMPROCS),
 	NK("numprocs_start", CT_NUMSTART),
@@ -248,10 +252,6 @@ static const struct config_key config_program_keys[] = {
 	NK("stdout_syslog", CT_BOOL),
 	NK("stderr_syslog", CT_BOOL),
 	NK("serverurl", CT_ANY),
-	NK("ready", CT_READY),
-	NK("ready_timeout", CT_SECS),
-	NK("watchdog_secs", CT_SECS),
-	NK("pidfile", CT_PATH),
 	{ NULL, CT_ANY, CONFIG_NOWHERE }
 };
 
@@ -1066,6 +1066,7 @@ config_parse(struct config_reader *rd, const struct config_rawkey *k,
 		}
 		break;
 	case CT_READY:
+		v->i = strcasecmp(s, "notify") == 0 ? READY_NOTIFY : READY_NONE;
 		if (strcasecmp(s, "none") != 0 && strcasecmp(s, "notify") != 0) {
 			xasprintf(why, "expected none or notify, got '%s'", s);
 			ret = -1;
@@ -1178,6 +1179,10 @@ config_store(const struct config_key *k, void *obj, union config_val *v)
 		break;
 	case CT_AUTORESTART:
 		*(enum autorestart *)dst = *(enum autorestart *)&v->i;
+		break;
+	case CT_READY:
+		*(enum ready_mode *)dst = v->i == READY_NOTIFY ? READY_NOTIFY :
+		    READY_NONE;
 		break;
 	default:
 		*(int *)dst = v->i;
@@ -1535,6 +1540,9 @@ config_program_new(const char *program, const char *group, const char *file,
 	pc->stderr_backups = 10;
 	pc->rlimit_nofile = CONFIG_RLIMIT_UNSET;
 	pc->rlimit_core = CONFIG_RLIMIT_UNSET;
+	pc->ready = READY_NONE;
+	pc->ready_timeout = 90;
+	pc->watchdog_secs = 0;
 	return pc;
 }
 
@@ -1557,6 +1565,7 @@ config_program_free(struct program_conf *pc)
 	free(pc->stderr_logfile);
 	free(pc->env_file);
 	strv_free(pc->env_file_env);
+	free(pc->pidfile);
 	free(pc);
 }
 
@@ -1907,6 +1916,32 @@ config_program_count(struct config_reader *rd, struct config_rawsec *sec,
 }
 
 /*
+ * ready, watchdog_secs and pidfile judge readiness in different ways;
+ * combinations that cannot mean anything are said out loud.
+ */
+static void
+config_check_readiness(struct config_reader *rd, struct program_conf *pc,
+    struct config_rawsec *sec)
+{
+	struct config_rawkey *k;
+
+	if (pc->pidfile != NULL && pc->ready == READY_NOTIFY) {
+		k = config_sec_key(sec, "pidfile");
+		config_error(rd, k != NULL ? k->file : sec->file,
+		    k != NULL ? k->line : sec->line, "[%s] pidfile: cannot be "
+		    "combined with ready = notify (a notify program names its "
+		    "main process with MAINPID=); use one of them", sec->label);
+	}
+	if (pc->watchdog_secs > 0 && pc->ready != READY_NOTIFY) {
+		k = config_sec_key(sec, "watchdog_secs");
+		config_warn_file(rd, k != NULL ? k->file : sec->file,
+		    k != NULL ? k->line : sec->line, "[%s] watchdog_secs: has "
+		    "no effect without ready = notify (only a notify program "
+		    "can send WATCHDOG=1)", sec->label);
+	}
+}
+
+/*
  * One process of SEC: every key expanded with its own process_num and
  * group, read, stored and checked. NULL after reporting an error.
  */
@@ -1944,6 +1979,7 @@ config_process(struct config_reader *rd, struct tend_conf *conf,
 		    k->section, why);
 		free(why);
 	}
+	config_check_readiness(rd, pc, sec);
 	if (rd->nerrors > errors) {
 		config_program_free(pc);
 		return NULL;
@@ -2582,6 +2618,10 @@ config_program_changes(const struct tend_conf *ca,
 	    (!config_str_equal(ca->childlogdir, cb->childlogdir) ||
 	    !config_str_equal(ca->identifier, cb->identifier)),
 	    "[tend] childlogdir");
+	CHANGED(a->ready != b->ready, "ready");
+	CHANGED(a->ready_timeout != b->ready_timeout, "ready_timeout");
+	CHANGED(a->watchdog_secs != b->watchdog_secs, "watchdog_secs");
+	CHANGED(!config_str_equal(a->pidfile, b->pidfile), "pidfile");
 #undef CHANGED
 	return keys;
 }

@@ -3,7 +3,8 @@
  * safely (umask before bind, a lock file against a second tendd, stale
  * sockets replaced, live ones refused), accepts with an EMFILE back-off,
  * checks each peer with SO_PEERCRED, frames newline-delimited requests
- * with a 1 MiB limit, and bounds what it queues for a slow reader.
+ * with a 1 MiB limit, and bounds what it queues for a slow reader. A
+ * socket passed by systemd (socket activation) is taken as it is.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -12,6 +13,7 @@
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stddef.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/socket.h>
@@ -363,6 +365,24 @@ control_owner(const char *owner, uid_t *uid, gid_t *gid, char **cause)
 	return 0;
 }
 
+/* FD listens already (backlog 0 below): accept on it from the loop. */
+static int
+control_serve(int fd, const char *where, char **cause)
+{
+	control_listener = evconnlistener_new(tendd_base, control_accept_cb,
+	    NULL, LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, 0, fd);
+	if (control_listener == NULL) {
+		xasprintf(cause, "cannot listen on %s", where);
+		return -1;
+	}
+	evconnlistener_set_error_cb(control_listener, control_error_cb);
+	control_retry = evtimer_new(tendd_base, control_retry_cb, NULL);
+	control_sweep = evtimer_new(tendd_base, control_sweep_cb, NULL);
+	if (control_retry == NULL || control_sweep == NULL)
+		fatal("cannot create the control timers");
+	return 0;
+}
+
 int
 control_listen(const char *path, int mode, const char *owner, char **cause)
 {
@@ -467,22 +487,67 @@ control_listen(const char *path, int mode, const char *owner, char **cause)
 		close(fd);
 		goto fail;
 	}
-	control_listener = evconnlistener_new(tendd_base, control_accept_cb,
-	    NULL, LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, 0, fd);
-	if (control_listener == NULL) {
-		xasprintf(cause, "cannot listen on %s", path);
+	if (control_serve(fd, path, cause) == -1) {
 		close(fd);
 		goto fail;
 	}
-	evconnlistener_set_error_cb(control_listener, control_error_cb);
-	control_retry = evtimer_new(tendd_base, control_retry_cb, NULL);
-	control_sweep = evtimer_new(tendd_base, control_sweep_cb, NULL);
 	log_info("listening on %s", path);
 	return 0;
 
 fail:
 	control_close();
 	return -1;
+}
+
+/*
+ * Socket activation: FD is bound and listening already, and the .socket
+ * unit owns its path, mode and owner, so it is used as is: never
+ * unlinked, chmod'ed or chown'ed. PATH (the config's) is only compared.
+ */
+int
+control_listen_fd(int fd, const char *path, char **cause)
+{
+	struct sockaddr_un sun;
+	socklen_t len = sizeof(sun);
+	struct stat st;
+	char *where;
+	int fl;
+
+	memset(&sun, 0, sizeof(sun));
+	if (getsockname(fd, (struct sockaddr *)&sun, &len) == -1) {
+		xasprintf(cause, "socket activation: getsockname: %s",
+		    strerror(errno));
+		return -1;
+	}
+	if (len > offsetof(struct sockaddr_un, sun_path) &&
+	    sun.sun_path[0] != '\0') {
+		where = xstrndup(sun.sun_path,
+		    len - offsetof(struct sockaddr_un, sun_path));
+		/* "the socket's group" of spec §5: the file's group */
+		control_gid = stat(where, &st) == 0 ? st.st_gid : getegid();
+	} else {
+		where = xstrdup("an unnamed or abstract socket");
+		control_gid = getegid();
+	}
+	if (path != NULL && strcmp(where, path) != 0)
+		log_warn("socket activation passed %s, but the config says "
+		    "socket = %s; tendctl -c finds tendd only if they agree",
+		    where, path);
+	/* sd_listen_fds() made it CLOEXEC; libevent wants it nonblocking. */
+	if ((fl = fcntl(fd, F_GETFL)) == -1 ||
+	    fcntl(fd, F_SETFL, fl | O_NONBLOCK) == -1 ||
+	    util_set_cloexec(fd) == -1) {
+		xasprintf(cause, "socket activation: %s", strerror(errno));
+		free(where);
+		return -1;
+	}
+	if (control_serve(fd, where, cause) == -1) {
+		free(where);
+		return -1;
+	}
+	log_info("listening on %s (passed by systemd)", where);
+	free(where);
+	return 0;
 }
 
 void

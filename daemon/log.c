@@ -3,6 +3,9 @@
  * [tend] logfile) as "TIME IDENT[PID]: LEVEL: message". Under systemd's
  * journal (JOURNAL_STREAM names our stderr) the time is left out and the
  * line gets a <N> priority prefix instead, which journald understands.
+ * With logfile = journal (or auto under systemd) each message is sent to
+ * journald itself with its PRIORITY and SYSLOG_IDENTIFIER; should that
+ * fail, the line goes to stderr rather than nowhere.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -12,11 +15,17 @@
 #include <time.h>
 #include <unistd.h>
 
+/* CODE_FILE= and friends would name log.c, which says nothing. */
+#define SD_JOURNAL_SUPPRESS_LOCATION
+#include <systemd/sd-journal.h>
+
 #include "tendd.h"
 
 static enum loglevel	 log_level = LOG_LEVEL_INFO;
 static const char	*log_ident = "tendd";
 static int		 log_journal;	/* stderr is journald's stream */
+static int		 log_native;	/* sd_journal_send() each message */
+static char		*log_syslog_id;	/* SYSLOG_IDENTIFIER= */
 
 static const char *const log_names[] = {
 	[LOG_LEVEL_ERROR] = "error",
@@ -57,6 +66,34 @@ log_set_level(enum loglevel level)
 	log_level = level;
 }
 
+/* Where sd_journal_send() writes; it fails silently when it is missing. */
+#define LOG_JOURNAL_SOCKET	"/run/systemd/journal/socket"
+
+void
+log_to_journal(const char *identifier)
+{
+	struct stat st;
+
+	if (stat(LOG_JOURNAL_SOCKET, &st) == -1 || !S_ISSOCK(st.st_mode)) {
+		log_warn("logfile = journal, but journald is not running (no "
+		    LOG_JOURNAL_SOCKET "): logging to stderr");
+		return;
+	}
+	free(log_syslog_id);
+	log_syslog_id = xstrdup(identifier != NULL ? identifier : log_ident);
+	log_native = 1;
+}
+
+/* One journal entry; -1 when it could not be sent. */
+static int
+log_journal_send(enum loglevel level, const char *msg)
+{
+	/* Each argument is a format: the message is never one. */
+	return sd_journal_send("MESSAGE=%s", msg, "PRIORITY=%d",
+	    log_prio[level], "SYSLOG_IDENTIFIER=%s", log_syslog_id,
+	    "TEND_LEVEL=%s", log_names[level], NULL) < 0 ? -1 : 0;
+}
+
 static void
 log_vwrite(enum loglevel level, const char *fmt, va_list ap)
 {
@@ -70,6 +107,10 @@ log_vwrite(enum loglevel level, const char *fmt, va_list ap)
 		return;
 	}
 	vsnprintf(msg, sizeof(msg), fmt, ap);
+	if (log_native && log_journal_send(level, msg) == 0) {
+		errno = saved;
+		return;
+	}
 	if (log_journal) {
 		fprintf(stderr, "<%d>%s: %s\n", log_prio[level],
 		    log_names[level], msg);
@@ -108,5 +149,12 @@ fatal(const char *fmt, ...)
 	va_start(ap, fmt);
 	log_vwrite(LOG_LEVEL_ERROR, fmt, ap);
 	va_end(ap);
+	/* Why tendd did not start belongs on stderr too (spec §3). */
+	if (log_native && !log_journal) {
+		log_native = 0;
+		va_start(ap, fmt);
+		log_vwrite(LOG_LEVEL_ERROR, fmt, ap);
+		va_end(ap);
+	}
 	exit(1);
 }

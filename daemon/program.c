@@ -3,14 +3,18 @@
  * goes through proc_set_state(), which owns the state timer, the log line
  * and the broadcast to waiters. What a person asked for (want) is kept
  * apart from what is happening (state), so a user's stop is never
- * followed by a restart.
+ * followed by a restart. Readiness is judged here too: startsecs, a
+ * READY=1 (ready = notify, with its watchdog), or a pidfile naming the
+ * daemon a launcher left behind (which is then adopted).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/pidfd.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -47,9 +51,17 @@ static void	 proc_set_state(struct proc *, enum proc_state, const char *,
 		    ...) __attribute__((format(printf, 3, 4)));
 static void	 proc_spawn(struct proc *, const char *);
 static void	 proc_timer_cb(int, short, void *);
+static void	 proc_watchdog_arm(struct proc *);
+static void	 proc_enter_stopping(struct proc *, int, const char *);
+static int	 proc_pidfile_adopt(struct proc *);
+static void	 proc_adopted(struct proc *);
 static void	 program_shutdown_step(void);
 static void	 program_forget(struct proc *);
 static void	 proc_take_next(struct proc *);
+
+/* pidfile: first wait between reads of a pidfile not written yet, and the cap. */
+#define PIDFILE_POLL_FIRST	0.05
+#define PIDFILE_POLL_MAX	1.0
 
 const char *
 program_state_name(enum proc_state s)
@@ -329,7 +341,14 @@ proc_set_state(struct proc *p, enum proc_state s, const char *fmt, ...)
 		    p->reason ? " (" : "", p->reason ? p->reason : "",
 		    p->reason ? ")" : "");
 
+	/* The watchdog runs only while RUNNING: PAUSED cannot ping. */
+	if (s == PROC_RUNNING)
+		proc_watchdog_arm(p);
+	else if (p->watchdog != NULL)
+		evtimer_del(p->watchdog);
+
 	command_state_changed(p, old);
+	systemd_state_changed(p, old);
 
 	if (s == PROC_FATAL && p->pc->critical && !program_stopping_all) {
 		char *why;
@@ -364,6 +383,42 @@ program_crash_delay(const struct program_conf *pc, int crashes)
 	return d;
 }
 
+/* Forget what the last run said and did: a spawn starts afresh. */
+static void
+proc_reset_run(struct proc *p)
+{
+	const struct program_conf *pc = p->pc;
+
+	p->failing = FAIL_NONE;
+	free(p->fail_why);
+	p->fail_why = NULL;
+	p->ready_seen = 0;
+	free(p->notify_status);
+	p->notify_status = NULL;
+	p->watchdog_secs = pc->watchdog_secs;
+	p->launcher = pc->pidfile != NULL;
+	p->adopted = 0;
+	p->mainpid_next = 0;
+	p->pidfile_poll = PIDFILE_POLL_FIRST;
+	free(p->pidfile_err);
+	p->pidfile_err = NULL;
+	p->start_deadline = 0;
+	if ((pc->ready == READY_NOTIFY || pc->pidfile != NULL) &&
+	    pc->ready_timeout > 0)
+		p->start_deadline = util_now() + pc->ready_timeout;
+}
+
+/* STARTING, with a process that is judged by startsecs from now. */
+static void
+proc_startsecs(struct proc *p)
+{
+	if (p->pc->startsecs <= 0) {
+		p->startfails = 0;
+		proc_set_state(p, PROC_RUNNING, NULL);
+	} else
+		proc_arm(p, p->pc->startsecs);
+}
+
 /* WHY, when given, says what led to this spawn in the transition's log. */
 static void
 proc_spawn(struct proc *p, const char *why)
@@ -384,6 +439,7 @@ proc_spawn(struct proc *p, const char *why)
 		p->restarts++;
 	p->start_time = util_now();
 	p->killed = 0;
+	proc_reset_run(p);
 	pidhash_add(p->pid, p);
 	if (why != NULL)
 		proc_set_state(p, PROC_STARTING, "%s", why);
@@ -391,27 +447,52 @@ proc_spawn(struct proc *p, const char *why)
 		proc_set_state(p, PROC_STARTING, NULL);
 	if (p->state != PROC_STARTING)
 		return;	/* a waiter or shutdown moved it on */
-	if (p->pc->startsecs <= 0) {
-		p->startfails = 0;
-		proc_set_state(p, PROC_RUNNING, NULL);
-	} else
-		proc_arm(p, p->pc->startsecs);
+	/*
+	 * A notify program is up when it says so, a launcher's daemon once
+	 * it is found: ready_timeout bounds both, startsecs judges neither
+	 * the wait for READY=1 nor the launcher.
+	 */
+	if (p->pc->ready == READY_NOTIFY || p->launcher) {
+		if (p->start_deadline > 0)
+			proc_arm(p, p->pc->ready_timeout);
+		return;
+	}
+	proc_startsecs(p);
 }
 
+/*
+ * Sends SIG (the stop signal, or SIGKILL) and waits in STOPPING. WHY,
+ * when given, says why tend stops it (a failure rather than a request).
+ */
 static void
-proc_enter_stopping(struct proc *p, int sig)
+proc_enter_stopping(struct proc *p, int sig, const char *why)
 {
 	int group = p->pc->stopasgroup;
 
-	if (sig == SIGKILL) {
-		group = p->pc->killasgroup || p->pc->stopasgroup;
-		p->killed = 1;
-	}
-	if (p->pid <= 0) {
+	if (p->reaped) {
 		/* Gone already; its end comes once its output is in. */
 		if (p->state != PROC_STOPPING)
 			proc_set_state(p, PROC_STOPPING, "exited already");
 		return;
+	}
+	if (p->pid <= 0) {
+		/*
+		 * Between a launcher's exit and its pidfile: the daemon may
+		 * be there already, and must not be left behind unwatched.
+		 */
+		if (p->pc->pidfile != NULL && proc_pidfile_adopt(p))
+			proc_adopted(p);
+		else {
+			proc_set_state(p, PROC_STOPPED, "%s before the pidfile "
+			    "named a process", why != NULL ? why : "stopped");
+			return;
+		}
+		if (p->pid <= 0)
+			return;
+	}
+	if (sig == SIGKILL) {
+		group = p->pc->killasgroup || p->pc->stopasgroup;
+		p->killed = 1;
 	}
 	if (spawn_signal(p, sig, group) == -1)
 		log_warn("%s: cannot send SIG%s to pid %ld: %s", p->display,
@@ -423,10 +504,268 @@ proc_enter_stopping(struct proc *p, int sig)
 	if (sig != SIGKILL && sig != SIGCONT)
 		spawn_signal(p, SIGCONT, group);
 	if (p->state != PROC_STOPPING)
-		proc_set_state(p, PROC_STOPPING, "SIG%s sent",
+		proc_set_state(p, PROC_STOPPING, "%s%sSIG%s sent",
+		    why != NULL ? why : "", why != NULL ? "; " : "",
 		    util_signal_name(sig));
-	if (sig != SIGKILL)
+	if (sig != SIGKILL && p->state == PROC_STOPPING)
 		proc_arm(p, p->pc->stopwaitsecs);
+}
+
+/* ---- failures tend finds itself: not ready in time, a silent watchdog */
+
+/* Stop it for WHY; its end is then judged as FAIL says. */
+static void
+proc_fail(struct proc *p, enum proc_fail fail, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void
+proc_fail(struct proc *p, enum proc_fail fail, const char *fmt, ...)
+{
+	va_list ap;
+
+	free(p->fail_why);
+	va_start(ap, fmt);
+	xvasprintf(&p->fail_why, fmt, ap);
+	va_end(ap);
+	log_warn("%s: %s", p->display, p->fail_why);
+	p->failing = fail;
+	proc_enter_stopping(p, p->pc->stopsignal, p->fail_why);
+}
+
+/* The wait for a pidfile ended without a process: a failed start. */
+static void proc_start_failed(struct proc *, const char *);
+
+/* ---- ready = notify: the watchdog */
+
+static void
+proc_watchdog_cb(int fd, short ev, void *arg)
+{
+	struct proc *p = arg;
+
+	if (p->state != PROC_RUNNING || p->pid <= 0)
+		return;
+	proc_fail(p, FAIL_WATCHDOG, "watchdog timeout: no WATCHDOG=1 for "
+	    "%gs", p->watchdog_secs);
+}
+
+/* (Re)arms the watchdog: a full watchdog_secs from now. */
+static void
+proc_watchdog_arm(struct proc *p)
+{
+	struct timeval tv;
+	double secs = p->watchdog_secs;
+
+	if (p->pc->ready != READY_NOTIFY || secs <= 0 ||
+	    p->state != PROC_RUNNING) {
+		if (p->watchdog != NULL)
+			evtimer_del(p->watchdog);
+		return;
+	}
+	if (p->watchdog == NULL &&
+	    (p->watchdog = evtimer_new(tendd_base, proc_watchdog_cb, p)) == NULL)
+		fatal("cannot create a timer");
+	tv.tv_sec = (time_t)secs;
+	tv.tv_usec = (suseconds_t)((secs - (double)tv.tv_sec) * 1e6);
+	evtimer_add(p->watchdog, &tv);
+}
+
+/* ---- pidfile: the daemon a launcher leaves behind */
+
+/* The pid in P's pidfile: 0 and *pid, or -1 with p->pidfile_err set. */
+static int
+proc_pidfile_read(struct proc *p, pid_t *pid)
+{
+	const char *file = p->pc->pidfile;
+	char buf[64], *end;
+	long v;
+	ssize_t n;
+	int fd;
+
+	free(p->pidfile_err);
+	p->pidfile_err = NULL;
+	if ((fd = open(file, O_RDONLY | O_CLOEXEC | O_NONBLOCK)) == -1) {
+		xasprintf(&p->pidfile_err, "cannot open %s: %s", file,
+		    strerror(errno));
+		return -1;
+	}
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n < 0) {
+		xasprintf(&p->pidfile_err, "cannot read %s: %s", file,
+		    strerror(errno));
+		return -1;
+	}
+	buf[n] = '\0';
+	errno = 0;
+	v = strtol(buf, &end, 10);
+	while (*end == ' ' || *end == '\t' || *end == '\n' || *end == '\r')
+		end++;
+	if (n == 0 || end == buf || *end != '\0' || errno != 0 || v <= 0 ||
+	    v > INT32_MAX) {
+		xasprintf(&p->pidfile_err, "%s does not hold a pid (%s)", file,
+		    n == 0 ? "it is empty" : "it says something else");
+		return -1;
+	}
+	*pid = (pid_t)v;
+	return 0;
+}
+
+/* The parent of PID as /proc says, or -1 when it is gone. */
+static pid_t
+proc_parent_of(pid_t pid)
+{
+	char path[64], buf[1024], *s;
+	ssize_t n;
+	long ppid;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return -1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	/* "PID (COMM) STATE PPID ...": COMM may hold anything, even ')' */
+	if ((s = strrchr(buf, ')')) == NULL ||
+	    sscanf(s + 1, " %*c %ld", &ppid) != 1)
+		return -1;
+	return (pid_t)ppid;
+}
+
+/*
+ * Supervise PID from now on, as P's process. Only a child of tendd (a
+ * daemon reparented to it, tendd being a subreaper) or of P's current
+ * process qualifies: a pidfile must never make tend signal a stranger.
+ */
+static int
+proc_adopt(struct proc *p, pid_t pid, const char *from, char **cause)
+{
+	struct proc *q;
+	pid_t parent;
+	int fd;
+
+	if ((q = program_find_pid(pid)) != NULL) {
+		xasprintf(cause, "pid %ld from %s is %s's own process",
+		    (long)pid, from, q->display);
+		return -1;
+	}
+	/* The pidfd pins the process: checked below, it cannot change. */
+	if ((fd = pidfd_open(pid, 0)) == -1) {
+		xasprintf(cause, "pid %ld from %s is not running", (long)pid,
+		    from);
+		return -1;
+	}
+	parent = proc_parent_of(pid);
+	if (parent != getpid() && (p->pid <= 0 || parent != p->pid)) {
+		xasprintf(cause, "pid %ld from %s is not a child of tendd "
+		    "(its parent is %ld), so tend cannot supervise it",
+		    (long)pid, from, (long)parent);
+		close(fd);
+		return -1;
+	}
+	if (p->pid > 0)
+		pidhash_del(p->pid);
+	if (p->pidfd != -1)
+		close(p->pidfd);
+	p->pid = pid;
+	p->pidfd = fd;
+	p->adopted = 1;
+	p->launcher = 0;
+	pidhash_add(pid, p);
+	return 0;
+}
+
+/* Read the pidfile and adopt what it names. 1 when P has its daemon. */
+static int
+proc_pidfile_adopt(struct proc *p)
+{
+	pid_t pid;
+	char *cause = NULL;
+
+	if (proc_pidfile_read(p, &pid) == -1)
+		return 0;
+	if (proc_adopt(p, pid, p->pc->pidfile, &cause) == -1) {
+		free(p->pidfile_err);
+		p->pidfile_err = cause;
+		return 0;
+	}
+	return 1;
+}
+
+/* P now has its daemon: judge it as the process from here on. */
+static void
+proc_adopted(struct proc *p)
+{
+	log_info("%s: supervising pid %ld from %s", p->display, (long)p->pid,
+	    p->pc->pidfile);
+	if (p->state == PROC_STARTING)
+		proc_startsecs(p);
+	else if (p->state == PROC_STOPPING)
+		proc_enter_stopping(p, p->killed ? SIGKILL : p->pc->stopsignal,
+		    NULL);
+}
+
+/* STARTING, launcher gone, no daemon yet: read again soon, or give up. */
+static void
+proc_pidfile_wait(struct proc *p)
+{
+	double now = util_now(), wait = p->pidfile_poll;
+	char *what;
+
+	if (p->start_deadline > 0 && now >= p->start_deadline) {
+		xasprintf(&what, "no process to supervise %gs after the start "
+		    "(ready_timeout): %s", p->pc->ready_timeout,
+		    p->pidfile_err ? p->pidfile_err : "no pidfile");
+		proc_start_failed(p, what);
+		free(what);
+		return;
+	}
+	if (p->start_deadline > 0 && p->start_deadline - now < wait)
+		wait = p->start_deadline - now;
+	/* Most daemons write it at once; a slow one is not read 20 times a second. */
+	p->pidfile_poll = p->pidfile_poll * 2 > PIDFILE_POLL_MAX ?
+	    PIDFILE_POLL_MAX : p->pidfile_poll * 2;
+	proc_arm(p, wait);
+}
+
+/* The daemon is gone: its pidfile, if it still names it, goes too. */
+static void
+proc_pidfile_remove(struct proc *p, pid_t pid)
+{
+	pid_t named;
+
+	if (proc_pidfile_read(p, &named) == 0 && named == pid &&
+	    unlink(p->pc->pidfile) == 0)
+		log_debug("%s: removed %s", p->display, p->pc->pidfile);
+	free(p->pidfile_err);
+	p->pidfile_err = NULL;
+}
+
+/* The STARTING timer: startsecs, ready_timeout or a pidfile read. */
+static void
+proc_starting_timer(struct proc *p)
+{
+	if (p->launcher) {
+		proc_fail(p, FAIL_START, "the launcher still runs after "
+		    "ready_timeout=%gs (with pidfile, the command must fork "
+		    "into the background and exit)", p->pc->ready_timeout);
+		return;
+	}
+	if (p->pc->pidfile != NULL && p->pid <= 0) {
+		if (proc_pidfile_adopt(p))
+			proc_adopted(p);
+		else
+			proc_pidfile_wait(p);
+		return;
+	}
+	if (p->pc->ready == READY_NOTIFY && !p->ready_seen) {
+		proc_fail(p, FAIL_START, "not ready after ready_timeout=%gs "
+		    "(no READY=1)", p->pc->ready_timeout);
+		return;
+	}
+	p->startfails = 0;
+	proc_set_state(p, PROC_RUNNING, NULL);
 }
 
 static void
@@ -436,8 +775,7 @@ proc_timer_cb(int fd, short ev, void *arg)
 
 	switch (p->state) {
 	case PROC_STARTING:
-		p->startfails = 0;
-		proc_set_state(p, PROC_RUNNING, NULL);
+		proc_starting_timer(p);
 		break;
 	case PROC_BACKOFF:
 		proc_spawn(p, p->startfails > 0 ? "retry after a failed start" :
@@ -447,14 +785,14 @@ proc_timer_cb(int fd, short ev, void *arg)
 		log_warn("%s: still running %gs after SIG%s; sending SIGKILL",
 		    p->display, p->pc->stopwaitsecs,
 		    util_signal_name(p->pc->stopsignal));
-		proc_enter_stopping(p, SIGKILL);
+		proc_enter_stopping(p, SIGKILL, NULL);
 		break;
 	case PROC_RUNNING:
 		/* Only a job being joined at shutdown arms a RUNNING timer. */
 		if (program_stopping_all) {
 			log_info("%s: not finished after joinsecs=%gs; stopping",
 			    p->display, p->pc->joinsecs);
-			proc_enter_stopping(p, p->pc->stopsignal);
+			proc_enter_stopping(p, p->pc->stopsignal, NULL);
 		}
 		break;
 	default:
@@ -473,6 +811,62 @@ proc_format_exit(char *buf, size_t len, int code)
 		snprintf(buf, len, "exited with code %d", code);
 }
 
+/*
+ * A start failed (WHAT says how: "exited with code 1 before
+ * startsecs=1s"): retry after a backoff, or FATAL after startretries.
+ */
+static void
+proc_start_failed(struct proc *p, const char *what)
+{
+	const struct program_conf *pc = p->pc;
+	double delay;
+
+	if (p->want != WANT_UP || program_stopping_all) {
+		proc_set_state(p, p->has_exited ? PROC_EXITED : PROC_STOPPED,
+		    "%s", what);
+		return;
+	}
+	p->startfails++;
+	if (pc->startretries >= 0 && p->startfails > pc->startretries) {
+		proc_set_state(p, PROC_FATAL, "%s; gave up after %d %s", what,
+		    pc->startretries, pc->startretries == 1 ? "retry" :
+		    "retries");
+		return;
+	}
+	delay = program_backoff(pc, p->startfails);
+	proc_set_state(p, PROC_BACKOFF, "%s", what);
+	if (p->state == PROC_BACKOFF)
+		proc_arm(p, delay);
+}
+
+/*
+ * It went down after it was up (HOW says how) and is to be restarted.
+ * A crash loop never spins: each exit that comes before the process
+ * stayed up backoff_reset seconds doubles the delay.
+ */
+static void
+proc_crashed(struct proc *p, const char *how)
+{
+	const struct program_conf *pc = p->pc;
+	double uptime, delay;
+	char *why;
+
+	uptime = util_now() - p->running_time;
+	if (uptime >= pc->backoff_reset)
+		p->crashes = 0;
+	p->crashes++;
+	delay = program_crash_delay(pc, p->crashes);
+	if (delay <= 0) {
+		xasprintf(&why, "restart: %s", how);
+		proc_spawn(p, why);
+		free(why);
+		return;
+	}
+	proc_set_state(p, PROC_BACKOFF, "%s", how);
+	if (p->state == PROC_BACKOFF)
+		proc_arm(p, delay);
+}
+
 /* The process is gone (reaped). Decide what comes next. */
 static void
 proc_ended(struct proc *p)
@@ -480,12 +874,25 @@ proc_ended(struct proc *p)
 	const struct program_conf *pc = p->pc;
 	int expected = config_exitcode_expected(pc, p->exitcode);
 	int restart;
-	double uptime, delay;
-	char how[64];
+	enum proc_fail fail;
+	char how[64], *what;
 
 	proc_format_exit(how, sizeof(how), p->exitcode);
 	switch (p->state) {
 	case PROC_STOPPING:
+		fail = p->failing;
+		p->failing = FAIL_NONE;
+		/* tend stopped it for a failure: judge that, not a stop */
+		if (fail != FAIL_NONE && p->want == WANT_UP &&
+		    !program_stopping_all) {
+			xasprintf(&what, "%s (%s)", p->fail_why, how);
+			if (fail == FAIL_START)
+				proc_start_failed(p, what);
+			else
+				proc_crashed(p, what);
+			free(what);
+			return;
+		}
 		proc_set_state(p, PROC_STOPPED, "%s", how);
 		/* Stopped for a reload: gone now, or on to its new settings. */
 		if (p->removed) {
@@ -509,23 +916,15 @@ proc_ended(struct proc *p)
 			proc_set_state(p, PROC_EXITED, "%s", how);
 			return;
 		}
-		if (p->want != WANT_UP || program_stopping_all) {
-			proc_set_state(p, PROC_EXITED, "%s", how);
-			return;
-		}
-		p->startfails++;
-		if (pc->startretries >= 0 && p->startfails > pc->startretries) {
-			proc_set_state(p, PROC_FATAL,
-			    "%s before startsecs=%gs; gave up after %d %s",
-			    how, pc->startsecs, pc->startretries,
-			    pc->startretries == 1 ? "retry" : "retries");
-			return;
-		}
-		delay = program_backoff(pc, p->startfails);
-		proc_set_state(p, PROC_BACKOFF, "%s before startsecs=%gs",
-		    how, pc->startsecs);
-		if (p->state == PROC_BACKOFF)
-			proc_arm(p, delay);
+		if (pc->ready == READY_NOTIFY)
+			xasprintf(&what, "%s before it was ready", how);
+		else if (pc->pidfile != NULL && !p->adopted)
+			xasprintf(&what, "launcher %s", how);
+		else
+			xasprintf(&what, "%s before startsecs=%gs", how,
+			    pc->startsecs);
+		proc_start_failed(p, what);
+		free(what);
 		return;
 
 	case PROC_RUNNING:
@@ -542,25 +941,7 @@ proc_ended(struct proc *p)
 			proc_set_state(p, PROC_EXITED, "%s", how);
 			return;
 		}
-		/*
-		 * A crash loop never spins: each exit that comes before the
-		 * process stayed up backoff_reset seconds doubles the delay.
-		 */
-		uptime = util_now() - p->running_time;
-		if (uptime >= pc->backoff_reset)
-			p->crashes = 0;
-		p->crashes++;
-		delay = program_crash_delay(pc, p->crashes);
-		if (delay <= 0) {
-			char why[96];
-
-			snprintf(why, sizeof(why), "restart: %s", how);
-			proc_spawn(p, why);
-			return;
-		}
-		proc_set_state(p, PROC_BACKOFF, "%s", how);
-		if (p->state == PROC_BACKOFF)
-			proc_arm(p, delay);
+		proc_crashed(p, how);
 		return;
 
 	default:
@@ -575,21 +956,64 @@ proc_ended(struct proc *p)
 void
 program_reaped(struct proc *p, int status)
 {
-	p->exitcode = util_exitcode(status);
-	p->has_exited = 1;
-	pidhash_del(p->pid);
+	int code = util_exitcode(status);
+	pid_t pid = p->pid, next;
+	char *cause = NULL;
+
+	pidhash_del(pid);
 	/* From here on the pid may belong to someone else: forget it. */
-	log_debug("%s: pid %ld reaped, exit code %d", p->display,
-	    (long)p->pid, p->exitcode);
+	log_debug("%s: pid %ld reaped, exit code %d", p->display, (long)pid,
+	    code);
 	p->pid = 0;
 	if (p->pidfd != -1) {
 		close(p->pidfd);
 		p->pidfd = -1;
 	}
+
+	/* A launcher that did its job: its daemon is the process now. */
+	if (p->launcher) {
+		p->launcher = 0;
+		if (config_exitcode_expected(p->pc, code) &&
+		    (p->state == PROC_STARTING || p->state == PROC_STOPPING)) {
+			log_info("%s: launcher pid %ld %s; reading %s",
+			    p->display, (long)pid, code == 0 ? "exited" :
+			    "exited as expected", p->pc->pidfile);
+			if (proc_pidfile_adopt(p)) {
+				proc_adopted(p);
+				return;
+			}
+			if (p->state == PROC_STARTING && p->want == WANT_UP &&
+			    !program_stopping_all) {
+				proc_pidfile_wait(p);
+				return;
+			}
+		}
+	} else if (p->adopted && p->pc->pidfile != NULL)
+		proc_pidfile_remove(p, pid);
+
+	/* MAINPID= named a child of this process: it carries on. */
+	if ((next = p->mainpid_next) > 0) {
+		p->mainpid_next = 0;
+		if (proc_adopt(p, next, "MAINPID=", &cause) == 0) {
+			log_info("%s: pid %ld exited (%d); main pid is now %ld "
+			    "(MAINPID=)", p->display, (long)pid, code,
+			    (long)next);
+			if (p->state == PROC_STOPPING)
+				proc_enter_stopping(p, p->killed ? SIGKILL :
+				    p->pc->stopsignal, NULL);
+			return;
+		}
+		log_warn("%s: cannot follow MAINPID=%ld: %s", p->display,
+		    (long)next, cause);
+		free(cause);
+	}
+
+	p->exitcode = code;
+	p->has_exited = 1;
 	/*
 	 * The end is judged now (a STARTING process that died is a failed
 	 * start even if its output takes a moment), and reported once its
-	 * last output is in the log.
+	 * last output is in the log (output.c).
 	 */
 	evtimer_del(p->timer);
 	p->timer_due = 0;
@@ -605,6 +1029,85 @@ program_output_done(struct proc *p)
 		return;
 	p->reaped = 0;
 	proc_ended(p);
+}
+
+/* ---- what a ready = notify process says (notify.c) */
+
+void
+program_notify_ready(struct proc *p)
+{
+	/* After its death (its output still coming), too late to count. */
+	if (p->state != PROC_STARTING || p->ready_seen || p->reaped) {
+		log_debug("%s: READY=1 in state %s", p->display,
+		    program_state_name(p->state));
+		return;
+	}
+	p->ready_seen = 1;
+	p->startfails = 0;
+	proc_set_state(p, PROC_RUNNING, "READY=1");
+}
+
+void
+program_notify_watchdog(struct proc *p)
+{
+	if (p->state == PROC_RUNNING)
+		proc_watchdog_arm(p);
+}
+
+/* WATCHDOG=trigger: the program knows it is broken; same as a timeout. */
+void
+program_notify_watchdog_trigger(struct proc *p)
+{
+	if ((p->state != PROC_RUNNING && p->state != PROC_STARTING) ||
+	    p->reaped)
+		return;
+	proc_fail(p, p->state == PROC_RUNNING ? FAIL_WATCHDOG : FAIL_START,
+	    "watchdog triggered by the program (WATCHDOG=trigger)");
+}
+
+/* WATCHDOG_USEC=: the program sets its own timeout (0 turns it off). */
+void
+program_notify_watchdog_usec(struct proc *p, uint64_t usec)
+{
+	p->watchdog_secs = (double)usec / 1e6;
+	log_info("%s: watchdog set to %gs by the program", p->display,
+	    p->watchdog_secs);
+	proc_watchdog_arm(p);
+}
+
+void
+program_notify_status(struct proc *p, const char *text)
+{
+	free(p->notify_status);
+	p->notify_status = text[0] != '\0' ? xstrdup(text) : NULL;
+}
+
+/*
+ * MAINPID=: a child of tendd (the old main is gone) is adopted at once;
+ * a child of the current process when that one exits.
+ */
+int
+program_notify_mainpid(struct proc *p, pid_t pid, char **cause)
+{
+	pid_t parent;
+
+	if (pid == p->pid)
+		return 0;
+	if (p->pid <= 0 || !program_is_up(p)) {
+		*cause = xstrdup("it has no process");
+		return -1;
+	}
+	parent = proc_parent_of(pid);
+	if (parent == p->pid) {
+		p->mainpid_next = pid;
+		log_info("%s: main pid becomes %ld when pid %ld exits "
+		    "(MAINPID=)", p->display, (long)pid, (long)p->pid);
+		return 0;
+	}
+	if (proc_adopt(p, pid, "MAINPID=", cause) == -1)
+		return -1;
+	log_info("%s: main pid is now %ld (MAINPID=)", p->display, (long)pid);
+	return 0;
 }
 
 int
@@ -649,7 +1152,7 @@ program_stop(struct proc *p, char **cause)
 	case PROC_STARTING:
 	case PROC_RUNNING:
 	case PROC_PAUSED:
-		proc_enter_stopping(p, p->pc->stopsignal);
+		proc_enter_stopping(p, p->pc->stopsignal, NULL);
 		return 0;
 	case PROC_BACKOFF:
 		proc_set_state(p, PROC_STOPPED, "stopped while waiting to restart");
@@ -663,8 +1166,9 @@ int
 program_kill(struct proc *p, char **cause)
 {
 	p->want = WANT_DOWN;
-	if (program_is_up(p)) {
-		proc_enter_stopping(p, SIGKILL);
+	/* STARTING without a pid: a pidfile's daemon may be there already */
+	if (program_is_up(p) || p->state == PROC_STARTING) {
+		proc_enter_stopping(p, SIGKILL, NULL);
 		return 0;
 	}
 	if (p->state == PROC_BACKOFF)
@@ -675,7 +1179,7 @@ program_kill(struct proc *p, char **cause)
 void
 program_describe(struct proc *p, char *buf, size_t len)
 {
-	char dur[64], how[64];
+	char dur[64], how[256];
 	double now = util_now(), left;
 
 	left = p->timer_due > now ? p->timer_due - now : 0;
@@ -693,11 +1197,27 @@ program_describe(struct proc *p, char *buf, size_t len)
 		snprintf(buf, len, "not started");
 		break;
 	case PROC_STARTING:
-		snprintf(buf, len, "pid %ld, starting", (long)p->pid);
+		if (p->launcher)
+			snprintf(buf, len, "pid %ld, starting (launcher; then "
+			    "%s)", (long)p->pid, p->pc->pidfile);
+		else if (p->pid <= 0)
+			snprintf(buf, len, "starting, waiting for %s%s%s",
+			    p->pc->pidfile ? p->pc->pidfile : "a process",
+			    p->pidfile_err ? ": " : "",
+			    p->pidfile_err ? p->pidfile_err : "");
+		else if (p->pc->ready == READY_NOTIFY)
+			snprintf(buf, len, "pid %ld, starting, waiting for "
+			    "READY=1%s%s", (long)p->pid,
+			    p->notify_status ? ": " : "",
+			    p->notify_status ? p->notify_status : "");
+		else
+			snprintf(buf, len, "pid %ld, starting", (long)p->pid);
 		break;
 	case PROC_RUNNING:
 		util_format_duration(dur, sizeof(dur), now - p->running_time);
-		snprintf(buf, len, "pid %ld, uptime %s", (long)p->pid, dur);
+		snprintf(buf, len, "pid %ld, uptime %s%s%s", (long)p->pid, dur,
+		    p->notify_status ? ", " : "",
+		    p->notify_status ? p->notify_status : "");
 		break;
 	case PROC_PAUSED:
 		util_format_duration(dur, sizeof(dur), now - p->running_time);
@@ -720,6 +1240,9 @@ program_describe(struct proc *p, char *buf, size_t len)
 			snprintf(buf, len, "%s ago", dur);
 		break;
 	case PROC_BACKOFF:
+		/* tend's own verdict (not ready, watchdog) says more */
+		if (p->fail_why != NULL)
+			snprintf(how, sizeof(how), "%s", p->fail_why);
 		if (p->startfails > 0 && p->pc->startretries >= 0)
 			snprintf(buf, len, "%s; retry %d of %d in %.0fs", how,
 			    p->startfails, p->pc->startretries, ceil(left));
@@ -765,7 +1288,7 @@ program_shutdown_step(void)
 			    proc_level_cmp(p, level) == 0) {
 				p->shutdown_stop = 1;
 				if (p->state != PROC_STOPPING)
-					proc_enter_stopping(p, p->pc->stopsignal);
+					proc_enter_stopping(p, p->pc->stopsignal, NULL);
 			}
 		}
 		return;
@@ -786,6 +1309,10 @@ program_shutdown(void)
 		p->want = WANT_DOWN;
 		if (p->state == PROC_BACKOFF)
 			proc_set_state(p, PROC_STOPPED, "tendd is shutting down");
+		else if (p->state == PROC_STARTING && p->pid <= 0)
+			/* waiting for a pidfile: stop what it names, if any */
+			proc_enter_stopping(p, p->pc->stopsignal,
+			    "tendd is shutting down");
 		else if (!p->pc->daemon && program_is_up(p) &&
 		    p->state != PROC_STOPPING) {
 			log_info("%s: joining job for up to %gs", p->display,
@@ -808,6 +1335,11 @@ proc_free(struct proc *p)
 {
 	if (p->timer != NULL)
 		event_free(p->timer);
+	if (p->watchdog != NULL)
+		event_free(p->watchdog);
+	free(p->fail_why);
+	free(p->notify_status);
+	free(p->pidfile_err);
 	if (p->pidfd != -1)
 		close(p->pidfd);
 	output_free(p);
@@ -1065,7 +1597,7 @@ program_change(struct proc *p, struct tend_conf *old,
 		if (p->want != WANT_DOWN)
 			p->want = WANT_UP;
 		if (p->state != PROC_STOPPING)
-			proc_enter_stopping(p, p->pc->stopsignal);
+			proc_enter_stopping(p, p->pc->stopsignal, NULL);
 	} else {
 		log_info("%s: config changed (%s)", p->display, list);
 		p->pc = pc;
@@ -1086,7 +1618,7 @@ program_remove(struct proc *p, struct tend_conf *old)
 		log_info("%s: removed from the config: stopping", p->display);
 		proc_own_pc(p, old);
 		if (p->state != PROC_STOPPING)
-			proc_enter_stopping(p, p->pc->stopsignal);
+			proc_enter_stopping(p, p->pc->stopsignal, NULL);
 		return;
 	}
 	if (p->state == PROC_BACKOFF)

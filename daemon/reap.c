@@ -2,7 +2,9 @@
  * reap.c: SIGCHLD turned into exits. Signals coalesce, so one callback
  * may stand for many deaths or none: loop waitpid(-1, WNOHANG) until it
  * says there is nothing more. tendd is a child subreaper, so orphaned
- * descendants land here too; they are reaped and otherwise ignored.
+ * descendants land here too: a daemon adopted through a pidfile or
+ * MAINPID= is found by its pid like any child; other orphans are reaped
+ * and otherwise ignored.
  */
 #include <errno.h>
 #include <string.h>

@@ -4,7 +4,9 @@
  * from /dev/null, stdout and stderr into the pipes of output.c, no
  * descriptor of tendd, a scrubbed environment, its
  * directory, umask and user, and PDEATHSIG for services. Setup and exec
- * failures come back synchronously through a close-on-exec pipe.
+ * failures come back synchronously through a close-on-exec pipe. A
+ * ready = notify child gets tendd's own NOTIFY_SOCKET (and WATCHDOG_USEC,
+ * WATCHDOG_PID), never the one of tendd's supervisor.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -116,13 +118,19 @@ spawn_env_setf(char ***envp, size_t *n, const char *fmt, ...)
 	free(kv);
 }
 
+/* Room for a pid in WATCHDOG_PID=, filled in by the child itself. */
+#define SPAWN_PID_SLOT	"WATCHDOG_PID=                    "
+
 /*
  * Later sources win: tendd's environment, the names tend gives every
  * child, the user's identity, [tend] environment, the env_file, the
- * program's own environment.
+ * program's own environment, and for ready = notify the socket (and
+ * watchdog) tendd itself serves. *PIDSLOT is the WATCHDOG_PID entry the
+ * child completes, or NULL.
  */
 static char **
-spawn_build_env(struct proc *p, const struct passwd *pw, char **fileenv)
+spawn_build_env(struct proc *p, const struct passwd *pw, char **fileenv,
+    char **pidslot)
 {
 	char **envp = strv_dup(spawn_base_env);
 	size_t i, n = strv_len(envp);
@@ -147,7 +155,37 @@ spawn_build_env(struct proc *p, const struct passwd *pw, char **fileenv)
 	if (p->pc->environment != NULL)
 		for (i = 0; p->pc->environment[i] != NULL; i++)
 			spawn_env_set(&envp, &n, p->pc->environment[i]);
+	*pidslot = NULL;
+	if (p->pc->ready == READY_NOTIFY && notify_address() != NULL) {
+		spawn_env_setf(&envp, &n, "NOTIFY_SOCKET=%s", notify_address());
+		if (p->pc->watchdog_secs > 0) {
+			/* what sd_watchdog_enabled() reads, as systemd sets it */
+			spawn_env_setf(&envp, &n, "WATCHDOG_USEC=%llu",
+			    (unsigned long long)(p->pc->watchdog_secs * 1e6));
+			spawn_env_set(&envp, &n, SPAWN_PID_SLOT);
+			for (i = 0; i < n; i++)
+				if (strncmp(envp[i], "WATCHDOG_PID=", 13) == 0)
+					*pidslot = envp[i];
+		}
+	}
 	return envp;
+}
+
+/* In the child: its own pid into the WATCHDOG_PID slot, no stdio. */
+static void
+spawn_fill_pid(char *slot)
+{
+	char digits[24], *d = slot + strlen("WATCHDOG_PID=");
+	long pid = (long)getpid();
+	int n = 0;
+
+	do {
+		digits[n++] = (char)('0' + pid % 10);
+		pid /= 10;
+	} while (pid > 0);
+	while (n > 0)
+		*d++ = digits[--n];
+	*d = '\0';
 }
 
 /* The path exec will run, looked up in tendd's PATH like a shell does. */
@@ -280,7 +318,7 @@ spawn_proc(struct proc *p, char **cause)
 	const struct program_conf *pc = p->pc;
 	struct passwd pwbuf, *pw = NULL;
 	struct rlimit rl_nofile, rl_core;
-	char pwstr[4096], *path, **envp, **fileenv = NULL, *why;
+	char pwstr[4096], *path, **envp, **fileenv = NULL, *why, *pidslot;
 	int set_nofile, set_core;
 	gid_t *groups = NULL;
 	int ngroups = 0, errpipe[2], fd, r, outfds[2], in, out, err;
@@ -322,11 +360,21 @@ spawn_proc(struct proc *p, char **cause)
 		strv_free(fileenv);
 		return -1;
 	}
+	/* The notify socket is made when the first notify program needs it. */
+	if (pc->ready == READY_NOTIFY && notify_address() == NULL &&
+	    notify_open(tendd_conf != NULL ? tendd_conf->socket : NULL,
+	    cause) == -1) {
+		free(groups);
+		free(path);
+		strv_free(fileenv);
+		return -1;
+	}
 	/* The output pipes, and the log files they go to (spec §6). */
 	if (output_spawn_prepare(p, outfds, cause) == -1) {
 		output_spawn_done(p, 0);
 		free(groups);
 		free(path);
+		strv_free(fileenv);
 		return -1;
 	}
 	if (pipe2(errpipe, O_CLOEXEC) == -1) {
@@ -337,7 +385,7 @@ spawn_proc(struct proc *p, char **cause)
 		strv_free(fileenv);
 		return -1;
 	}
-	envp = spawn_build_env(p, pw, fileenv);
+	envp = spawn_build_env(p, pw, fileenv, &pidslot);
 	strv_free(fileenv);
 
 	/*
@@ -394,6 +442,8 @@ spawn_proc(struct proc *p, char **cause)
 		}
 		/* Belt and braces: whatever tendd has open closes at exec. */
 		close_range(3, ~0U, CLOSE_RANGE_CLOEXEC);
+		if (pidslot != NULL)
+			spawn_fill_pid(pidslot);
 		sigemptyset(&empty);
 		sigprocmask(SIG_SETMASK, &empty, NULL);
 		execve(path, pc->argv, envp);

@@ -60,6 +60,7 @@ tendd_shutdown(int status, const char *why)
 		return;
 	tendd_stopping = 1;
 	log_info("shutting down: %s", why);
+	systemd_stopping();
 	program_shutdown();
 }
 
@@ -141,8 +142,8 @@ tendd_keep_running(struct tend_conf *old, struct tend_conf *new)
 	tendd_swap_str(&old->directory, &new->directory);
 }
 
-int
-tendd_reload(int flags, struct diag *d, struct reload_plan *plan)
+static int
+tendd_reload_apply(int flags, struct diag *d, struct reload_plan *plan)
 {
 	struct tend_conf *new, *old;
 	int i, added = 0, changed = 0, removed = 0;
@@ -201,6 +202,25 @@ tendd_reload(int flags, struct diag *d, struct reload_plan *plan)
 	program_reload(old, new);
 	config_free(old);
 	return 0;
+}
+
+/*
+ * The one entry point of a reload (SIGHUP, tendctl reload). Under
+ * systemd, RELOADING=1 (with MONOTONIC_USEC) goes out before the config
+ * is read and READY=1 after it is applied or refused, so systemctl
+ * reload returns once tendd has settled on a config.
+ */
+int
+tendd_reload(int flags, struct diag *d, struct reload_plan *plan)
+{
+	int tell = !(flags & TENDD_RELOAD_CHECK) && !tendd_stopping, rc;
+
+	if (tell)
+		systemd_reloading();
+	rc = tendd_reload_apply(flags, d, plan);
+	if (tell)
+		systemd_reloaded();
+	return rc;
 }
 
 static void
@@ -319,10 +339,14 @@ tendd_daemonize(void)
 
 /* tendd's own log file on stderr; -1 with errno (nothing changed). */
 static int
-tendd_open_logfile(const char *logfile)
+tendd_open_logfile(const char *logfile, const char *identifier)
 {
 	int fd, saved;
 
+	if (systemd_wants_journal(logfile)) {
+		log_to_journal(identifier);
+		return 0;
+	}
 	if (logfile == NULL || strcmp(logfile, "stderr") == 0 ||
 	    strcmp(logfile, "journal") == 0 || strcmp(logfile, "auto") == 0)
 		return 0;	/* under systemd, stderr is the journal already */
@@ -348,7 +372,8 @@ tendd_reopen_logs(const char *why, char **causes)
 
 	/* For an external logrotate: every file opened again at its path. */
 	n = logfile_reopen_all(&failed);
-	if (tendd_conf != NULL && tendd_open_logfile(tendd_conf->logfile) == -1) {
+	if (tendd_conf != NULL && tendd_open_logfile(tendd_conf->logfile,
+	    tendd_conf->identifier) == -1) {
 		xasprintf(&s, "%s%scannot open %s: %s", failed ? failed : "",
 		    failed ? "; " : "", tendd_conf->logfile, strerror(errno));
 		free(failed);
@@ -462,7 +487,15 @@ main(int argc, char **argv)
 		tendd_conf->socket = xstrdup(sock);
 	}
 	log_set_level(level ? tendd_parse_level(level) : tendd_conf->loglevel);
-	if (tendd_open_logfile(tendd_conf->logfile) == -1)
+	/* LISTEN_PID names this process: read before --daemonize forks. */
+	if (systemd_init(&cause) == -1) {
+		fprintf(stderr, "tendd: %s\n", cause);
+		free(cause);
+		config_free(tendd_conf);
+		return 1;
+	}
+	if (tendd_open_logfile(tendd_conf->logfile,
+	    tendd_conf->identifier) == -1)
 		fatal("cannot open logfile %s: %s", tendd_conf->logfile,
 		    strerror(errno));
 	if (tendd_conf->umask >= 0)
@@ -478,8 +511,13 @@ main(int argc, char **argv)
 	sa.sa_handler = SIG_IGN;
 	sigaction(SIGPIPE, &sa, NULL);
 
-	if (daemonize)
+	if (daemonize) {
+		if (getenv("NOTIFY_SOCKET") != NULL)
+			log_warn("--daemonize under systemd: the forked tendd "
+			    "is not the main process systemd knows; run "
+			    "tendd in the foreground with Type=notify");
 		readyfd = tendd_daemonize();
+	}
 	/* Orphans of our children come to us, so no zombie outlives them. */
 	if (prctl(PR_SET_CHILD_SUBREAPER, 1) == -1)
 		log_warn("cannot become a child subreaper: %s", strerror(errno));
@@ -487,7 +525,12 @@ main(int argc, char **argv)
 	if ((tendd_base = event_base_new()) == NULL)
 		fatal("cannot create the event loop");
 	spawn_init_environ();
-	if (control_listen(tendd_conf->socket, tendd_conf->socket_mode,
+	systemd_start();
+	if (systemd_listen_fd() != -1) {
+		if (control_listen_fd(systemd_listen_fd(), tendd_conf->socket,
+		    &cause) == -1)
+			fatal("%s", cause);
+	} else if (control_listen(tendd_conf->socket, tendd_conf->socket_mode,
 	    tendd_conf->socket_owner, &cause) == -1)
 		fatal("%s", cause);
 	if (tendd_conf->pidfile != NULL &&
@@ -513,6 +556,7 @@ main(int argc, char **argv)
 		close(readyfd);
 	}
 	program_autostart();
+	systemd_autostart_done();
 
 	event_base_dispatch(tendd_base);
 
@@ -522,6 +566,8 @@ main(int argc, char **argv)
 	log_info("tendd exits with status %d", tendd_exit_status);
 	control_close_all();
 	control_close();
+	notify_close();
+	systemd_close();
 	if (tendd_pidfile != NULL) {
 		unlink(tendd_pidfile);
 		free(tendd_pidfile);

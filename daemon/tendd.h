@@ -30,6 +30,12 @@ enum autorestart {
 	AUTORESTART_TRUE,
 };
 
+/* How a process says it is up (spec: ready). */
+enum ready_mode {
+	READY_NONE,	/* up after startsecs */
+	READY_NOTIFY,	/* up when it sends READY=1 (notify.c) */
+};
+
 enum loglevel {
 	LOG_LEVEL_ERROR,
 	LOG_LEVEL_WARN,
@@ -85,6 +91,10 @@ struct program_conf {
 	char		**env_file_env;	/* content at load; NULL: none */
 	long long	 rlimit_nofile;	/* N, CONFIG_RLIMIT_UNSET, _INFINITY */
 	long long	 rlimit_core;
+	enum ready_mode	 ready;
+	double		 ready_timeout;	/* notify, pidfile: 0 = wait forever */
+	double		 watchdog_secs;	/* notify only; 0: no watchdog */
+	char		*pidfile;	/* self-daemonizing: the pid to supervise */
 
 	/* Output (spec §6): where each stream goes and how it rotates. */
 	char		*stdout_logfile;	/* "AUTO", "NONE", "journal",
@@ -200,6 +210,13 @@ struct waiter;
 struct output;
 struct conn;
 
+/* Why tend itself is stopping a process: how its end is then judged. */
+enum proc_fail {
+	FAIL_NONE,
+	FAIL_START,	/* not ready in time: a failed start */
+	FAIL_WATCHDOG,	/* no WATCHDOG=1 in time: a crash, restarted */
+};
+
 struct proc {
 	TAILQ_ENTRY(proc) entry;	/* in procs, by priority then name */
 	struct program_conf *pc;	/* owned by the current tend_conf */
@@ -228,6 +245,22 @@ struct proc {
 	int		 shutdown_stop;	/* stopping because tendd shuts down */
 	char		*spawnerr;	/* why the last spawn failed; NULL if none */
 	char		*reason;	/* why the last transition happened */
+	enum proc_fail	 failing;	/* set while tend stops it for a failure */
+	char		*fail_why;	/* what that failure was, until next spawn */
+
+	/* ready = notify (notify.c) */
+	int		 ready_seen;	/* READY=1 arrived for this run */
+	char		*notify_status;	/* the last STATUS= text; NULL if none */
+	double		 watchdog_secs;	/* this run's; WATCHDOG_USEC= changes it */
+	struct event	*watchdog;	/* fires when WATCHDOG=1 is overdue */
+
+	/* pidfile: the spawned pid is a launcher that forks the daemon. */
+	int		 launcher;	/* pid is the launcher, still running */
+	int		 adopted;	/* pid was adopted (pidfile, MAINPID=) */
+	pid_t		 mainpid_next;	/* MAINPID= to adopt when pid exits */
+	double		 start_deadline; /* monotonic; 0: none (ready_timeout) */
+	double		 pidfile_poll;	/* the next wait between pidfile reads */
+	char		*pidfile_err;	/* why the pidfile was not usable yet */
 
 	/*
 	 * Reload. While a process stops because its config changed or went
@@ -286,8 +319,16 @@ double	 program_crash_delay(const struct program_conf *, int crashes);
 void	 program_shutdown(void);
 int	 program_all_down(void);
 void	 program_free_all(void);
-/* Invariant: *proc lists were set up; counts by state for STATUS= later. */
+/* Counts by state (systemd's STATUS=). */
 void	 program_count(int counts[PROC_NSTATES]);
+/* What a ready=notify process said (notify.c parses, these act). */
+void	 program_notify_ready(struct proc *);
+void	 program_notify_watchdog(struct proc *);
+void	 program_notify_watchdog_trigger(struct proc *);
+void	 program_notify_watchdog_usec(struct proc *, uint64_t usec);
+void	 program_notify_status(struct proc *, const char *text);
+/* MAINPID=: supervise PID instead (a descendant). 0, or -1 with *cause. */
+int	 program_notify_mainpid(struct proc *, pid_t pid, char **cause);
 
 /* ------------------------------------------------------------------ */
 /* spawn.c: fork + exec of one process.                                 */
@@ -303,6 +344,44 @@ int	 spawn_signal(struct proc *, int sig, int group);
 void	 spawn_init_environ(void);
 
 /* ------------------------------------------------------------------ */
+/* notify.c: tendd's own NOTIFY_SOCKET for ready = notify children.     */
+
+/* Binds the datagram socket next to CONTROL_PATH (or abstract). */
+int	 notify_open(const char *control_path, char **cause);
+/* What a child's NOTIFY_SOCKET says; NULL before notify_open(). */
+const char *notify_address(void);
+void	 notify_close(void);
+
+/* ------------------------------------------------------------------ */
+/* systemd.c: tendd as a systemd service (sd_notify, socket activation, */
+/* watchdog, journal).                                                  */
+
+/* Before any fork: reads LISTEN_FDS, WATCHDOG_USEC, NOTIFY_SOCKET. */
+int	 systemd_init(char **cause);
+/* The control socket systemd passed, or -1. */
+int	 systemd_listen_fd(void);
+/* journal or auto-under-systemd: tendd's own log goes to the journal. */
+int	 systemd_wants_journal(const char *logfile);
+/* Once the event loop exists: the watchdog timer. */
+void	 systemd_start(void);
+/* The initial autostart programs have all been spawned. */
+void	 systemd_autostart_done(void);
+/* proc_set_state() calls this after every change. */
+void	 systemd_state_changed(struct proc *, enum proc_state old);
+/*
+ * Around a reload: systemd_reloading() before the config is read
+ * (RELOADING=1 with MONOTONIC_USEC), systemd_reloaded() when the new
+ * config is applied or refused (READY=1 and fresh counts).
+ */
+void	 systemd_reloading(void);
+void	 systemd_reloaded(void);
+/* Shutdown has begun (STOPPING=1). */
+void	 systemd_stopping(void);
+void	 systemd_close(void);
+/* The STATUS= text for COUNTS; for tests too. */
+void	 systemd_status_text(char *, size_t, const int counts[PROC_NSTATES]);
+/* Whether READY=1 has been sent. */
+int	 systemd_is_ready(void);
 /* output.c: the children's stdout and stderr pipes (spec §6).          */
 
 enum output_stream {
@@ -406,6 +485,8 @@ void	 reap_children(void);
 struct conn;
 int	 control_listen(const char *path, int mode, const char *owner,
 	    char **cause);
+/* Socket activation: FD is already bound and listening; used as is. */
+int	 control_listen_fd(int fd, const char *path, char **cause);
 void	 control_close(void);
 /* Queue one JSON document (reply or stream item) to C; steals J. */
 void	 control_send(struct conn *, struct json_t *j);
@@ -481,6 +562,8 @@ int	 tendd_reload(int flags, struct diag *d, struct reload_plan *plan);
 
 void	 log_init(enum loglevel, const char *identifier);
 void	 log_set_level(enum loglevel);
+/* From now on lines go to the journal as IDENTIFIER (sd_journal_send). */
+void	 log_to_journal(const char *identifier);
 void	 log_error(const char *, ...) __attribute__((format(printf, 1, 2)));
 void	 log_warn(const char *, ...) __attribute__((format(printf, 1, 2)));
 void	 log_info(const char *, ...) __attribute__((format(printf, 1, 2)));

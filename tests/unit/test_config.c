@@ -769,10 +769,13 @@ test_accepted_keys(void **state)
 	    "ready = notify\n"
 	    "ready_timeout = 90\n"
 	    "watchdog_secs = 0\n"
-	    "pidfile = a.pid\n"
 	    "env_file = a.env\n"
 	    "rlimit_nofile = 4096\n"
-	    "rlimit_core = unlimited\n", 0);
+	    "rlimit_core = unlimited\n"
+	    /* pidfile excludes ready = notify: a program of its own */
+	    "[program:b]\n"
+	    "command = /bin/true\n"
+	    "pidfile = b.pid\n", 0);
 	assert_non_null(conf);
 	assert_counts(0, 0);
 	config_free(conf);
@@ -1638,6 +1641,101 @@ test_program_changes(void **state)
 	config_free(c1);
 }
 
+/* ready, ready_timeout, watchdog_secs, pidfile: stored, checked, compared. */
+static void
+test_readiness_keys(void **state)
+{
+	static const char base[] =
+	    "[program:n]\n"
+	    "command = /bin/true\n"
+	    "ready = notify\n"
+	    "ready_timeout = 2.5\n"
+	    "watchdog_secs = 0.5\n";
+	struct tend_conf *conf, *c2;
+	struct program_conf *pc;
+	char *want, *text;
+
+	conf = load("[program:a]\ncommand = /bin/true\n", 0);
+	assert_non_null(conf);
+	pc = program(conf, "a");
+	assert_int_equal(pc->ready, READY_NONE);
+	assert_true(pc->ready_timeout == 90);
+	assert_true(pc->watchdog_secs == 0);
+	assert_null(pc->pidfile);
+	config_free(conf);
+
+	conf = load("[program:n]\ncommand = /bin/true\nready = NOTIFY\n"
+	    "ready_timeout = 2.5\nwatchdog_secs = 0.5\n"
+	    "[program:p]\ncommand = /bin/true\npidfile = run/p.pid\n"
+	    "ready = none\nready_timeout = 0\n", 0);
+	assert_non_null(conf);
+	assert_counts(0, 0);
+	pc = program(conf, "n");
+	assert_int_equal(pc->ready, READY_NOTIFY);
+	assert_true(pc->ready_timeout == 2.5);
+	assert_true(pc->watchdog_secs == 0.5);
+	pc = program(conf, "p");
+	assert_int_equal(pc->ready, READY_NONE);
+	assert_true(pc->ready_timeout == 0);
+	xasprintf(&want, "%s/run/p.pid", tmpdir);
+	assert_string_equal(pc->pidfile, want);
+	free(want);
+	config_free(conf);
+
+	/* A pidfile and ready = notify cannot both judge readiness. */
+	conf = load("[program:x]\ncommand = /bin/true\nready = notify\n"
+	    "pidfile = x.pid\n", 0);
+	assert_null(conf);
+	assert_counts(1, 0);
+	assert_msg(1, "t.conf:4: [program:x] pidfile: cannot be combined with "
+	    "ready = notify (a notify program names its main process with "
+	    "MAINPID=); use one of them");
+
+	/* A watchdog nobody can feed: a warning, an error under --strict. */
+	conf = load("[program:w]\ncommand = /bin/true\nwatchdog_secs = 5\n",
+	    0);
+	assert_non_null(conf);
+	assert_counts(0, 1);
+	assert_msg(0, "t.conf:3: [program:w] watchdog_secs: has no effect "
+	    "without ready = notify (only a notify program can send "
+	    "WATCHDOG=1)");
+	config_free(conf);
+	conf = load("[program:w]\ncommand = /bin/true\nwatchdog_secs = 5\n",
+	    CONFIG_STRICT);
+	assert_null(conf);
+
+	/* Each of them is part of what a reload compares. */
+	conf = load(base, 0);
+	assert_non_null(conf);
+	xasprintf(&text, "%s", base);
+	c2 = load(text, 0);
+	free(text);
+	assert_true(config_program_equal(program(conf, "n"), program(c2, "n")));
+	config_free(c2);
+	c2 = load("[program:n]\ncommand = /bin/true\nready = notify\n"
+	    "ready_timeout = 3\nwatchdog_secs = 0.5\n", 0);
+	assert_false(config_program_equal(program(conf, "n"),
+	    program(c2, "n")));
+	config_free(c2);
+	c2 = load("[program:n]\ncommand = /bin/true\nready = notify\n"
+	    "ready_timeout = 2.5\nwatchdog_secs = 1\n", 0);
+	assert_false(config_program_equal(program(conf, "n"),
+	    program(c2, "n")));
+	config_free(c2);
+	c2 = load("[program:n]\ncommand = /bin/true\n"
+	    "ready_timeout = 2.5\n", 0);
+	assert_false(config_program_equal(program(conf, "n"),
+	    program(c2, "n")));
+	config_free(c2);
+	config_free(conf);
+	conf = load("[program:p]\ncommand = /bin/true\npidfile = a.pid\n", 0);
+	c2 = load("[program:p]\ncommand = /bin/true\npidfile = b.pid\n", 0);
+	assert_false(config_program_equal(program(conf, "p"),
+	    program(c2, "p")));
+	config_free(c2);
+	config_free(conf);
+}
+
 static void
 test_confsock(void **state)
 {
@@ -1778,6 +1876,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_env_file, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_limits, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_program_changes, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_readiness_keys, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_confsock, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_garbage, setup, teardown),
