@@ -2,6 +2,7 @@
 #   make            build/tendd and build/tendctl (installs missing Debian packages first)
 #   make run        build, then run tendd in the foreground on conf/tend.conf
 #   make check      build and run every test (unit, then integration); ends with a count
+#   make bench-output  measure output capture speed (bench/output.py)
 #   make install    honours PREFIX and DESTDIR
 #   make bench      tend vs supervisord, runit, s6 (~20 min; BENCH_ARGS=--quick
 #                   for a smoke run); writes bench/RESULTS.md. Not part of check.
@@ -59,7 +60,7 @@ UNITS	 = $(UNIT_SRC:tests/unit/%.c=$(B)/unit/%)
 
 DEPSTAMP = $(B)/.deps-ok
 
-.PHONY: all run check unit integration install clean deps helpers bench deb
+.PHONY: all run check unit integration install clean deps helpers bench bench-output deb
 all: $(B)/tendd $(B)/tendctl
 
 deps: $(DEPSTAMP)
@@ -114,6 +115,11 @@ check: all $(HELPERS) $(UNITS)
 BENCH_ARGS ?=
 bench: all
 	BENCH_COMMAND="make bench$(if $(BENCH_ARGS), BENCH_ARGS='$(BENCH_ARGS)')" bench/run $(BENCH_ARGS)
+
+# Output capture speed (issue 4): BENCH_OUTPUT_ARGS="--size 256M --reps 1".
+BENCH_OUTPUT_ARGS ?=
+bench-output: all $(HELPERS)
+	$(PYTHON) bench/output.py $(BENCH_OUTPUT_ARGS)
 
 # Binaries, man pages, systemd units (ExecStart pointing at this SBINDIR),
 # the default config (never over an existing one), conf.d, completion.

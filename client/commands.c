@@ -5,10 +5,14 @@
  */
 #include <errno.h>
 #include <math.h>
+#include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
+#include <sys/types.h>
 
 #include "protocol.h"
 #include "tendctl.h"
@@ -29,6 +33,15 @@ static int	 commands_stop(struct tendctl *, struct tendctl_args *);
 static int	 commands_restart(struct tendctl *, struct tendctl_args *);
 static int	 commands_shutdown(struct tendctl *, struct tendctl_args *);
 static int	 commands_version(struct tendctl *, struct tendctl_args *);
+static int	 commands_tail(struct tendctl *, struct tendctl_args *);
+static int	 commands_clear(struct tendctl *, struct tendctl_args *);
+static int	 commands_reopen(struct tendctl *, struct tendctl_args *);
+
+static const struct option commands_tail_opts[] = {
+	{ "follow",	no_argument,		NULL,	'f' },
+	{ "lines",	required_argument,	NULL,	'n' },
+	{ NULL,		0,			NULL,	0 }
+};
 static int	 commands_reload(struct tendctl *, struct tendctl_args *);
 
 /* reload's own option (option values are per command). */
@@ -108,6 +121,13 @@ static const struct tendctl_cmd commands_table[] = {
 	  0, 0, "", commands_reload_opts, commands_reload },
 	{ "version", "", "show the client and daemon versions",
 	  0, 0, "", NULL, commands_version },
+	{ "tail", "[-f] [-n N] NAME [stdout|stderr]",
+	  "recent output (10 lines), or follow it",
+	  1, 2, "fn:", commands_tail_opts, commands_tail },
+	{ "clear", "NAME...", "empty the processes' log files",
+	  1, -1, "", NULL, commands_clear },
+	{ "reopen", "", "reopen every log file (after an external logrotate)",
+	  0, 0, "", NULL, commands_reopen },
 	{ "help", "[COMMAND]", "show this help, or a command's",
 	  0, 1, "", NULL, commands_help },
 };
@@ -620,6 +640,208 @@ commands_version(struct tendctl *t, struct tendctl_args *args)
 		    TEND_PROTOCOL_VERSION);
 	}
 	json_decref(reply);
+	return TEND_EXIT_OK;
+}
+
+/* ------------------------------------------------------------------ */
+/* Output: tail, clear, reopen                                          */
+
+/* Standard base64 to bytes; the length, or -1 when it is not base64. */
+static ssize_t
+commands_unbase64(const char *s, size_t n, unsigned char *out)
+{
+	unsigned char *o = out;
+	uint32_t v = 0;
+	size_t i;
+	int bits = 0, c;
+
+	for (i = 0; i < n; i++) {
+		c = (unsigned char)s[i];
+		if (c >= 'A' && c <= 'Z')
+			c -= 'A';
+		else if (c >= 'a' && c <= 'z')
+			c = c - 'a' + 26;
+		else if (c >= '0' && c <= '9')
+			c = c - '0' + 52;
+		else if (c == '+')
+			c = 62;
+		else if (c == '/')
+			c = 63;
+		else if (c == '=')
+			break;
+		else
+			return -1;
+		v = v << 6 | (uint32_t)c;
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			*o++ = (unsigned char)(v >> bits);
+		}
+	}
+	return o - out;
+}
+
+/* The output in an object from tendd, as the bytes it stands for. */
+static void
+commands_tail_write(json_t *obj, int base64)
+{
+	json_t *data = json_object_get(obj, "data");
+	unsigned char *buf;
+	ssize_t n;
+
+	if (!json_is_string(data))
+		return;
+	if (!base64) {
+		fwrite(json_string_value(data), 1, json_string_length(data),
+		    stdout);
+		return;
+	}
+	buf = xmalloc(json_string_length(data) / 4 * 3 + 3);
+	n = commands_unbase64(json_string_value(data),
+	    json_string_length(data), buf);
+	if (n > 0)
+		fwrite(buf, 1, (size_t)n, stdout);
+	free(buf);
+}
+
+/* ^C ends tail -f, which is its normal end: status 0 (spec §4). */
+static void
+commands_tail_sig(int sig)
+{
+	_exit(TEND_EXIT_OK);
+}
+
+static int
+commands_tail(struct tendctl *t, struct tendctl_args *args)
+{
+	const char *stream = args->argc > 1 ? args->argv[1] : "stdout";
+	const char *lines_opt = args->opt['n'];
+	int follow = args->opt['f'] != NULL, status, got;
+	json_t *reply, *obj, *id;
+	json_error_t jerr;
+	struct sigaction sa;
+	long long lines = 10;
+	char *line, *end;
+
+	if (strcmp(stream, "stdout") != 0 && strcmp(stream, "stderr") != 0) {
+		return tendctl_fail(t, TEND_EXIT_USAGE, TENDCTL_ERR_USAGE,
+		    "tail: the stream is stdout or stderr, not %s", stream);
+	}
+	if (lines_opt != NULL) {
+		if (strcmp(lines_opt, "all") == 0)
+			lines = -1;
+		else {
+			errno = 0;
+			lines = strtoll(lines_opt, &end, 10);
+			if (*lines_opt == '\0' || *end != '\0' || lines < 0 ||
+			    errno != 0) {
+				return tendctl_fail(t, TEND_EXIT_USAGE,
+				    TENDCTL_ERR_USAGE, "tail: -n takes a number "
+				    "of lines (or all), not %s", lines_opt);
+			}
+		}
+	}
+	/* Text for JSON readers; the exact bytes for a terminal or a file. */
+	status = tendctl_request(t, "tail", json_pack("{s:s,s:s,s:I,s:b,s:s}",
+	    "name", args->argv[0], "stream", stream, "lines",
+	    (json_int_t)lines, "follow", follow, "encoding",
+	    t->json ? "text" : "base64"), &reply);
+	if (status != 0)
+		return status;
+	if (!json_is_true(json_object_get(reply, "ok"))) {
+		const char *code = print_str(json_object_get(reply, "error"),
+		    "code", "");
+
+		status = strcmp(code, TEND_ERR_UNKNOWN_NAME) == 0 ?
+		    TEND_EXIT_UNKNOWN_NAME : TEND_EXIT_FAILED;
+		status = commands_daemon_error(t, reply, NULL, 1, status);
+		json_decref(reply);
+		return status;
+	}
+	json_object_del(reply, "id");
+	json_object_del(reply, "ok");
+	if (t->json && !follow)
+		print_json(reply);
+	else if (t->json) {
+		json_dumpf(reply, stdout, JSON_COMPACT | JSON_PRESERVE_ORDER);
+		fputc('\n', stdout);
+	} else
+		commands_tail_write(reply, 1);
+	fflush(stdout);
+	json_decref(reply);
+	if (!follow)
+		return TEND_EXIT_OK;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = commands_tail_sig;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	/* Until tendd goes away or we are interrupted. */
+	while ((got = tendctl_read_line(t, &line)) == 1) {
+		obj = json_loads(line, JSON_ALLOW_NUL, &jerr);
+		free(line);
+		id = json_object_get(obj, "id");
+		if (!json_is_object(obj) || !json_is_integer(id) ||
+		    json_integer_value(id) != t->next_id - 1) {
+			json_decref(obj);
+			continue;
+		}
+		json_object_del(obj, "id");
+		/* The process is no longer configured: nothing more comes. */
+		if (json_is_true(json_object_get(obj, "gone"))) {
+			fflush(stdout);
+			fprintf(stderr, "tendctl: %s is gone (no longer in the "
+			    "config)\n", print_str(obj, "name", "?"));
+			json_decref(obj);
+			got = 0;
+			break;
+		}
+		if (t->json) {
+			json_dumpf(obj, stdout, JSON_COMPACT |
+			    JSON_PRESERVE_ORDER);
+			fputc('\n', stdout);
+		} else if (json_is_integer(json_object_get(obj, "skipped"))) {
+			fflush(stdout);
+			fprintf(stderr, "tendctl: %lld bytes skipped: this "
+			    "reader fell behind\n", (long long)
+			    json_integer_value(json_object_get(obj, "skipped")));
+		} else
+			commands_tail_write(obj, 1);
+		fflush(stdout);
+		json_decref(obj);
+	}
+	return got == 0 ? TEND_EXIT_OK : TEND_EXIT_UNREACHABLE;
+}
+
+static int
+commands_clear(struct tendctl *t, struct tendctl_args *args)
+{
+	static const char *const verbs[] = { "cleared", NULL };
+
+	return commands_action(t, args, "clear", verbs, verbs);
+}
+
+static int
+commands_reopen(struct tendctl *t, struct tendctl_args *args)
+{
+	json_t *reply, *out;
+	int status;
+
+	if ((status = tendctl_request(t, "reopen", NULL, &reply)) != 0)
+		return status;
+	if (!json_is_true(json_object_get(reply, "ok"))) {
+		status = commands_daemon_error(t, reply, NULL, 1,
+		    TEND_EXIT_FAILED);
+		json_decref(reply);
+		return status;
+	}
+	json_decref(reply);
+	if (t->json) {
+		out = json_pack("{s:b}", "reopened", 1);
+		print_json(out);
+		json_decref(out);
+	} else
+		printf("Reopened the log files\n");
 	return TEND_EXIT_OK;
 }
 

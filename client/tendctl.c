@@ -305,7 +305,7 @@ tendctl_request(struct tendctl *t, const char *cmd, json_t *fields,
 			    TENDCTL_ERR_CLOSED, "tendd at %s closed the "
 			    "connection before replying to %s", t->socket, cmd);
 		}
-		r = json_loads(line, 0, &jerr);
+		r = json_loads(line, JSON_ALLOW_NUL, &jerr);
 		free(line);
 		if (r == NULL || !json_is_object(r)) {
 			json_decref(r);

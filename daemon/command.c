@@ -74,6 +74,9 @@ static void	 command_start(struct conn *, json_t *, json_t *);
 static void	 command_stop(struct conn *, json_t *, json_t *);
 static void	 command_restart(struct conn *, json_t *, json_t *);
 static void	 command_shutdown(struct conn *, json_t *, json_t *);
+static void	 command_tail(struct conn *, json_t *, json_t *);
+static void	 command_clear(struct conn *, json_t *, json_t *);
+static void	 command_reopen(struct conn *, json_t *, json_t *);
 static void	 command_reload(struct conn *, json_t *, json_t *);
 static void	 command_kill(struct conn *, json_t *, json_t *);
 static void	 command_signal(struct conn *, json_t *, json_t *);
@@ -89,6 +92,10 @@ static const struct cmd_handler command_table[] = {
 	{ "stop", command_stop },
 	{ "restart", command_restart },
 	{ "shutdown", command_shutdown },
+	/* output (output.c, logfile.c) */
+	{ "tail", command_tail },
+	{ "clear", command_clear },
+	{ "reopen", command_reopen },
 	{ "reload", command_reload },
 	{ "kill", command_kill },
 	{ "signal", command_signal },
@@ -631,6 +638,154 @@ command_shutdown(struct conn *c, json_t *id, json_t *req)
 	tendd_shutdown(0, "shutdown requested by tendctl");
 }
 
+/* ------------------------------------------------------------------ */
+/* Output: tail, clear, reopen                                          */
+
+/*
+ * {"name": N, "stream": "stdout"|"stderr", "lines": N (10; -1: all that
+ * is kept), "follow": bool, "encoding": "text"|"base64"}. With follow,
+ * the reply is followed by {"id", "name", "stream", "data"} objects
+ * (and {"skipped": N} after a reader fell behind) until it closes.
+ */
+static void
+command_tail(struct conn *c, json_t *id, json_t *req)
+{
+	json_t *name = json_object_get(req, "name"), *v, *q, *r;
+	enum output_stream which = OUTPUT_STDOUT;
+	struct proc **ps;
+	const char *enc = "text";
+	long lines = 10;
+	int follow = 0, base64;
+	size_t n, len;
+	char *buf, *msg;
+
+	if (name == NULL) {
+		command_error(c, id, TEND_ERR_MISSING, "tail needs a name");
+		return;
+	}
+	if (!json_is_string(name)) {
+		command_error(c, id, TEND_ERR_BAD_REQUEST,
+		    "name must be a string");
+		return;
+	}
+	if ((v = json_object_get(req, "stream")) != NULL) {
+		if (json_is_string(v) &&
+		    strcmp(json_string_value(v), "stderr") == 0)
+			which = OUTPUT_STDERR;
+		else if (!json_is_string(v) ||
+		    strcmp(json_string_value(v), "stdout") != 0) {
+			command_error(c, id, TEND_ERR_BAD_REQUEST,
+			    "stream must be stdout or stderr");
+			return;
+		}
+	}
+	if ((v = json_object_get(req, "lines")) != NULL) {
+		if (!json_is_integer(v)) {
+			command_error(c, id, TEND_ERR_BAD_REQUEST,
+			    "lines must be a whole number");
+			return;
+		}
+		lines = json_integer_value(v) < 0 ? -1 :
+		    json_integer_value(v) > LONG_MAX ? LONG_MAX :
+		    (long)json_integer_value(v);
+	}
+	if ((v = json_object_get(req, "follow")) != NULL) {
+		if (!json_is_boolean(v)) {
+			command_error(c, id, TEND_ERR_BAD_REQUEST,
+			    "follow must be true or false");
+			return;
+		}
+		follow = json_is_true(v);
+	}
+	if ((v = json_object_get(req, "encoding")) != NULL) {
+		if (!json_is_string(v) ||
+		    (strcmp(json_string_value(v), "text") != 0 &&
+		    strcmp(json_string_value(v), "base64") != 0)) {
+			command_error(c, id, TEND_ERR_BAD_REQUEST,
+			    "encoding must be text or base64");
+			return;
+		}
+		enc = json_string_value(v);
+	}
+	base64 = strcmp(enc, "base64") == 0;
+
+	q = json_pack("{s:[O]}", "names", name);
+	ps = command_resolve(c, id, q, 1, &n);
+	json_decref(q);
+	if (ps == NULL)
+		return;
+	if (n != 1) {
+		xasprintf(&msg, "%s names %zu processes; tail shows one",
+		    json_string_value(name), n);
+		command_error(c, id, TEND_ERR_BAD_REQUEST, msg);
+		free(msg);
+		free(ps);
+		return;
+	}
+	output_tail(ps[0], which, lines, &buf, &len);
+	r = command_ok(id);
+	json_object_set_new(r, "name", json_string(ps[0]->display));
+	json_object_set_new(r, "stream", json_string(which == OUTPUT_STDOUT ?
+	    "stdout" : "stderr"));
+	json_object_set_new(r, "encoding", json_string(enc));
+	json_object_set_new(r, "data", output_json_data(buf ? buf : "", len,
+	    base64));
+	free(buf);
+	control_send(c, r);
+	if (follow)
+		output_follow(ps[0], which, c, id, base64);
+	free(ps);
+}
+
+static void
+command_clear(struct conn *c, json_t *id, json_t *req)
+{
+	struct proc **ps;
+	size_t i, n, failed = 0;
+	json_t *results, *r;
+	char *cause, *first = NULL;
+
+	if ((ps = command_resolve(c, id, req, 1, &n)) == NULL)
+		return;
+	results = json_array();
+	for (i = 0; i < n; i++) {
+		cause = NULL;
+		if (output_clear(ps[i], &cause) == -1) {
+			if (failed++ == 0)
+				xasprintf(&first, "%s: %s", ps[i]->display,
+				    cause);
+		}
+		json_array_append_new(results, json_pack("{s:s, s:b, s:s, s:s}",
+		    "name", ps[i]->display, "ok", cause == NULL,
+		    "state", program_state_name(ps[i]->state),
+		    "message", cause ? cause : "cleared"));
+		free(cause);
+	}
+	if (failed) {
+		r = json_pack("{s:O, s:b, s:{s:s, s:s}, s:o}", "id", id,
+		    "ok", 0, "error", "code", TEND_ERR_FAILED, "message", first,
+		    "results", results);
+		free(first);
+	} else {
+		r = command_ok(id);
+		json_object_set_new(r, "results", results);
+	}
+	free(ps);
+	control_send(c, r);
+}
+
+static void
+command_reopen(struct conn *c, json_t *id, json_t *req)
+{
+	char *causes = NULL;
+
+	if (tendd_reopen_logs("reopen requested by tendctl", &causes) == -1)
+		command_error(c, id, TEND_ERR_FAILED, causes);
+	else
+		control_send(c, command_ok(id));
+	free(causes);
+}
+
 static json_t *
 command_strv_json(char **v)
 {
@@ -999,6 +1154,7 @@ command_conn_gone(struct conn *c)
 	struct waiter *w, *next;
 	struct subscriber *s, *snext;
 
+	output_conn_gone(c);
 	for (w = TAILQ_FIRST(&waiters); w != NULL; w = next) {
 		next = TAILQ_NEXT(w, entry);
 		if (w->conn == c) {

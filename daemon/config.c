@@ -237,14 +237,15 @@ static const struct config_key config_program_keys[] = {
 	/* Read once per program, before its processes: config_program(). */
 	NK("numprocs", CT_NUMPROCS),
 	NK("numprocs_start", CT_NUMSTART),
+	PK("redirect_stderr", CT_BOOL, redirect_stderr),
+	PK("stdout_logfile", CT_CHILDLOG, stdout_logfile),
+	PK("stdout_logfile_maxbytes", CT_SIZE, stdout_maxbytes),
+	PK("stdout_logfile_backups", CT_UINT, stdout_backups),
+	PK("stderr_logfile", CT_CHILDLOG, stderr_logfile),
+	PK("stderr_logfile_maxbytes", CT_SIZE, stderr_maxbytes),
+	PK("stderr_logfile_backups", CT_UINT, stderr_backups),
+	PK("log_timestamps", CT_BOOL, log_timestamps),
 	/* Read and checked now, used by later work. */
-	NK("redirect_stderr", CT_BOOL),
-	NK("stdout_logfile", CT_CHILDLOG),
-	NK("stdout_logfile_maxbytes", CT_SIZE),
-	NK("stdout_logfile_backups", CT_UINT),
-	NK("stderr_logfile", CT_CHILDLOG),
-	NK("stderr_logfile_maxbytes", CT_SIZE),
-	NK("stderr_logfile_backups", CT_UINT),
 	NK("stdout_capture_maxbytes", CT_SIZE),
 	NK("stderr_capture_maxbytes", CT_SIZE),
 	NK("stdout_events_enabled", CT_BOOL),
@@ -252,7 +253,6 @@ static const struct config_key config_program_keys[] = {
 	NK("stdout_syslog", CT_BOOL),
 	NK("stderr_syslog", CT_BOOL),
 	NK("serverurl", CT_ANY),
-	NK("log_timestamps", CT_BOOL),
 	{ NULL, CT_ANY, CONFIG_NOWHERE }
 };
 
@@ -1091,13 +1091,22 @@ config_parse(struct config_reader *rd, const struct config_rawkey *k,
 		}
 		/* FALLTHROUGH */
 	case CT_CHILDLOG:
-		if (type == CT_CHILDLOG &&
-		    (strcasecmp(s, "AUTO") == 0 || strcasecmp(s, "NONE") == 0 ||
-		    strcasecmp(s, "journal") == 0 ||
-		    strcasecmp(s, "syslog") == 0 ||
-		    strcmp(s, "/dev/stdout") == 0 ||
-		    strcmp(s, "/dev/stderr") == 0))
-			break;
+		if (type == CT_CHILDLOG) {
+			/* The words are stored as one spelling each. */
+			if (strcasecmp(s, "AUTO") == 0)
+				v->s = xstrdup("AUTO");
+			else if (strcasecmp(s, "NONE") == 0)
+				v->s = xstrdup("NONE");
+			/* supervisord's old syslog value: the journal. */
+			else if (strcasecmp(s, "journal") == 0 ||
+			    strcasecmp(s, "syslog") == 0)
+				v->s = xstrdup("journal");
+			else if (strcmp(s, "/dev/stdout") == 0 ||
+			    strcmp(s, "/dev/stderr") == 0)
+				v->s = xstrdup(s);
+			if (v->s != NULL)
+				break;
+		}
 		/* FALLTHROUGH */
 	case CT_PATH:
 	case CT_SOCKET:
@@ -1524,6 +1533,12 @@ config_program_new(const char *program, const char *group, const char *file,
 	pc->restart_delay = 0;
 	pc->backoff_max = 30;
 	pc->backoff_reset = 60;
+	pc->stdout_logfile = xstrdup("AUTO");
+	pc->stdout_maxbytes = 50 * 1024 * 1024;
+	pc->stdout_backups = 10;
+	pc->stderr_logfile = xstrdup("AUTO");
+	pc->stderr_maxbytes = 50 * 1024 * 1024;
+	pc->stderr_backups = 10;
 	pc->rlimit_nofile = CONFIG_RLIMIT_UNSET;
 	pc->rlimit_core = CONFIG_RLIMIT_UNSET;
 	pc->ready = READY_NONE;
@@ -1547,6 +1562,8 @@ config_program_free(struct program_conf *pc)
 	free(pc->directory);
 	free(pc->user);
 	strv_free(pc->environment);
+	free(pc->stdout_logfile);
+	free(pc->stderr_logfile);
 	free(pc->env_file);
 	strv_free(pc->env_file_env);
 	free(pc->pidfile);
@@ -2582,6 +2599,27 @@ config_program_changes(const struct tend_conf *ca,
 	CHANGED(a->critical != b->critical, "critical");
 	CHANGED(a->rlimit_nofile != b->rlimit_nofile, "rlimit_nofile");
 	CHANGED(a->rlimit_core != b->rlimit_core, "rlimit_core");
+	CHANGED(!config_str_equal(a->stdout_logfile, b->stdout_logfile),
+	    "stdout_logfile");
+	CHANGED(a->stdout_maxbytes != b->stdout_maxbytes,
+	    "stdout_logfile_maxbytes");
+	CHANGED(a->stdout_backups != b->stdout_backups,
+	    "stdout_logfile_backups");
+	CHANGED(!config_str_equal(a->stderr_logfile, b->stderr_logfile),
+	    "stderr_logfile");
+	CHANGED(a->stderr_maxbytes != b->stderr_maxbytes,
+	    "stderr_logfile_maxbytes");
+	CHANGED(a->stderr_backups != b->stderr_backups,
+	    "stderr_logfile_backups");
+	CHANGED(a->redirect_stderr != b->redirect_stderr, "redirect_stderr");
+	CHANGED(a->log_timestamps != b->log_timestamps, "log_timestamps");
+	/* AUTO files are made in childlogdir, named with the identifier. */
+	CHANGED(ca != NULL && cb != NULL &&
+	    (config_str_equal(a->stdout_logfile, "AUTO") ||
+	    config_str_equal(a->stderr_logfile, "AUTO")) &&
+	    (!config_str_equal(ca->childlogdir, cb->childlogdir) ||
+	    !config_str_equal(ca->identifier, cb->identifier)),
+	    "[tend] childlogdir");
 	CHANGED(a->ready != b->ready, "ready");
 	CHANGED(a->ready_timeout != b->ready_timeout, "ready_timeout");
 	CHANGED(a->watchdog_secs != b->watchdog_secs, "watchdog_secs");

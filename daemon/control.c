@@ -396,6 +396,14 @@ control_send(struct conn *c, json_t *j)
 	free(s);
 }
 
+size_t
+control_pending(struct conn *c)
+{
+	if (c->dead)
+		return 0;
+	return evbuffer_get_length(bufferevent_get_output(c->bev));
+}
+
 void
 control_hold(struct conn *c)
 {

@@ -255,7 +255,8 @@ program_autostart(void)
 int
 program_is_up(const struct proc *p)
 {
-	return p->pid > 0;
+	/* Reaped but its last output still coming: not ended yet. */
+	return p->pid > 0 || p->reaped;
 }
 
 int
@@ -480,6 +481,12 @@ proc_enter_stopping(struct proc *p, int sig, const char *why)
 {
 	int group = p->pc->stopasgroup;
 
+	if (p->reaped) {
+		/* Gone already; its end comes once its output is in. */
+		if (p->state != PROC_STOPPING)
+			proc_set_state(p, PROC_STOPPING, "exited already");
+		return;
+	}
 	if (p->pid <= 0) {
 		/*
 		 * Between a launcher's exit and its pidfile: the daemon may
@@ -1016,6 +1023,24 @@ program_reaped(struct proc *p, int status)
 
 	p->exitcode = code;
 	p->has_exited = 1;
+	/*
+	 * The end is judged now (a STARTING process that died is a failed
+	 * start even if its output takes a moment), and reported once its
+	 * last output is in the log (output.c).
+	 */
+	evtimer_del(p->timer);
+	p->timer_due = 0;
+	p->reaped = 1;
+	if (output_reaped(p))
+		program_output_done(p);
+}
+
+void
+program_output_done(struct proc *p)
+{
+	if (!p->reaped)
+		return;
+	p->reaped = 0;
 	proc_ended(p);
 }
 
@@ -1024,7 +1049,8 @@ program_reaped(struct proc *p, int status)
 void
 program_notify_ready(struct proc *p)
 {
-	if (p->state != PROC_STARTING || p->ready_seen) {
+	/* After its death (its output still coming), too late to count. */
+	if (p->state != PROC_STARTING || p->ready_seen || p->reaped) {
 		log_debug("%s: READY=1 in state %s", p->display,
 		    program_state_name(p->state));
 		return;
@@ -1045,7 +1071,8 @@ program_notify_watchdog(struct proc *p)
 void
 program_notify_watchdog_trigger(struct proc *p)
 {
-	if (p->state != PROC_RUNNING && p->state != PROC_STARTING)
+	if ((p->state != PROC_RUNNING && p->state != PROC_STARTING) ||
+	    p->reaped)
 		return;
 	proc_fail(p, p->state == PROC_RUNNING ? FAIL_WATCHDOG : FAIL_START,
 	    "watchdog triggered by the program (WATCHDOG=trigger)");
@@ -1270,6 +1297,10 @@ program_describe(struct proc *p, char *buf, size_t len)
 	else
 		how[0] = '\0';
 
+	if (p->reaped) {
+		snprintf(buf, len, "%s; reading its last output", how);
+		return;
+	}
 	switch (p->state) {
 	case PROC_NEW:
 		snprintf(buf, len, "not started%s", p->pc->autostart ? "" :
@@ -1425,6 +1456,7 @@ proc_free(struct proc *p)
 	free(p->pidfile_err);
 	if (p->pidfd != -1)
 		close(p->pidfd);
+	output_free(p);
 	if (p->pc_owned)
 		config_program_free(p->pc);
 	free(p->name);

@@ -1,7 +1,8 @@
 /*
  * spawn.c: fork + exec of one process, with everything the spec promises
  * the child: its own session, a clean signal mask and dispositions, stdin
- * from /dev/null, no descriptor of tendd, a scrubbed environment, its
+ * from /dev/null, stdout and stderr into the pipes of output.c, no
+ * descriptor of tendd, a scrubbed environment, its
  * directory, umask and user, and PDEATHSIG for services. Setup and exec
  * failures come back synchronously through a close-on-exec pipe. A
  * ready = notify child gets tendd's own NOTIFY_SOCKET (and WATCHDOG_USEC,
@@ -279,7 +280,8 @@ spawn_describe(struct proc *p, const char *path, struct spawn_report *r)
 
 	switch (r->stage) {
 	case STAGE_DEVNULL:
-		xasprintf(&s, "cannot open /dev/null: %s", what);
+		xasprintf(&s, "cannot set up stdin, stdout and stderr: %s",
+		    what);
 		break;
 	case STAGE_SESSION:
 		xasprintf(&s, "cannot start a session: %s", what);
@@ -319,7 +321,7 @@ spawn_proc(struct proc *p, char **cause)
 	char pwstr[4096], *path, **envp, **fileenv = NULL, *why, *pidslot;
 	int set_nofile, set_core;
 	gid_t *groups = NULL;
-	int ngroups = 0, errpipe[2], fd, r;
+	int ngroups = 0, errpipe[2], fd, r, outfds[2], in, out, err;
 	sigset_t all, old, empty;
 	struct spawn_report rep;
 	pid_t pid, parent = getpid();
@@ -367,8 +369,17 @@ spawn_proc(struct proc *p, char **cause)
 		strv_free(fileenv);
 		return -1;
 	}
+	/* The output pipes, and the log files they go to (spec §6). */
+	if (output_spawn_prepare(p, outfds, cause) == -1) {
+		output_spawn_done(p, 0);
+		free(groups);
+		free(path);
+		strv_free(fileenv);
+		return -1;
+	}
 	if (pipe2(errpipe, O_CLOEXEC) == -1) {
 		xasprintf(cause, "cannot create a pipe: %s", strerror(errno));
+		output_spawn_done(p, 0);
 		free(groups);
 		free(path);
 		strv_free(fileenv);
@@ -388,13 +399,21 @@ spawn_proc(struct proc *p, char **cause)
 		spawn_default_signals();
 		close(errpipe[0]);
 
-		if ((fd = open("/dev/null", O_RDWR)) == -1)
+		if ((fd = open("/dev/null", O_RDONLY | O_CLOEXEC)) == -1)
 			spawn_report_failure(errpipe[1], STAGE_DEVNULL);
-		dup2(fd, STDIN_FILENO);
-		dup2(fd, STDOUT_FILENO);
-		dup2(fd, STDERR_FILENO);
-		if (fd > STDERR_FILENO)
-			close(fd);
+		/*
+		 * Moved above 2 first, so that no dup2() below overwrites a
+		 * descriptor another one still needs (tendd may have been
+		 * started with 0-2 closed, making these low numbers).
+		 */
+		in = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+		out = fcntl(outfds[0], F_DUPFD_CLOEXEC, 3);
+		err = fcntl(outfds[1], F_DUPFD_CLOEXEC, 3);
+		if (in == -1 || out == -1 || err == -1 ||
+		    dup2(in, STDIN_FILENO) == -1 ||
+		    dup2(out, STDOUT_FILENO) == -1 ||
+		    dup2(err, STDERR_FILENO) == -1)
+			spawn_report_failure(errpipe[1], STAGE_DEVNULL);
 		if (setsid() == -1)
 			spawn_report_failure(errpipe[1], STAGE_SESSION);
 		/* Before the uid change: raising a hard limit needs root. */
@@ -443,6 +462,7 @@ spawn_proc(struct proc *p, char **cause)
 	if (pid == -1) {
 		xasprintf(cause, "cannot fork: %s", strerror(errno));
 		close(errpipe[0]);
+		output_spawn_done(p, 0);
 		free(path);
 		return -1;
 	}
@@ -460,6 +480,7 @@ spawn_proc(struct proc *p, char **cause)
 	close(errpipe[0]);
 	if (n == (ssize_t)sizeof(rep)) {
 		*cause = spawn_describe(p, path, &rep);
+		output_spawn_done(p, 0);
 		free(path);
 		/* The child is exiting; reap.c collects it as an unknown pid. */
 		p->pid = 0;
@@ -470,6 +491,7 @@ spawn_proc(struct proc *p, char **cause)
 		return -1;
 	}
 	free(path);
+	output_spawn_done(p, 1);
 	log_debug("%s: spawned pid %ld: %s", p->fullname, (long)pid,
 	    pc->command);
 	return 0;

@@ -275,7 +275,7 @@ tendd_signal_cb(int sig, short ev, void *arg)
 		diag_clear(&d);
 		break;
 	case SIGUSR1:
-		log_info("SIGUSR1 received: no log files to reopen");
+		tendd_reopen_logs("SIGUSR1 received", NULL);
 		break;
 	}
 }
@@ -381,25 +381,58 @@ tendd_raise_nofile(void)
 	    (unsigned long long)rl.rlim_cur, (unsigned long long)rl.rlim_max);
 }
 
-static void
+/* tendd's own log file on stderr; -1 with errno (nothing changed). */
+static int
 tendd_open_logfile(const char *logfile, const char *identifier)
 {
-	int fd;
+	int fd, saved;
 
 	if (systemd_wants_journal(logfile)) {
 		log_to_journal(identifier);
-		return;
+		return 0;
 	}
 	if (logfile == NULL || strcmp(logfile, "stderr") == 0 ||
 	    strcmp(logfile, "journal") == 0 || strcmp(logfile, "auto") == 0)
-		return;
+		return 0;	/* under systemd, stderr is the journal already */
 	fd = open(logfile, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC |
 	    O_NOFOLLOW, 0640);
 	if (fd == -1)
-		fatal("cannot open logfile %s: %s", logfile, strerror(errno));
-	if (dup2(fd, STDERR_FILENO) == -1)
-		fatal("dup2: %s", strerror(errno));
+		return -1;
+	if (dup2(fd, STDERR_FILENO) == -1) {
+		saved = errno;
+		close(fd);
+		errno = saved;
+		return -1;
+	}
 	close(fd);
+	return 0;
+}
+
+int
+tendd_reopen_logs(const char *why, char **causes)
+{
+	char *failed = NULL, *s;
+	int n;
+
+	/* For an external logrotate: every file opened again at its path. */
+	n = logfile_reopen_all(&failed);
+	if (tendd_conf != NULL && tendd_open_logfile(tendd_conf->logfile,
+	    tendd_conf->identifier) == -1) {
+		xasprintf(&s, "%s%scannot open %s: %s", failed ? failed : "",
+		    failed ? "; " : "", tendd_conf->logfile, strerror(errno));
+		free(failed);
+		failed = s;
+		n++;
+	}
+	if (n == 0)
+		log_info("%s: log files reopened", why);
+	else
+		log_error("%s: %s", why, failed);
+	if (causes != NULL)
+		*causes = failed;
+	else
+		free(failed);
+	return n == 0 ? 0 : -1;
 }
 
 int
@@ -505,10 +538,14 @@ main(int argc, char **argv)
 		config_free(tendd_conf);
 		return 1;
 	}
-	tendd_open_logfile(tendd_conf->logfile, tendd_conf->identifier);
+	if (tendd_open_logfile(tendd_conf->logfile,
+	    tendd_conf->identifier) == -1)
+		fatal("cannot open logfile %s: %s", tendd_conf->logfile,
+		    strerror(errno));
 	if (tendd_conf->umask >= 0)
 		umask((mode_t)tendd_conf->umask);
 	getrlimit(RLIMIT_NOFILE, &tendd_start_nofile);
+	logfile_init();
 	tendd_apply_limits(tendd_conf);
 	if (tendd_conf->directory != NULL && chdir(tendd_conf->directory) == -1)
 		fatal("cannot change directory to %s: %s",
@@ -571,6 +608,7 @@ main(int argc, char **argv)
 
 	/* Children that died in the last round are collected too. */
 	reap_children();
+	output_close_all();
 	log_info("tendd exits with status %d", tendd_exit_status);
 	control_close_all();
 	control_close();
@@ -583,6 +621,7 @@ main(int argc, char **argv)
 	for (i = 0; i < (int)nitems(sigs); i++)
 		event_free(sigev[i]);
 	program_free_all();
+	logfile_close_all();
 	config_free(tendd_conf);
 	event_base_free(tendd_base);
 	return tendd_exit_status;

@@ -9,6 +9,7 @@
 #include <sys/queue.h>
 #include <sys/resource.h>
 #include <sys/types.h>
+#include <sys/uio.h>
 #include <stdarg.h>
 #include <stdint.h>
 
@@ -95,6 +96,18 @@ struct program_conf {
 	double		 ready_timeout;	/* notify, pidfile: 0 = wait forever */
 	double		 watchdog_secs;	/* notify only; 0: no watchdog */
 	char		*pidfile;	/* self-daemonizing: the pid to supervise */
+
+	/* Output (spec §6): where each stream goes and how it rotates. */
+	char		*stdout_logfile;	/* "AUTO", "NONE", "journal",
+						   "/dev/stdout", "/dev/stderr"
+						   or an absolute path */
+	long long	 stdout_maxbytes;	/* 0: never rotate */
+	int		 stdout_backups;
+	char		*stderr_logfile;
+	long long	 stderr_maxbytes;
+	int		 stderr_backups;
+	int		 redirect_stderr;	/* stderr goes down stdout's pipe */
+	int		 log_timestamps;	/* prefix each line with the time */
 };
 TAILQ_HEAD(program_confs, program_conf);
 
@@ -196,6 +209,8 @@ enum proc_want {
 };
 
 struct waiter;
+struct output;
+struct conn;
 
 /* Why tend itself is stopping a process: how its end is then judged. */
 enum proc_fail {
@@ -262,6 +277,7 @@ struct proc {
 	int		 reload_start;	/* start it after the reload */
 
 	struct event	*timer;		/* the one timer of the current state */
+	struct output	*out;		/* output.c: pipes, tail rings, logs */
 };
 TAILQ_HEAD(procs, proc);
 extern struct procs procs;
@@ -295,6 +311,11 @@ int	 program_signal(struct proc *, int sig, char **cause);
 int	 program_is_settled(const struct proc *);
 /* reap.c calls this when the process PID ended with STATUS. */
 void	 program_reaped(struct proc *, int status);
+/*
+ * output.c calls this when a reaped process's output is all in (both
+ * pipes at EOF and written), or it stopped waiting for that.
+ */
+void	 program_output_done(struct proc *);
 struct proc *program_find_pid(pid_t);
 /* The status-line description (pid and uptime, retry n of m in Ns, ...). */
 void	 program_describe(struct proc *, char *, size_t);
@@ -371,6 +392,97 @@ void	 systemd_close(void);
 void	 systemd_status_text(char *, size_t, const int counts[PROC_NSTATES]);
 /* Whether READY=1 has been sent. */
 int	 systemd_is_ready(void);
+/* output.c: the children's stdout and stderr pipes (spec §6).          */
+
+enum output_stream {
+	OUTPUT_STDOUT,
+	OUTPUT_STDERR,
+};
+#define OUTPUT_NSTREAMS	2
+/* The tail ring of each stream: the last this many bytes (spec §6). */
+#define OUTPUT_RING_SIZE	(64 * 1024)
+
+/*
+ * Before fork: opens P's log destinations (a missing log directory is
+ * an error with *cause: the program is FATAL) and makes the pipes. FDS
+ * gets the child's stdout and stderr ends (the same pipe twice with
+ * redirect_stderr).
+ */
+int	 output_spawn_prepare(struct proc *, int fds[2], char **cause);
+/* After fork: closes the child's ends; starts reading if OK. */
+void	 output_spawn_done(struct proc *, int ok);
+/*
+ * The process was reaped: reads what is left in its pipes. Returns 1
+ * when everything it wrote is in; else 0, and program_output_done()
+ * follows once the pipes reach EOF, or shortly even if a descendant
+ * keeps them open.
+ */
+int	 output_reaped(struct proc *);
+void	 output_free(struct proc *);
+/* tendd exits: reads what is left in every pipe, then closes all. */
+void	 output_close_all(void);
+/* Empties P's tail rings and log files; -1 with *cause if a file failed. */
+int	 output_clear(struct proc *, char **cause);
+/*
+ * tail: the last LINES lines of P's stream (all of the ring if LINES
+ * < 0) into *buf and *len (allocated).
+ */
+void	 output_tail(struct proc *, enum output_stream, long lines,
+	    char **buf, size_t *len);
+/* tail -f: send each new chunk of P's stream to C as {"id": ID, ...}. */
+void	 output_follow(struct proc *, enum output_stream, struct conn *,
+	    struct json_t *id, int base64);
+/* C is going away: forget its followers. */
+void	 output_conn_gone(struct conn *);
+/* Bytes as a JSON string: base64, or UTF-8 with bad bytes as U+FFFD. */
+struct json_t *output_json_data(const char *, size_t, int base64);
+
+/* ------------------------------------------------------------------ */
+/* logfile.c: where output goes: files, tendd's stdout/stderr, journal. */
+
+struct logfile;
+/* What a logfile's writer is woken with when it may write again. */
+struct logfile_waiter {
+	TAILQ_ENTRY(logfile_waiter) entry;
+	void		(*cb)(void *);
+	void		*arg;
+	int		 queued;
+	unsigned	 round;		/* logfile.c's: when it began to wait */
+};
+
+/*
+ * Opens the destination of P's stream WHICH as its config says. 0 with
+ * *lf (NULL for NONE), or -1 with *cause. Files named twice are shared.
+ */
+int	 logfile_open(struct proc *, enum output_stream, struct logfile **,
+	    char **cause);
+void	 logfile_release(struct logfile *);
+/*
+ * What P's config says for stream WHICH, as a string: a stream whose
+ * string changed (a reload) opens its destination again. NULL: NONE.
+ */
+char	*logfile_make_spec(const struct proc *, enum output_stream);
+/*
+ * Writes the bytes of IOV. Returns how many were taken: written, or
+ * dropped and counted when the destination has been broken too long.
+ * Fewer than all: it cannot take more now; wait with logfile_wait().
+ */
+size_t	 logfile_writev(struct logfile *, const struct iovec *, int);
+/* The stream ended: a journal destination sends its partial line. */
+void	 logfile_flush(struct logfile *);
+/* The child's pid, for the journal's SYSLOG_PID. */
+void	 logfile_set_pid(struct logfile *, pid_t);
+void	 logfile_wait(struct logfile *, struct logfile_waiter *);
+void	 logfile_unwait(struct logfile *, struct logfile_waiter *);
+/* Empties a file destination; -1 with *cause. */
+int	 logfile_clear(struct logfile *, char **cause);
+/* SIGUSR1, tendctl reopen: reopen every file. Failures counted/in *causes. */
+int	 logfile_reopen_all(char **causes);
+/* A path of LF for messages ("NONE" style words for the others). */
+const char *logfile_name(const struct logfile *);
+int	 logfile_is_journal(const struct logfile *);
+void	 logfile_init(void);
+void	 logfile_close_all(void);
 
 /* ------------------------------------------------------------------ */
 /* reap.c: SIGCHLD, waitpid(-1) loop, subreaper orphans.                */
@@ -388,6 +500,8 @@ int	 control_listen_fd(int fd, const char *path, char **cause);
 void	 control_close(void);
 /* Queue one JSON document (reply or stream item) to C; steals J. */
 void	 control_send(struct conn *, struct json_t *j);
+/* Bytes queued to C and not yet written: stream senders skip past this. */
+size_t	 control_pending(struct conn *);
 /* Closes C after what is queued is written. */
 void	 control_finish(struct conn *);
 /* C waits legitimately (shutdown, a stream): no idle timeout for it. */
@@ -426,6 +540,12 @@ void	 tendd_shutdown(int status, const char *why);
 int	 tendd_shutting_down(void);
 /* program.c: every process is down during shutdown; leave the loop. */
 void	 tendd_all_stopped(void);
+/*
+ * SIGUSR1, tendctl reopen: tendd's own log file and every child log file
+ * are opened again at their paths. -1 when some failed (*causes says
+ * which, when CAUSES is not NULL; allocated).
+ */
+int	 tendd_reopen_logs(const char *why, char **causes);
 
 /* What a reload changes (tendd_reload() fills it in). */
 enum reload_change {

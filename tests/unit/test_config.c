@@ -781,6 +781,93 @@ test_accepted_keys(void **state)
 	config_free(conf);
 }
 
+/* The output keys are stored, with supervisord's defaults and units. */
+static void
+test_output_keys(void **state)
+{
+	struct tend_conf *conf;
+	struct program_conf *pc;
+	char *expect;
+	static const char *const changes[] = {
+		"stdout_logfile = NONE\n", "stdout_logfile_maxbytes = 1MB\n",
+		"stdout_logfile_backups = 2\n", "stderr_logfile = journal\n",
+		"stderr_logfile_maxbytes = 1\n", "stderr_logfile_backups = 1\n",
+		"redirect_stderr = true\n", "log_timestamps = true\n",
+	};
+	struct tend_conf *c2;
+	char *text;
+	size_t i;
+
+	conf = load(
+	    "[program:d]\n"
+	    "command = /bin/true\n"
+	    "[program:a]\n"
+	    "command = /bin/true\n"
+	    "stdout_logfile = a.log\n"
+	    "stdout_logfile_maxbytes = 3KB\n"
+	    "stdout_logfile_backups = 0\n"
+	    "stderr_logfile = none\n"
+	    "stderr_logfile_maxbytes = 2GB\n"
+	    "redirect_stderr = yes\n"
+	    "log_timestamps = on\n"
+	    "[program:b]\n"
+	    "command = /bin/true\n"
+	    "stdout_logfile = /dev/stdout\n"
+	    "stderr_logfile = syslog\n"
+	    "stdout_logfile_maxbytes = 0\n"
+	    "[program:c]\n"
+	    "command = /bin/true\n"
+	    "stdout_logfile = auto\n"
+	    "stderr_logfile = JOURNAL\n", 0);
+	if (conf == NULL)
+		dump();
+	assert_non_null(conf);
+	assert_counts(0, 0);
+
+	pc = program(conf, "d");
+	assert_string_equal(pc->stdout_logfile, "AUTO");
+	assert_string_equal(pc->stderr_logfile, "AUTO");
+	assert_int_equal(pc->stdout_maxbytes, 50LL * 1024 * 1024);
+	assert_int_equal(pc->stderr_maxbytes, 50LL * 1024 * 1024);
+	assert_int_equal(pc->stdout_backups, 10);
+	assert_int_equal(pc->stderr_backups, 10);
+	assert_false(pc->redirect_stderr);
+	assert_false(pc->log_timestamps);
+
+	pc = program(conf, "a");
+	xasprintf(&expect, "%s/a.log", tmpdir);
+	assert_string_equal(pc->stdout_logfile, expect);
+	free(expect);
+	assert_int_equal(pc->stdout_maxbytes, 3 * 1024);
+	assert_int_equal(pc->stdout_backups, 0);
+	assert_string_equal(pc->stderr_logfile, "NONE");
+	assert_int_equal(pc->stderr_maxbytes, 2LL * 1024 * 1024 * 1024);
+	assert_true(pc->redirect_stderr);
+	assert_true(pc->log_timestamps);
+
+	pc = program(conf, "b");
+	assert_string_equal(pc->stdout_logfile, "/dev/stdout");
+	assert_string_equal(pc->stderr_logfile, "journal");
+	assert_int_equal(pc->stdout_maxbytes, 0);
+
+	pc = program(conf, "c");
+	assert_string_equal(pc->stdout_logfile, "AUTO");
+	assert_string_equal(pc->stderr_logfile, "journal");
+
+	/* Each output setting makes a program different for a reload. */
+	for (i = 0; i < nitems(changes); i++) {
+		xasprintf(&text, "[program:d]\ncommand = /bin/true\n%s",
+		    changes[i]);
+		c2 = load(text, 0);
+		free(text);
+		assert_non_null(c2);
+		assert_false(config_program_equal(program(conf, "d"),
+		    program(c2, "d")));
+		config_free(c2);
+	}
+	config_free(conf);
+}
+
 static void
 test_supervisord_compat(void **state)
 {
@@ -1780,6 +1867,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_unreadable, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_program_equal, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_output_keys, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_numprocs, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_groups, setup, teardown),

@@ -1,0 +1,907 @@
+/*
+ * output.c: the children's stdout and stderr (spec §6). Each stream of a
+ * process is a pipe read by the event loop straight into the stream's
+ * 64 KiB ring, which is at once the read buffer, the data not yet taken
+ * by the destination, and the memory `tendctl tail` reads: readv() into
+ * the ring, writev() out of it, no other copy (log_timestamps gathers
+ * lines and their prefixes into one buffer first).
+ *
+ * Backpressure: bytes leave the ring only once the destination took
+ * them. A destination that cannot take more (behind, or broken: see
+ * logfile.c) makes the ring fill up; then the pipe is not read, so the
+ * child blocks in write() and loses nothing. The child's end of the pipe
+ * is blocking, tendd's end nonblocking.
+ *
+ * A process has ended when it is reaped and its pipes are at EOF, so its
+ * last lines are in the log before its state changes. A descendant may
+ * keep the pipes open for ever; tendd waits OUTPUT_EOF_WAIT seconds for
+ * that, then lets the process end and keeps reading those pipes into the
+ * same stream until they close, or until the process has been started
+ * twice more (each stream keeps at most one such pipe beside its own).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/uio.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <jansson.h>
+
+#include "tendd.h"
+
+/* After a reap, how long to wait for a descendant to close the pipes. */
+#define OUTPUT_EOF_WAIT		1
+/* Reads per callback before others get their turn (64 KiB each). */
+#define OUTPUT_READS_PER_CB	16
+/*
+ * The pipe's own buffer: a child runs ahead of tendd by this much
+ * before it blocks. Only asked for as root (see output_pipe_size()).
+ */
+#define OUTPUT_PIPE_SIZE	(256 * 1024)
+/* A tail -f client with this much unread is skipped until it reads. */
+#define OUTPUT_FOLLOW_MAX	(1024 * 1024)
+/* "2026-11-22T10:00:00.123 " */
+#define OUTPUT_STAMP_MAX	40
+
+struct outstream;
+
+/* One pipe: the process's own, or one a descendant still holds. */
+struct outpipe {
+	int		 fd;
+	struct event	*ev;
+	struct outstream *os;
+	int		 paused;	/* not read: the ring is full */
+};
+
+/* A tail -f client of one stream. */
+struct follower {
+	TAILQ_ENTRY(follower) entry;	/* in its stream */
+	TAILQ_ENTRY(follower) all;	/* in output_followers */
+	struct conn	*conn;
+	json_t		*id;
+	int		 base64;
+	unsigned long long skipped;	/* bytes it missed while behind */
+	struct outstream *os;
+};
+static TAILQ_HEAD(, follower) output_followers =
+    TAILQ_HEAD_INITIALIZER(output_followers);
+
+struct outstream {
+	struct output	*out;
+	enum output_stream which;
+	char		*ring;		/* OUTPUT_RING_SIZE; at first output */
+	uint64_t	 total;		/* bytes ever read into the ring */
+	uint64_t	 sent;		/* ... of them taken by the destination */
+	uint64_t	 shown;		/* tail shows nothing before (clear) */
+	struct logfile	*lf;		/* NULL: NONE */
+	char		*spec;		/* what lf was opened from */
+	int		 blocked;	/* lf took less than offered: waiting */
+	struct logfile_waiter wait;
+	int		 at_line_start;	/* log_timestamps: next byte starts one */
+	int		 need_eol;	/* EOF inside a line: end it in the log */
+	char		 pend[OUTPUT_STAMP_MAX];	/* a prefix not yet all out */
+	size_t		 pend_off, pend_len;
+	struct outpipe	*cur;		/* the current process's pipe */
+	struct outpipe	*old;		/* an earlier one a descendant holds */
+	TAILQ_HEAD(, follower) followers;
+};
+
+struct output {
+	struct proc	*p;
+	struct outstream st[OUTPUT_NSTREAMS];
+	struct event	*eof_timer;
+	int		 waiting;	/* reaped; waiting for the pipes */
+	int		 rd[OUTPUT_NSTREAMS];	/* during a spawn: our ends */
+	int		 wr[OUTPUT_NSTREAMS];	/* ... and the child's */
+};
+
+static void	 output_flush(struct outstream *);
+static void	 output_check_done(struct output *);
+
+static const char *
+output_stream_name(enum output_stream which)
+{
+	return which == OUTPUT_STDOUT ? "stdout" : "stderr";
+}
+
+static void
+output_wake_cb(void *arg)
+{
+	struct outstream *os = arg;
+	struct outpipe *ops[2] = { os->cur, os->old };
+	int i;
+
+	os->blocked = 0;
+	output_flush(os);
+	if (os->blocked)
+		return;
+	/* Room again: read the pipes that were left alone. */
+	for (i = 0; i < 2; i++) {
+		if (ops[i] != NULL && ops[i]->paused) {
+			ops[i]->paused = 0;
+			event_add(ops[i]->ev, NULL);
+		}
+	}
+	if (os->cur == NULL && os->old == NULL)
+		logfile_flush(os->lf);
+	output_check_done(os->out);
+}
+
+static void
+output_eof_timer_cb(int fd, short ev, void *arg)
+{
+	struct output *out = arg;
+
+	if (!out->waiting)
+		return;
+	out->waiting = 0;
+	log_debug("%s: output pipes still open %ds after the exit (a "
+	    "descendant holds them); reading them on", out->p->display,
+	    OUTPUT_EOF_WAIT);
+	program_output_done(out->p);
+}
+
+static struct output *
+output_get(struct proc *p)
+{
+	struct output *out;
+	int i;
+
+	if (p->out != NULL)
+		return p->out;
+	out = xcalloc(1, sizeof(*out));
+	out->p = p;
+	for (i = 0; i < OUTPUT_NSTREAMS; i++) {
+		out->st[i].out = out;
+		out->st[i].which = (enum output_stream)i;
+		out->st[i].at_line_start = 1;
+		out->st[i].wait.cb = output_wake_cb;
+		out->st[i].wait.arg = &out->st[i];
+		TAILQ_INIT(&out->st[i].followers);
+		out->rd[i] = out->wr[i] = -1;
+	}
+	out->eof_timer = evtimer_new(tendd_base, output_eof_timer_cb, out);
+	if (out->eof_timer == NULL)
+		fatal("cannot create a timer");
+	p->out = out;
+	return out;
+}
+
+/* ------------------------------------------------------------------ */
+/* Into the log                                                         */
+
+/* Local time with milliseconds, as tendd's own log writes it. */
+static size_t
+output_stamp(char *buf, size_t len)
+{
+	struct timespec ts;
+	struct tm tm;
+	size_t n;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	localtime_r(&ts.tv_sec, &tm);
+	n = strftime(buf, len, "%Y-%m-%dT%H:%M:%S", &tm);
+	n += (size_t)snprintf(buf + n, len - n, ".%03ld ",
+	    ts.tv_nsec / 1000000);
+	return n;
+}
+
+/* A flush offers at most the ring and a prefix per line of it. */
+static char	 output_flat[OUTPUT_RING_SIZE + (IOV_MAX / 2 + 1) *
+		    OUTPUT_STAMP_MAX];
+
+enum output_piece {
+	PIECE_PEND,	/* the rest of a prefix written in part */
+	PIECE_STAMP,	/* a fresh prefix */
+	PIECE_DATA,	/* bytes of the ring */
+};
+
+/*
+ * Hands the ring's unsent bytes to the destination, with a time before
+ * each line under log_timestamps. A prefix the destination took only in
+ * part is kept in os->pend and finished before anything else.
+ */
+static void
+output_flush(struct outstream *os)
+{
+	const struct program_conf *pc = os->out->p->pc;
+	struct iovec iov[IOV_MAX];
+	enum output_piece kind[IOV_MAX];
+	char stamp[OUTPUT_STAMP_MAX];
+	size_t stamplen = 0, taken, off, seg, k;
+	uint64_t pos;
+	const char *nl;
+	int n, i, stamps, line_start;
+
+	if (os->lf == NULL) {
+		os->sent = os->total;
+		os->pend_len = os->pend_off = 0;
+		os->need_eol = 0;
+		return;
+	}
+	stamps = pc->log_timestamps && !logfile_is_journal(os->lf);
+	for (;;) {
+		if (os->sent == os->total && os->pend_off == os->pend_len) {
+			/* A line cut by EOF ends before the next run writes. */
+			if (!os->need_eol)
+				break;
+			os->need_eol = 0;
+			if (os->at_line_start)
+				break;
+			os->pend[0] = '\n';
+			os->pend_off = 0;
+			os->pend_len = 1;
+			os->at_line_start = 1;
+		}
+		n = 0;
+		if (os->pend_off < os->pend_len) {
+			iov[n].iov_base = os->pend + os->pend_off;
+			iov[n].iov_len = os->pend_len - os->pend_off;
+			kind[n++] = PIECE_PEND;
+		}
+		pos = os->sent;
+		line_start = os->at_line_start;
+		while (pos < os->total && n < IOV_MAX - 1) {
+			if (stamps && line_start) {
+				if (stamplen == 0)
+					stamplen = output_stamp(stamp,
+					    sizeof(stamp));
+				iov[n].iov_base = stamp;
+				iov[n].iov_len = stamplen;
+				kind[n++] = PIECE_STAMP;
+				line_start = 0;
+			}
+			off = (size_t)(pos % OUTPUT_RING_SIZE);
+			seg = OUTPUT_RING_SIZE - off;
+			if (seg > os->total - pos)
+				seg = (size_t)(os->total - pos);
+			if (stamps && (nl = memchr(os->ring + off, '\n',
+			    seg)) != NULL) {
+				seg = (size_t)(nl - (os->ring + off)) + 1;
+				line_start = 1;
+			}
+			iov[n].iov_base = os->ring + off;
+			iov[n].iov_len = seg;
+			kind[n++] = PIECE_DATA;
+			pos += seg;
+		}
+		if (n > 2) {
+			/*
+			 * Many short pieces (a prefix before each line): one
+			 * copy into a flat buffer costs far less than a
+			 * writev() of a thousand small pieces.
+			 */
+			struct iovec flat;
+			size_t at = 0;
+
+			for (i = 0; i < n; i++) {
+				memcpy(output_flat + at, iov[i].iov_base,
+				    iov[i].iov_len);
+				at += iov[i].iov_len;
+			}
+			flat.iov_base = output_flat;
+			flat.iov_len = at;
+			taken = logfile_writev(os->lf, &flat, 1);
+		} else
+			taken = logfile_writev(os->lf, iov, n);
+
+		/* What went out: the ring, the line state, a cut prefix. */
+		for (i = 0; i < n; i++) {
+			k = taken < iov[i].iov_len ? taken : iov[i].iov_len;
+			taken -= k;
+			switch (kind[i]) {
+			case PIECE_PEND:
+				os->pend_off += k;
+				break;
+			case PIECE_STAMP:
+				if (k > 0)
+					os->at_line_start = 0;
+				if (k < iov[i].iov_len && k > 0) {
+					memcpy(os->pend, stamp + k,
+					    stamplen - k);
+					os->pend_off = 0;
+					os->pend_len = stamplen - k;
+				}
+				break;
+			case PIECE_DATA:
+				os->sent += k;
+				if (k > 0)
+					os->at_line_start = ((char *)
+					    iov[i].iov_base)[k - 1] == '\n';
+				break;
+			}
+			if (k < iov[i].iov_len)
+				break;
+		}
+		if (os->pend_off == os->pend_len)
+			os->pend_off = os->pend_len = 0;
+		if (i < n) {
+			/* It cannot take more now: wait until it can. */
+			os->blocked = 1;
+			logfile_wait(os->lf, &os->wait);
+			return;
+		}
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* tail -f                                                              */
+
+json_t *
+output_json_data(const char *buf, size_t len, int base64)
+{
+	static const char b64[] =
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	const unsigned char *s = (const unsigned char *)buf;
+	unsigned char *d, *o;
+	size_t i, need, n;
+	uint32_t v;
+	json_t *j;
+
+	if (base64) {
+		o = d = xmalloc((len + 2) / 3 * 4 + 1);
+		for (i = 0; i + 2 < len; i += 3) {
+			v = (uint32_t)s[i] << 16 | (uint32_t)s[i + 1] << 8 | s[i + 2];
+			*o++ = b64[v >> 18];
+			*o++ = b64[(v >> 12) & 63];
+			*o++ = b64[(v >> 6) & 63];
+			*o++ = b64[v & 63];
+		}
+		if (i < len) {
+			v = (uint32_t)s[i] << 16;
+			if (i + 1 < len)
+				v |= (uint32_t)s[i + 1] << 8;
+			*o++ = b64[v >> 18];
+			*o++ = b64[(v >> 12) & 63];
+			*o++ = i + 1 < len ? b64[(v >> 6) & 63] : '=';
+			*o++ = '=';
+		}
+		j = json_stringn((char *)d, (size_t)(o - d));
+		free(d);
+		return j;
+	}
+
+	/* Text: valid UTF-8 as it is, every other byte as U+FFFD. */
+	o = d = xmalloc(len * 3 + 1);
+	for (i = 0; i < len; i += n) {
+		n = 1;
+		if (s[i] < 0x80) {
+			*o++ = s[i];
+			continue;
+		}
+		need = s[i] >= 0xc2 && s[i] <= 0xdf ? 2 :
+		    s[i] >= 0xe0 && s[i] <= 0xef ? 3 :
+		    s[i] >= 0xf0 && s[i] <= 0xf4 ? 4 : 0;
+		if (need > 0 && i + need <= len) {
+			size_t k;
+
+			for (k = 1; k < need; k++)
+				if ((s[i + k] & 0xc0) != 0x80)
+					break;
+			/* no overlong, surrogate or too large sequences */
+			if (k == need &&
+			    !(need == 3 && s[i] == 0xe0 && s[i + 1] < 0xa0) &&
+			    !(need == 3 && s[i] == 0xed && s[i + 1] > 0x9f) &&
+			    !(need == 4 && s[i] == 0xf0 && s[i + 1] < 0x90) &&
+			    !(need == 4 && s[i] == 0xf4 && s[i + 1] > 0x8f)) {
+				memcpy(o, s + i, need);
+				o += need;
+				n = need;
+				continue;
+			}
+		}
+		*o++ = 0xef;
+		*o++ = 0xbf;
+		*o++ = 0xbd;
+	}
+	j = json_stringn((char *)d, (size_t)(o - d));
+	free(d);
+	return j;
+}
+
+static void
+output_send_chunk(struct follower *f, const char *buf, size_t len)
+{
+	struct proc *p = f->os->out->p;
+	json_t *j;
+
+	if (f->skipped > 0) {
+		control_send(f->conn, json_pack("{s:O, s:s, s:s, s:I}",
+		    "id", f->id, "name", p->display, "stream",
+		    output_stream_name(f->os->which), "skipped",
+		    (json_int_t)f->skipped));
+		f->skipped = 0;
+	}
+	j = json_pack("{s:O, s:s, s:s, s:o}", "id", f->id, "name",
+	    p->display, "stream", output_stream_name(f->os->which), "data",
+	    output_json_data(buf, len, f->base64));
+	control_send(f->conn, j);
+}
+
+/* New bytes FROM .. total of OS to every tail -f client of it. */
+static void
+output_tell_followers(struct outstream *os, uint64_t from)
+{
+	struct follower *f, *next;
+	size_t off, seg, len = (size_t)(os->total - from);
+
+	for (f = TAILQ_FIRST(&os->followers); f != NULL; f = next) {
+		next = TAILQ_NEXT(f, entry);
+		/* A reader that cannot keep up misses output, not tendd. */
+		if (control_pending(f->conn) > OUTPUT_FOLLOW_MAX) {
+			f->skipped += len;
+			continue;
+		}
+		off = (size_t)(from % OUTPUT_RING_SIZE);
+		seg = OUTPUT_RING_SIZE - off;
+		if (seg > len)
+			seg = len;
+		output_send_chunk(f, os->ring + off, seg);
+		if (seg < len)
+			output_send_chunk(f, os->ring, len - seg);
+	}
+}
+
+void
+output_follow(struct proc *p, enum output_stream which, struct conn *c,
+    json_t *id, int base64)
+{
+	struct output *out = output_get(p);
+	struct follower *f = xcalloc(1, sizeof(*f));
+
+	f->conn = c;
+	f->id = json_incref(id);
+	f->base64 = base64;
+	f->os = &out->st[which];
+	TAILQ_INSERT_TAIL(&f->os->followers, f, entry);
+	TAILQ_INSERT_TAIL(&output_followers, f, all);
+}
+
+static void
+output_follower_free(struct follower *f)
+{
+	TAILQ_REMOVE(&f->os->followers, f, entry);
+	TAILQ_REMOVE(&output_followers, f, all);
+	json_decref(f->id);
+	free(f);
+}
+
+void
+output_conn_gone(struct conn *c)
+{
+	struct follower *f, *next;
+
+	for (f = TAILQ_FIRST(&output_followers); f != NULL; f = next) {
+		next = TAILQ_NEXT(f, all);
+		if (f->conn == c)
+			output_follower_free(f);
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* Reading the pipes                                                    */
+
+static void
+output_pipe_close(struct outpipe *op)
+{
+	struct outstream *os = op->os;
+
+	if (os->cur == op)
+		os->cur = NULL;
+	if (os->old == op)
+		os->old = NULL;
+	event_free(op->ev);
+	close(op->fd);
+	free(op);
+}
+
+/* EOF (or a read error): the stream may be complete now. */
+static void
+output_pipe_eof(struct outpipe *op)
+{
+	struct outstream *os = op->os;
+	const struct program_conf *pc = os->out->p->pc;
+
+	output_pipe_close(op);
+	if (os->cur == NULL && os->old == NULL) {
+		if (pc->log_timestamps && !os->at_line_start)
+			os->need_eol = 1;
+		if (!os->blocked) {
+			output_flush(os);
+			if (!os->blocked)
+				logfile_flush(os->lf);
+		}
+	}
+	output_check_done(os->out);
+}
+
+/* One read: 1 when bytes came, 0 when there is nothing now (or EOF). */
+static int
+output_read_once(struct outpipe *op)
+{
+	struct outstream *os = op->os;
+	struct iovec iov[2];
+	size_t room, off;
+	uint64_t before;
+	ssize_t n;
+	int cnt = 1;
+
+	room = OUTPUT_RING_SIZE - (size_t)(os->total - os->sent);
+	if (room == 0) {
+		/* The destination is behind: let the pipe fill up. */
+		if (!op->paused) {
+			event_del(op->ev);
+			op->paused = 1;
+		}
+		return 0;
+	}
+	if (os->ring == NULL)
+		os->ring = xmalloc(OUTPUT_RING_SIZE);
+	off = (size_t)(os->total % OUTPUT_RING_SIZE);
+	iov[0].iov_base = os->ring + off;
+	iov[0].iov_len = OUTPUT_RING_SIZE - off;
+	if (iov[0].iov_len > room)
+		iov[0].iov_len = room;
+	else if (iov[0].iov_len < room) {
+		iov[1].iov_base = os->ring;
+		iov[1].iov_len = room - iov[0].iov_len;
+		cnt = 2;
+	}
+	n = readv(op->fd, iov, cnt);
+	if (n > 0) {
+		before = os->total;
+		os->total += (uint64_t)n;
+		if (!TAILQ_EMPTY(&os->followers))
+			output_tell_followers(os, before);
+		if (!os->blocked)
+			output_flush(os);
+		return 1;
+	}
+	if (n == -1 && (errno == EAGAIN || errno == EINTR))
+		return 0;
+	if (n == -1)
+		log_warn("%s: reading its %s: %s", os->out->p->display,
+		    output_stream_name(os->which), strerror(errno));
+	output_pipe_eof(op);
+	return 0;
+}
+
+static void
+output_read_cb(int fd, short ev, void *arg)
+{
+	struct outpipe *op = arg;
+	int i;
+
+	/* op may be freed by a read that finds EOF: stop at once then. */
+	for (i = 0; i < OUTPUT_READS_PER_CB; i++)
+		if (output_read_once(op) == 0)
+			break;
+}
+
+/* Everything the process wrote is in the destination (or dropped). */
+static int
+output_all_in(struct output *out)
+{
+	int i;
+
+	for (i = 0; i < OUTPUT_NSTREAMS; i++) {
+		if (out->st[i].cur != NULL)
+			return 0;
+		if (out->st[i].blocked || out->st[i].sent != out->st[i].total)
+			return 0;
+	}
+	return 1;
+}
+
+static void
+output_check_done(struct output *out)
+{
+	if (!out->waiting || !output_all_in(out))
+		return;
+	out->waiting = 0;
+	evtimer_del(out->eof_timer);
+	program_output_done(out->p);
+}
+
+/*
+ * Reads what is in a pipe now, up to what a full pipe holds (a
+ * descendant may keep writing; that is read by the loop later).
+ */
+static void
+output_drain(struct outpipe *op)
+{
+	int i;
+
+	for (i = 0; i < OUTPUT_PIPE_SIZE / OUTPUT_RING_SIZE + 2; i++)
+		if (output_read_once(op) == 0)
+			break;
+}
+
+int
+output_reaped(struct proc *p)
+{
+	struct output *out = p->out;
+	struct timeval tv = { OUTPUT_EOF_WAIT, 0 };
+	int i;
+
+	if (out == NULL)
+		return 1;
+	/*
+	 * The process closed its ends when it died, so what it wrote is in
+	 * the pipes now, and EOF is there unless someone else holds them.
+	 */
+	for (i = 0; i < OUTPUT_NSTREAMS; i++)
+		if (out->st[i].cur != NULL)
+			output_drain(out->st[i].cur);
+	if (output_all_in(out))
+		return 1;
+	out->waiting = 1;
+	evtimer_add(out->eof_timer, &tv);
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Spawning                                                             */
+
+/*
+ * A bigger pipe lets a child run further ahead of tendd. Unprivileged
+ * users have a budget of pipe pages (fs.pipe-user-pages-soft) shared
+ * with everything else they run, which many big pipes would exhaust, so
+ * only root asks for more than the default.
+ */
+static void
+output_pipe_size(int fd)
+{
+	if (geteuid() == 0)
+		(void)fcntl(fd, F_SETPIPE_SZ, OUTPUT_PIPE_SIZE);
+}
+
+static void
+output_close_fds(int fds[OUTPUT_NSTREAMS])
+{
+	int i;
+
+	for (i = 0; i < OUTPUT_NSTREAMS; i++) {
+		if (fds[i] != -1 && (i == 0 || fds[i] != fds[0]))
+			close(fds[i]);
+		fds[i] = -1;
+	}
+}
+
+int
+output_spawn_prepare(struct proc *p, int fds[2], char **cause)
+{
+	struct output *out = output_get(p);
+	struct outstream *os;
+	struct logfile *lf;
+	char *spec;
+	int i, pfd[2], nstreams = p->pc->redirect_stderr ? 1 : 2;
+
+	/* Destinations first: one that cannot be opened fails the start. */
+	for (i = 0; i < OUTPUT_NSTREAMS; i++) {
+		os = &out->st[i];
+		spec = i < nstreams ? logfile_make_spec(p, i) : NULL;
+		if (spec != NULL && os->spec != NULL &&
+		    strcmp(spec, os->spec) == 0) {
+			free(spec);
+			continue;
+		}
+		if (spec == NULL && os->spec == NULL)
+			continue;
+		if (spec != NULL && logfile_open(p, i, &lf, cause) == -1) {
+			free(spec);
+			return -1;
+		}
+		if (spec == NULL)
+			lf = NULL;
+		/* What the old one still holds is written first. */
+		if (os->lf != NULL) {
+			if (!os->blocked)
+				output_flush(os);
+			logfile_unwait(os->lf, &os->wait);
+			logfile_flush(os->lf);
+			logfile_release(os->lf);
+		}
+		os->blocked = 0;
+		os->sent = os->total;
+		os->pend_off = os->pend_len = 0;
+		os->lf = lf;
+		free(os->spec);
+		os->spec = spec;
+	}
+
+	for (i = 0; i < nstreams; i++) {
+		if (pipe2(pfd, O_CLOEXEC) == -1) {
+			xasprintf(cause, "cannot create a pipe: %s",
+			    strerror(errno));
+			output_close_fds(out->rd);
+			output_close_fds(out->wr);
+			return -1;
+		}
+		/* Ours nonblocking; the child's stays blocking. */
+		util_set_nonblock(pfd[0]);
+		output_pipe_size(pfd[0]);
+		out->rd[i] = pfd[0];
+		out->wr[i] = pfd[1];
+	}
+	fds[0] = out->wr[0];
+	fds[1] = p->pc->redirect_stderr ? out->wr[0] : out->wr[1];
+	return 0;
+}
+
+void
+output_spawn_done(struct proc *p, int ok)
+{
+	struct output *out = p->out;
+	struct outstream *os;
+	struct outpipe *op;
+	int i;
+
+	if (out == NULL)
+		return;
+	output_close_fds(out->wr);
+	if (!ok) {
+		output_close_fds(out->rd);
+		return;
+	}
+	for (i = 0; i < OUTPUT_NSTREAMS; i++) {
+		if (out->rd[i] == -1)
+			continue;
+		os = &out->st[i];
+		/* At most one pipe held by a descendant beside the new one. */
+		if (os->old != NULL) {
+			log_debug("%s: closing an output pipe a descendant of "
+			    "an earlier run still holds", p->display);
+			output_pipe_close(os->old);
+		}
+		os->old = os->cur;
+		op = xcalloc(1, sizeof(*op));
+		op->fd = out->rd[i];
+		op->os = os;
+		op->ev = event_new(tendd_base, op->fd, EV_READ | EV_PERSIST,
+		    output_read_cb, op);
+		if (op->ev == NULL)
+			fatal("cannot create an event");
+		event_add(op->ev, NULL);
+		os->cur = op;
+		out->rd[i] = -1;
+		logfile_set_pid(os->lf, p->pid);
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* tail and clear                                                       */
+
+void
+output_tail(struct proc *p, enum output_stream which, long lines,
+    char **buf, size_t *len)
+{
+	struct outstream *os;
+	uint64_t start, pos;
+	size_t n = 0, off, seg, end;
+	char *b, *s;
+	long found = 0;
+
+	*buf = NULL;
+	*len = 0;
+	if (p->out == NULL || lines == 0)
+		return;
+	os = &p->out->st[which];
+	start = os->total > OUTPUT_RING_SIZE ? os->total - OUTPUT_RING_SIZE : 0;
+	if (start < os->shown)
+		start = os->shown;
+	if (os->total == start)
+		return;
+	b = xmalloc((size_t)(os->total - start));
+	for (pos = start; pos < os->total; pos += seg) {
+		off = (size_t)(pos % OUTPUT_RING_SIZE);
+		seg = OUTPUT_RING_SIZE - off;
+		if (seg > os->total - pos)
+			seg = (size_t)(os->total - pos);
+		memcpy(b + n, os->ring + off, seg);
+		n += seg;
+	}
+	s = b;
+	if (lines > 0) {
+		/* The last LINES lines; a last line without its \n counts. */
+		end = b[n - 1] == '\n' ? n - 1 : n;
+		for (off = end; off > 0; off--) {
+			if (b[off - 1] == '\n' && ++found == lines) {
+				s = b + off;
+				break;
+			}
+		}
+	}
+	*len = n - (size_t)(s - b);
+	memmove(b, s, *len);
+	*buf = b;
+}
+
+int
+output_clear(struct proc *p, char **cause)
+{
+	struct outstream *os;
+	int i, ret = 0;
+
+	if (p->out == NULL)
+		return 0;
+	for (i = 0; i < OUTPUT_NSTREAMS; i++) {
+		os = &p->out->st[i];
+		os->shown = os->total;
+		if (os->lf != NULL && logfile_clear(os->lf, cause) == -1)
+			ret = -1;
+		if (ret == -1)
+			break;
+	}
+	return ret;
+}
+
+/* ------------------------------------------------------------------ */
+/* The end                                                              */
+
+void
+output_free(struct proc *p)
+{
+	struct output *out = p->out;
+	struct outstream *os;
+	int i;
+
+	if (out == NULL)
+		return;
+	for (i = 0; i < OUTPUT_NSTREAMS; i++) {
+		os = &out->st[i];
+		/* A process that goes (a reload removed it) ends its tails. */
+		while (!TAILQ_EMPTY(&os->followers)) {
+			struct follower *f = TAILQ_FIRST(&os->followers);
+
+			control_send(f->conn, json_pack("{s:O, s:s, s:s, s:b}",
+			    "id", f->id, "name", p->display, "stream",
+			    output_stream_name(os->which), "gone", 1));
+			output_follower_free(f);
+		}
+		if (os->cur != NULL)
+			output_pipe_close(os->cur);
+		if (os->old != NULL)
+			output_pipe_close(os->old);
+		if (os->lf != NULL) {
+			logfile_unwait(os->lf, &os->wait);
+			logfile_flush(os->lf);
+			logfile_release(os->lf);
+		}
+		free(os->spec);
+		free(os->ring);
+	}
+	output_close_fds(out->rd);
+	output_close_fds(out->wr);
+	event_free(out->eof_timer);
+	free(out);
+	p->out = NULL;
+}
+
+void
+output_close_all(void)
+{
+	struct proc *p;
+	struct outstream *os;
+	int i;
+
+	/* What is still in the pipes goes out before tendd does. */
+	TAILQ_FOREACH(p, &procs, entry) {
+		if (p->out == NULL)
+			continue;
+		for (i = 0; i < OUTPUT_NSTREAMS; i++) {
+			os = &p->out->st[i];
+			if (os->old != NULL)
+				output_drain(os->old);
+			if (os->cur != NULL)
+				output_drain(os->cur);
+			if (!os->blocked)
+				output_flush(os);
+		}
+	}
+}
