@@ -247,6 +247,8 @@ def test_removed_while_stopping_then_added_back(tend):
     assert rc == 0 and "slow: added" in out, (rc, out, err)
     st = tend.wait_state("slow", "RUNNING", timeout=5)
     assert st["pid"] != first and not alive(first)
+    # RUNNING comes at exec (startsecs = 0); the record a moment later.
+    wait_for(lambda: len(read_records(rec)) >= 2, 5, what="the respawn")
     holds_for(lambda: len(read_records(rec)) == 2, 0.5, what="one respawn")
     assert list(tend.status()).count("slow") == 1
 
