@@ -275,25 +275,35 @@ def test_unreadable_config_is_usage_error(env, sockdir):
     assert "missing.conf" in r.stderr and "No such file" in r.stderr
 
 
-def test_default_socket_path(env, fake):
-    if os.path.exists("/etc/tend/tend.conf"):
-        pytest.skip("/etc/tend/tend.conf exists and would name the socket")
-    if os.geteuid() == 0:
-        if os.path.exists("/run/tend/tend.sock"):
-            pytest.skip("a tendd may be listening on /run/tend/tend.sock")
-        r = tendctl("status", env=env)
-        assert r.returncode == 5
-        assert "cannot reach tendd at /run/tend/tend.sock" in r.stderr
-        return
-    d = Path(env["XDG_RUNTIME_DIR"]) / "tend"
-    d.mkdir()
-    f = FakeTendd(d / "tend.sock")
-    try:
-        r = tendctl("status", env=env)
-        assert r.returncode == 0, r.stderr
-        assert len(f.got()) == 1
-    finally:
-        f.stop()
+def _in_clean_namespace(args, env):
+    """tendctl in a private mount namespace where /run is empty and no
+    /etc/tend/tend.conf exists, whatever this machine has."""
+    script = ('mount -t tmpfs tmpfs /run && '
+              '{ [ ! -d /etc/tend ] || mount -t tmpfs tmpfs /etc/tend; } && '
+              'exec "$@"')
+    return subprocess.run(
+        ["unshare", "--mount", "--propagation", "private", "sh", "-c",
+         script, "sh"] + [str(a) for a in args],
+        env=env, capture_output=True, text=True, timeout=10)
+
+
+def test_default_socket_path_for_root(env):
+    assert os.geteuid() == 0, "the suite runs as root (CI does)"
+    r = _in_clean_namespace([TENDCTL, "status"], env)
+    assert r.returncode == 5, (r.returncode, r.stderr)
+    assert "cannot reach tendd at /run/tend/tend.sock" in r.stderr, r.stderr
+
+
+def test_default_socket_path_for_other_users(env, tmp_path):
+    runtime = tmp_path / "runtime"
+    runtime.mkdir()
+    env = dict(env, XDG_RUNTIME_DIR=str(runtime))
+    r = _in_clean_namespace(["setpriv", "--reuid", "65534", "--regid",
+                             "65534", "--clear-groups", TENDCTL, "status"],
+                            env)
+    assert r.returncode == 5, (r.returncode, r.stderr)
+    assert "cannot reach tendd at %s/tend/tend.sock" % runtime in r.stderr, \
+        r.stderr
 
 
 # ---- status ---------------------------------------------------------------
