@@ -17,6 +17,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
+#include <sys/mman.h>
 #include <sys/pidfd.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -25,6 +27,22 @@
 #include <unistd.h>
 
 #include "tendd.h"
+
+#ifdef __SANITIZE_ADDRESS__
+#include <sanitizer/asan_interface.h>
+/*
+ * A child that execs never returns from its frames, so AddressSanitizer's
+ * marks for them stay on the reused stack: clear them before each clone.
+ */
+#define SPAWN_STACK_FRESH(p, n)	__asan_unpoison_memory_region((p), (n))
+#else
+#define SPAWN_STACK_FRESH(p, n)	((void)0)
+#endif
+/*
+ * The child runs on a borrowed stack in tendd's memory until exec: like
+ * glibc's posix_spawn child, it is not instrumented.
+ */
+#define SPAWN_CHILD	__attribute__((no_sanitize_address))
 
 extern char **environ;
 
@@ -172,7 +190,7 @@ spawn_build_env(struct proc *p, const struct passwd *pw, char **fileenv,
 }
 
 /* In the child: its own pid into the WATCHDOG_PID slot, no stdio. */
-static void
+static void SPAWN_CHILD
 spawn_fill_pid(char *slot)
 {
 	char digits[24], *d = slot + strlen("WATCHDOG_PID=");
@@ -222,7 +240,7 @@ spawn_resolve(const char *file, char **cause)
  * them, but an ignored disposition there is inherited across exec all the
  * same: reset every signal with the system call itself.
  */
-static void
+static void SPAWN_CHILD
 spawn_default_signals(void)
 {
 	struct {
@@ -239,14 +257,39 @@ spawn_default_signals(void)
 			    sizeof(ksa.mask));
 }
 
-static void
-spawn_report_failure(int fd, int stage)
-{
-	struct spawn_report r = { stage, errno };
+/*
+ * What the child needs, prepared by tendd before the clone: the child
+ * shares tendd's memory until it execs (CLONE_VM|CLONE_VFORK, as glibc's
+ * posix_spawn), so it only reads this, writes its report, makes system
+ * calls and exits. No allocation, no stdio, no locks.
+ */
+struct spawn_child {
+	const struct program_conf *pc;
+	const char	*path;
+	char		**envp;
+	char		*pidslot;
+	int		 outfds[2];
+	int		 set_nofile, set_core;
+	struct rlimit	 rl_nofile, rl_core;
+	int		 has_user;
+	uid_t		 uid;
+	gid_t		 gid;
+	int		 ngroups;
+	gid_t		*groups;
+	pid_t		 parent;
+	struct spawn_report rep;	/* written by a child that gives up */
+};
 
-	/* Async-signal-safe from here: only write and _exit. */
-	if (write(fd, &r, sizeof(r)) < 0)
-		_exit(127);
+/* The child's stack: one, reused, since spawns never overlap. */
+#define SPAWN_STACK_SIZE	(256 * 1024)
+static void	*spawn_stack;
+
+static void SPAWN_CHILD __attribute__((noreturn))
+spawn_report_failure(struct spawn_child *c, int stage)
+{
+	/* tendd sleeps until this child exits, and reads the report then. */
+	c->rep.err = errno;
+	c->rep.stage = stage;
 	_exit(127);
 }
 
@@ -312,6 +355,78 @@ spawn_describe(struct proc *p, const char *path, struct spawn_report *r)
 	return s;
 }
 
+/* The child, between clone and exec. */
+static int SPAWN_CHILD
+spawn_child_main(void *arg)
+{
+	struct spawn_child *c = arg;
+	const struct program_conf *pc = c->pc;
+	sigset_t empty;
+	int fd, in, out, err;
+
+	spawn_default_signals();
+
+	if ((fd = open("/dev/null", O_RDONLY | O_CLOEXEC)) == -1)
+		spawn_report_failure(c, STAGE_DEVNULL);
+	/*
+	 * Moved above 2 first, so that no dup2() below overwrites a
+	 * descriptor another one still needs (tendd may have been
+	 * started with 0-2 closed, making these low numbers).
+	 */
+	in = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+	out = fcntl(c->outfds[0], F_DUPFD_CLOEXEC, 3);
+	err = fcntl(c->outfds[1], F_DUPFD_CLOEXEC, 3);
+	if (in == -1 || out == -1 || err == -1 ||
+	    dup2(in, STDIN_FILENO) == -1 ||
+	    dup2(out, STDOUT_FILENO) == -1 ||
+	    dup2(err, STDERR_FILENO) == -1)
+		spawn_report_failure(c, STAGE_DEVNULL);
+	if (setsid() == -1)
+		spawn_report_failure(c, STAGE_SESSION);
+	/* Before the uid change: raising a hard limit needs root. */
+	if (c->set_nofile && setrlimit(RLIMIT_NOFILE, &c->rl_nofile) == -1)
+		spawn_report_failure(c, STAGE_RLIMIT_NOFILE);
+	if (c->set_core && setrlimit(RLIMIT_CORE, &c->rl_core) == -1)
+		spawn_report_failure(c, STAGE_RLIMIT_CORE);
+	/*
+	 * The system calls themselves: glibc's wrappers would run
+	 * their all-threads machinery in memory shared with tendd.
+	 */
+	if (c->has_user) {
+		if (syscall(SYS_setgroups, c->ngroups, c->groups) == -1)
+			spawn_report_failure(c, STAGE_GROUPS);
+		if (syscall(SYS_setresgid, c->gid, c->gid, c->gid) == -1)
+			spawn_report_failure(c, STAGE_GID);
+		if (syscall(SYS_setresuid, c->uid, c->uid, c->uid) == -1)
+			spawn_report_failure(c, STAGE_UID);
+	}
+	if (pc->directory != NULL && chdir(pc->directory) == -1)
+		spawn_report_failure(c, STAGE_CHDIR);
+	if (pc->umask >= 0)
+		umask((mode_t)pc->umask);
+	/* After the uid change, which clears it; services only. */
+	if (pc->daemon) {
+		if (prctl(PR_SET_PDEATHSIG, SIGKILL) == -1)
+			spawn_report_failure(c, STAGE_PDEATHSIG);
+		if (getppid() != c->parent)
+			_exit(127);	/* tendd died before the prctl */
+	}
+	/*
+	 * The descriptor limit tendd was given, not its raised one,
+	 * unless the program asks for its own (rlimit_nofile).
+	 */
+	if (!c->set_nofile && tendd_child_nofile.rlim_cur != 0)
+		setrlimit(RLIMIT_NOFILE, &tendd_child_nofile);
+	/* Belt and braces: whatever tendd has open closes at exec. */
+	close_range(3, ~0U, CLOSE_RANGE_CLOEXEC);
+	if (c->pidslot != NULL)
+		spawn_fill_pid(c->pidslot);
+	sigemptyset(&empty);
+	sigprocmask(SIG_SETMASK, &empty, NULL);
+	execve(c->path, pc->argv, c->envp);
+	spawn_report_failure(c, STAGE_EXEC);
+}
+
 int
 spawn_proc(struct proc *p, char **cause)
 {
@@ -321,11 +436,10 @@ spawn_proc(struct proc *p, char **cause)
 	char pwstr[4096], *path, **envp, **fileenv = NULL, *why, *pidslot;
 	int set_nofile, set_core;
 	gid_t *groups = NULL;
-	int ngroups = 0, errpipe[2], fd, r, outfds[2], in, out, err;
-	sigset_t all, old, empty;
-	struct spawn_report rep;
-	pid_t pid, parent = getpid();
-	ssize_t n;
+	int ngroups = 0, r, outfds[2], saved = 0;
+	sigset_t all, old;
+	struct spawn_child child;
+	pid_t pid;
 
 	/* Everything that allocates or reads files happens before fork. */
 	if (pc->env_file != NULL &&
@@ -377,13 +491,12 @@ spawn_proc(struct proc *p, char **cause)
 		strv_free(fileenv);
 		return -1;
 	}
-	if (pipe2(errpipe, O_CLOEXEC) == -1) {
-		xasprintf(cause, "cannot create a pipe: %s", strerror(errno));
-		output_spawn_done(p, 0);
-		free(groups);
-		free(path);
-		strv_free(fileenv);
-		return -1;
+	if (spawn_stack == NULL) {
+		spawn_stack = mmap(NULL, SPAWN_STACK_SIZE, PROT_READ |
+		    PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+		if (spawn_stack == MAP_FAILED)
+			fatal("cannot map a stack for spawning: %s",
+			    strerror(errno));
 	}
 	envp = spawn_build_env(p, pw, fileenv, &pidslot);
 	strv_free(fileenv);
@@ -394,74 +507,37 @@ spawn_proc(struct proc *p, char **cause)
 	 */
 	sigfillset(&all);
 	sigprocmask(SIG_BLOCK, &all, &old);
-	pid = fork();
-	if (pid == 0) {
-		spawn_default_signals();
-		close(errpipe[0]);
-
-		if ((fd = open("/dev/null", O_RDONLY | O_CLOEXEC)) == -1)
-			spawn_report_failure(errpipe[1], STAGE_DEVNULL);
-		/*
-		 * Moved above 2 first, so that no dup2() below overwrites a
-		 * descriptor another one still needs (tendd may have been
-		 * started with 0-2 closed, making these low numbers).
-		 */
-		in = fcntl(fd, F_DUPFD_CLOEXEC, 3);
-		out = fcntl(outfds[0], F_DUPFD_CLOEXEC, 3);
-		err = fcntl(outfds[1], F_DUPFD_CLOEXEC, 3);
-		if (in == -1 || out == -1 || err == -1 ||
-		    dup2(in, STDIN_FILENO) == -1 ||
-		    dup2(out, STDOUT_FILENO) == -1 ||
-		    dup2(err, STDERR_FILENO) == -1)
-			spawn_report_failure(errpipe[1], STAGE_DEVNULL);
-		if (setsid() == -1)
-			spawn_report_failure(errpipe[1], STAGE_SESSION);
-		/* Before the uid change: raising a hard limit needs root. */
-		if (set_nofile && setrlimit(RLIMIT_NOFILE, &rl_nofile) == -1)
-			spawn_report_failure(errpipe[1], STAGE_RLIMIT_NOFILE);
-		if (set_core && setrlimit(RLIMIT_CORE, &rl_core) == -1)
-			spawn_report_failure(errpipe[1], STAGE_RLIMIT_CORE);
-		if (pw != NULL) {
-			if (setgroups(ngroups, groups) == -1)
-				spawn_report_failure(errpipe[1], STAGE_GROUPS);
-			if (setgid(pw->pw_gid) == -1)
-				spawn_report_failure(errpipe[1], STAGE_GID);
-			if (setuid(pw->pw_uid) == -1)
-				spawn_report_failure(errpipe[1], STAGE_UID);
-		}
-		if (pc->directory != NULL && chdir(pc->directory) == -1)
-			spawn_report_failure(errpipe[1], STAGE_CHDIR);
-		if (pc->umask >= 0)
-			umask((mode_t)pc->umask);
-		/* After the uid change, which clears it; services only. */
-		if (pc->daemon) {
-			if (prctl(PR_SET_PDEATHSIG, SIGKILL) == -1)
-				spawn_report_failure(errpipe[1], STAGE_PDEATHSIG);
-			if (getppid() != parent)
-				_exit(127);	/* tendd died before the prctl */
-		}
-		/*
-		 * The descriptor limit tendd was given, not its raised one,
-		 * unless the program asks for its own (rlimit_nofile).
-		 */
-		if (!set_nofile && tendd_child_nofile.rlim_cur != 0)
-			setrlimit(RLIMIT_NOFILE, &tendd_child_nofile);
-		/* Belt and braces: whatever tendd has open closes at exec. */
-		close_range(3, ~0U, CLOSE_RANGE_CLOEXEC);
-		if (pidslot != NULL)
-			spawn_fill_pid(pidslot);
-		sigemptyset(&empty);
-		sigprocmask(SIG_SETMASK, &empty, NULL);
-		execve(path, pc->argv, envp);
-		spawn_report_failure(errpipe[1], STAGE_EXEC);
-	}
+	child.pc = pc;
+	child.path = path;
+	child.envp = envp;
+	child.pidslot = pidslot;
+	child.outfds[0] = outfds[0];
+	child.outfds[1] = outfds[1];
+	child.set_nofile = set_nofile;
+	child.set_core = set_core;
+	child.rl_nofile = rl_nofile;
+	child.rl_core = rl_core;
+	child.has_user = pw != NULL;
+	child.uid = pw != NULL ? pw->pw_uid : 0;
+	child.gid = pw != NULL ? pw->pw_gid : 0;
+	child.ngroups = ngroups;
+	child.groups = groups;
+	child.parent = getpid();
+	child.rep.stage = 0;
+	child.rep.err = 0;
+	/*
+	 * tendd sleeps until the child has exec'd or exited: no page tables
+	 * are copied (fork's cost grows with tendd's memory) and the child's
+	 * report needs no pipe.
+	 */
+	SPAWN_STACK_FRESH(spawn_stack, SPAWN_STACK_SIZE);
+	pid = clone(spawn_child_main, (char *)spawn_stack + SPAWN_STACK_SIZE,
+	    CLONE_VM | CLONE_VFORK | SIGCHLD, &child);
 	sigprocmask(SIG_SETMASK, &old, NULL);
-	close(errpipe[1]);
 	strv_free(envp);
 	free(groups);
 	if (pid == -1) {
-		xasprintf(cause, "cannot fork: %s", strerror(errno));
-		close(errpipe[0]);
+		xasprintf(cause, "cannot fork: %s", strerror(saved));
 		output_spawn_done(p, 0);
 		free(path);
 		return -1;
@@ -473,16 +549,12 @@ spawn_proc(struct proc *p, char **cause)
 	if (p->pidfd == -1)
 		log_debug("%s: pidfd_open: %s", p->fullname, strerror(errno));
 
-	/* 0 bytes: exec closed the pipe, the program runs. */
-	do
-		n = read(errpipe[0], &rep, sizeof(rep));
-	while (n == -1 && errno == EINTR);
-	close(errpipe[0]);
-	if (n == (ssize_t)sizeof(rep)) {
-		*cause = spawn_describe(p, path, &rep);
+	/* A report: the child gave up before exec, and is exiting. */
+	if (child.rep.stage != 0) {
+		*cause = spawn_describe(p, path, &child.rep);
 		output_spawn_done(p, 0);
 		free(path);
-		/* The child is exiting; reap.c collects it as an unknown pid. */
+		/* reap.c collects it as an unknown pid */
 		p->pid = 0;
 		if (p->pidfd != -1) {
 			close(p->pidfd);
