@@ -203,8 +203,9 @@ def scenario(t):
     assert not r.get("ok") and r["error"]["code"] == "config_error", r
     config(t)
     t.signal(signal.SIGHUP)
+    wait_for(lambda: "catch" in t.status() and "new" not in t.status(), SLOW,
+             what="SIGHUP's reload: catch back, new gone")
     t.wait_state("catch", "RUNNING", timeout=SLOW)
-    wait_for(lambda: "new" not in t.status(), SLOW, what="new removed")
 
     step("shutdown")
     t.ok("shutdown")
@@ -230,14 +231,24 @@ def main():
             atexit.register(shutil.rmtree, workdir, ignore_errors=True)
     with open(vglog) as f:
         report = f.read()
-    print("---- valgrind (%s) ----\n%s" % (vglog, report or "(silent)"))
+    # With --quiet, valgrind writes "==PID== ..." only for an error or a
+    # leak. "--PID-- WARNING: unhandled syscall: 434" is valgrind 3.19 not
+    # knowing pidfd_open(2): tendd gets ENOSYS and falls back to kill(2)
+    # (so the pidfd paths are covered by the ASan build, not here).
+    errors = [l for l in report.splitlines() if l.startswith("==")]
+    warnings = [l for l in report.splitlines()
+                if l.startswith("--") and "WARNING" in l]
+    print("---- valgrind (%s) ----" % vglog)
+    print("\n".join(errors) or "no error, no leak reported")
+    for w in sorted(set(warnings)):
+        print("%dx %s" % (warnings.count(w), w))
     print("tendd exited with status %s" % status)
-    if status != 0 or report.strip():
-        print("valgrind: FAILED")
-        return 1
     if not use_valgrind:
         print("scenario passed (without valgrind)")
-        return 0
+        return 0 if status == 0 else 1
+    if status != 0 or errors:
+        print("valgrind: FAILED")
+        return 1
     print("valgrind: no errors, no leaks (definite, indirect, possible)")
     return 0
 
