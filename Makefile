@@ -180,7 +180,7 @@ fuzz:
 		$(FUZZ_TARGETS:%=$(FUZZ_B)/fuzz/fuzz-%)
 	sh tests/fuzz/run $(FUZZ_B) $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 
-# A representative scenario under valgrind's memcheck (~1 min); not in check.
+# A representative scenario under valgrind's memcheck (~15 s); not in check.
 valgrind: all $(HELPERS)
 	@$(call install_debs,valgrind)
 	PYTHON=$(PYTHON) sh tests/valgrind/run $(B)
