@@ -1,7 +1,12 @@
 # tend: one non-recursive Makefile.
 #   make            build/tendd and build/tendctl (installs missing Debian packages first)
 #   make run        build, then run tendd in the foreground on conf/tend.conf
-#   make check      build and run every test (unit, then integration); ends with a count
+#   make check      build and run every test; ends with a count: unit tests of the
+#                   normal build and of the sanitizer build (build-asan: ASan + UBSan,
+#                   every report fatal), the fuzz corpus replayed there, and the
+#                   integration suite against the sanitizer build
+#   make fuzz       libFuzzer targets (clang) for FUZZ_SECONDS each (build-fuzz/)
+#   make valgrind   a representative scenario under valgrind (tests/valgrind/run)
 #   make bench-output  measure output capture speed (bench/output.py)
 #   make install    honours PREFIX and DESTDIR
 #   make bench      tend vs supervisord, runit, s6 (~20 min; BENCH_ARGS=--quick
@@ -60,13 +65,12 @@ UNITS	 = $(UNIT_SRC:tests/unit/%.c=$(B)/unit/%)
 
 DEPSTAMP = $(B)/.deps-ok
 
-.PHONY: all run check unit integration install clean deps helpers bench bench-output deb
+.PHONY: all run check unit integration install clean deps helpers bench bench-output deb \
+	san fuzz valgrind
 all: $(B)/tendd $(B)/tendctl
 
-deps: $(DEPSTAMP)
-$(DEPSTAMP):
-	@mkdir -p $(B)
-	@missing=""; for p in $(DEBS); do \
+# $(call install_debs,PACKAGES): installs those of PACKAGES that are missing.
+install_debs = missing=""; for p in $(1); do \
 		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || missing="$$missing $$p"; \
 	done; \
 	if [ -n "$$missing" ]; then \
@@ -75,16 +79,25 @@ $(DEPSTAMP):
 		DEBIAN_FRONTEND=noninteractive apt-get update -q && \
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing || exit 1; \
 	fi
+
+deps: $(DEPSTAMP)
+$(DEPSTAMP):
+	@mkdir -p $(B)
+	@$(call install_debs,$(DEBS))
 	@touch $@
 
 $(B)/%.o: %.c common/*.h daemon/*.h client/*.h | $(DEPSTAMP)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
-$(B)/tendd: $(DAEMON_OBJ) $(COMMON_OBJ)
+# EXTRA_OBJ: linked into every program of a build (the sanitizer build's
+# options); empty for the normal build.
+EXTRA_OBJ ?=
+
+$(B)/tendd: $(DAEMON_OBJ) $(COMMON_OBJ) $(EXTRA_OBJ)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
-$(B)/tendctl: $(CLIENT_OBJ) $(COMMON_OBJ)
+$(B)/tendctl: $(CLIENT_OBJ) $(COMMON_OBJ) $(EXTRA_OBJ)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
 $(B)/helpers/%: tests/helpers/%.c | $(DEPSTAMP)
@@ -95,9 +108,19 @@ $(B)/unit/tendd-nomain.o: daemon/tendd.c common/*.h daemon/*.h | $(DEPSTAMP)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -Dmain=tendd_unused_main -c -o $@ $<
 
-$(B)/unit/%: tests/unit/%.c $(DAEMON_LIB_OBJ) $(COMMON_OBJ)
+$(B)/unit/%: tests/unit/%.c $(DAEMON_LIB_OBJ) $(COMMON_OBJ) $(EXTRA_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(CMOCKA_LIBS)
+
+# Fuzz targets (tests/fuzz/): linked with libFuzzer in the fuzz build,
+# or with replay.c's main() to replay saved inputs (make check).
+$(B)/fuzz/replay-%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c $(DAEMON_LIB_OBJ) $(COMMON_OBJ) $(EXTRA_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+$(B)/fuzz/fuzz-%: tests/fuzz/fuzz_%.c $(DAEMON_LIB_OBJ) $(COMMON_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -fsanitize=fuzzer -o $@ $^ $(PKG_LIBS)
 
 helpers: $(HELPERS)
 
@@ -108,8 +131,59 @@ run: all
 unit: $(UNITS)
 integration: all $(HELPERS)
 
-check: all $(HELPERS) $(UNITS)
-	@PYTHON=$(PYTHON) sh tests/run $(UNITS)
+# The sanitizer build (issue 8): the same sources with ASan + UBSan, any
+# UB fatal, and tests/sanitizers/options.c baking in a log_path under
+# $(SAN_LOG) so every report is a file that tests/run turns into a
+# failure. libubsan is linked statically: GCC's shared one ignores
+# log_path next to libasan and would print to a stderr nobody reads.
+SAN_B	 = build-asan
+SAN_LOG	 = $(abspath $(SAN_B))/sanitizer-reports
+SAN_FLAGS = -fsanitize=address,undefined -fno-sanitize-recover=undefined \
+	   -fno-omit-frame-pointer
+SAN_MAKE = $(MAKE) --no-print-directory B=$(SAN_B) CFLAGS="-O1 -g $(SAN_FLAGS)" \
+	   LDFLAGS="-fsanitize=address,undefined -static-libubsan" \
+	   EXTRA_OBJ=$(SAN_B)/sanitizers/options.o
+FUZZ_TARGETS = ini config argv expand protocol
+SAN_UNITS = $(UNIT_SRC:tests/unit/%.c=$(SAN_B)/unit/%)
+SAN_REPLAYS = $(FUZZ_TARGETS:%=$(SAN_B)/fuzz/replay-%)
+
+$(B)/sanitizers/options.o: tests/sanitizers/options.c | $(DEPSTAMP)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -DTEND_SAN_LOG='"$(SAN_LOG)"' -c -o $@ $<
+
+# The helpers are the supervised programs, not what is under test: the
+# sanitizer build runs the normal build's.
+san: all $(HELPERS)
+	@$(SAN_MAKE) $(SAN_B)/tendd $(SAN_B)/tendctl $(SAN_UNITS) $(SAN_REPLAYS)
+	@mkdir -p $(SAN_B)/helpers
+	@cp -p $(HELPERS) $(SAN_B)/helpers/
+	@mkdir -p $(SAN_LOG)
+
+# Unit tests run in both builds; the integration suite (~3 min) runs once,
+# against the sanitizer build: the same code, with every check on.
+check: all $(HELPERS) $(UNITS) san
+	@PYTHON=$(PYTHON) TEND_BUILD=$(SAN_B) SAN_LOG=$(SAN_LOG) \
+		sh tests/run $(UNITS) $(SAN_UNITS) -- $(SAN_REPLAYS)
+
+# libFuzzer (clang's, from Debian): build-fuzz/fuzz/fuzz-TARGET, each run
+# FUZZ_SECONDS; new inputs go to build-fuzz/corpus/, crashes to
+# build-fuzz/crashes/ (see tests/fuzz/README.md). Not part of check.
+FUZZ_B	 = build-fuzz
+FUZZ_SECONDS ?= 60
+FUZZ_DEBS = clang libclang-rt-14-dev
+FUZZ_FLAGS = -fsanitize=address,undefined,fuzzer-no-link \
+	    -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+fuzz:
+	@$(call install_debs,$(FUZZ_DEBS))
+	@$(MAKE) --no-print-directory B=$(FUZZ_B) CC=clang CFLAGS="-O1 -g $(FUZZ_FLAGS)" \
+		LDFLAGS="-fsanitize=address,undefined" \
+		$(FUZZ_TARGETS:%=$(FUZZ_B)/fuzz/fuzz-%)
+	sh tests/fuzz/run $(FUZZ_B) $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
+# A representative scenario under valgrind's memcheck (~15 s); not in check.
+valgrind: all $(HELPERS)
+	@$(call install_debs,valgrind)
+	PYTHON=$(PYTHON) sh tests/valgrind/run $(B)
 
 # Benchmarks report figures; they are never part of `make check`.
 BENCH_ARGS ?=
@@ -180,4 +254,4 @@ deb: all
 	dpkg-deb --root-owner-group -Zxz --build $(DEBROOT) $(DEB)
 
 clean:
-	rm -rf $(B)
+	rm -rf $(B) $(SAN_B) $(FUZZ_B)

@@ -2171,6 +2171,15 @@ config_include_one(struct config_reader *rd, int file,
 		    "directory; skipped", k->section, k->written, path);
 		return;
 	}
+	/*
+	 * A FIFO, socket or device that a glob happens to match would block
+	 * tendd's start (or a reload) forever, or read without end.
+	 */
+	if (!S_ISREG(sb.st_mode)) {
+		config_warn_machine(rd, k->file, k->line, "[%s] %s: %s is not "
+		    "a regular file; skipped", k->section, k->written, path);
+		return;
+	}
 	for (f = 0; f < rd->nfiles; f++) {
 		if (rd->files[f].dev != sb.st_dev ||
 		    rd->files[f].ino != sb.st_ino)

@@ -253,6 +253,17 @@ def test_removed_while_stopping_then_added_back(tend):
     assert list(tend.status()).count("slow") == 1
 
 
+def waiting_for_reply(pid):
+    """True once PID sleeps reading a Unix stream socket: a tendctl that
+    has sent its request and waits for the answer. (A slow tendctl, the
+    sanitizer build's, may not have sent it yet when the test goes on.)"""
+    try:
+        with open("/proc/%d/wchan" % pid) as f:
+            return f.read().strip() == "unix_stream_read_generic"
+    except OSError:
+        return False
+
+
 def test_waiting_clients_are_answered_when_their_process_goes(tend):
     require(TENDCTL, "make build/tendctl")
     slow = section(f"""
@@ -268,6 +279,8 @@ def test_waiting_clients_are_answered_when_their_process_goes(tend):
                                "slow"], stdout=subprocess.PIPE,
                               stderr=subprocess.PIPE, text=True)
     try:
+        wait_for(lambda: waiting_for_reply(waiter.pid), 5,
+                 what="tendctl start waiting for its answer")
         wait_for(lambda: tend.status()["slow"]["state"] == "STARTING", 2)
         tend.write_config(keep)
         rc, out, err = tend.ctl("reload")

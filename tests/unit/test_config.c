@@ -1451,6 +1451,22 @@ test_include(void **state)
 	/* Sorted by file, then line: the main file's first. */
 	assert_true(strncmp(d.msgs[0].text, "t.conf:", 7) == 0);
 
+	/* A FIFO (or a device) a glob matches is not read: it would block. */
+	mkdir("fifo.d", 0755);
+	assert_int_equal(mkfifo("fifo.d/x.conf", 0600), 0);
+	write_file("fifo.d/y.conf", "[program:y]\ncommand = /bin/true\n");
+	conf = load("[include]\nfiles = fifo.d/*.conf /dev/null\n", 0);
+	assert_non_null(conf);
+	assert_counts(0, 2);
+	xasprintf(&text, "t.conf:2: [include] files: %s/fifo.d/x.conf is not "
+	    "a regular file; skipped", tmpdir);
+	assert_msg(0, text);
+	free(text);
+	assert_msg(0, "t.conf:2: [include] files: /dev/null is not a regular "
+	    "file; skipped");
+	assert_int_equal(conf->nprocs, 1);
+	config_free(conf);
+
 	/* A file included twice is read once. */
 	write_file("p.conf", "[program:p]\ncommand = /bin/true\n");
 	conf = load("[include]\nfiles = p.conf ./p.conf\n", 0);
