@@ -8,6 +8,7 @@
  * ready = notify child gets tendd's own NOTIFY_SOCKET (and WATCHDOG_USEC,
  * WATCHDOG_PID), never the one of tendd's supervisor.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -497,6 +498,67 @@ spawn_proc(struct proc *p, char **cause)
 	return 0;
 }
 
+/* The process group and session of PID (/proc/PID/stat); -1 if gone. */
+static int
+spawn_ids(pid_t pid, pid_t *pgrp, pid_t *sid)
+{
+	char path[64], buf[1024], *s;
+	long g, ss;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return -1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	/* "PID (COMM) STATE PPID PGRP SESSION ...": COMM may hold ')' */
+	if ((s = strrchr(buf, ')')) == NULL ||
+	    sscanf(s + 1, " %*c %*d %ld %ld", &g, &ss) != 2)
+		return -1;
+	*pgrp = (pid_t)g;
+	*sid = (pid_t)ss;
+	return 0;
+}
+
+/*
+ * SIG to the processes of session SID outside process group SID (which
+ * kill(-SID) reached). A descendant that moved to a group of its own
+ * (setpgid, a shell's job control) is still in the session the child
+ * made, and still the program's: stopasgroup and killasgroup must reach
+ * it. One walk of /proc, only when a group is signalled; each candidate
+ * is pinned with a pidfd and checked again, so a pid that changed hands
+ * meanwhile is never signalled.
+ */
+static void
+spawn_signal_session(pid_t sid, int sig)
+{
+	struct dirent *de;
+	pid_t pid, g, s;
+	char *end;
+	DIR *d;
+	int fd;
+
+	if ((d = opendir("/proc")) == NULL)
+		return;
+	while ((de = readdir(d)) != NULL) {
+		pid = (pid_t)strtol(de->d_name, &end, 10);
+		if (*end != '\0' || pid <= 0 || pid == sid)
+			continue;
+		if (spawn_ids(pid, &g, &s) == -1 || s != sid || g == sid)
+			continue;
+		if ((fd = pidfd_open(pid, 0)) == -1)
+			continue;
+		if (spawn_ids(pid, &g, &s) == 0 && s == sid && g != sid)
+			pidfd_send_signal(fd, sig, NULL, 0);
+		close(fd);
+	}
+	closedir(d);
+}
+
 int
 spawn_signal(struct proc *p, int sig, int group)
 {
@@ -504,8 +566,13 @@ spawn_signal(struct proc *p, int sig, int group)
 		errno = ESRCH;
 		return -1;
 	}
-	/* The child called setsid(), so its group id is its pid. */
+	/*
+	 * The child called setsid(), so its group and session ids are its
+	 * pid (not so for a process adopted from a pidfile or MAINPID=).
+	 */
 	if (group) {
+		if (!p->adopted)
+			spawn_signal_session(p->pid, sig);
 		if (kill(-p->pid, sig) == 0)
 			return 0;
 		if (errno != ESRCH)

@@ -60,6 +60,54 @@ def session_members(sid):
     return out
 
 
+# ------------------------------------------- descendants and group stops
+
+def forker_pair(path):
+    def get():
+        try:
+            a, b = open(path).read().split()
+            return int(a), int(b)
+        except (FileNotFoundError, ValueError):
+            return None
+    return wait_for(get, 5, what="forker's pidfile")
+
+
+@pytest.mark.parametrize("flags", [["--new-pgrp", "--child-ignore-term"],
+                                   ["--child-ignore-term"]])
+def test_a_group_stop_leaves_no_descendant_behind(tend, flags):
+    """stopasgroup: a grandchild that moved to a process group of its own
+    (setpgid, a shell's job control) is still in the child's session and
+    is stopped with it; one that ignores the stop signal while its parent
+    obeys is killed when the parent has gone, at once, not left running.
+    (A descendant that calls setsid() itself, the classic double fork, has
+    left: without cgroups nothing tells it from any other process; tendd,
+    the subreaper, reaps it when it ends: test_spawn.py.)"""
+    pf = tend.path("pids")
+    tend.write_config(f"""
+        [program:grp]
+        command = {tend.helper("forker", "--pidfile", pf, *flags)}
+        startsecs = 0
+        stopasgroup = true
+        stopwaitsecs = 10
+    """)
+    tend.start()
+    tend.wait_state("grp", "RUNNING")
+    leader, child = forker_pair(pf)
+    tend.track(leader, child)
+    st = proc_stat(child)
+    assert st[3] == leader, "the grandchild is not in the session"
+    assert (st[2] != leader) == ("--new-pgrp" in flags), st
+    t0 = time.monotonic()
+    rc, out, err = tend.ctl("stop", "grp")
+    took = time.monotonic() - t0
+    assert rc == 0, (rc, out, err)
+    assert took < 3, "the stop waited %.1fs" % took
+    wait_for(lambda: not exists(child), 3,
+             what="the grandchild killed and reaped")
+    assert not exists(leader)
+    assert tend.proc_status("grp")["state"] == "STOPPED"
+
+
 # ------------------------------------------------------ 500 exits at once
 
 def test_500_children_exiting_at_once_are_all_reaped_and_restarted(tend):
