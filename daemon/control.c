@@ -735,8 +735,13 @@ control_listen(const char *path, int mode, const char *owner, char **cause)
 		}
 	}
 
-	/* The socket must never exist with looser permissions than asked. */
-	old = umask(0177);
+	/*
+	 * The socket must never exist with looser permissions than asked:
+	 * bind() makes it with exactly MODE (0777 & ~umask). No chmod() by
+	 * path afterwards, and the chown does not follow a link: someone
+	 * who can write the directory could swap a symlink in between.
+	 */
+	old = umask(~(mode_t)mode & 0777);
 	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
 		umask(old);
 		xasprintf(cause, "cannot bind %s: %s", path, strerror(errno));
@@ -745,8 +750,8 @@ control_listen(const char *path, int mode, const char *owner, char **cause)
 	}
 	umask(old);
 	control_path = xstrdup(path);
-	if (chmod(path, (mode_t)mode) == -1 ||
-	    (owner != NULL && chown(path, uid, gid) == -1)) {
+	if (owner != NULL &&
+	    fchownat(AT_FDCWD, path, uid, gid, AT_SYMLINK_NOFOLLOW) == -1) {
 		xasprintf(cause, "cannot set the mode or owner of %s: %s", path,
 		    strerror(errno));
 		close(fd);
