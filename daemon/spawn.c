@@ -525,38 +525,78 @@ spawn_ids(pid_t pid, pid_t *pgrp, pid_t *sid)
 }
 
 /*
- * SIG to the processes of session SID outside process group SID (which
- * kill(-SID) reached). A descendant that moved to a group of its own
- * (setpgid, a shell's job control) is still in the session the child
- * made, and still the program's: stopasgroup and killasgroup must reach
- * it. One walk of /proc, only when a group is signalled; each candidate
- * is pinned with a pidfd and checked again, so a pid that changed hands
- * meanwhile is never signalled.
+ * Processes in a process group other than their session's (pgrp != sid):
+ * the only ones kill(-SID) misses. Listed by one walk of /proc, kept for
+ * SPAWN_STRAYS_SECS so that a shutdown stopping a thousand programs as
+ * groups walks /proc once, not a thousand times. Usually very few.
  */
+#define SPAWN_STRAYS_SECS	0.05
+struct spawn_stray {
+	pid_t	pid;
+	pid_t	sid;
+};
+static struct spawn_stray *spawn_strays;
+static size_t	 spawn_nstrays, spawn_strays_cap;
+static double	 spawn_strays_at = -1;
+
 static void
-spawn_signal_session(pid_t sid, int sig)
+spawn_list_strays(void)
 {
 	struct dirent *de;
 	pid_t pid, g, s;
+	double now = util_now();
 	char *end;
 	DIR *d;
-	int fd;
 
+	if (spawn_strays_at >= 0 && now - spawn_strays_at < SPAWN_STRAYS_SECS)
+		return;
+	spawn_nstrays = 0;
+	spawn_strays_at = now;
 	if ((d = opendir("/proc")) == NULL)
 		return;
 	while ((de = readdir(d)) != NULL) {
 		pid = (pid_t)strtol(de->d_name, &end, 10);
-		if (*end != '\0' || pid <= 0 || pid == sid)
+		if (*end != '\0' || pid <= 0 ||
+		    spawn_ids(pid, &g, &s) == -1 || s <= 0 || g == s)
 			continue;
-		if (spawn_ids(pid, &g, &s) == -1 || s != sid || g == sid)
+		if (spawn_nstrays == spawn_strays_cap) {
+			spawn_strays_cap = spawn_strays_cap ?
+			    2 * spawn_strays_cap : 64;
+			spawn_strays = xreallocarray(spawn_strays,
+			    spawn_strays_cap, sizeof(*spawn_strays));
+		}
+		spawn_strays[spawn_nstrays].pid = pid;
+		spawn_strays[spawn_nstrays++].sid = s;
+	}
+	closedir(d);
+}
+
+/*
+ * SIG to the processes of session SID outside process group SID (which
+ * kill(-SID) reaches). A descendant that moved to a group of its own
+ * (setpgid, a shell's job control) is still in the session the child
+ * made, and still the program's: stopasgroup and killasgroup must reach
+ * it. Each is pinned with a pidfd and checked again before the signal,
+ * so a pid that changed hands since the list was made is never hit.
+ */
+static void
+spawn_signal_session(pid_t sid, int sig)
+{
+	pid_t g, s;
+	size_t i;
+	int fd;
+
+	spawn_list_strays();
+	for (i = 0; i < spawn_nstrays; i++) {
+		if (spawn_strays[i].sid != sid)
 			continue;
-		if ((fd = pidfd_open(pid, 0)) == -1)
+		if ((fd = pidfd_open(spawn_strays[i].pid, 0)) == -1)
 			continue;
-		if (spawn_ids(pid, &g, &s) == 0 && s == sid && g != sid)
+		if (spawn_ids(spawn_strays[i].pid, &g, &s) == 0 && s == sid &&
+		    g != sid)
 			pidfd_send_signal(fd, sig, NULL, 0);
 		close(fd);
 	}
-	closedir(d);
 }
 
 int
