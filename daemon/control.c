@@ -537,7 +537,7 @@ control_mkdirs(const char *path, int mode, uid_t uid, gid_t gid,
 {
 	char *dir = xstrdup(path), *s, c;
 	mode_t m;
-	int leaf;
+	int leaf, dfd;
 
 	if ((s = strrchr(dir, '/')) == NULL || s == dir) {
 		free(dir);
@@ -559,13 +559,23 @@ control_mkdirs(const char *path, int mode, uid_t uid, gid_t gid,
 				m |= 0001;
 		}
 		if (mkdir(dir, 0700) == 0) {
-			if (chmod(dir, m) == -1 || (leaf && gid != (gid_t)-1 &&
-			    chown(dir, (uid_t)-1, gid) == -1)) {
+			/*
+			 * Through a descriptor of the directory just made: a
+			 * symlink swapped in for it (the parent may be /tmp)
+			 * must not have tendd chmod the file it points to.
+			 */
+			dfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+			    O_CLOEXEC);
+			if (dfd == -1 || fchmod(dfd, m) == -1 || (leaf &&
+			    gid != (gid_t)-1 && fchown(dfd, (uid_t)-1, gid) == -1)) {
 				xasprintf(cause, "cannot set the mode of %s: %s",
 				    dir, strerror(errno));
+				if (dfd != -1)
+					close(dfd);
 				free(dir);
 				return -1;
 			}
+			close(dfd);
 			log_info("created %s with mode %04o", dir, (unsigned)m);
 		} else if (errno != EEXIST) {
 			xasprintf(cause, "cannot create directory %s: %s",
