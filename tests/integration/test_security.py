@@ -43,23 +43,26 @@ def start_fails(tend, what):
 
 # ------------------------------------------------------------- symlinks
 
-@pytest.mark.parametrize("where", ["socket", "lock"])
-def test_a_link_at_the_socket_or_its_lock_is_never_followed(tend, where):
+@pytest.mark.parametrize("where", ["socket", "lock", "logfile"])
+def test_a_link_at_the_socket_its_lock_or_the_log_is_never_followed(
+        tend, where):
     v = victim(tend)
     dangling = tend.dir / "created-through-link"
-    tend.write_config("")
-    path = tend.sock if where == "socket" else \
-        tend.dir / (tend.sock.name + ".lock")
+    tend.write_config("", tend="logfile = %(here)s/own.log"
+                      if where == "logfile" else "")
+    path, refusal = {
+        "socket": (tend.sock, "not a socket"),
+        "lock": (tend.dir / (tend.sock.name + ".lock"), "cannot open "),
+        "logfile": (tend.dir / "own.log", "cannot open logfile"),
+    }[where]
     os.symlink(v, path)
-    start_fails(tend, "not a socket" if where == "socket" else
-                "cannot open %s" % path)
+    start_fails(tend, refusal)
     untouched(v)
     assert os.path.islink(path)
     # A dangling link must not create its target either.
     os.unlink(path)
     os.symlink(dangling, path)
-    start_fails(tend, "not a socket" if where == "socket" else
-                "cannot open %s" % path)
+    start_fails(tend, refusal)
     assert not os.path.lexists(dangling)
 
 
