@@ -189,10 +189,11 @@ def test_fork_bomb_in_a_child_leaves_tendd_responsive(tend):
     every process of the bomb, zombies included."""
     if os.getuid() != 0:
         pytest.fail("this test needs root (user = nobody)")
-    bomb = "ulimit -p 48; b() { while :; do b & done; }; b"
+    # A C helper, not sh -c 'ulimit -p N; b() { b & b; }; b': a shell whose
+    # fork fails exits, and the bomb's leader must stay to be stopped.
     tend.write_config(f"""
         [program:bomb]
-        command = /bin/sh -c '{bomb}'
+        command = {tend.helper("forkbomb", "--nproc", 48)}
         user = nobody
         directory = /
         startsecs = 0
@@ -220,6 +221,7 @@ def test_fork_bomb_in_a_child_leaves_tendd_responsive(tend):
     assert worst < 1.0, "status took %.2fs under the bomb (%.3fs before)" \
         % (worst, base)
     assert tend.proc_status("steady")["pid"] == steady
+    assert tend.proc_status("bomb")["pid"] == leader, "the leader died"
     rc, out, err = tend.ctl("stop", "bomb")
     assert rc == 0, (rc, out, err)
     wait_for(lambda: not session_members(leader), 10,
