@@ -29,7 +29,9 @@ def shim_env(**extra):
     """The environment that preloads tests/helpers/preload/tendshim.c into
     tendd (an ASan tendd must accept a library loaded before its runtime)."""
     require(SHIM, "make helpers")
-    env = {"LD_PRELOAD": str(SHIM), "ASAN_OPTIONS": "verify_asan_link_order=0"}
+    asan = os.environ.get("ASAN_OPTIONS", "")
+    env = {"LD_PRELOAD": str(SHIM), "ASAN_OPTIONS":
+           (asan + ":" if asan else "") + "verify_asan_link_order=0"}
     env.update(extra)
     return env
 
