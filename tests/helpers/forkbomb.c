@@ -6,8 +6,9 @@
  * Lowers RLIMIT_NPROC (soft and hard) to N, forks one process that starts
  * the bomb, and waits in pause() itself (the leader: TERM ends it). In the
  * bomb every process forks as fast as it can, and so does every child;
- * a process whose fork failed 50 times in a row exits, so that the bomb
- * churns at its limit and its orphans land on the nearest subreaper.
+ * a process whose fork failed 50 times in a row exits (but the first), so
+ * that the bomb churns at its limit and its orphans land on the nearest
+ * subreaper.
  * Unlike a shell's, a failed fork never ends the leader. Run it as a user
  * other than root: root is not held by RLIMIT_NPROC.
  */
@@ -46,14 +47,16 @@ main(int argc, char **argv)
 		for (;;)
 			pause();
 	}
-	for (;;) {
+	/* The bomb's root never gives up: the bomb always grows back. */
+	for (int root = 1;;) {
 		switch (fork()) {
 		case -1:
-			if (++fails >= 50)
+			if (++fails >= 50 && !root)
 				_exit(0);
 			break;
 		case 0:
 			fails = 0;
+			root = 0;
 			break;
 		default:
 			fails = 0;
