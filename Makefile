@@ -61,6 +61,9 @@ CLIENT_OBJ = $(CLIENT_SRC:%.c=$(B)/%.o)
 # once more with main renamed, since it also holds the daemon's globals.
 DAEMON_LIB_OBJ = $(filter-out $(B)/daemon/tendd.o,$(DAEMON_OBJ)) $(B)/unit/tendd-nomain.o
 HELPERS	 = $(HELPER_SRC:tests/helpers/%.c=$(B)/helpers/%)
+# LD_PRELOAD libraries for chaos tests (tests/helpers/preload/NAME.c).
+PRELOAD_SRC = $(wildcard tests/helpers/preload/*.c)
+HELPERS	+= $(PRELOAD_SRC:tests/helpers/preload/%.c=$(B)/helpers/%.so)
 UNITS	 = $(UNIT_SRC:tests/unit/%.c=$(B)/unit/%)
 
 DEPSTAMP = $(B)/.deps-ok
@@ -103,6 +106,10 @@ $(B)/tendctl: $(CLIENT_OBJ) $(COMMON_OBJ) $(EXTRA_OBJ)
 $(B)/helpers/%: tests/helpers/%.c | $(DEPSTAMP)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(PKG_LIBS)
+
+$(B)/helpers/%.so: tests/helpers/preload/%.c | $(DEPSTAMP)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -fPIC -shared $(LDFLAGS) -o $@ $< -ldl
 
 $(B)/unit/tendd-nomain.o: daemon/tendd.c common/*.h daemon/*.h | $(DEPSTAMP)
 	@mkdir -p $(dir $@)

@@ -537,7 +537,7 @@ control_mkdirs(const char *path, int mode, uid_t uid, gid_t gid,
 {
 	char *dir = xstrdup(path), *s, c;
 	mode_t m;
-	int leaf;
+	int leaf, dfd;
 
 	if ((s = strrchr(dir, '/')) == NULL || s == dir) {
 		free(dir);
@@ -559,13 +559,23 @@ control_mkdirs(const char *path, int mode, uid_t uid, gid_t gid,
 				m |= 0001;
 		}
 		if (mkdir(dir, 0700) == 0) {
-			if (chmod(dir, m) == -1 || (leaf && gid != (gid_t)-1 &&
-			    chown(dir, (uid_t)-1, gid) == -1)) {
+			/*
+			 * Through a descriptor of the directory just made: a
+			 * symlink swapped in for it (the parent may be /tmp)
+			 * must not have tendd chmod the file it points to.
+			 */
+			dfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+			    O_CLOEXEC);
+			if (dfd == -1 || fchmod(dfd, m) == -1 || (leaf &&
+			    gid != (gid_t)-1 && fchown(dfd, (uid_t)-1, gid) == -1)) {
 				xasprintf(cause, "cannot set the mode of %s: %s",
 				    dir, strerror(errno));
+				if (dfd != -1)
+					close(dfd);
 				free(dir);
 				return -1;
 			}
+			close(dfd);
 			log_info("created %s with mode %04o", dir, (unsigned)m);
 		} else if (errno != EEXIST) {
 			xasprintf(cause, "cannot create directory %s: %s",
@@ -735,8 +745,13 @@ control_listen(const char *path, int mode, const char *owner, char **cause)
 		}
 	}
 
-	/* The socket must never exist with looser permissions than asked. */
-	old = umask(0177);
+	/*
+	 * The socket must never exist with looser permissions than asked:
+	 * bind() makes it with exactly MODE (0777 & ~umask). No chmod() by
+	 * path afterwards, and the chown does not follow a link: someone
+	 * who can write the directory could swap a symlink in between.
+	 */
+	old = umask(~(mode_t)mode & 0777);
 	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
 		umask(old);
 		xasprintf(cause, "cannot bind %s: %s", path, strerror(errno));
@@ -745,8 +760,8 @@ control_listen(const char *path, int mode, const char *owner, char **cause)
 	}
 	umask(old);
 	control_path = xstrdup(path);
-	if (chmod(path, (mode_t)mode) == -1 ||
-	    (owner != NULL && chown(path, uid, gid) == -1)) {
+	if (owner != NULL &&
+	    fchownat(AT_FDCWD, path, uid, gid, AT_SYMLINK_NOFOLLOW) == -1) {
 		xasprintf(cause, "cannot set the mode or owner of %s: %s", path,
 		    strerror(errno));
 		close(fd);

@@ -284,6 +284,23 @@ logfile_open_own(struct logfile *lf, int src, char **cause)
 	return 0;
 }
 
+/*
+ * S as one component of an AUTO file name: a '/' (an identifier such as
+ * "a/../../b"; names cannot hold one) would lead the file out of
+ * childlogdir, so it becomes '_'. Nothing else needs care: no shell ever
+ * sees the name.
+ */
+static char *
+logfile_auto_part(const char *s)
+{
+	char *r = xstrdup(s), *c;
+
+	for (c = r; *c != '\0'; c++)
+		if (*c == '/')
+			*c = '_';
+	return r;
+}
+
 /* A new file in DIR named NAME-stdout---IDENT-XXXXXX.log (supervisord's). */
 static int
 logfile_open_auto(struct logfile *lf, const struct proc *p,
@@ -291,7 +308,7 @@ logfile_open_auto(struct logfile *lf, const struct proc *p,
 {
 	const char *dir = tendd_conf->childlogdir;
 	struct stat st;
-	char *tmpl;
+	char *tmpl, *name, *ident;
 	int fd;
 
 	if (stat(dir, &st) == -1 && errno == ENOENT &&
@@ -300,9 +317,12 @@ logfile_open_auto(struct logfile *lf, const struct proc *p,
 		if (mkdir(dir, 0755) == 0)
 			log_info("created childlogdir %s", dir);
 	}
-	xasprintf(&tmpl, "%s/%s-%s---%s-XXXXXX.log", dir, p->name,
-	    which == OUTPUT_STDOUT ? "stdout" : "stderr",
-	    tendd_conf->identifier);
+	name = logfile_auto_part(p->name);
+	ident = logfile_auto_part(tendd_conf->identifier);
+	xasprintf(&tmpl, "%s/%s-%s---%s-XXXXXX.log", dir, name,
+	    which == OUTPUT_STDOUT ? "stdout" : "stderr", ident);
+	free(name);
+	free(ident);
 	fd = mkostemps(tmpl, 4, O_APPEND | O_CLOEXEC);
 	if (fd == -1) {
 		xasprintf(cause, "cannot create a log file in childlogdir %s: "

@@ -965,6 +965,28 @@ proc_ended(struct proc *p)
 	}
 }
 
+/*
+ * A process stopped as a group (stopasgroup or killasgroup) leaves
+ * nothing behind: when it has ended during a stop, what is left of its
+ * group and session (a descendant that ignored the stop signal, or is
+ * in a group of its own) is killed at once. tend has no handle to wait
+ * on them with, and the stop signal has reached them already. Called
+ * before the reap, so the group id cannot have changed hands. Not for a
+ * launcher (its daemon is wanted), an adopted process (its session is
+ * not one tend made) or a MAINPID= handover.
+ */
+void
+program_exited(struct proc *p)
+{
+	if (p->state != PROC_STOPPING || p->launcher || p->adopted ||
+	    p->mainpid_next > 0 ||
+	    !(p->pc->stopasgroup || p->pc->killasgroup))
+		return;
+	log_debug("%s: pid %ld ended; SIGKILL to what is left of its group",
+	    p->display, (long)p->pid);
+	spawn_signal(p, SIGKILL, 1);
+}
+
 void
 program_reaped(struct proc *p, int status)
 {

@@ -7,6 +7,7 @@
  * and otherwise ignored.
  */
 #include <errno.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/wait.h>
 
@@ -16,21 +17,32 @@ void
 reap_children(void)
 {
 	struct proc *p;
+	siginfo_t si;
 	pid_t pid;
 	int status;
 
 	for (;;) {
-		pid = waitpid(-1, &status, WNOHANG);
-		if (pid == 0)
-			break;
-		if (pid == -1) {
+		/*
+		 * Look before reaping (WNOWAIT): while the ended process is a
+		 * zombie its pid, which is also its group and session id,
+		 * cannot be anyone else's, so program_exited() may still
+		 * signal what is left of its group.
+		 */
+		memset(&si, 0, sizeof(si));
+		if (waitid(P_ALL, 0, &si, WEXITED | WNOHANG | WNOWAIT) == -1) {
 			if (errno == EINTR)
 				continue;
 			if (errno != ECHILD)
-				log_warn("waitpid: %s", strerror(errno));
+				log_warn("waitid: %s", strerror(errno));
 			break;
 		}
+		if ((pid = si.si_pid) == 0)
+			break;
 		if ((p = program_find_pid(pid)) != NULL)
+			program_exited(p);
+		while (waitpid(pid, &status, WNOHANG) == -1 && errno == EINTR)
+			;
+		if (p != NULL)
 			program_reaped(p, status);
 		else
 			log_debug("reaped pid %ld (not ours: an orphan or a "

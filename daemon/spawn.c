@@ -8,6 +8,7 @@
  * ready = notify child gets tendd's own NOTIFY_SOCKET (and WATCHDOG_USEC,
  * WATCHDOG_PID), never the one of tendd's supervisor.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -569,6 +570,107 @@ spawn_proc(struct proc *p, char **cause)
 	return 0;
 }
 
+/* The process group and session of PID (/proc/PID/stat); -1 if gone. */
+static int
+spawn_ids(pid_t pid, pid_t *pgrp, pid_t *sid)
+{
+	char path[64], buf[1024], *s;
+	long g, ss;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return -1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	/* "PID (COMM) STATE PPID PGRP SESSION ...": COMM may hold ')' */
+	if ((s = strrchr(buf, ')')) == NULL ||
+	    sscanf(s + 1, " %*c %*d %ld %ld", &g, &ss) != 2)
+		return -1;
+	*pgrp = (pid_t)g;
+	*sid = (pid_t)ss;
+	return 0;
+}
+
+/*
+ * Processes in a process group other than their session's (pgrp != sid):
+ * the only ones kill(-SID) misses. Listed by one walk of /proc, kept for
+ * SPAWN_STRAYS_SECS so that a shutdown stopping a thousand programs as
+ * groups walks /proc once, not a thousand times. Usually very few.
+ */
+#define SPAWN_STRAYS_SECS	0.05
+struct spawn_stray {
+	pid_t	pid;
+	pid_t	sid;
+};
+static struct spawn_stray *spawn_strays;
+static size_t	 spawn_nstrays, spawn_strays_cap;
+static double	 spawn_strays_at = -1;
+
+static void
+spawn_list_strays(void)
+{
+	struct dirent *de;
+	pid_t pid, g, s;
+	double now = util_now();
+	char *end;
+	DIR *d;
+
+	if (spawn_strays_at >= 0 && now - spawn_strays_at < SPAWN_STRAYS_SECS)
+		return;
+	spawn_nstrays = 0;
+	spawn_strays_at = now;
+	if ((d = opendir("/proc")) == NULL)
+		return;
+	while ((de = readdir(d)) != NULL) {
+		pid = (pid_t)strtol(de->d_name, &end, 10);
+		if (*end != '\0' || pid <= 0 ||
+		    spawn_ids(pid, &g, &s) == -1 || s <= 0 || g == s)
+			continue;
+		if (spawn_nstrays == spawn_strays_cap) {
+			spawn_strays_cap = spawn_strays_cap ?
+			    2 * spawn_strays_cap : 64;
+			spawn_strays = xreallocarray(spawn_strays,
+			    spawn_strays_cap, sizeof(*spawn_strays));
+		}
+		spawn_strays[spawn_nstrays].pid = pid;
+		spawn_strays[spawn_nstrays++].sid = s;
+	}
+	closedir(d);
+}
+
+/*
+ * SIG to the processes of session SID outside process group SID (which
+ * kill(-SID) reaches). A descendant that moved to a group of its own
+ * (setpgid, a shell's job control) is still in the session the child
+ * made, and still the program's: stopasgroup and killasgroup must reach
+ * it. Each is pinned with a pidfd and checked again before the signal,
+ * so a pid that changed hands since the list was made is never hit.
+ */
+static void
+spawn_signal_session(pid_t sid, int sig)
+{
+	pid_t g, s;
+	size_t i;
+	int fd;
+
+	spawn_list_strays();
+	for (i = 0; i < spawn_nstrays; i++) {
+		if (spawn_strays[i].sid != sid)
+			continue;
+		if ((fd = pidfd_open(spawn_strays[i].pid, 0)) == -1)
+			continue;
+		if (spawn_ids(spawn_strays[i].pid, &g, &s) == 0 && s == sid &&
+		    g != sid)
+			pidfd_send_signal(fd, sig, NULL, 0);
+		close(fd);
+	}
+}
+
 int
 spawn_signal(struct proc *p, int sig, int group)
 {
@@ -576,8 +678,13 @@ spawn_signal(struct proc *p, int sig, int group)
 		errno = ESRCH;
 		return -1;
 	}
-	/* The child called setsid(), so its group id is its pid. */
+	/*
+	 * The child called setsid(), so its group and session ids are its
+	 * pid (not so for a process adopted from a pidfile or MAINPID=).
+	 */
 	if (group) {
+		if (!p->adopted)
+			spawn_signal_session(p->pid, sig);
 		if (kill(-p->pid, sig) == 0)
 			return 0;
 		if (errno != ESRCH)

@@ -304,7 +304,15 @@ tendd_write_pidfile(const char *path)
 	int fd, n;
 
 	xasprintf(&tmp, "%s.new", path);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
+	/*
+	 * A fresh file, never an existing one: O_TRUNC on a hard link
+	 * planted at the .new name would overwrite the file it points to
+	 * (O_NOFOLLOW only stops symlinks). A link planted again after the
+	 * unlink makes O_EXCL fail: an error, never a write through it.
+	 */
+	if (unlink(tmp) == -1 && errno != ENOENT)
+		log_warn("cannot remove %s: %s", tmp, strerror(errno));
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
 	    0644);
 	if (fd == -1) {
 		log_error("cannot write pidfile %s: %s", tmp, strerror(errno));

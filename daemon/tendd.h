@@ -309,7 +309,11 @@ int	 program_resume(struct proc *, char **cause);
 int	 program_signal(struct proc *, int sig, char **cause);
 /* Settled: no process, no restart coming (what tendctl wait joins). */
 int	 program_is_settled(const struct proc *);
-/* reap.c calls this when the process PID ended with STATUS. */
+/*
+ * reap.c calls this when the process has ended but is not reaped yet
+ * (its pid still names nobody else), then program_reaped() with STATUS.
+ */
+void	 program_exited(struct proc *);
 void	 program_reaped(struct proc *, int status);
 /*
  * output.c calls this when a reaped process's output is all in (both

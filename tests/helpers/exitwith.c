@@ -2,7 +2,7 @@
  * exitwith: a program that exits with a chosen code, for restart-policy tests.
  *
  *   exitwith CODE [--after SECS] [--after-list S1,S2,...] [--record FILE]
- *            [--done FILE] [--ignore-term]
+ *            [--done FILE] [--ignore-term] [--barrier FIFO]
  *
  * --record FILE  appends "PID MONOTONIC\n" to FILE at start (one write(2)
  *                with O_APPEND, so lines never interleave).
@@ -12,6 +12,10 @@
  *                repeats); lets a test script a crash loop.
  * --done FILE    appends "PID MONOTONIC\n" to FILE just before exiting.
  * --ignore-term  ignores SIGTERM while it runs.
+ * --barrier FIFO after --after, opens FIFO for reading (blocking until a
+ *                writer comes) and reads until EOF: every process waiting
+ *                on the same FIFO is released when the writer closes it,
+ *                so hundreds can be made to exit within a millisecond.
  * CODE           0..255 exits with it; -N kills itself with signal N.
  *
  * Times are CLOCK_MONOTONIC seconds: what Python's time.monotonic() reads.
@@ -98,7 +102,7 @@ pick(const char *list, int n)
 int
 main(int argc, char **argv)
 {
-	const char *record = NULL, *done = NULL, *list = NULL;
+	const char *record = NULL, *done = NULL, *list = NULL, *barrier = NULL;
 	double after = 0;
 	int code, ignore = 0;
 
@@ -120,6 +124,8 @@ main(int argc, char **argv)
 			done = argv[++i];
 		else if (strcmp(argv[i], "--ignore-term") == 0)
 			ignore = 1;
+		else if (strcmp(argv[i], "--barrier") == 0 && i + 1 < argc)
+			barrier = argv[++i];
 		else {
 			fprintf(stderr, "exitwith: bad argument %s\n", argv[i]);
 			return 2;
@@ -131,6 +137,20 @@ main(int argc, char **argv)
 	if (list != NULL)
 		after = pick(list, record ? count_lines(record) : 1);
 	sleep_for(after);
+	if (barrier != NULL) {
+		char buf[256];
+		int fd = open(barrier, O_RDONLY | O_CLOEXEC);
+		ssize_t n;
+
+		if (fd == -1) {
+			perror(barrier);
+			exit(100);
+		}
+		do
+			n = read(fd, buf, sizeof buf);
+		while (n > 0 || (n == -1 && errno == EINTR));
+		close(fd);
+	}
 	append_line(done);
 	if (code < 0) {
 		signal(-code, SIG_DFL);

@@ -2,12 +2,13 @@
  * forker: a service that leaves a grandchild in its process group, for
  * stopasgroup/killasgroup tests.
  *
- *   forker --pidfile FILE [--ignore-term] [--new-pgrp]
+ *   forker --pidfile FILE [--ignore-term] [--child-ignore-term] [--new-pgrp]
  *
  * Forks one child that sleeps forever in the same process group (or in a
  * group of its own with --new-pgrp), then writes "LEADER_PID CHILD_PID\n"
  * to FILE atomically (FILE.tmp, then rename) and sleeps forever itself.
- * --ignore-term makes the leader (only) ignore SIGTERM.
+ * --ignore-term makes the leader (only) ignore SIGTERM;
+ * --child-ignore-term the child (only).
  */
 #include <signal.h>
 #include <stdio.h>
@@ -33,7 +34,7 @@ int
 main(int argc, char **argv)
 {
 	const char *pidfile = NULL;
-	int ignore = 0, newpgrp = 0;
+	int ignore = 0, newpgrp = 0, cignore = 0;
 	char buf[64];
 	pid_t pid;
 
@@ -42,6 +43,8 @@ main(int argc, char **argv)
 			pidfile = argv[++i];
 		else if (strcmp(argv[i], "--ignore-term") == 0)
 			ignore = 1;
+		else if (strcmp(argv[i], "--child-ignore-term") == 0)
+			cignore = 1;
 		else if (strcmp(argv[i], "--new-pgrp") == 0)
 			newpgrp = 1;
 		else {
@@ -54,6 +57,9 @@ main(int argc, char **argv)
 		    "[--new-pgrp]\n");
 		return 2;
 	}
+	/* Set before the fork: true by the time the pidfile is there. */
+	if (cignore)
+		signal(SIGTERM, SIG_IGN);
 	switch ((pid = fork())) {
 	case -1:
 		perror("fork");
@@ -64,8 +70,9 @@ main(int argc, char **argv)
 		for (;;)
 			pause();
 	}
-	if (ignore)
-		signal(SIGTERM, SIG_IGN);
+	if (newpgrp)
+		setpgid(pid, pid);	/* the child's own call may come later */
+	signal(SIGTERM, ignore ? SIG_IGN : SIG_DFL);
 	snprintf(buf, sizeof buf, "%ld %ld\n", (long)getpid(), (long)pid);
 	write_atomic(pidfile, buf);
 	for (;;)
