@@ -202,8 +202,7 @@ command_resolve(struct conn *c, json_t *id, json_t *req, int required,
 			return NULL;
 		}
 	}
-	TAILQ_FOREACH(p, &procs, entry)
-		total++;
+	total = (size_t)program_nprocs;
 	out = xcalloc(total + 1, sizeof(*out));
 	unknown = json_array();
 	json_array_foreach(names, i, v) {

@@ -127,11 +127,8 @@ control_peer_allowed(int fd, uid_t uid, gid_t gid)
 static int
 control_max_conns(void)
 {
-	struct proc *p;
-	long room, nprocs = 0;
+	long room, nprocs = program_nprocs;
 
-	TAILQ_FOREACH(p, &procs, entry)
-		nprocs++;
 	if (control_nofile == RLIM_INFINITY || control_nofile > (rlim_t)LONG_MAX / 2)
 		return CONTROL_MAX_CONNS;
 	room = (long)control_nofile - CONTROL_FD_RESERVE -

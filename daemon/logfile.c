@@ -106,12 +106,6 @@ logfile_init(void)
 	logfile_umask = m;
 }
 
-const char *
-logfile_name(const struct logfile *lf)
-{
-	return lf->path;
-}
-
 int
 logfile_is_journal(const struct logfile *lf)
 {

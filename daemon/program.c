@@ -22,6 +22,8 @@
 #include "tendd.h"
 
 struct procs procs = TAILQ_HEAD_INITIALIZER(procs);
+/* How many are in procs: every proc_new() joins it, proc_free() leaves. */
+int		 program_nprocs;
 
 static int	 program_stopping_all;	/* tendd is shutting down */
 static int	 program_reloading;	/* program_reload() is under way */
@@ -221,6 +223,7 @@ proc_new(struct program_conf *pc)
 	p->timer = evtimer_new(tendd_base, proc_timer_cb, p);
 	if (p->timer == NULL)
 		fatal("cannot create a timer");
+	program_nprocs++;
 	return p;
 }
 
@@ -1469,6 +1472,7 @@ program_shutdown(void)
 static void
 proc_free(struct proc *p)
 {
+	program_nprocs--;
 	if (p->timer != NULL)
 		event_free(p->timer);
 	if (p->watchdog != NULL)

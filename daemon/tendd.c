@@ -465,7 +465,6 @@ main(int argc, char **argv)
 	};
 	struct diag d = { 0 };
 	struct sigaction sa;
-	struct proc *p;
 	char *cause = NULL;
 	int nprocs = 0;
 
@@ -599,8 +598,7 @@ main(int argc, char **argv)
 	}
 
 	program_setup(tendd_conf);
-	TAILQ_FOREACH(p, &procs, entry)
-		nprocs++;
+	nprocs = program_nprocs;
 	log_info("tendd %s started (pid %ld): %d process%s from %s",
 	    TEND_VERSION, (long)getpid(), nprocs, nprocs == 1 ? "" : "es",
 	    tendd_conf->file);

@@ -281,6 +281,7 @@ struct proc {
 };
 TAILQ_HEAD(procs, proc);
 extern struct procs procs;
+extern int program_nprocs;
 
 const char *program_state_name(enum proc_state);
 /* Builds processes for CONF (first load). */
@@ -483,7 +484,6 @@ int	 logfile_clear(struct logfile *, char **cause);
 /* SIGUSR1, tendctl reopen: reopen every file. Failures counted/in *causes. */
 int	 logfile_reopen_all(char **causes);
 /* A path of LF for messages ("NONE" style words for the others). */
-const char *logfile_name(const struct logfile *);
 int	 logfile_is_journal(const struct logfile *);
 void	 logfile_init(void);
 void	 logfile_close_all(void);
