@@ -681,6 +681,7 @@ proc_adopt(struct proc *p, pid_t pid, const char *from, char **cause)
 	}
 	if (p->pid > 0)
 		pidhash_del(p->pid);
+	reap_unwatch(p);
 	if (p->pidfd != -1)
 		close(p->pidfd);
 	p->pid = pid;
@@ -688,6 +689,7 @@ proc_adopt(struct proc *p, pid_t pid, const char *from, char **cause)
 	p->adopted = 1;
 	p->launcher = 0;
 	pidhash_add(pid, p);
+	reap_watch(p);
 	return 0;
 }
 
@@ -1003,6 +1005,7 @@ program_reaped(struct proc *p, int status)
 	    code);
 	p->last_pid = pid;
 	p->pid = 0;
+	reap_unwatch(p);
 	if (p->pidfd != -1) {
 		close(p->pidfd);
 		p->pidfd = -1;
@@ -1480,6 +1483,7 @@ proc_free(struct proc *p)
 	free(p->fail_why);
 	free(p->notify_status);
 	free(p->pidfile_err);
+	reap_unwatch(p);
 	if (p->pidfd != -1)
 		close(p->pidfd);
 	output_free(p);

@@ -1,17 +1,93 @@
 /*
- * reap.c: SIGCHLD turned into exits. Signals coalesce, so one callback
- * may stand for many deaths or none: loop waitpid(-1, WNOHANG) until it
- * says there is nothing more. tendd is a child subreaper, so orphaned
- * descendants land here too: a daemon adopted through a pidfile or
- * MAINPID= is found by its pid like any child; other orphans are reaped
- * and otherwise ignored.
+ * reap.c: ended children turned into exits. Each process of ours is
+ * watched through its pidfd, which turns readable when the process ends,
+ * and is reaped by pid: both cost the same with ten children or ten
+ * thousand. waitid(P_ALL), which the kernel answers by walking every child
+ * tendd has, is kept for what no pidfd covers: tendd is a child subreaper,
+ * so orphaned descendants land here too, and a failed spawn leaves its
+ * child to be collected. SIGCHLD (which coalesces, so it may stand for
+ * many deaths or none) schedules one such sweep shortly after, so a burst
+ * of exits costs one walk, and never delays the restart of our own.
+ * A daemon adopted through a pidfile or MAINPID= is a child of tendd by
+ * then, and is watched like any other.
  */
 #include <errno.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/wait.h>
 
+#include <event2/event.h>
+
 #include "tendd.h"
+
+/* How long an orphan may stay a zombie: bounds the walks to 100 a second. */
+#define REAP_SWEEP_SECS	0.01
+
+static struct event *reap_sweep_ev;
+
+/*
+ * P's process has ended and is still a zombie: while it is, its pid (also
+ * its group and session id) cannot be anyone else's, so program_exited()
+ * may still signal what is left of its group. Then reap it.
+ */
+static void
+reap_proc(struct proc *p)
+{
+	pid_t pid = p->pid;
+	int status;
+
+	reap_unwatch(p);
+	program_exited(p);
+	while (waitpid(pid, &status, WNOHANG) == -1 && errno == EINTR)
+		;
+	program_reaped(p, status);
+}
+
+static void
+reap_pidfd_cb(int fd, short what, void *arg)
+{
+	struct proc *p = arg;
+	siginfo_t si;
+
+	(void)what;
+	memset(&si, 0, sizeof(si));
+	if (waitid(P_PIDFD, fd, &si, WEXITED | WNOHANG | WNOWAIT) == -1) {
+		/* not our child after all (cannot be): the sweep decides */
+		log_debug("%s: waitid on pidfd: %s", p->display,
+		    strerror(errno));
+		reap_unwatch(p);
+		return;
+	}
+	if (si.si_pid == 0) {
+		/* readable before it can be waited for: look again */
+		event_add(p->exitev, NULL);
+		return;
+	}
+	reap_proc(p);
+}
+
+void
+reap_watch(struct proc *p)
+{
+	reap_unwatch(p);
+	if (p->pidfd == -1)
+		return;		/* the sweep finds its end */
+	p->exitev = event_new(tendd_base, p->pidfd, EV_READ, reap_pidfd_cb, p);
+	if (p->exitev == NULL || event_add(p->exitev, NULL) == -1) {
+		log_warn("%s: cannot watch pid %ld; relying on SIGCHLD",
+		    p->display, (long)p->pid);
+		reap_unwatch(p);
+	}
+}
+
+void
+reap_unwatch(struct proc *p)
+{
+	if (p->exitev != NULL) {
+		event_free(p->exitev);
+		p->exitev = NULL;
+	}
+}
 
 void
 reap_children(void)
@@ -22,12 +98,6 @@ reap_children(void)
 	int status;
 
 	for (;;) {
-		/*
-		 * Look before reaping (WNOWAIT): while the ended process is a
-		 * zombie its pid, which is also its group and session id,
-		 * cannot be anyone else's, so program_exited() may still
-		 * signal what is left of its group.
-		 */
 		memset(&si, 0, sizeof(si));
 		if (waitid(P_ALL, 0, &si, WEXITED | WNOHANG | WNOWAIT) == -1) {
 			if (errno == EINTR)
@@ -38,15 +108,46 @@ reap_children(void)
 		}
 		if ((pid = si.si_pid) == 0)
 			break;
-		if ((p = program_find_pid(pid)) != NULL)
-			program_exited(p);
+		if ((p = program_find_pid(pid)) != NULL) {
+			reap_proc(p);
+			continue;
+		}
 		while (waitpid(pid, &status, WNOHANG) == -1 && errno == EINTR)
 			;
-		if (p != NULL)
-			program_reaped(p, status);
-		else
-			log_debug("reaped pid %ld (not ours: an orphan or a "
-			    "failed spawn), exit code %d", (long)pid,
-			    util_exitcode(status));
+		log_debug("reaped pid %ld (not ours: an orphan or a failed "
+		    "spawn), exit code %d", (long)pid, util_exitcode(status));
+	}
+}
+
+static void
+reap_sweep_cb(int fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	(void)arg;
+	reap_children();
+}
+
+void
+reap_sigchld(void)
+{
+	struct timeval tv = { 0, (suseconds_t)(REAP_SWEEP_SECS * 1e6) };
+
+	if (reap_sweep_ev == NULL &&
+	    (reap_sweep_ev = evtimer_new(tendd_base, reap_sweep_cb,
+	    NULL)) == NULL) {
+		reap_children();
+		return;
+	}
+	if (!evtimer_pending(reap_sweep_ev, NULL))
+		evtimer_add(reap_sweep_ev, &tv);
+}
+
+void
+reap_close(void)
+{
+	if (reap_sweep_ev != NULL) {
+		event_free(reap_sweep_ev);
+		reap_sweep_ev = NULL;
 	}
 }

@@ -88,10 +88,38 @@ spawn_env_scrubbed(const char *kv)
 	return 0;
 }
 
+/*
+ * Low descriptor slots for what a child keeps: /dev/null for its stdin,
+ * and two placeholders the output pipes are moved into for the length of
+ * a spawn. The child shares tendd's descriptor table (CLONE_FILES) and
+ * unshares it with close_range(CLOSE_RANGE_UNSHARE), which copies only
+ * the descriptors below the range: with these slots that is a dozen, not
+ * the thousands tendd holds with a thousand processes and clients (each
+ * copied at clone and closed again at exec, which made a restart's cost
+ * grow with N).
+ */
+static int	 spawn_nullfd = -1, spawn_slot[2] = { -1, -1 };
+
+static void
+spawn_init_slots(void)
+{
+	int i;
+
+	if ((spawn_nullfd = open("/dev/null", O_RDONLY | O_CLOEXEC)) == -1)
+		fatal("cannot open /dev/null: %s", strerror(errno));
+	for (i = 0; i < 2; i++)
+		if ((spawn_slot[i] = fcntl(spawn_nullfd, F_DUPFD_CLOEXEC,
+		    0)) == -1)
+			fatal("cannot reserve a descriptor: %s",
+			    strerror(errno));
+}
+
 void
-spawn_init_environ(void)
+spawn_init(void)
 {
 	size_t i, n = 0;
+
+	spawn_init_slots();
 
 	strv_free(spawn_base_env);
 	spawn_base_env = xcalloc(strv_len(environ) + 1, sizeof(char *));
@@ -269,7 +297,8 @@ struct spawn_child {
 	const char	*path;
 	char		**envp;
 	char		*pidslot;
-	int		 outfds[2];
+	int		 nullfd, outfds[2];
+	unsigned int	 keep;		/* descriptors below this are copied */
 	int		 set_nofile, set_core;
 	struct rlimit	 rl_nofile, rl_core;
 	int		 has_user;
@@ -284,6 +313,49 @@ struct spawn_child {
 /* The child's stack: one, reused, since spawns never overlap. */
 #define SPAWN_STACK_SIZE	(256 * 1024)
 static void	*spawn_stack;
+
+/*
+ * The output pipes into the low slots for the child to find, and the
+ * highest descriptor it needs. Should a slot not take (it cannot, short
+ * of a broken invariant), the child is handed the pipes where they are
+ * and copies the table up to them: slower, never wrong.
+ */
+static void
+spawn_enter_slots(struct spawn_child *c, const int outfds[2])
+{
+	int i, fd;
+
+	c->nullfd = spawn_nullfd;
+	c->keep = (unsigned int)spawn_nullfd + 1;
+	for (i = 0; i < 2; i++) {
+		fd = outfds[i];
+		if (spawn_slot[i] != -1 &&
+		    dup3(outfds[i], spawn_slot[i], O_CLOEXEC) != -1)
+			fd = spawn_slot[i];
+		c->outfds[i] = fd;
+		if ((unsigned int)fd + 1 > c->keep)
+			c->keep = (unsigned int)fd + 1;
+	}
+}
+
+/*
+ * Back to placeholders once the child has exec'd or exited: a slot
+ * holding a pipe's write end would keep the pipe from ever reaching EOF.
+ */
+static void
+spawn_leave_slots(void)
+{
+	int i;
+
+	for (i = 0; i < 2; i++)
+		if (spawn_slot[i] != -1 &&
+		    dup3(spawn_nullfd, spawn_slot[i], O_CLOEXEC) == -1) {
+			log_warn("cannot reset a spawn slot: %s",
+			    strerror(errno));
+			close(spawn_slot[i]);
+			spawn_slot[i] = -1;
+		}
+}
 
 static void SPAWN_CHILD __attribute__((noreturn))
 spawn_report_failure(struct spawn_child *c, int stage)
@@ -363,18 +435,22 @@ spawn_child_main(void *arg)
 	struct spawn_child *c = arg;
 	const struct program_conf *pc = c->pc;
 	sigset_t empty;
-	int fd, in, out, err;
+	int in, out, err;
 
+	/*
+	 * First, before anything touches a descriptor: a table of its own,
+	 * with only the low slots copied (spawn_init_slots).
+	 */
+	if (close_range(c->keep, ~0U, CLOSE_RANGE_UNSHARE) == -1)
+		spawn_report_failure(c, STAGE_DEVNULL);
 	spawn_default_signals();
 
-	if ((fd = open("/dev/null", O_RDONLY | O_CLOEXEC)) == -1)
-		spawn_report_failure(c, STAGE_DEVNULL);
 	/*
 	 * Moved above 2 first, so that no dup2() below overwrites a
 	 * descriptor another one still needs (tendd may have been
 	 * started with 0-2 closed, making these low numbers).
 	 */
-	in = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+	in = fcntl(c->nullfd, F_DUPFD_CLOEXEC, 3);
 	out = fcntl(c->outfds[0], F_DUPFD_CLOEXEC, 3);
 	err = fcntl(c->outfds[1], F_DUPFD_CLOEXEC, 3);
 	if (in == -1 || out == -1 || err == -1 ||
@@ -512,8 +588,7 @@ spawn_proc(struct proc *p, char **cause)
 	child.path = path;
 	child.envp = envp;
 	child.pidslot = pidslot;
-	child.outfds[0] = outfds[0];
-	child.outfds[1] = outfds[1];
+	spawn_enter_slots(&child, outfds);
 	child.set_nofile = set_nofile;
 	child.set_core = set_core;
 	child.rl_nofile = rl_nofile;
@@ -533,7 +608,9 @@ spawn_proc(struct proc *p, char **cause)
 	 */
 	SPAWN_STACK_FRESH(spawn_stack, SPAWN_STACK_SIZE);
 	pid = clone(spawn_child_main, (char *)spawn_stack + SPAWN_STACK_SIZE,
-	    CLONE_VM | CLONE_VFORK | SIGCHLD, &child);
+	    CLONE_VM | CLONE_VFORK | CLONE_FILES | SIGCHLD, &child);
+	saved = errno;
+	spawn_leave_slots();
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	strv_free(envp);
 	free(groups);
@@ -564,6 +641,7 @@ spawn_proc(struct proc *p, char **cause)
 		return -1;
 	}
 	free(path);
+	reap_watch(p);
 	output_spawn_done(p, 1);
 	log_debug("%s: spawned pid %ld: %s", p->fullname, (long)pid,
 	    pc->command);

@@ -254,7 +254,7 @@ tendd_signal_cb(int sig, short ev, void *arg)
 
 	switch (sig) {
 	case SIGCHLD:
-		reap_children();
+		reap_sigchld();
 		break;
 	case SIGTERM:
 	case SIGINT:
@@ -577,7 +577,7 @@ main(int argc, char **argv)
 	tendd_raise_nofile();
 	if ((tendd_base = event_base_new()) == NULL)
 		fatal("cannot create the event loop");
-	spawn_init_environ();
+	spawn_init();
 	systemd_start();
 	if (systemd_listen_fd() != -1) {
 		if (control_listen_fd(systemd_listen_fd(), tendd_conf->socket,
@@ -626,6 +626,7 @@ main(int argc, char **argv)
 	}
 	for (i = 0; i < (int)nitems(sigs); i++)
 		event_free(sigev[i]);
+	reap_close();
 	program_free_all();
 	logfile_close_all();
 	config_free(tendd_conf);

@@ -232,6 +232,7 @@ struct proc {
 	pid_t		 pid;		/* 0 when none */
 	pid_t		 last_pid;	/* of the last run, kept after its reap */
 	int		 pidfd;		/* -1 when none; signals go through it */
+	struct event	*exitev;	/* pidfd readable: the process ended */
 	int		 exitcode;	/* spec convention; valid if has_exited */
 	int		 has_exited;
 	int		 reaped;	/* pid gone, end not yet handled */
@@ -356,7 +357,7 @@ int	 spawn_proc(struct proc *, char **cause);
 /* Signal the process (and its group when GROUP is set). */
 int	 spawn_signal(struct proc *, int sig, int group);
 /* tendd's environment minus what belongs to tendd's own supervisor. */
-void	 spawn_init_environ(void);
+void	 spawn_init(void);
 
 /* ------------------------------------------------------------------ */
 /* notify.c: tendd's own NOTIFY_SOCKET for ready = notify children.     */
@@ -492,6 +493,10 @@ void	 logfile_close_all(void);
 /* reap.c: SIGCHLD, waitpid(-1) loop, subreaper orphans.                */
 
 void	 reap_children(void);
+void	 reap_sigchld(void);
+void	 reap_watch(struct proc *);
+void	 reap_unwatch(struct proc *);
+void	 reap_close(void);
 
 /* ------------------------------------------------------------------ */
 /* control.c: the listening socket and its connections.                 */
