@@ -40,6 +40,9 @@ PKGS	 = libevent inih libsystemd jansson
 # Recursive (=) so pkg-config runs after the dependency stamp is made.
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+# tendd loads libsystemd when it needs it (daemon/systemd.c), so it is
+# not linked: a tendd that talks to no systemd does not pay its memory.
+DAEMON_LIBS = $(shell pkg-config --libs $(filter-out libsystemd,$(PKGS)) 2>/dev/null)
 CMOCKA_LIBS = $(shell pkg-config --libs cmocka 2>/dev/null)
 
 WARN	 = -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter
@@ -98,7 +101,7 @@ $(B)/%.o: %.c common/*.h daemon/*.h client/*.h | $(DEPSTAMP)
 EXTRA_OBJ ?=
 
 $(B)/tendd: $(DAEMON_OBJ) $(COMMON_OBJ) $(EXTRA_OBJ)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(DAEMON_LIBS)
 
 $(B)/tendctl: $(CLIENT_OBJ) $(COMMON_OBJ) $(EXTRA_OBJ)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
@@ -246,9 +249,11 @@ deb: all
 		$(DEBROOT)/usr/sbin/tendd $(DEBROOT)/usr/bin/tendctl
 	gzip -9n $(DEBROOT)/usr/share/man/man*/*
 	printf 'Source: tend\n\nPackage: tend\nArchitecture: any\n' > $(DEBSTAGE)/control
+	# libsystemd0 by hand: tendd dlopens it, so dpkg-shlibdeps cannot see it
 	cd $(B) && dpkg-shlibdeps -O -e$(abspath $(DEBROOT))/usr/sbin/tendd \
 		-e$(abspath $(DEBROOT))/usr/bin/tendctl \
-		| sed -n 's/^shlibs:Depends=//p' > $(abspath $(DEBSTAGE))/depends
+		| sed -n 's/^shlibs:Depends=\(..*\)/\1, libsystemd0/p' \
+		> $(abspath $(DEBSTAGE))/depends
 	test -s $(DEBSTAGE)/depends
 	sed -e 's|@VERSION@|$(VERSION)|' -e 's|@ARCH@|$(DEB_ARCH)|' \
 		-e "s|@DEPENDS@|$$(cat $(DEBSTAGE)/depends)|" \

@@ -15,10 +15,6 @@
 #include <time.h>
 #include <unistd.h>
 
-/* CODE_FILE= and friends would name log.c, which says nothing. */
-#define SD_JOURNAL_SUPPRESS_LOCATION
-#include <systemd/sd-journal.h>
-
 #include "tendd.h"
 
 static enum loglevel	 log_level = LOG_LEVEL_INFO;
@@ -26,6 +22,7 @@ static const char	*log_ident = "tendd";
 static int		 log_journal;	/* stderr is journald's stream */
 static int		 log_native;	/* sd_journal_send() each message */
 static char		*log_syslog_id;	/* SYSLOG_IDENTIFIER= */
+static const struct systemd_lib *log_sd;
 
 static const char *const log_names[] = {
 	[LOG_LEVEL_ERROR] = "error",
@@ -73,10 +70,16 @@ void
 log_to_journal(const char *identifier)
 {
 	struct stat st;
+	char *why;
 
 	if (stat(LOG_JOURNAL_SOCKET, &st) == -1 || !S_ISSOCK(st.st_mode)) {
 		log_warn("logfile = journal, but journald is not running (no "
 		    LOG_JOURNAL_SOCKET "): logging to stderr");
+		return;
+	}
+	if ((log_sd = systemd_lib(&why)) == NULL) {
+		log_warn("logfile = journal, but %s: logging to stderr", why);
+		free(why);
 		return;
 	}
 	free(log_syslog_id);
@@ -89,7 +92,7 @@ static int
 log_journal_send(enum loglevel level, const char *msg)
 {
 	/* Each argument is a format: the message is never one. */
-	return sd_journal_send("MESSAGE=%s", msg, "PRIORITY=%d",
+	return log_sd->journal_send("MESSAGE=%s", msg, "PRIORITY=%d",
 	    log_prio[level], "SYSLOG_IDENTIFIER=%s", log_syslog_id,
 	    "TEND_LEVEL=%s", log_names[level], NULL) < 0 ? -1 : 0;
 }

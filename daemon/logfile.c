@@ -27,9 +27,6 @@
 #include <unistd.h>
 
 #include <event2/event.h>
-/* CODE_FILE= and friends would name tendd's source, not the child's. */
-#define SD_JOURNAL_SUPPRESS_LOCATION
-#include <systemd/sd-journal.h>
 
 #include "tendd.h"
 
@@ -94,6 +91,7 @@ struct logfile {
 };
 static TAILQ_HEAD(, logfile) logfiles = TAILQ_HEAD_INITIALIZER(logfiles);
 static mode_t	 logfile_umask = 022;
+static const struct systemd_lib *logfile_sd;	/* set by the first journal */
 
 static int	 logfile_reopen(struct logfile *);
 
@@ -377,12 +375,21 @@ logfile_open(struct proc *p, enum output_stream which, struct logfile **out,
 	const char *dest = which == OUTPUT_STDOUT ? pc->stdout_logfile :
 	    pc->stderr_logfile;
 	struct logfile *lf;
+	char *why;
 
 	*out = NULL;
 	if (dest == NULL || strcmp(dest, "NONE") == 0)
 		return 0;
 
 	if (strcmp(dest, "journal") == 0) {
+		if (logfile_sd == NULL &&
+		    (logfile_sd = systemd_lib(&why)) == NULL) {
+			xasprintf(cause, "%s = journal: %s", which ==
+			    OUTPUT_STDOUT ? "stdout_logfile" : "stderr_logfile",
+			    why);
+			free(why);
+			return -1;
+		}
 		lf = logfile_new(LOGFILE_JOURNAL, "journal");
 		xasprintf(&lf->f_ident, "SYSLOG_IDENTIFIER=%s", p->name);
 		xasprintf(&lf->f_process, "TEND_PROCESS=%s", p->fullname);
@@ -476,7 +483,7 @@ logfile_journal_send(struct logfile *lf)
 		iov[n].iov_base = pidf;
 		iov[n++].iov_len = strlen(pidf);
 	}
-	r = sd_journal_sendv(iov, n);
+	r = logfile_sd->journal_sendv(iov, n);
 	if (r < 0) {
 		errno = -r;
 		return -1;

@@ -12,8 +12,16 @@
  * (RUNNING, BACKOFF, FATAL, EXITED ...); in practice, no process is
  * STARTING once autostart is done. Nothing here runs when NOTIFY_SOCKET
  * is not set.
+ *
+ * libsystemd itself is loaded (dlopen) the first time something needs
+ * it: NOTIFY_SOCKET, LISTEN_FDS or WATCHDOG_USEC in tendd's environment,
+ * or a log that goes to the journal. With its own dependencies it is
+ * about half of tendd's memory (PSS), which a container or a hand-run
+ * tendd, talking to no systemd, should not pay.
  */
+#include <dlfcn.h>
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +31,8 @@
 
 #include <event2/event.h>
 #include <systemd/sd-daemon.h>
+#define SD_JOURNAL_SUPPRESS_LOCATION	/* the plain function, not a macro */
+#include <systemd/sd-journal.h>
 
 #include "tendd.h"
 
@@ -40,6 +50,70 @@ static int		 systemd_reloading_now;
 static int		 systemd_stopping_now;
 static char		 systemd_last_status[256];
 
+static struct systemd_lib systemd_lib_fns;
+static int		 systemd_lib_state;	/* 0 not tried, 1 ok, -1 failed */
+static char		*systemd_lib_err;
+
+#define SYSTEMD_LIB_NAME	"libsystemd.so.0"
+
+/* The pointers have the types libsystemd's headers declare. */
+#define SYSTEMD_SAME(fn, field) _Static_assert(__builtin_types_compatible_p( \
+	__typeof__(&fn), __typeof__(((struct systemd_lib *)0)->field)), #fn)
+SYSTEMD_SAME(sd_notify, notify);
+SYSTEMD_SAME(sd_listen_fds, listen_fds);
+SYSTEMD_SAME(sd_is_socket_unix, is_socket_unix);
+SYSTEMD_SAME(sd_watchdog_enabled, watchdog_enabled);
+SYSTEMD_SAME(sd_journal_send, journal_send);
+SYSTEMD_SAME(sd_journal_sendv, journal_sendv);
+
+/* The functions tendd uses; NULL with the reason if it cannot be loaded. */
+const struct systemd_lib *
+systemd_lib(char **cause)
+{
+	static const struct {
+		const char	*name;
+		size_t		 off;
+	} syms[] = {
+		{ "sd_notify", offsetof(struct systemd_lib, notify) },
+		{ "sd_listen_fds", offsetof(struct systemd_lib, listen_fds) },
+		{ "sd_is_socket_unix",
+		  offsetof(struct systemd_lib, is_socket_unix) },
+		{ "sd_watchdog_enabled",
+		  offsetof(struct systemd_lib, watchdog_enabled) },
+		{ "sd_journal_send", offsetof(struct systemd_lib, journal_send) },
+		{ "sd_journal_sendv",
+		  offsetof(struct systemd_lib, journal_sendv) },
+	};
+	void *h, *fn;
+	size_t i;
+
+	if (systemd_lib_state == 0) {
+		systemd_lib_state = -1;
+		if ((h = dlopen(SYSTEMD_LIB_NAME, RTLD_NOW | RTLD_LOCAL)) ==
+		    NULL) {
+			xasprintf(&systemd_lib_err, "cannot load %s: %s",
+			    SYSTEMD_LIB_NAME, dlerror());
+			goto out;
+		}
+		for (i = 0; i < nitems(syms); i++) {
+			if ((fn = dlsym(h, syms[i].name)) == NULL) {
+				xasprintf(&systemd_lib_err, "%s has no %s",
+				    SYSTEMD_LIB_NAME, syms[i].name);
+				goto out;
+			}
+			memcpy((char *)&systemd_lib_fns + syms[i].off, &fn,
+			    sizeof(fn));
+		}
+		systemd_lib_state = 1;	/* never unloaded: tendd uses it */
+	}
+out:
+	if (systemd_lib_state == 1)
+		return &systemd_lib_fns;
+	if (cause != NULL)
+		*cause = xstrdup(systemd_lib_err);
+	return NULL;
+}
+
 static void	 systemd_send(const char *, ...)
 		    __attribute__((format(printf, 1, 2)));
 
@@ -47,17 +121,26 @@ static void
 systemd_send(const char *fmt, ...)
 {
 	static int warned;
+	const struct systemd_lib *sd;
 	va_list ap;
-	char *msg;
+	char *msg, *why;
 	int r;
 
 	if (!systemd_notify_on)
 		return;
+	if ((sd = systemd_lib(&why)) == NULL) {
+		if (!warned)
+			log_warn("cannot notify systemd (NOTIFY_SOCKET): %s",
+			    why);
+		warned = 1;
+		free(why);
+		return;
+	}
 	va_start(ap, fmt);
 	xvasprintf(&msg, fmt, ap);
 	va_end(ap);
 	/* unset_environment = 0: later messages need NOTIFY_SOCKET too. */
-	r = sd_notify(0, msg);
+	r = sd->notify(0, msg);
 	if (r < 0 && !warned) {
 		log_warn("cannot notify systemd (NOTIFY_SOCKET): %s",
 		    strerror(-r));
@@ -71,8 +154,10 @@ int
 systemd_init(char **cause)
 {
 	const char *ns = getenv("NOTIFY_SOCKET");
+	const struct systemd_lib *sd = NULL;
 	uint64_t usec = 0;
-	int n, r;
+	char *why;
+	int n = 0, r;
 
 	systemd_notify_on = ns != NULL && *ns != '\0';
 	systemd_listen = -1;
@@ -82,7 +167,14 @@ systemd_init(char **cause)
 	 * unset_environment = 0: children never see these anyway (spawn.c
 	 * leaves them out).
 	 */
-	n = sd_listen_fds(0);
+	if (getenv("LISTEN_FDS") != NULL || getenv("LISTEN_PID") != NULL) {
+		if ((sd = systemd_lib(&why)) == NULL) {
+			xasprintf(cause, "socket activation: %s", why);
+			free(why);
+			return -1;
+		}
+		n = sd->listen_fds(0);
+	}
 	if (n < 0) {
 		xasprintf(cause, "socket activation: %s", strerror(-n));
 		return -1;
@@ -94,7 +186,7 @@ systemd_init(char **cause)
 		return -1;
 	}
 	if (n == 1) {
-		r = sd_is_socket_unix(SD_LISTEN_FDS_START, SOCK_STREAM, 1,
+		r = sd->is_socket_unix(SD_LISTEN_FDS_START, SOCK_STREAM, 1,
 		    NULL, 0);
 		if (r <= 0) {
 			xasprintf(cause, "socket activation: descriptor %d is "
@@ -105,8 +197,14 @@ systemd_init(char **cause)
 		systemd_listen = SD_LISTEN_FDS_START;
 	}
 	/* > 0 only when WATCHDOG_PID, if set, is us. */
-	if (sd_watchdog_enabled(0, &usec) > 0 && usec > 0)
-		systemd_watchdog_usec = usec;
+	if (getenv("WATCHDOG_USEC") != NULL) {
+		if ((sd = systemd_lib(&why)) == NULL) {
+			log_warn("WATCHDOG_USEC is set, but %s: no watchdog "
+			    "pings", why);
+			free(why);
+		} else if (sd->watchdog_enabled(0, &usec) > 0 && usec > 0)
+			systemd_watchdog_usec = usec;
+	}
 	return 0;
 }
 

@@ -374,6 +374,16 @@ void	 notify_close(void);
 
 /* Before any fork: reads LISTEN_FDS, WATCHDOG_USEC, NOTIFY_SOCKET. */
 int	 systemd_init(char **cause);
+/* libsystemd's functions, loaded on first use; NULL with a cause. */
+struct systemd_lib {
+	int	(*notify)(int, const char *);
+	int	(*listen_fds)(int);
+	int	(*is_socket_unix)(int, int, int, const char *, size_t);
+	int	(*watchdog_enabled)(int, uint64_t *);
+	int	(*journal_send)(const char *, ...);
+	int	(*journal_sendv)(const struct iovec *, int);
+};
+const struct systemd_lib *systemd_lib(char **cause);
 /* The control socket systemd passed, or -1. */
 int	 systemd_listen_fd(void);
 /* journal or auto-under-systemd: tendd's own log goes to the journal. */

@@ -302,3 +302,30 @@ def test_reload_says_reloading_then_ready(tend):
         n_ready = 0
     assert tend.proc_status("extra")["state"] == "RUNNING"
     ns.close()
+
+
+def maps_libsystemd(pid):
+    with open("/proc/%d/maps" % pid) as f:
+        return "libsystemd.so" in f.read()
+
+
+def test_libsystemd_is_loaded_only_when_systemd_is_there(tend):
+    """No NOTIFY_SOCKET, LISTEN_FDS, WATCHDOG_USEC or journal: tendd does
+    not map libsystemd (half its memory); with NOTIFY_SOCKET it loads it
+    and speaks sd_notify through it."""
+    tend.write_config(f"""
+        [program:svc]
+        command = {tend.helper("sleeper")}
+        startsecs = 0
+    """)
+    tend.start()
+    tend.wait_state("svc", "RUNNING")
+    assert not maps_libsystemd(tend.pid)
+    tend.proc.send_signal(signal.SIGTERM)
+    assert tend.wait_exit() == 0
+
+    ns = NotifySocket(tend.path("notify"))
+    tend.start(env={"NOTIFY_SOCKET": ns.path})
+    ns.wait("READY", "1")
+    assert maps_libsystemd(tend.pid)
+    ns.close()
