@@ -267,23 +267,51 @@ spawn_resolve(const char *file, char **cause)
 /*
  * glibc keeps signals 32 and 33 for itself and its sigaction() refuses
  * them, but an ignored disposition there is inherited across exec all the
- * same: reset every signal with the system call itself.
+ * same: signals are read and reset with the system call itself.
  */
+struct spawn_ksigaction {
+	void		(*handler)(int);
+	unsigned long	 flags;
+	void		(*restorer)(void);
+	uint64_t	 mask;
+};
+
+/*
+ * The signals whose disposition in tendd is not the default: tendd's
+ * handlers (libevent's), SIGPIPE ignored, and whatever tendd inherited
+ * ignored. Read once, at the first spawn: tendd sets its dispositions
+ * while starting up, before any program starts, and never again. The
+ * child resets only these (a dozen system calls rather than 62, which
+ * are most of a child's time before exec).
+ */
+static int	 spawn_sigs[NSIG];
+static int	 spawn_nsigs = -1;
+
+static void
+spawn_list_signals(void)
+{
+	struct spawn_ksigaction old;
+	int sig;
+
+	spawn_nsigs = 0;
+	for (sig = 1; sig < NSIG; sig++) {
+		if (sig == SIGKILL || sig == SIGSTOP)
+			continue;
+		if (syscall(SYS_rt_sigaction, sig, NULL, &old,
+		    sizeof(old.mask)) == -1 || old.handler != SIG_DFL)
+			spawn_sigs[spawn_nsigs++] = sig;
+	}
+}
+
 static void SPAWN_CHILD
 spawn_default_signals(void)
 {
-	struct {
-		void		(*handler)(int);
-		unsigned long	 flags;
-		void		(*restorer)(void);
-		uint64_t	 mask;
-	} ksa = { SIG_DFL, 0, NULL, 0 };
-	int sig;
+	struct spawn_ksigaction ksa = { SIG_DFL, 0, NULL, 0 };
+	int i;
 
-	for (sig = 1; sig < NSIG; sig++)
-		if (sig != SIGKILL && sig != SIGSTOP)
-			syscall(SYS_rt_sigaction, sig, &ksa, NULL,
-			    sizeof(ksa.mask));
+	for (i = 0; i < spawn_nsigs; i++)
+		syscall(SYS_rt_sigaction, spawn_sigs[i], &ksa, NULL,
+		    sizeof(ksa.mask));
 }
 
 /*
@@ -513,7 +541,7 @@ spawn_proc(struct proc *p, char **cause)
 	char pwstr[4096], *path, **envp, **fileenv = NULL, *why, *pidslot;
 	int set_nofile, set_core;
 	gid_t *groups = NULL;
-	int ngroups = 0, r, outfds[2], saved = 0;
+	int ngroups = 0, r, outfds[2], saved = 0, pidfd;
 	sigset_t all, old;
 	struct spawn_child child;
 	pid_t pid;
@@ -577,6 +605,8 @@ spawn_proc(struct proc *p, char **cause)
 	}
 	envp = spawn_build_env(p, pw, fileenv, &pidslot);
 	strv_free(fileenv);
+	if (spawn_nsigs == -1)
+		spawn_list_signals();
 
 	/*
 	 * No signal may run libevent's handler in the child: it would write
@@ -607,8 +637,10 @@ spawn_proc(struct proc *p, char **cause)
 	 * report needs no pipe.
 	 */
 	SPAWN_STACK_FRESH(spawn_stack, SPAWN_STACK_SIZE);
+	pidfd = -1;
 	pid = clone(spawn_child_main, (char *)spawn_stack + SPAWN_STACK_SIZE,
-	    CLONE_VM | CLONE_VFORK | CLONE_FILES | SIGCHLD, &child);
+	    CLONE_VM | CLONE_VFORK | CLONE_FILES | CLONE_PIDFD | SIGCHLD,
+	    &child, &pidfd);
 	saved = errno;
 	spawn_leave_slots();
 	sigprocmask(SIG_SETMASK, &old, NULL);
@@ -621,11 +653,9 @@ spawn_proc(struct proc *p, char **cause)
 		return -1;
 	}
 
-	/* Before any reap, so the pidfd can only ever name this child. */
+	/* Made by clone itself: it can only ever name this child. */
 	p->pid = pid;
-	p->pidfd = pidfd_open(pid, 0);
-	if (p->pidfd == -1)
-		log_debug("%s: pidfd_open: %s", p->fullname, strerror(errno));
+	p->pidfd = pidfd;
 
 	/* A report: the child gave up before exec, and is exiting. */
 	if (child.rep.stage != 0) {
