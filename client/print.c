@@ -62,24 +62,53 @@ print_error_json(json_t *err, json_t *results)
 }
 
 /*
- * One line per process, like supervisorctl: the name column is 32 wide,
- * or as wide as the longest name, so the columns stay aligned.
+ * The status table's columns: what plain "tendctl status" asks tendd
+ * for, as rows of values in this order (docs/protocol.md).
+ */
+enum { PRINT_COL_NAME, PRINT_COL_STATE, PRINT_COL_DESCRIPTION };
+
+json_t *
+print_status_fields(void)
+{
+	return json_pack("[sss]", "name", "state", "description");
+}
+
+/* ROW[COL] when it is a string, else DEF. */
+static const char *
+print_col(json_t *row, size_t col, const char *def)
+{
+	json_t *v = json_array_get(row, col);
+
+	return json_is_string(v) ? json_string_value(v) : def;
+}
+
+const char *
+print_status_state(json_t *row)
+{
+	return print_col(row, PRINT_COL_STATE, "");
+}
+
+/*
+ * One line per process (ROWS as print_status_fields() asked), like
+ * supervisorctl: the name column is 32 wide, or as wide as the longest
+ * name, so the columns stay aligned.
  */
 void
-print_status(json_t *procs)
+print_status(json_t *rows)
 {
-	json_t *p;
+	json_t *r;
 	size_t i, len, width = PRINT_NAME_WIDTH;
 
-	json_array_foreach(procs, i, p) {
-		len = strlen(print_str(p, "name", "?"));
+	json_array_foreach(rows, i, r) {
+		len = strlen(print_col(r, PRINT_COL_NAME, "?"));
 		if (len > width)
 			width = len;
 	}
-	json_array_foreach(procs, i, p) {
-		printf("%-*s %-*s", (int)width, print_str(p, "name", "?"),
-		    PRINT_STATE_WIDTH, print_str(p, "state", "UNKNOWN"));
-		print_clean(stdout, print_str(p, "description", ""));
+	json_array_foreach(rows, i, r) {
+		printf("%-*s %-*s", (int)width, print_col(r, PRINT_COL_NAME,
+		    "?"), PRINT_STATE_WIDTH, print_col(r, PRINT_COL_STATE,
+		    "UNKNOWN"));
+		print_clean(stdout, print_col(r, PRINT_COL_DESCRIPTION, ""));
 		fputc('\n', stdout);
 	}
 }

@@ -121,7 +121,8 @@ command_ok(json_t *id)
 
 /*
  * The fields of a process object, in the order a status reply writes
- * them; a request's "fields" picks some (docs/protocol.md).
+ * them unless a request's "fields" picks some, in its own order
+ * (docs/protocol.md).
  */
 enum command_field {
 	FIELD_NAME,
@@ -154,26 +155,32 @@ static const char *const command_field_names[FIELD_COUNT] = {
 	[FIELD_SINCE] = "since",
 	[FIELD_WANT] = "want",
 };
-#define FIELDS_ALL	((1u << FIELD_COUNT) - 1)
+
+/* Which fields a status reply carries, in which order, and how. */
+struct command_fields {
+	enum command_field f[FIELD_COUNT];
+	int		 n;
+	int		 rows;		/* arrays of values, not objects */
+};
 
 /*
- * Process P as a JSON object with the fields in MASK, written straight
- * into W: a status of thousands builds no jansson objects. NOW is
- * util_now() for the whole reply.
+ * Process P as a JSON object (or with ROWS, an array of values) of
+ * fields FS, written straight into W: a status of thousands builds no
+ * jansson objects. NOW is util_now() for the whole reply.
  */
 static void
-command_proc_write(struct jsonw *w, struct proc *p, unsigned mask, double now)
+command_proc_write(struct jsonw *w, struct proc *p,
+    const struct command_fields *fs, double now)
 {
 	char desc[1024];
 	int up = p->state == PROC_RUNNING || p->state == PROC_PAUSED;
-	int f;
+	int i;
 
-	jsonw_open(w, '{');
-	for (f = 0; f < FIELD_COUNT; f++) {
-		if (!(mask & (1u << f)))
-			continue;
-		jsonw_key(w, command_field_names[f]);
-		switch ((enum command_field)f) {
+	jsonw_open(w, fs->rows ? '[' : '{');
+	for (i = 0; i < fs->n; i++) {
+		if (!fs->rows)
+			jsonw_key(w, command_field_names[fs->f[i]]);
+		switch (fs->f[i]) {
 		case FIELD_NAME:
 			jsonw_string(w, p->display);
 			break;
@@ -225,7 +232,7 @@ command_proc_write(struct jsonw *w, struct proc *p, unsigned mask, double now)
 			break;
 		}
 	}
-	jsonw_close(w, '}');
+	jsonw_close(w, fs->rows ? ']' : '}');
 }
 
 static int
@@ -341,28 +348,32 @@ command_version(struct conn *c, json_t *id, json_t *req)
 }
 
 /*
- * status's "fields": which keys each process object has (all when
- * absent or empty). 0 with *MASK, or -1 once refused.
+ * status's "fields" (which keys, in which order; all when absent or
+ * empty) and "rows". 0 with *FS, or -1 once refused.
  */
 static int
 command_status_fields(struct conn *c, json_t *id, json_t *req,
-    unsigned *mask)
+    struct command_fields *fs)
 {
 	json_t *fields = json_object_get(req, "fields"), *v;
+	json_t *rows = json_object_get(req, "rows");
+	unsigned seen = 0;
 	size_t i;
 	int f;
 	char *msg;
 
-	*mask = FIELDS_ALL;
-	if (fields == NULL)
-		return 0;
-	if (!json_is_array(fields)) {
+	if (rows != NULL && !json_is_boolean(rows)) {
+		command_error(c, id, TEND_ERR_BAD_REQUEST,
+		    "rows must be true or false");
+		return -1;
+	}
+	fs->rows = json_is_true(rows);
+	if (fields != NULL && !json_is_array(fields)) {
 		command_error(c, id, TEND_ERR_BAD_REQUEST,
 		    "fields must be a list of strings");
 		return -1;
 	}
-	if (json_array_size(fields) > 0)
-		*mask = 0;
+	fs->n = 0;
 	json_array_foreach(fields, i, v) {
 		if (!json_is_string(v)) {
 			command_error(c, id, TEND_ERR_BAD_REQUEST,
@@ -373,15 +384,19 @@ command_status_fields(struct conn *c, json_t *id, json_t *req,
 			if (strcmp(json_string_value(v),
 			    command_field_names[f]) == 0)
 				break;
-		if (f == FIELD_COUNT) {
-			xasprintf(&msg, "unknown field: %.64s",
-			    json_string_value(v));
+		if (f == FIELD_COUNT || (seen & (1u << f))) {
+			xasprintf(&msg, "%s field: %.64s", f == FIELD_COUNT ?
+			    "unknown" : "repeated", json_string_value(v));
 			command_error(c, id, TEND_ERR_BAD_REQUEST, msg);
 			free(msg);
 			return -1;
 		}
-		*mask |= 1u << f;
+		seen |= 1u << f;
+		fs->f[fs->n++] = (enum command_field)f;
 	}
+	if (fs->n == 0)
+		for (f = 0; f < FIELD_COUNT; f++)
+			fs->f[fs->n++] = (enum command_field)f;
 	return 0;
 }
 
@@ -392,21 +407,21 @@ command_status_fields(struct conn *c, json_t *id, json_t *req,
 static void
 command_status(struct conn *c, json_t *id, json_t *req)
 {
+	struct command_fields fs;
 	struct proc **ps;
 	struct jsonw w;
-	unsigned mask;
 	size_t i, n;
 	double now;
 	char *ids;
 
-	if (command_status_fields(c, id, req, &mask) == -1)
+	if (command_status_fields(c, id, req, &fs) == -1)
 		return;
 	if ((ps = command_resolve(c, id, req, 0, &n)) == NULL)
 		return;
 	if ((ids = json_dumps(id, JSON_COMPACT | JSON_ENCODE_ANY)) == NULL)
 		fatal("cannot encode a request id");
 	now = util_now();
-	jsonw_init(&w, 64 + n * (mask == FIELDS_ALL ? 256 : 96));
+	jsonw_init(&w, 64 + n * (size_t)(24 + 20 * fs.n));
 	jsonw_open(&w, '{');
 	jsonw_key(&w, "id");
 	jsonw_raw(&w, ids, strlen(ids));
@@ -415,7 +430,7 @@ command_status(struct conn *c, json_t *id, json_t *req)
 	jsonw_key(&w, "processes");
 	jsonw_open(&w, '[');
 	for (i = 0; i < n; i++)
-		command_proc_write(&w, ps[i], mask, now);
+		command_proc_write(&w, ps[i], &fs, now);
 	jsonw_close(&w, ']');
 	jsonw_close(&w, '}');
 	control_send_line(c, w.buf, w.len);
