@@ -95,15 +95,13 @@ jsonw_key(struct jsonw *w, const char *key)
 	jsonw_raw(w, ":", 1);
 }
 
-/*
- * The length of the well-formed UTF-8 character at S (AVAIL bytes left),
- * or 0: no overlong forms, surrogates or code points beyond U+10FFFF.
- */
-static size_t
+size_t
 jsonw_utf8_len(const unsigned char *s, size_t avail)
 {
 	size_t need, k;
 
+	if (s[0] < 0x80)
+		return 1;
 	need = s[0] >= 0xc2 && s[0] <= 0xdf ? 2 :
 	    s[0] >= 0xe0 && s[0] <= 0xef ? 3 :
 	    s[0] >= 0xf0 && s[0] <= 0xf4 ? 4 : 0;

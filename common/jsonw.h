@@ -46,4 +46,11 @@ void	 jsonw_null(struct jsonw *);
  */
 void	 jsonw_real(struct jsonw *, double);
 
+/*
+ * The length of the well-formed UTF-8 character at S (AVAIL > 0 bytes
+ * left), or 0: no overlong forms, surrogates or code points beyond
+ * U+10FFFF (ASCII is 1).
+ */
+size_t	 jsonw_utf8_len(const unsigned char *s, size_t avail);
+
 #endif

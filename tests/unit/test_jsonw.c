@@ -108,6 +108,15 @@ test_utf8(void **state)
 	assert_string_text("\xe2\x82", 2, "\"\xef\xbf\xbd\xef\xbf\xbd\"");
 	/* a bad lead does not swallow the good character after it */
 	assert_string_text("\xe2\xc3\xa9", 3, "\"\xef\xbf\xbd\xc3\xa9\"");
+	/* the check itself (tail's text encoding uses it too) */
+	assert_int_equal(jsonw_utf8_len((const unsigned char *)"a", 1), 1);
+	assert_int_equal(jsonw_utf8_len((const unsigned char *)"\xc3\xa9", 2),
+	    2);
+	assert_int_equal(jsonw_utf8_len((const unsigned char *)"\xc3\xa9", 1),
+	    0);
+	assert_int_equal(jsonw_utf8_len((const unsigned char *)
+	    "\xf0\x9f\x98\x80", 4), 4);
+	assert_int_equal(jsonw_utf8_len((const unsigned char *)"\x80", 1), 0);
 }
 
 /* Every single byte, and pairs of them, read back by jansson. */
