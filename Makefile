@@ -154,7 +154,7 @@ SAN_FLAGS = -fsanitize=address,undefined -fno-sanitize-recover=undefined \
 SAN_MAKE = $(MAKE) --no-print-directory B=$(SAN_B) CFLAGS="-O1 -g $(SAN_FLAGS)" \
 	   LDFLAGS="-fsanitize=address,undefined -static-libubsan" \
 	   EXTRA_OBJ=$(SAN_B)/sanitizers/options.o
-FUZZ_TARGETS = ini config argv expand protocol
+FUZZ_TARGETS = ini config argv expand protocol jsonw
 SAN_UNITS = $(UNIT_SRC:tests/unit/%.c=$(SAN_B)/unit/%)
 SAN_REPLAYS = $(FUZZ_TARGETS:%=$(SAN_B)/fuzz/replay-%)
 
