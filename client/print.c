@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "tendctl.h"
+#include "util.h"
 
 /* supervisorctl's columns: name in 32, state in 10. */
 #define PRINT_NAME_WIDTH	32
@@ -66,19 +67,36 @@ print_error_json(json_t *err, json_t *results)
  * for, as rows of values in this order (docs/protocol.md).
  */
 enum { PRINT_COL_NAME, PRINT_COL_STATE, PRINT_COL_DESCRIPTION };
+static const char *const print_status_keys[] = {
+	[PRINT_COL_NAME] = "name",
+	[PRINT_COL_STATE] = "state",
+	[PRINT_COL_DESCRIPTION] = "description",
+};
 
 json_t *
 print_status_fields(void)
 {
-	return json_pack("[sss]", "name", "state", "description");
+	json_t *a = json_array();
+	size_t i;
+
+	for (i = 0; i < nitems(print_status_keys); i++)
+		json_array_append_new(a, json_string(print_status_keys[i]));
+	return a;
 }
 
-/* ROW[COL] when it is a string, else DEF. */
+/*
+ * ROW[COL] when it is a string, else DEF. A tendd older than "rows"
+ * ignores it and sends objects (until it is restarted after an
+ * upgrade): those are read by key.
+ */
 static const char *
 print_col(json_t *row, size_t col, const char *def)
 {
-	json_t *v = json_array_get(row, col);
+	json_t *v;
 
+	if (json_is_object(row))
+		return print_str(row, print_status_keys[col], def);
+	v = json_array_get(row, col);
 	return json_is_string(v) ? json_string_value(v) : def;
 }
 
