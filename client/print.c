@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "tendctl.h"
+#include "util.h"
 
 /* supervisorctl's columns: name in 32, state in 10. */
 #define PRINT_NAME_WIDTH	32
@@ -62,24 +63,70 @@ print_error_json(json_t *err, json_t *results)
 }
 
 /*
- * One line per process, like supervisorctl: the name column is 32 wide,
- * or as wide as the longest name, so the columns stay aligned.
+ * The status table's columns: what plain "tendctl status" asks tendd
+ * for, as rows of values in this order (docs/protocol.md).
+ */
+enum { PRINT_COL_NAME, PRINT_COL_STATE, PRINT_COL_DESCRIPTION };
+static const char *const print_status_keys[] = {
+	[PRINT_COL_NAME] = "name",
+	[PRINT_COL_STATE] = "state",
+	[PRINT_COL_DESCRIPTION] = "description",
+};
+
+json_t *
+print_status_fields(void)
+{
+	json_t *a = json_array();
+	size_t i;
+
+	for (i = 0; i < nitems(print_status_keys); i++)
+		json_array_append_new(a, json_string(print_status_keys[i]));
+	return a;
+}
+
+/*
+ * ROW[COL] when it is a string, else DEF. A tendd older than "rows"
+ * ignores it and sends objects (until it is restarted after an
+ * upgrade): those are read by key.
+ */
+static const char *
+print_col(json_t *row, size_t col, const char *def)
+{
+	json_t *v;
+
+	if (json_is_object(row))
+		return print_str(row, print_status_keys[col], def);
+	v = json_array_get(row, col);
+	return json_is_string(v) ? json_string_value(v) : def;
+}
+
+const char *
+print_status_state(json_t *row)
+{
+	return print_col(row, PRINT_COL_STATE, "");
+}
+
+/*
+ * One line per process (ROWS as print_status_fields() asked), like
+ * supervisorctl: the name column is 32 wide, or as wide as the longest
+ * name, so the columns stay aligned.
  */
 void
-print_status(json_t *procs)
+print_status(json_t *rows)
 {
-	json_t *p;
+	json_t *r;
 	size_t i, len, width = PRINT_NAME_WIDTH;
 
-	json_array_foreach(procs, i, p) {
-		len = strlen(print_str(p, "name", "?"));
+	json_array_foreach(rows, i, r) {
+		len = strlen(print_col(r, PRINT_COL_NAME, "?"));
 		if (len > width)
 			width = len;
 	}
-	json_array_foreach(procs, i, p) {
-		printf("%-*s %-*s", (int)width, print_str(p, "name", "?"),
-		    PRINT_STATE_WIDTH, print_str(p, "state", "UNKNOWN"));
-		print_clean(stdout, print_str(p, "description", ""));
+	json_array_foreach(rows, i, r) {
+		printf("%-*s %-*s", (int)width, print_col(r, PRINT_COL_NAME,
+		    "?"), PRINT_STATE_WIDTH, print_col(r, PRINT_COL_STATE,
+		    "UNKNOWN"));
+		print_clean(stdout, print_col(r, PRINT_COL_DESCRIPTION, ""));
 		fputc('\n', stdout);
 	}
 }

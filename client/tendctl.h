@@ -74,6 +74,8 @@ void	 commands_usage_one(FILE *, const struct tendctl_cmd *);
 /* print.c */
 void	 print_json(json_t *);
 void	 print_error_json(json_t *, json_t *);
+json_t	*print_status_fields(void);
+const char *print_status_state(json_t *);
 void	 print_status(json_t *);
 int	 print_results(json_t *, const char *const *);
 const char *print_str(json_t *, const char *, const char *);

@@ -15,6 +15,7 @@
 #include <event2/event.h>
 #include <jansson.h>
 
+#include "jsonw.h"
 #include "tendd.h"
 
 /*
@@ -118,30 +119,120 @@ command_ok(json_t *id)
 	return json_pack("{s:O, s:b}", "id", id, "ok", 1);
 }
 
-static json_t *
-command_proc_json(struct proc *p)
+/*
+ * The fields of a process object, in the order a status reply writes
+ * them unless a request's "fields" picks some, in its own order
+ * (docs/protocol.md).
+ */
+enum command_field {
+	FIELD_NAME,
+	FIELD_GROUP,
+	FIELD_PROCESS,
+	FIELD_STATE,
+	FIELD_PID,
+	FIELD_EXITCODE,
+	FIELD_UPTIME,
+	FIELD_RESTARTS,
+	FIELD_DAEMON,
+	FIELD_DESCRIPTION,
+	FIELD_SPAWNERR,
+	FIELD_SINCE,
+	FIELD_WANT,
+	FIELD_COUNT
+};
+static const char *const command_field_names[FIELD_COUNT] = {
+	[FIELD_NAME] = "name",
+	[FIELD_GROUP] = "group",
+	[FIELD_PROCESS] = "process",
+	[FIELD_STATE] = "state",
+	[FIELD_PID] = "pid",
+	[FIELD_EXITCODE] = "exitcode",
+	[FIELD_UPTIME] = "uptime",
+	[FIELD_RESTARTS] = "restarts",
+	[FIELD_DAEMON] = "daemon",
+	[FIELD_DESCRIPTION] = "description",
+	[FIELD_SPAWNERR] = "spawnerr",
+	[FIELD_SINCE] = "since",
+	[FIELD_WANT] = "want",
+};
+
+/* Which fields a status reply carries, in which order, and how. */
+struct command_fields {
+	enum command_field f[FIELD_COUNT];
+	int		 n;
+	int		 rows;		/* arrays of values, not objects */
+};
+
+/*
+ * Process P as a JSON object (or with ROWS, an array of values) of
+ * fields FS, written straight into W: a status of thousands builds no
+ * jansson objects. NOW is util_now() for the whole reply.
+ */
+static void
+command_proc_write(struct jsonw *w, struct proc *p,
+    const struct command_fields *fs, double now)
 {
 	char desc[1024];
-	double now = util_now();
 	int up = p->state == PROC_RUNNING || p->state == PROC_PAUSED;
+	int i;
 
-	program_describe(p, desc, sizeof(desc));
-	return json_pack("{s:s, s:s, s:s, s:s, s:o, s:o, s:f, s:i, s:b, "
-	    "s:s, s:o, s:f, s:s}",
-	    "name", p->display,
-	    "group", p->group,
-	    "process", p->name,
-	    "state", program_state_name(p->state),
-	    "pid", p->pid > 0 ? json_integer(p->pid) : json_null(),
-	    "exitcode", p->has_exited ? json_integer(p->exitcode) : json_null(),
-	    "uptime", up ? now - p->running_time : 0.0,
-	    "restarts", p->restarts,
-	    "daemon", p->pc->daemon,
-	    "description", desc,
-	    "spawnerr", p->spawnerr ? json_string(p->spawnerr) : json_null(),
-	    "since", p->state_wall,
-	    "want", p->want == WANT_UP ? "up" : p->want == WANT_DOWN ?
-	    "down" : "none");
+	jsonw_open(w, fs->rows ? '[' : '{');
+	for (i = 0; i < fs->n; i++) {
+		if (!fs->rows)
+			jsonw_key(w, command_field_names[fs->f[i]]);
+		switch (fs->f[i]) {
+		case FIELD_NAME:
+			jsonw_string(w, p->display);
+			break;
+		case FIELD_GROUP:
+			jsonw_string(w, p->group);
+			break;
+		case FIELD_PROCESS:
+			jsonw_string(w, p->name);
+			break;
+		case FIELD_STATE:
+			jsonw_string(w, program_state_name(p->state));
+			break;
+		case FIELD_PID:
+			if (p->pid > 0)
+				jsonw_int(w, p->pid);
+			else
+				jsonw_null(w);
+			break;
+		case FIELD_EXITCODE:
+			if (p->has_exited)
+				jsonw_int(w, p->exitcode);
+			else
+				jsonw_null(w);
+			break;
+		case FIELD_UPTIME:
+			jsonw_real(w, up ? now - p->running_time : 0.0);
+			break;
+		case FIELD_RESTARTS:
+			jsonw_int(w, p->restarts);
+			break;
+		case FIELD_DAEMON:
+			jsonw_bool(w, p->pc->daemon);
+			break;
+		case FIELD_DESCRIPTION:
+			program_describe(p, desc, sizeof(desc));
+			jsonw_string(w, desc);
+			break;
+		case FIELD_SPAWNERR:
+			jsonw_string(w, p->spawnerr);
+			break;
+		case FIELD_SINCE:
+			jsonw_real(w, p->state_wall);
+			break;
+		case FIELD_WANT:
+			jsonw_string(w, p->want == WANT_UP ? "up" :
+			    p->want == WANT_DOWN ? "down" : "none");
+			break;
+		case FIELD_COUNT:
+			break;
+		}
+	}
+	jsonw_close(w, fs->rows ? ']' : '}');
 }
 
 static int
@@ -256,22 +347,96 @@ command_version(struct conn *c, json_t *id, json_t *req)
 	control_send(c, r);
 }
 
+/*
+ * status's "fields" (which keys, in which order; all when absent or
+ * empty) and "rows". 0 with *FS, or -1 once refused.
+ */
+static int
+command_status_fields(struct conn *c, json_t *id, json_t *req,
+    struct command_fields *fs)
+{
+	json_t *fields = json_object_get(req, "fields"), *v;
+	json_t *rows = json_object_get(req, "rows");
+	unsigned seen = 0;
+	size_t i;
+	int f;
+	char *msg;
+
+	if (rows != NULL && !json_is_boolean(rows)) {
+		command_error(c, id, TEND_ERR_BAD_REQUEST,
+		    "rows must be true or false");
+		return -1;
+	}
+	fs->rows = json_is_true(rows);
+	if (fields != NULL && !json_is_array(fields)) {
+		command_error(c, id, TEND_ERR_BAD_REQUEST,
+		    "fields must be a list of strings");
+		return -1;
+	}
+	fs->n = 0;
+	json_array_foreach(fields, i, v) {
+		if (!json_is_string(v)) {
+			command_error(c, id, TEND_ERR_BAD_REQUEST,
+			    "fields must be a list of strings");
+			return -1;
+		}
+		for (f = 0; f < FIELD_COUNT; f++)
+			if (strcmp(json_string_value(v),
+			    command_field_names[f]) == 0)
+				break;
+		if (f == FIELD_COUNT || (seen & (1u << f))) {
+			xasprintf(&msg, "%s field: %.64s", f == FIELD_COUNT ?
+			    "unknown" : "repeated", json_string_value(v));
+			command_error(c, id, TEND_ERR_BAD_REQUEST, msg);
+			free(msg);
+			return -1;
+		}
+		seen |= 1u << f;
+		fs->f[fs->n++] = (enum command_field)f;
+	}
+	if (fs->n == 0)
+		for (f = 0; f < FIELD_COUNT; f++)
+			fs->f[fs->n++] = (enum command_field)f;
+	return 0;
+}
+
+/*
+ * The reply is written as text, not built as objects: at a thousand
+ * processes that is most of what status costs tendd.
+ */
 static void
 command_status(struct conn *c, json_t *id, json_t *req)
 {
+	struct command_fields fs;
 	struct proc **ps;
+	struct jsonw w;
 	size_t i, n;
-	json_t *r, *arr;
+	double now;
+	char *ids;
 
+	if (command_status_fields(c, id, req, &fs) == -1)
+		return;
 	if ((ps = command_resolve(c, id, req, 0, &n)) == NULL)
 		return;
-	arr = json_array();
+	if ((ids = json_dumps(id, JSON_COMPACT | JSON_ENCODE_ANY)) == NULL)
+		fatal("cannot encode a request id");
+	now = util_now();
+	jsonw_init(&w, 64 + n * (size_t)(24 + 20 * fs.n));
+	jsonw_open(&w, '{');
+	jsonw_key(&w, "id");
+	jsonw_raw(&w, ids, strlen(ids));
+	jsonw_key(&w, "ok");
+	jsonw_bool(&w, 1);
+	jsonw_key(&w, "processes");
+	jsonw_open(&w, '[');
 	for (i = 0; i < n; i++)
-		json_array_append_new(arr, command_proc_json(ps[i]));
+		command_proc_write(&w, ps[i], &fs, now);
+	jsonw_close(&w, ']');
+	jsonw_close(&w, '}');
+	control_send_line(c, w.buf, w.len);
+	jsonw_free(&w);
+	free(ids);
 	free(ps);
-	r = command_ok(id);
-	json_object_set_new(r, "processes", arr);
-	control_send(c, r);
 }
 
 /* The "wait" field: true unless given as false. */

@@ -32,6 +32,7 @@
 #include <event2/event.h>
 #include <jansson.h>
 
+#include "jsonw.h"
 #include "tendd.h"
 
 /* After a reap, how long to wait for a descendant to close the pipes. */
@@ -339,7 +340,7 @@ output_json_data(const char *buf, size_t len, int base64)
 	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 	const unsigned char *s = (const unsigned char *)buf;
 	unsigned char *d, *o;
-	size_t i, need, n;
+	size_t i, n;
 	uint32_t v;
 	json_t *j;
 
@@ -369,32 +370,12 @@ output_json_data(const char *buf, size_t len, int base64)
 	/* Text: valid UTF-8 as it is, every other byte as U+FFFD. */
 	o = d = xmalloc(len * 3 + 1);
 	for (i = 0; i < len; i += n) {
-		n = 1;
-		if (s[i] < 0x80) {
-			*o++ = s[i];
+		if ((n = jsonw_utf8_len(s + i, len - i)) > 0) {
+			memcpy(o, s + i, n);
+			o += n;
 			continue;
 		}
-		need = s[i] >= 0xc2 && s[i] <= 0xdf ? 2 :
-		    s[i] >= 0xe0 && s[i] <= 0xef ? 3 :
-		    s[i] >= 0xf0 && s[i] <= 0xf4 ? 4 : 0;
-		if (need > 0 && i + need <= len) {
-			size_t k;
-
-			for (k = 1; k < need; k++)
-				if ((s[i + k] & 0xc0) != 0x80)
-					break;
-			/* no overlong, surrogate or too large sequences */
-			if (k == need &&
-			    !(need == 3 && s[i] == 0xe0 && s[i + 1] < 0xa0) &&
-			    !(need == 3 && s[i] == 0xed && s[i + 1] > 0x9f) &&
-			    !(need == 4 && s[i] == 0xf0 && s[i + 1] < 0x90) &&
-			    !(need == 4 && s[i] == 0xf4 && s[i + 1] > 0x8f)) {
-				memcpy(o, s + i, need);
-				o += need;
-				n = need;
-				continue;
-			}
-		}
+		n = 1;
 		*o++ = 0xef;
 		*o++ = 0xbf;
 		*o++ = 0xbd;

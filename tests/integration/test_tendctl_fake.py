@@ -320,6 +320,32 @@ def test_status_layout_is_supervisorctl(fake, env):
     assert isinstance(req["id"], int)
 
 
+def projected(req, procs):
+    """PROCS as a tendd with "fields" and "rows" sends them for REQ."""
+    keys = req.get("fields") or list(procs[0])
+    if req.get("rows"):
+        return [[p[k] for k in keys] for p in procs]
+    return [{k: p[k] for k in keys} for p in procs]
+
+
+def test_status_asks_for_rows_of_what_it_shows(fake, env):
+    # The table and the exit status need name, state and description:
+    # tendctl asks for those as rows; --json asks for whole objects.
+    # (The other status tests here answer with objects, as a tendd from
+    # before "rows" does: tendctl reads those too.)
+    f = fake(lambda req: [ok(req, processes=projected(req, SPEC_PROCS))])
+    r = tendctl("-s", f.path, "status", env=env)
+    assert r.stdout == SPEC_LINES
+    assert r.returncode == 3 and r.stderr == ""
+    (req,) = f.got()
+    assert req["fields"] == ["name", "state", "description"], req
+    assert req["rows"] is True
+    r = tendctl("-s", f.path, "--json", "status", env=env)
+    assert json.loads(r.stdout) == SPEC_PROCS
+    req = f.got()[-1]
+    assert "fields" not in req and "rows" not in req, req
+
+
 def test_status_long_name_widens_column(fake, env):
     long = "averyveryverylongprogramname:process_00"  # 39 chars
     procs = [proc("web", "RUNNING", "pid 1, uptime 0:00:01"),
