@@ -124,6 +124,18 @@ def descendants(root):
     return found
 
 
+def forker_pids(path):
+    """The pidfile of the forker helper: (leader, grandchild)."""
+    def get():
+        try:
+            with open(path) as f:
+                a, b = f.read().split()
+            return int(a), int(b)
+        except (FileNotFoundError, ValueError):
+            return None
+    return wait_for(get, 5, what="forker's pidfile")
+
+
 def read_records(path):
     """Lines "PID MONOTONIC [tag]" written by the helpers: [(pid, t, tag)].
     Only complete lines count."""
