@@ -284,3 +284,16 @@ def test_without_cgroup2_the_group_is_the_session(cg):
     # The documented limit of the fallback: the setsid grandchild lives.
     holds_for(lambda: alive(g2), 0.3, what="the setsid grandchild alive")
     os.kill(g2, signal.SIGKILL)
+
+
+def test_a_program_removed_by_reload_takes_its_cgroup_along(cg):
+    tend = cg
+    leader, gchild = start_daemonizing(tend, ["stopasgroup = true"])
+    d = os.path.join(instance_dir(tend), "grp%3Agrp")
+    assert procs_in(d) == sorted([leader, gchild])
+    tend.write_config("")
+    rc, out, err = tend.ctl("reload")
+    assert rc == 0, (rc, out, err)
+    wait_for(lambda: not exists(gchild), 5, what="the group stopped")
+    wait_for(lambda: not os.path.exists(d), 3, what="its cgroup removed")
+    assert tend.status() == {}
