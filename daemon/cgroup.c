@@ -580,7 +580,8 @@ cgroup_pid_in(pid_t pid, const char *rel)
  * SIG to every process in DIR and the cgroups below it. Each pid is
  * pinned with a pidfd and then checked to be in REL: one that ended and
  * whose pid went to another process since cgroup.procs was read is
- * never hit. -1 when DIR's cgroup.procs cannot be read.
+ * never hit. -1 when DIR's cgroup.procs cannot be read, or there are no
+ * pidfds (Linux < 5.3, valgrind): the caller falls back to the session.
  */
 static int
 cgroup_signal_tree(const char *dir, const char *rel, int sig, int depth)
@@ -600,8 +601,15 @@ cgroup_signal_tree(const char *dir, const char *rel, int sig, int depth)
 		pid = strtol(s, &end, 10);
 		if (end == s)
 			break;
-		if (pid <= 0 || (fd = pidfd_open((pid_t)pid, 0)) == -1)
+		if (pid <= 0)
 			continue;
+		if ((fd = pidfd_open((pid_t)pid, 0)) == -1) {
+			if (errno == ENOSYS) {
+				free(text);
+				return -1;
+			}
+			continue;
+		}
 		if (cgroup_pid_in((pid_t)pid, rel))
 			pidfd_send_signal(fd, sig, NULL, 0);
 		close(fd);
