@@ -446,6 +446,7 @@ proc_spawn(struct proc *p, const char *why)
 	p->spawnerr = NULL;
 	if (spawn_proc(p, &cause) == -1) {
 		/* A spawn error is final: retrying a missing binary is a loop. */
+		cgroup_proc_ended(p);
 		p->spawnerr = cause;
 		proc_set_state(p, PROC_FATAL, "%s", cause);
 		return;
@@ -1051,6 +1052,8 @@ program_reaped(struct proc *p, int status)
 
 	p->exitcode = code;
 	p->has_exited = 1;
+	/* What it left running keeps its cgroup; an empty one goes. */
+	cgroup_proc_ended(p);
 	/*
 	 * The end is judged now (a STARTING process that died is a failed
 	 * start even if its output takes a moment), and reported once its
@@ -1487,6 +1490,7 @@ proc_free(struct proc *p)
 	if (p->pidfd != -1)
 		close(p->pidfd);
 	output_free(p);
+	cgroup_proc_free(p);
 	if (p->pc_owned)
 		config_program_free(p->pc);
 	free(p->name);

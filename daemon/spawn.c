@@ -61,6 +61,7 @@ static const char *const spawn_scrub[] = {
 enum spawn_stage {
 	STAGE_DEVNULL = 1,
 	STAGE_SESSION,
+	STAGE_CGROUP,
 	STAGE_RLIMIT_NOFILE,
 	STAGE_RLIMIT_CORE,
 	STAGE_GROUPS,
@@ -334,6 +335,7 @@ struct spawn_child {
 	gid_t		 gid;
 	int		 ngroups;
 	gid_t		*groups;
+	const char	*cgroup;	/* cgroup.procs to join, or NULL */
 	pid_t		 parent;
 	struct spawn_report rep;	/* written by a child that gives up */
 };
@@ -430,6 +432,9 @@ spawn_describe(struct proc *p, const char *path, struct spawn_report *r)
 	case STAGE_SESSION:
 		xasprintf(&s, "cannot start a session: %s", what);
 		break;
+	case STAGE_CGROUP:
+		xasprintf(&s, "cannot join cgroup %s: %s", p->cgroup, what);
+		break;
 	case STAGE_RLIMIT_NOFILE:
 	case STAGE_RLIMIT_CORE:
 		xasprintf(&s, "cannot set %s to %s: %s", r->stage ==
@@ -488,6 +493,14 @@ spawn_child_main(void *arg)
 		spawn_report_failure(c, STAGE_DEVNULL);
 	if (setsid() == -1)
 		spawn_report_failure(c, STAGE_SESSION);
+	/* Before anything it runs can fork: no descendant is left out. */
+	if (c->cgroup != NULL) {
+		int cg = open(c->cgroup, O_WRONLY | O_CLOEXEC);
+
+		if (cg == -1 || write(cg, "0", 1) != 1)
+			spawn_report_failure(c, STAGE_CGROUP);
+		close(cg);
+	}
 	/* Before the uid change: raising a hard limit needs root. */
 	if (c->set_nofile && setrlimit(RLIMIT_NOFILE, &c->rl_nofile) == -1)
 		spawn_report_failure(c, STAGE_RLIMIT_NOFILE);
@@ -628,6 +641,7 @@ spawn_proc(struct proc *p, char **cause)
 	child.gid = pw != NULL ? pw->pw_gid : 0;
 	child.ngroups = ngroups;
 	child.groups = groups;
+	child.cgroup = cgroup_proc_prepare(p);
 	child.parent = getpid();
 	child.rep.stage = 0;
 	child.rep.err = 0;
@@ -790,6 +804,14 @@ spawn_signal(struct proc *p, int sig, int group)
 	 * The child called setsid(), so its group and session ids are its
 	 * pid (not so for a process adopted from a pidfile or MAINPID=).
 	 */
+	/*
+	 * Everything the child started is in its cgroup, even what left
+	 * its session. A process adopted from a pidfile or MAINPID= keeps
+	 * to its session: its cgroup is the one of its launcher.
+	 */
+	if (group && p->cgroup != NULL && !p->adopted &&
+	    cgroup_proc_signal(p, sig) == 0)
+		return 0;
 	if (group) {
 		if (!p->adopted)
 			spawn_signal_session(p->pid, sig);

@@ -586,6 +586,8 @@ main(int argc, char **argv)
 	} else if (control_listen(tendd_conf->socket, tendd_conf->socket_mode,
 	    tendd_conf->socket_owner, &cause) == -1)
 		fatal("%s", cause);
+	/* After the socket: a second tendd on it is refused before this. */
+	cgroup_init(tendd_conf->socket);
 	if (tendd_conf->pidfile != NULL &&
 	    tendd_write_pidfile(tendd_conf->pidfile) == 0)
 		tendd_pidfile = xstrdup(tendd_conf->pidfile);
@@ -628,6 +630,7 @@ main(int argc, char **argv)
 		event_free(sigev[i]);
 	reap_close();
 	program_free_all();
+	cgroup_close();
 	logfile_close_all();
 	config_free(tendd_conf);
 	event_base_free(tendd_base);

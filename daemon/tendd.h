@@ -279,6 +279,10 @@ struct proc {
 
 	struct event	*timer;		/* the one timer of the current state */
 	struct output	*out;		/* output.c: pipes, tail rings, logs */
+
+	/* cgroup.c: its cgroup directory and cgroup.procs; NULL if none */
+	char		*cgroup;
+	char		*cgroup_join;
 };
 TAILQ_HEAD(procs, proc);
 extern struct procs procs;
@@ -358,6 +362,38 @@ int	 spawn_proc(struct proc *, char **cause);
 int	 spawn_signal(struct proc *, int sig, int group);
 /* tendd's environment minus what belongs to tendd's own supervisor. */
 void	 spawn_init(void);
+
+/* ------------------------------------------------------------------ */
+/* cgroup.c: a cgroup (v2) per process, the group of stopasgroup.       */
+
+/*
+ * At start-up, once the control socket is bound: finds tendd's cgroup
+ * and makes its instance directory there (named after SOCKET). 0, or -1
+ * (logged once) when there is no writable cgroup2: the group is then
+ * the session.
+ */
+int	 cgroup_init(const char *socket);
+/* The instance directory, or NULL without cgroups. */
+const char *cgroup_instance_dir(void);
+/* At exit: removes the empty directories and the instance. */
+void	 cgroup_close(void);
+/*
+ * Before a spawn: P's cgroup exists. The path of its cgroup.procs for
+ * the child to join, or NULL (no cgroups: its group is its session).
+ */
+const char *cgroup_proc_prepare(struct proc *);
+/* P's process ended: its cgroup goes once empty. */
+void	 cgroup_proc_ended(struct proc *);
+/* P goes away: as cgroup_proc_ended(), and forgets the path. */
+void	 cgroup_proc_free(struct proc *);
+/* SIG to everything in P's cgroup. -1 when P has none or it is unreadable. */
+int	 cgroup_proc_signal(struct proc *, int sig);
+/* Pure helpers, exposed for the unit tests. */
+char	*cgroup_encode_name(const char *);
+uint64_t cgroup_hash(const char *);
+int	 cgroup_parse_mountinfo(const char *line, char **root, char **mnt);
+char	*cgroup_parse_self(const char *text);
+char	*cgroup_dir_of(const char *mnt, const char *root, const char *path);
 
 /* ------------------------------------------------------------------ */
 /* notify.c: tendd's own NOTIFY_SOCKET for ready = notify children.     */

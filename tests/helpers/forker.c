@@ -3,13 +3,18 @@
  * stopasgroup/killasgroup tests.
  *
  *   forker --pidfile FILE [--ignore-term] [--child-ignore-term] [--new-pgrp]
+ *          [--setsid]
  *
  * Forks one child that sleeps forever in the same process group (or in a
  * group of its own with --new-pgrp), then writes "LEADER_PID CHILD_PID\n"
  * to FILE atomically (FILE.tmp, then rename) and sleeps forever itself.
  * --ignore-term makes the leader (only) ignore SIGTERM;
- * --child-ignore-term the child (only).
+ * --child-ignore-term the child (only). --setsid: the classic daemon's
+ * double fork instead; the child forks the grandchild, which calls
+ * setsid() (leaving the session) and sleeps forever, and exits; FILE
+ * then names the grandchild, which tendd (the subreaper) has adopted.
  */
+#include <sys/wait.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,7 +39,7 @@ int
 main(int argc, char **argv)
 {
 	const char *pidfile = NULL;
-	int ignore = 0, newpgrp = 0, cignore = 0;
+	int ignore = 0, newpgrp = 0, cignore = 0, daemon = 0, fds[2];
 	char buf[64];
 	pid_t pid;
 
@@ -47,6 +52,8 @@ main(int argc, char **argv)
 			cignore = 1;
 		else if (strcmp(argv[i], "--new-pgrp") == 0)
 			newpgrp = 1;
+		else if (strcmp(argv[i], "--setsid") == 0)
+			daemon = 1;
 		else {
 			fprintf(stderr, "forker: bad argument %s\n", argv[i]);
 			return 2;
@@ -60,11 +67,31 @@ main(int argc, char **argv)
 	/* Set before the fork: true by the time the pidfile is there. */
 	if (cignore)
 		signal(SIGTERM, SIG_IGN);
-	switch ((pid = fork())) {
-	case -1:
+	if (daemon) {
+		if (pipe(fds) == -1 || (pid = fork()) == -1) {
+			perror("fork");
+			return 1;
+		}
+		if (pid == 0) {
+			if ((pid = fork()) == 0) {
+				setsid();
+				for (;;)
+					pause();
+			}
+			if (write(fds[1], &pid, sizeof(pid)) != sizeof(pid))
+				_exit(1);
+			_exit(0);
+		}
+		waitpid(pid, NULL, 0);
+		if (read(fds[0], &pid, sizeof(pid)) != sizeof(pid))
+			return 1;
+		/* wait until it has left the session */
+		while (getsid(pid) == getpid())
+			usleep(1000);
+	} else if ((pid = fork()) == -1) {
 		perror("fork");
 		return 1;
-	case 0:
+	} else if (pid == 0) {
 		if (newpgrp)
 			setpgid(0, 0);
 		for (;;)

@@ -124,6 +124,18 @@ def descendants(root):
     return found
 
 
+def forker_pids(path):
+    """The pidfile of the forker helper: (leader, grandchild)."""
+    def get():
+        try:
+            with open(path) as f:
+                a, b = f.read().split()
+            return int(a), int(b)
+        except (FileNotFoundError, ValueError):
+            return None
+    return wait_for(get, 5, what="forker's pidfile")
+
+
 def read_records(path):
     """Lines "PID MONOTONIC [tag]" written by the helpers: [(pid, t, tag)].
     Only complete lines count."""
@@ -372,6 +384,24 @@ class Tend:
         self._kill_tracked()
         for f in self._logfiles:
             f.close()
+        self._remove_cgroups()
+
+    def _remove_cgroups(self):
+        """The cgroup directories a tendd of this test made and could not
+        remove (it was SIGKILLed): removed once empty, never litter."""
+        for f in self._logfiles:
+            try:
+                text = Path(f.name).read_text(errors="replace")
+            except OSError:
+                continue
+            for inst in set(re.findall(
+                    r"processes get a cgroup each in (/\S+/tend-[0-9a-f]+)\n",
+                    text)):
+                for d, subdirs, _ in sorted(os.walk(inst), reverse=True):
+                    try:
+                        os.rmdir(d)
+                    except OSError:
+                        pass
 
 
 def read_json_line(s, buf=None):

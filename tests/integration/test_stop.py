@@ -7,20 +7,8 @@ import signal
 import subprocess
 import time
 
-from conftest import (TENDCTL, alive, exists, holds_for, proc_stat, read_records,
-                      wait_for)
-
-
-def read_pair(path):
-    """forker's pidfile: (leader, grandchild)."""
-    def get():
-        try:
-            with open(path) as f:
-                a, b = f.read().split()
-            return int(a), int(b)
-        except (FileNotFoundError, ValueError):
-            return None
-    return wait_for(get, 5, what="forker's pidfile")
+from conftest import (TENDCTL, alive, exists, forker_pids, holds_for,
+                      proc_stat, read_records, wait_for)
 
 
 def test_stop_is_never_followed_by_restart(tend):
@@ -170,7 +158,7 @@ def test_stopasgroup_stops_the_grandchild(tend):
     """)
     tend.start()
     tend.wait_state("grp", "RUNNING", timeout=5)
-    leader, child = read_pair(pf)
+    leader, child = forker_pids(pf)
     tend.track(leader, child)
     assert proc_stat(child)[2] == leader, "grandchild not in the leader's pgrp"
     rc, out, err = tend.ctl("stop", "grp")
@@ -190,7 +178,7 @@ def test_without_stopasgroup_the_grandchild_survives(tend):
     """)
     tend.start()
     tend.wait_state("grp", "RUNNING", timeout=5)
-    leader, child = read_pair(pf)
+    leader, child = forker_pids(pf)
     tend.track(leader, child)
     rc, out, err = tend.ctl("stop", "grp")
     assert rc == 0, (rc, out, err)
@@ -214,7 +202,7 @@ def test_killasgroup_kills_the_group_after_stopwaitsecs(tend):
     """)
     tend.start()
     tend.wait_state("grp", "RUNNING", timeout=5)
-    leader, child = read_pair(pf)
+    leader, child = forker_pids(pf)
     tend.track(leader, child)
     t0 = time.monotonic()
     rc, out, err = tend.ctl("stop", "grp")

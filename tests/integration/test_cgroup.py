@@ -1,0 +1,299 @@
+"""
+A cgroup (v2) per process: the group of stopasgroup and killasgroup is
+everything the process started, even a grandchild that double-forked and
+called setsid(). Directories are made per tendd instance (named after the
+socket) and removed once empty; without a usable cgroup2 tendd falls back
+to the session. Skipped where no cgroup2 hierarchy is writable here.
+"""
+import ctypes
+import os
+import re
+import signal
+
+import pytest
+
+from conftest import (alive, exists, forker_pids, holds_for, proc_stat,
+                      wait_for)
+
+
+def cgroup2_mounts():
+    out = []
+    with open("/proc/self/mountinfo") as f:
+        for line in f:
+            fields = line.split()
+            sep = fields.index("-")
+            if fields[sep + 1] == "cgroup2":
+                out.append(fields[4].encode().decode("unicode_escape"))
+    return out
+
+
+def own_cgroup(pid="self"):
+    with open("/proc/%s/cgroup" % pid) as f:
+        for line in f:
+            if line.startswith("0::"):
+                return line[3:].rstrip("\n")
+    return None
+
+
+def cgroup2_writable():
+    """Why cgroup tests cannot run here, or None."""
+    mounts, mine = cgroup2_mounts(), own_cgroup()
+    if not mounts or mine is None:
+        return "no cgroup2 hierarchy"
+    probe = os.path.join(mounts[0] + mine.rstrip("/"),
+                         "tend-test-probe-%d" % os.getpid())
+    try:
+        os.mkdir(probe)
+        os.rmdir(probe)
+    except OSError as e:
+        return "cgroup2 not writable: %s" % e
+    return None
+
+
+@pytest.fixture
+def cg(tend):
+    why = cgroup2_writable()
+    if why:
+        pytest.skip(why)
+    return tend
+
+
+def instance_dir(tend):
+    m = wait_for(lambda: re.search(r"processes get a cgroup each in (\S+)",
+                                   tend.log()), 5, what="the cgroup log line")
+    return m.group(1)
+
+
+def procs_in(path):
+    try:
+        with open(os.path.join(path, "cgroup.procs")) as f:
+            return sorted(int(x) for x in f.read().split())
+    except FileNotFoundError:
+        return None
+
+
+def start_daemonizing(tend, extra=(), flags=(), name="grp"):
+    pf = tend.path("pids-" + name)
+    tend.write_config("\n".join([
+        "[program:%s]" % name,
+        "command = " + tend.helper("forker", "--pidfile", pf, "--setsid",
+                                   *flags),
+        "startsecs = 0"] + list(extra)), tend="loglevel = debug")
+    tend.start()
+    tend.wait_state(name, "RUNNING")
+    leader, gchild = forker_pids(pf)
+    tend.track(leader, gchild)
+    st = proc_stat(gchild)
+    assert st[3] == gchild != leader, "the grandchild did not leave the session"
+    assert st[1] == tend.pid, "not adopted by tendd (subreaper)"
+    return leader, gchild
+
+
+def test_the_cgroup_holds_exactly_the_process_and_its_descendants(cg):
+    tend = cg
+    leader, gchild = start_daemonizing(tend, ["stopasgroup = true"])
+    inst = instance_dir(tend)
+    d = os.path.join(inst, "grp%3Agrp")
+    assert procs_in(d) == sorted([leader, gchild])
+    rel = own_cgroup(leader)
+    assert rel.endswith("/" + os.path.basename(inst) + "/grp%3Agrp"), rel
+    assert own_cgroup(gchild) == rel
+    assert own_cgroup(tend.pid) != rel, "tendd itself is in it"
+    # Nothing else in the instance: one directory per process.
+    subdirs = [e for e in os.listdir(inst)
+               if os.path.isdir(os.path.join(inst, e))]
+    assert subdirs == ["grp%3Agrp"], subdirs
+
+
+def test_killasgroup_kills_a_grandchild_that_left_the_session(cg):
+    tend = cg
+    leader, gchild = start_daemonizing(
+        tend, ["killasgroup = true", "stopwaitsecs = 1"], ["--ignore-term"])
+    rc, out, err = tend.ctl("stop", "grp")
+    assert rc == 0, (rc, out, err)
+    assert tend.proc_status("grp")["exitcode"] == -9
+    wait_for(lambda: not exists(gchild), 3,
+             what="the setsid grandchild killed and reaped")
+    assert re.search(r"reaped pid %d .*exit code -9" % gchild, tend.log())
+
+
+def test_stopasgroup_terms_a_grandchild_that_left_the_session(cg):
+    tend = cg
+    leader, gchild = start_daemonizing(tend, ["stopasgroup = true"])
+    rc, out, err = tend.ctl("stop", "grp")
+    assert rc == 0, (rc, out, err)
+    wait_for(lambda: not exists(gchild), 3,
+             what="the setsid grandchild stopped and reaped")
+    # It got the stop signal itself, not only the SIGKILL of what is left.
+    assert re.search(r"reaped pid %d .*exit code -15" % gchild, tend.log())
+    assert tend.proc_status("grp")["state"] == "STOPPED"
+
+
+def test_directories_go_after_stop_and_shutdown(cg):
+    tend = cg
+    leader, gchild = start_daemonizing(tend, ["stopasgroup = true"])
+    inst = instance_dir(tend)
+    d = os.path.join(inst, "grp%3Agrp")
+    assert os.path.isdir(d)
+    assert tend.ctl("stop", "grp")[0] == 0
+    wait_for(lambda: not os.path.exists(d), 3, what="its cgroup removed")
+    assert tend.ctl("start", "grp")[0] == 0
+    tend.wait_state("grp", "RUNNING")
+    wait_for(lambda: procs_in(d), 3, what="its cgroup again")
+    tend.signal(signal.SIGTERM)
+    assert tend.wait_exit() == 0
+    assert not os.path.exists(inst), os.listdir(inst)
+
+
+def test_what_a_plain_stop_leaves_keeps_its_cgroup_until_it_ends(cg):
+    """Without stopasgroup a grandchild survives the stop (as under
+    supervisord); its cgroup stays while it runs and goes when it ends,
+    noticed through cgroup.events, with no polling."""
+    tend = cg
+    leader, gchild = start_daemonizing(tend)
+    d = os.path.join(instance_dir(tend), "grp%3Agrp")
+    assert tend.ctl("stop", "grp")[0] == 0
+    assert not exists(leader)
+    assert alive(gchild)
+    assert procs_in(d) == [gchild]
+    os.kill(gchild, signal.SIGKILL)
+    wait_for(lambda: not os.path.exists(d), 3, what="the empty cgroup removed")
+
+
+def test_two_instances_do_not_collide(cg, tmp_path):
+    tend = cg
+    leader, gchild = start_daemonizing(tend, ["stopasgroup = true"])
+    inst = instance_dir(tend)
+    # A second tendd, same program names, another socket.
+    other = tmp_path / "second"
+    other.mkdir()
+    conf = other / "tend.conf"
+    pf = other / "pids"
+    conf.write_text(f"""[tend]
+socket = {other}/tend.sock
+childlogdir = {other}
+
+[program:grp]
+command = {tend.helper("forker", "--pidfile", pf, "--setsid")}
+startsecs = 0
+stopasgroup = true
+""")
+    log2 = other / "tendd.log"
+    p2 = tend.spawn_tendd(conf=conf, log=log2)
+    tend._extra.append(p2)
+    l2, g2 = forker_pids(str(pf))
+    tend.track(l2, g2)
+    m = wait_for(lambda: re.search(r"processes get a cgroup each in (\S+)",
+                                   log2.read_text()), 5)
+    inst2 = m.group(1)
+    assert inst2 != inst
+    assert os.path.dirname(inst2) == os.path.dirname(inst)
+    assert procs_in(os.path.join(inst2, "grp%3Agrp")) == sorted([l2, g2])
+    # Stopping one's group leaves the other's alone.
+    assert tend.ctl("stop", "grp")[0] == 0
+    wait_for(lambda: not exists(gchild), 3)
+    assert alive(l2) and alive(g2)
+    p2.send_signal(signal.SIGTERM)
+    assert tend.wait_exit(proc=p2) == 0
+    assert not exists(l2)
+    assert not os.path.exists(inst2)
+
+
+def test_a_restarted_tendd_finds_its_predecessors_directory(cg):
+    """SIGKILLed, tendd leaves its directories: a tendd on the same socket
+    uses the same instance, removes the empty ones (a service died with
+    tendd) and leaves the job that runs on (the promise for jobs), whose
+    directory goes when it ends."""
+    tend = cg
+    tend.write_config(f"""
+        [program:svc]
+        command = {tend.helper("sleeper")}
+        startsecs = 0
+        [program:job]
+        command = {tend.helper("sleeper")}
+        daemon = false
+        startsecs = 0
+    """)
+    tend.start()
+    svc = tend.wait_state("svc", "RUNNING")["pid"]
+    job = tend.wait_state("job", "RUNNING")["pid"]
+    tend.track(svc, job)
+    inst = instance_dir(tend)
+    tend.signal(signal.SIGKILL)
+    tend.wait_exit()
+    wait_for(lambda: not alive(svc), 3, what="the service dead with tendd")
+    assert alive(job)
+    sd, jd = os.path.join(inst, "svc%3Asvc"), os.path.join(inst, "job%3Ajob")
+    assert os.path.isdir(sd) and procs_in(jd) == [job]
+
+    tend.write_config("")
+    tend.logpath.write_text("")
+    tend.start()
+    assert instance_dir(tend) == inst
+    wait_for(lambda: not os.path.exists(sd), 3, what="the empty one removed")
+    assert alive(job) and procs_in(jd) == [job]
+    os.kill(job, signal.SIGKILL)
+    wait_for(lambda: not os.path.exists(jd), 3, what="the job's cgroup gone")
+    tend.signal(signal.SIGTERM)
+    assert tend.wait_exit() == 0
+    assert not os.path.exists(inst)
+
+
+CLONE_NEWNS, MS_REC, MS_PRIVATE, MNT_DETACH = 0x20000, 0x4000, 0x40000, 2
+
+
+def hide_cgroup2():
+    """preexec_fn: a private mount namespace without cgroup2 in it."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.unshare(CLONE_NEWNS) != 0 or \
+            libc.mount(None, b"/", None, MS_REC | MS_PRIVATE, None) != 0:
+        os._exit(97)
+    for m in cgroup2_mounts():
+        if libc.umount2(m.encode(), MNT_DETACH) != 0:
+            os._exit(98)
+
+
+def test_without_cgroup2_the_group_is_the_session(cg):
+    """Real fallback: tendd started where no cgroup2 is mounted (a mount
+    namespace of its own) says so once and stops groups as before: its
+    session, not a grandchild that left it."""
+    tend = cg
+    pf, pf2 = tend.path("pids"), tend.path("pids2")
+    tend.write_config(f"""
+        [program:grp]
+        command = {tend.helper("forker", "--pidfile", pf, "--new-pgrp")}
+        startsecs = 0
+        stopasgroup = true
+        [program:away]
+        command = {tend.helper("forker", "--pidfile", pf2, "--setsid")}
+        startsecs = 0
+        stopasgroup = true
+    """)
+    tend.start(preexec_fn=hide_cgroup2)
+    assert re.search(r"info: no cgroups \(.*\): stopasgroup and killasgroup "
+                     r"reach a process's session", tend.log()), tend.log()
+    assert "processes get a cgroup" not in tend.log()
+    tend.wait_state("grp", "RUNNING")
+    tend.wait_state("away", "RUNNING")
+    leader, child = forker_pids(pf)
+    l2, g2 = forker_pids(pf2)
+    tend.track(leader, child, l2, g2)
+    assert own_cgroup(leader) == own_cgroup(tend.pid)
+    assert tend.ctl("stop", "grp", "away")[0] == 0
+    wait_for(lambda: not exists(child), 3, what="the session member stopped")
+    # The documented limit of the fallback: the setsid grandchild lives.
+    holds_for(lambda: alive(g2), 0.3, what="the setsid grandchild alive")
+    os.kill(g2, signal.SIGKILL)
+
+
+def test_a_program_removed_by_reload_takes_its_cgroup_along(cg):
+    tend = cg
+    leader, gchild = start_daemonizing(tend, ["stopasgroup = true"])
+    d = os.path.join(instance_dir(tend), "grp%3Agrp")
+    assert procs_in(d) == sorted([leader, gchild])
+    tend.write_config("")
+    rc, out, err = tend.ctl("reload")
+    assert rc == 0, (rc, out, err)
+    wait_for(lambda: not exists(gchild), 5, what="the group stopped")
+    wait_for(lambda: not os.path.exists(d), 3, what="its cgroup removed")
+    assert tend.status() == {}

@@ -1,0 +1,148 @@
+/* test_cgroup.c: directory names, mountinfo and /proc/PID/cgroup parsing. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "tendd.h"
+
+static void
+check_encode(const char *name, const char *want)
+{
+	char *s = cgroup_encode_name(name);
+
+	assert_string_equal(s, want);
+	free(s);
+}
+
+static void
+test_encode(void **state)
+{
+	char long_name[400], *s, *t;
+
+	check_encode("web:web_0", "web%3Aweb_0");
+	check_encode("a-b:c", "a-b%3Ac");
+	/* never ".", "..", hidden, or an interface file's name */
+	check_encode("..", "%2E%2E");
+	check_encode(".:.", "%2E%3A%2E");
+	check_encode("cgroup.procs", "cgroup%2Eprocs");
+	check_encode("a/../b", "a%2F%2E%2E%2Fb");
+	check_encode("100%", "100%25");
+	check_encode("caf\xc3\xa9 x", "caf%C3%A9%20x");
+	/* too long for a directory: start, '~', a hash of the whole */
+	memset(long_name, 'x', sizeof(long_name) - 1);
+	long_name[sizeof(long_name) - 1] = '\0';
+	s = cgroup_encode_name(long_name);
+	assert_int_equal(strlen(s), 160 + 1 + 16);
+	assert_int_equal(s[160], '~');
+	long_name[300] = 'y';
+	t = cgroup_encode_name(long_name);
+	assert_string_not_equal(s, t);
+	free(s);
+	free(t);
+}
+
+static void
+test_hash(void **state)
+{
+	/* FNV-1a's published values */
+	assert_true(cgroup_hash("") == 0xcbf29ce484222325ULL);
+	assert_true(cgroup_hash("a") == 0xaf63dc4c8601ec8cULL);
+	assert_true(cgroup_hash("/run/tend.sock") !=
+	    cgroup_hash("/run/tend2.sock"));
+}
+
+static void
+test_mountinfo(void **state)
+{
+	char *root = NULL, *mnt = NULL;
+
+	assert_int_equal(cgroup_parse_mountinfo("41 31 0:38 / "
+	    "/sys/fs/cgroup/unified rw,relatime - cgroup2 cgroup2 rw",
+	    &root, &mnt), 1);
+	assert_string_equal(root, "/");
+	assert_string_equal(mnt, "/sys/fs/cgroup/unified");
+	free(root);
+	free(mnt);
+	/* optional fields, an escaped blank, a root below the top */
+	assert_int_equal(cgroup_parse_mountinfo("30 25 0:26 /a\\040b "
+	    "/sys/fs/cg\\040x rw,nosuid shared:4 master:1 - cgroup2 cgroup2 "
+	    "rw,nsdelegate", &root, &mnt), 1);
+	assert_string_equal(root, "/a b");
+	assert_string_equal(mnt, "/sys/fs/cg x");
+	free(root);
+	free(mnt);
+	/* v1, a tmpfs, a file system named like one, garbage */
+	assert_int_equal(cgroup_parse_mountinfo("32 31 0:29 / "
+	    "/sys/fs/cgroup/cpu rw,relatime - cgroup cgroup rw,cpu",
+	    &root, &mnt), 0);
+	assert_int_equal(cgroup_parse_mountinfo("31 23 0:28 / /sys/fs/cgroup "
+	    "rw - tmpfs tmpfs rw", &root, &mnt), 0);
+	assert_int_equal(cgroup_parse_mountinfo("31 23 0:28 / /x rw - "
+	    "cgroup2x y rw", &root, &mnt), 0);
+	assert_int_equal(cgroup_parse_mountinfo("", &root, &mnt), 0);
+	assert_int_equal(cgroup_parse_mountinfo("1 2 3 / /x - cgroup2",
+	    &root, &mnt), 0);
+}
+
+static void
+test_self(void **state)
+{
+	char *s;
+
+	s = cgroup_parse_self("9:name=systemd:/\n4:memory:/x/y\n0::/\n");
+	assert_string_equal(s, "/");
+	free(s);
+	s = cgroup_parse_self("0::/system.slice/tend.service\n");
+	assert_string_equal(s, "/system.slice/tend.service");
+	free(s);
+	s = cgroup_parse_self("0::/no-newline");
+	assert_string_equal(s, "/no-newline");
+	free(s);
+	assert_null(cgroup_parse_self("1:cpu:/\n2:memory:/\n"));
+	assert_null(cgroup_parse_self(""));
+}
+
+static void
+check_dir(const char *mnt, const char *root, const char *path,
+    const char *want)
+{
+	char *s = cgroup_dir_of(mnt, root, path);
+
+	if (want == NULL)
+		assert_null(s);
+	else
+		assert_string_equal(s, want);
+	free(s);
+}
+
+static void
+test_dir_of(void **state)
+{
+	check_dir("/sys/fs/cgroup", "/", "/", "/sys/fs/cgroup");
+	check_dir("/sys/fs/cgroup", "/", "/a/b", "/sys/fs/cgroup/a/b");
+	/* a mount showing only part of the hierarchy */
+	check_dir("/mnt", "/a", "/a/b", "/mnt/b");
+	check_dir("/mnt", "/a", "/a", "/mnt");
+	check_dir("/mnt", "/a", "/ab", NULL);
+	check_dir("/mnt", "/a", "/b", NULL);
+	check_dir("/", "/", "/x", "/x");
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_encode),
+		cmocka_unit_test(test_hash),
+		cmocka_unit_test(test_mountinfo),
+		cmocka_unit_test(test_self),
+		cmocka_unit_test(test_dir_of),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
