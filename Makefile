@@ -8,6 +8,8 @@
 #   make fuzz       libFuzzer targets (clang) for FUZZ_SECONDS each (build-fuzz/)
 #   make valgrind   a representative scenario under valgrind (tests/valgrind/run)
 #   make bench-output  measure output capture speed (bench/output.py)
+#   make soak       1,000 processes restarted 10,000 times an hour for 10 min;
+#                   tendd must stay flat (bench/soak.py, writes bench/SOAK.md)
 #   make install    honours PREFIX and DESTDIR
 #   make bench      tend vs supervisord, runit, s6 (~20 min; BENCH_ARGS=--quick
 #                   for a smoke run); writes bench/RESULTS.md. Not part of check.
@@ -71,7 +73,7 @@ UNITS	 = $(UNIT_SRC:tests/unit/%.c=$(B)/unit/%)
 
 DEPSTAMP = $(B)/.deps-ok
 
-.PHONY: all run check unit integration install clean deps helpers bench bench-output deb \
+.PHONY: all run check unit integration install clean deps helpers bench bench-output soak deb \
 	san fuzz valgrind
 all: $(B)/tendd $(B)/tendctl
 
@@ -208,6 +210,13 @@ bench: all
 BENCH_OUTPUT_ARGS ?=
 bench-output: all $(HELPERS)
 	$(PYTHON) bench/output.py $(BENCH_OUTPUT_ARGS)
+
+# Soak (issue 8): 1,000 processes, 10,000 restarts an hour, 10 minutes;
+# tendd's RSS, CPU and descriptors must stay flat. SOAK_ARGS="--minutes 60".
+SOAK_ARGS ?=
+soak: all $(HELPERS)
+	SOAK_COMMAND="make soak$(if $(SOAK_ARGS), SOAK_ARGS='$(SOAK_ARGS)')" \
+		$(PYTHON) bench/soak.py $(SOAK_ARGS)
 
 # Binaries, man pages, systemd units (ExecStart pointing at this SBINDIR),
 # the default config (never over an existing one), conf.d, completion.

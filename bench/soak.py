@@ -113,6 +113,8 @@ def verdict(samples, warm):
     span = last["restarts"] - base["restarts"]
     cpu = last["cpu_s"] - base["cpu_s"]
     return {"base": base, "last": last, "rss_growth_kib": grow,
+            "rss_growth_whole_run_kib": last["rss_kib"] -
+            samples[0]["rss_kib"],
             "rss_flat": rss_ok, "fds_flat": fds_ok,
             "no_zombie_buildup": zombies_ok, "children_kept": kids_ok,
             "cpu_ms_per_restart": round(cpu * 1000 / span, 3) if span else
@@ -145,7 +147,9 @@ def render(res):
                v["last"]["fds"], v["base"]["children"],
                v["last"]["children"],
                max(s["zombies"] for s in res["samples"]),
-               v["cpu_ms_per_restart"] or 0), "",
+               v["cpu_ms_per_restart"] or 0),
+           "", "Over the whole run, warm-up included: RSS %+d KiB." %
+           v["rss_growth_whole_run_kib"], "",
            "## Samples", "",
            "| t, s | restarts | RSS, KiB | PSS, KiB | CPU, s | fds | "
            "children | zombies |", "|---:|---:|---:|---:|---:|---:|---:|---:|"]
@@ -165,19 +169,24 @@ def main(argv):
     p.add_argument("--minutes", type=float, default=10)
     p.add_argument("--sample", type=float, default=30,
                    help="seconds between samples (default: %(default)s)")
-    p.add_argument("--warmup", type=float, default=60,
-                   help="seconds before the baseline sample "
-                   "(default: %(default)s)")
+    p.add_argument("--warmup", type=float,
+                   help="seconds before the baseline sample (default: half "
+                   "the run: glibc's heap settles into its working size "
+                   "over the first few hundred `tendctl restart`s)")
     p.add_argument("--base", default="/dev/shm")
     p.add_argument("--out", default=os.path.join(BENCH, "SOAK.md"))
     p.add_argument("--json-dir", default=os.path.join(BENCH, "results"))
     p.add_argument("--seed", type=int, default=1)
     a = p.parse_args(argv)
+    if a.warmup is None:
+        a.warmup = a.minutes * 30
     rng = random.Random(a.seed)
     spew = os.path.join(ROOT, "build", "helpers", "spew")
     for b in (os.path.join(ROOT, "build", "tendd"), spew):
         if not os.access(b, os.X_OK):
             sys.exit("soak: %s is missing: run make all helpers" % b)
+    # SIGTERM (or SIGINT in a background job) still shuts tendd down.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     d = tempfile.mkdtemp(prefix="tendsoak-", dir=a.base)
     write_config(d, a.procs, spew)
     errf = open(os.path.join(d, "tendd.stderr"), "w")

@@ -502,6 +502,30 @@ output_pipe_eof(struct outpipe *op)
 }
 
 /* One read: 1 when bytes came, 0 when there is nothing now (or EOF). */
+/*
+ * The first read of a stream, into a small buffer: most streams (stderr
+ * of most programs) only ever read their EOF, and need no ring for it.
+ */
+static ssize_t
+output_read_first(struct outpipe *op, size_t off, size_t room)
+{
+	struct outstream *os = op->os;
+	char first[4096];
+	size_t head;
+	ssize_t n;
+
+	n = read(op->fd, first, room < sizeof(first) ? room : sizeof(first));
+	if (n <= 0)
+		return n;
+	os->ring = xmalloc(OUTPUT_RING_SIZE);
+	head = OUTPUT_RING_SIZE - off;
+	if (head > (size_t)n)
+		head = (size_t)n;
+	memcpy(os->ring + off, first, head);
+	memcpy(os->ring, first + head, (size_t)n - head);
+	return n;
+}
+
 static int
 output_read_once(struct outpipe *op)
 {
@@ -521,19 +545,21 @@ output_read_once(struct outpipe *op)
 		}
 		return 0;
 	}
-	if (os->ring == NULL)
-		os->ring = xmalloc(OUTPUT_RING_SIZE);
 	off = (size_t)(os->total % OUTPUT_RING_SIZE);
-	iov[0].iov_base = os->ring + off;
-	iov[0].iov_len = OUTPUT_RING_SIZE - off;
-	if (iov[0].iov_len > room)
-		iov[0].iov_len = room;
-	else if (iov[0].iov_len < room) {
-		iov[1].iov_base = os->ring;
-		iov[1].iov_len = room - iov[0].iov_len;
-		cnt = 2;
+	if (os->ring == NULL)
+		n = output_read_first(op, off, room);
+	else {
+		iov[0].iov_base = os->ring + off;
+		iov[0].iov_len = OUTPUT_RING_SIZE - off;
+		if (iov[0].iov_len > room)
+			iov[0].iov_len = room;
+		else if (iov[0].iov_len < room) {
+			iov[1].iov_base = os->ring;
+			iov[1].iov_len = room - iov[0].iov_len;
+			cnt = 2;
+		}
+		n = readv(op->fd, iov, cnt);
 	}
-	n = readv(op->fd, iov, cnt);
 	if (n > 0) {
 		before = os->total;
 		os->total += (uint64_t)n;
