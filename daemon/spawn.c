@@ -345,6 +345,55 @@ struct spawn_child {
 static void	*spawn_stack;
 
 /*
+ * A child that joins its cgroup by writing to cgroup.procs takes the
+ * kernel's cgroup_threadgroup_rwsem for writing, which waits for an RCU
+ * grace period: 7-9 ms when spawns are a few ms apart, on every restart.
+ * clone3(CLONE_INTO_CGROUP) makes the child in its cgroup and only reads
+ * that lock. glibc has no clone3() that runs a function on a new stack,
+ * as its clone() does, so this is that, for x86_64: the child comes back
+ * from the system call on the new stack, calls FN(ARG) and exits with its
+ * result. Elsewhere (and on kernels before 5.7) the child writes to
+ * cgroup.procs. Not static: the definition is assembly.
+ */
+#ifndef CLONE_INTO_CGROUP
+#define CLONE_INTO_CGROUP	0x200000000ULL
+#endif
+struct spawn_clone_args {		/* the kernel's struct clone_args */
+	uint64_t	flags, pidfd, child_tid, parent_tid, exit_signal;
+	uint64_t	stack, stack_size, tls, set_tid, set_tid_size, cgroup;
+};
+#if defined(__x86_64__) && defined(SYS_clone3)
+#define SPAWN_CLONE3
+_Static_assert(SYS_clone3 == 435 && SYS_exit == 60, "x86_64 numbers");
+long	spawn_clone3(struct spawn_clone_args *, size_t, int (*)(void *),
+	    void *) __attribute__((visibility("hidden")));
+__asm__(
+	".text\n"
+	".globl spawn_clone3\n"
+	".hidden spawn_clone3\n"
+	".type spawn_clone3, @function\n"
+	".p2align 4\n"
+	"spawn_clone3:\n"
+	"	mov %rdx, %r8\n"	/* fn and arg survive the system call */
+	"	mov %rcx, %r9\n"	/* (it clobbers rcx and r11 only) */
+	"	mov $435, %eax\n"
+	"	syscall\n"
+	"	test %rax, %rax\n"
+	"	jnz 1f\n"
+	"	xor %ebp, %ebp\n"	/* the child: the outermost frame */
+	"	and $-16, %rsp\n"
+	"	mov %r9, %rdi\n"
+	"	call *%r8\n"
+	"	mov %eax, %edi\n"
+	"	mov $60, %eax\n"
+	"	syscall\n"
+	"	hlt\n"
+	"1:	ret\n"
+	".size spawn_clone3, .-spawn_clone3\n");
+static int	 spawn_clone3_works = 1;
+#endif
+
+/*
  * The output pipes into the low slots for the child to find, and the
  * highest descriptor it needs. Should a slot not take (it cannot, short
  * of a broken invariant), the child is handed the pipes where they are
@@ -545,6 +594,51 @@ spawn_child_main(void *arg)
 	spawn_report_failure(c, STAGE_EXEC);
 }
 
+/*
+ * The clone: into CGDIR (the process's cgroup, or NULL) at birth where the
+ * kernel can, else the child joins it itself (spawn_child_main).
+ */
+static pid_t
+spawn_clone(struct spawn_child *c, const char *cgdir, int *pidfd)
+{
+#ifdef SPAWN_CLONE3
+	struct spawn_clone_args ca;
+	const char *join = c->cgroup;
+	long r;
+	int cfd;
+
+	if (cgdir != NULL && join != NULL && spawn_clone3_works &&
+	    (cfd = open(cgdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) != -1) {
+		memset(&ca, 0, sizeof(ca));
+		ca.flags = CLONE_VM | CLONE_VFORK | CLONE_FILES | CLONE_PIDFD |
+		    CLONE_INTO_CGROUP;
+		ca.pidfd = (uintptr_t)pidfd;
+		ca.exit_signal = SIGCHLD;
+		ca.stack = (uintptr_t)spawn_stack;
+		ca.stack_size = SPAWN_STACK_SIZE;
+		ca.cgroup = (uint64_t)cfd;
+		c->cgroup = NULL;	/* in it from birth */
+		r = spawn_clone3(&ca, sizeof(ca), spawn_child_main, c);
+		close(cfd);
+		if (r >= 0)
+			return (pid_t)r;
+		c->cgroup = join;
+		if (r == -ENOSYS || r == -E2BIG || r == -EINVAL) {
+			/* a kernel before 5.7: every child joins by itself */
+			log_debug("clone3 into a cgroup: %s; children join "
+			    "their cgroup themselves", strerror((int)-r));
+			spawn_clone3_works = 0;
+		}
+		/* else the child's own join says what is wrong */
+	}
+#else
+	(void)cgdir;
+#endif
+	return clone(spawn_child_main, (char *)spawn_stack + SPAWN_STACK_SIZE,
+	    CLONE_VM | CLONE_VFORK | CLONE_FILES | CLONE_PIDFD | SIGCHLD, c,
+	    pidfd);
+}
+
 int
 spawn_proc(struct proc *p, char **cause)
 {
@@ -652,9 +746,7 @@ spawn_proc(struct proc *p, char **cause)
 	 */
 	SPAWN_STACK_FRESH(spawn_stack, SPAWN_STACK_SIZE);
 	pidfd = -1;
-	pid = clone(spawn_child_main, (char *)spawn_stack + SPAWN_STACK_SIZE,
-	    CLONE_VM | CLONE_VFORK | CLONE_FILES | CLONE_PIDFD | SIGCHLD,
-	    &child, &pidfd);
+	pid = spawn_clone(&child, p->cgroup, &pidfd);
 	saved = errno;
 	spawn_leave_slots();
 	sigprocmask(SIG_SETMASK, &old, NULL);
