@@ -469,8 +469,8 @@ cgroup_init(const char *socket)
 	char *cause = NULL;
 
 	if (cgroup_setup(socket, &cause) == 0) {
-		log_info("processes get a cgroup each in %s%s", cgroup_instance,
-		    cgroup_has_kill ? "" : " (no cgroup.kill: group SIGKILLs "
+		log_info("group stops use a cgroup per process in %s%s",
+		    cgroup_instance, cgroup_has_kill ? "" : " (no cgroup.kill: group SIGKILLs "
 		    "go to each member)");
 		return 0;
 	}
@@ -523,6 +523,16 @@ cgroup_proc_prepare(struct proc *p)
 
 	if (cgroup_instance == NULL)
 		return NULL;
+	/*
+	 * Only a group stop uses the group. The cgroup costs every spawn of
+	 * the process (a css_set made in the kernel, a directory made and
+	 * removed): a program without stopasgroup or killasgroup does not pay.
+	 */
+	if (!p->pc->stopasgroup && !p->pc->killasgroup) {
+		if (p->cgroup != NULL)
+			cgroup_proc_free(p);
+		return NULL;
+	}
 	if (p->cgroup == NULL) {
 		name = cgroup_encode_name(p->fullname);
 		xasprintf(&p->cgroup, "%s/%s", cgroup_instance, name);

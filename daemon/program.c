@@ -342,6 +342,13 @@ proc_set_state(struct proc *p, enum proc_state s, const char *fmt, ...)
 	p->state = s;
 	p->state_time = util_now();
 	p->state_wall = util_wallclock();
+	/*
+	 * At rest, its cgroup goes (once what it left running ends too).
+	 * Not at each exit: a restart keeps the directory rather than
+	 * removing and making it again.
+	 */
+	if (s == PROC_STOPPED || s == PROC_EXITED || s == PROC_FATAL)
+		cgroup_proc_ended(p);
 	if (s == PROC_RUNNING && old != PROC_PAUSED)
 		p->running_time = p->state_time;
 
@@ -1052,8 +1059,6 @@ program_reaped(struct proc *p, int status)
 
 	p->exitcode = code;
 	p->has_exited = 1;
-	/* What it left running keeps its cgroup; an empty one goes. */
-	cgroup_proc_ended(p);
 	/*
 	 * The end is judged now (a STARTING process that died is a failed
 	 * start even if its output takes a moment), and reported once its

@@ -395,7 +395,7 @@ class Tend:
             except OSError:
                 continue
             for inst in set(re.findall(
-                    r"processes get a cgroup each in (/\S+/tend-[0-9a-f]+)\n",
+                    r"group stops use a cgroup per process in (/\S+/tend-[0-9a-f]+)\n",
                     text)):
                 for d, subdirs, _ in sorted(os.walk(inst), reverse=True):
                     try:

@@ -59,8 +59,9 @@ def cg(tend):
 
 
 def instance_dir(tend):
-    m = wait_for(lambda: re.search(r"processes get a cgroup each in (\S+)",
-                                   tend.log()), 5, what="the cgroup log line")
+    m = wait_for(lambda: re.search(
+        r"group stops use a cgroup per process in (\S+)", tend.log()), 5,
+        what="the cgroup log line")
     return m.group(1)
 
 
@@ -145,19 +146,39 @@ def test_directories_go_after_stop_and_shutdown(cg):
     assert not os.path.exists(inst), os.listdir(inst)
 
 
-def test_what_a_plain_stop_leaves_keeps_its_cgroup_until_it_ends(cg):
-    """Without stopasgroup a grandchild survives the stop (as under
-    supervisord); its cgroup stays while it runs and goes when it ends,
-    noticed through cgroup.events, with no polling."""
+def test_a_program_without_group_stops_gets_no_cgroup(cg):
+    """Only stopasgroup and killasgroup use the group, so only their
+    programs pay for a cgroup: a plain program stays in tendd's cgroup,
+    and its stop leaves the grandchild that left the session alone (as
+    under supervisord)."""
     tend = cg
     leader, gchild = start_daemonizing(tend)
-    d = os.path.join(instance_dir(tend), "grp%3Agrp")
+    inst = instance_dir(tend)
+    assert own_cgroup(leader) == own_cgroup(tend.pid)
+    assert not os.path.exists(os.path.join(inst, "grp%3Agrp"))
     assert tend.ctl("stop", "grp")[0] == 0
     assert not exists(leader)
     assert alive(gchild)
-    assert procs_in(d) == [gchild]
     os.kill(gchild, signal.SIGKILL)
-    wait_for(lambda: not os.path.exists(d), 3, what="the empty cgroup removed")
+
+
+def test_a_restart_keeps_the_directory(cg):
+    """A process that exits and is restarted stays in the same directory
+    (not removed and made again: that costs each restart); what it left
+    running is still in its group."""
+    tend = cg
+    leader, gchild = start_daemonizing(tend, ["stopasgroup = true"])
+    d = os.path.join(instance_dir(tend), "grp%3Agrp")
+    ino = os.stat(d).st_ino
+    os.kill(leader, signal.SIGKILL)
+    new = wait_for(lambda: (lambda p: p if p and p != leader else None)(
+        tend.proc_status("grp").get("pid")), 10, what="the restart")
+    tend.wait_state("grp", "RUNNING")
+    assert os.stat(d).st_ino == ino
+    assert new in procs_in(d) and gchild in procs_in(d)
+    assert tend.ctl("stop", "grp")[0] == 0
+    wait_for(lambda: not alive(gchild), 5, what="the old grandchild stopped")
+    wait_for(lambda: not os.path.exists(d), 5, what="the directory removed")
 
 
 def test_two_instances_do_not_collide(cg, tmp_path):
@@ -183,8 +204,9 @@ stopasgroup = true
     tend._extra.append(p2)
     l2, g2 = forker_pids(str(pf))
     tend.track(l2, g2)
-    m = wait_for(lambda: re.search(r"processes get a cgroup each in (\S+)",
-                                   log2.read_text()), 5)
+    m = wait_for(lambda: re.search(
+        r"group stops use a cgroup per process in (\S+)", log2.read_text()),
+        5)
     inst2 = m.group(1)
     assert inst2 != inst
     assert os.path.dirname(inst2) == os.path.dirname(inst)
@@ -209,10 +231,12 @@ def test_a_restarted_tendd_finds_its_predecessors_directory(cg):
         [program:svc]
         command = {tend.helper("sleeper")}
         startsecs = 0
+        stopasgroup = true
         [program:job]
         command = {tend.helper("sleeper")}
         daemon = false
         startsecs = 0
+        killasgroup = true
     """)
     tend.start()
     svc = tend.wait_state("svc", "RUNNING")["pid"]

@@ -530,7 +530,7 @@ def test_signals_go_through_pidfds(tend):
     for s in (signal.SIGHUP, signal.SIGSTOP, signal.SIGCONT,
               signal.SIGTERM, signal.SIGKILL):
         assert int(s) in sigs, (s, calls)
-    if "processes get a cgroup each" in tend.log():
+    if "group stops use a cgroup per process" in tend.log():
         assert not [c for c in calls if c.startswith("kill -")], calls
     else:
         assert "kill -%d %d" % (grp, signal.SIGTERM) in calls, calls
