@@ -105,12 +105,18 @@ EXTRA_OBJ ?=
 $(B)/tendd: $(DAEMON_OBJ) $(COMMON_OBJ) $(EXTRA_OBJ)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(DAEMON_LIBS)
 
-# tendctl runs once per question a script asks: Debian's libjansson.a and
-# libinih.a linked in spare the dynamic loader two libraries (~0.1 ms a
-# run); libc stays shared. It needs nothing else of PKG_LIBS.
+# tendctl runs once per question a script asks, so it is linked statically
+# (Debian's libjansson.a, libinih.a and libc.a): no dynamic loader at all,
+# 0.35-0.45 ms less a run, half of what it costs beyond /bin/true. It
+# calls nothing of glibc's that needs a shared library (no NSS, iconv or
+# dlopen). The sanitizer build cannot link statically: TENDCTL_LINK is
+# empty there, and it links Debian's static jansson and inih only.
+TENDCTL_LINK ?= -static
 $(B)/tendctl: $(CLIENT_OBJ) $(COMMON_OBJ) $(EXTRA_OBJ)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ -Wl,-Bstatic \
-		$(shell pkg-config --libs jansson inih 2>/dev/null) -Wl,-Bdynamic
+	$(CC) $(CFLAGS) $(LDFLAGS) $(TENDCTL_LINK) -o $@ $^ \
+		$(if $(TENDCTL_LINK),,-Wl,-Bstatic) \
+		$(shell pkg-config --libs jansson inih 2>/dev/null) \
+		$(if $(TENDCTL_LINK),,-Wl,-Bdynamic)
 
 $(B)/helpers/%: tests/helpers/%.c | $(DEPSTAMP)
 	@mkdir -p $(dir $@)
@@ -158,7 +164,7 @@ SAN_FLAGS = -fsanitize=address,undefined -fno-sanitize-recover=undefined \
 	   -fno-omit-frame-pointer
 SAN_MAKE = $(MAKE) --no-print-directory B=$(SAN_B) CFLAGS="-O1 -g $(SAN_FLAGS)" \
 	   LDFLAGS="-fsanitize=address,undefined -static-libubsan" \
-	   EXTRA_OBJ=$(SAN_B)/sanitizers/options.o
+	   EXTRA_OBJ=$(SAN_B)/sanitizers/options.o TENDCTL_LINK=
 FUZZ_TARGETS = ini config argv expand protocol jsonw
 SAN_UNITS = $(UNIT_SRC:tests/unit/%.c=$(SAN_B)/unit/%)
 SAN_REPLAYS = $(FUZZ_TARGETS:%=$(SAN_B)/fuzz/replay-%)
