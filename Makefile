@@ -34,9 +34,11 @@ VERSION	 = 0.1.0
 
 # Debian packages the build and the tests need; checked once, installed when missing.
 # dpkg-dev (dpkg-shlibdeps, for make deb), systemd (systemd-analyze) and
-# man-db (which it runs to check Documentation=) serve the packaging tests.
+# man-db (which it runs to check Documentation=) serve the packaging tests;
+# valgrind's header lets spawn.c tell when it runs under valgrind (which
+# cannot follow its clone), so it must be there when tendd is built.
 DEBS	 = pkg-config libevent-dev libinih-dev libsystemd-dev libjansson-dev \
-	   libcmocka-dev python3-pytest dpkg-dev systemd man-db
+	   libcmocka-dev python3-pytest dpkg-dev systemd man-db valgrind
 PKGS	 = libevent inih libsystemd jansson
 
 # Recursive (=) so pkg-config runs after the dependency stamp is made.

@@ -29,6 +29,18 @@
 
 #include "tendd.h"
 
+/*
+ * valgrind cannot follow a clone that shares the descriptor table or
+ * returns a pidfd ("does not support general clone"): under it, spawns
+ * copy the table and open the pidfd after, as they did before.
+ */
+#if __has_include(<valgrind/valgrind.h>)
+#include <valgrind/valgrind.h>
+#define SPAWN_UNDER_VALGRIND()	(RUNNING_ON_VALGRIND != 0)
+#else
+#define SPAWN_UNDER_VALGRIND()	0
+#endif
+
 #ifdef __SANITIZE_ADDRESS__
 #include <sanitizer/asan_interface.h>
 /*
@@ -100,6 +112,8 @@ spawn_env_scrubbed(const char *kv)
  * grow with N).
  */
 static int	 spawn_nullfd = -1, spawn_slot[2] = { -1, -1 };
+/* CLONE_FILES | CLONE_PIDFD, or 0 under valgrind */
+static unsigned long spawn_clone_flags;
 
 static void
 spawn_init_slots(void)
@@ -121,6 +135,8 @@ spawn_init(void)
 	size_t i, n = 0;
 
 	spawn_init_slots();
+	spawn_clone_flags = SPAWN_UNDER_VALGRIND() ? 0 :
+	    CLONE_FILES | CLONE_PIDFD;
 
 	strv_free(spawn_base_env);
 	spawn_base_env = xcalloc(strv_len(environ) + 1, sizeof(char *));
@@ -608,6 +624,7 @@ spawn_clone(struct spawn_child *c, const char *cgdir, int *pidfd)
 	int cfd;
 
 	if (cgdir != NULL && join != NULL && spawn_clone3_works &&
+	    spawn_clone_flags != 0 &&
 	    (cfd = open(cgdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) != -1) {
 		memset(&ca, 0, sizeof(ca));
 		ca.flags = CLONE_VM | CLONE_VFORK | CLONE_FILES | CLONE_PIDFD |
@@ -635,7 +652,7 @@ spawn_clone(struct spawn_child *c, const char *cgdir, int *pidfd)
 	(void)cgdir;
 #endif
 	return clone(spawn_child_main, (char *)spawn_stack + SPAWN_STACK_SIZE,
-	    CLONE_VM | CLONE_VFORK | CLONE_FILES | CLONE_PIDFD | SIGCHLD, c,
+	    (int)(CLONE_VM | CLONE_VFORK | spawn_clone_flags | SIGCHLD), c,
 	    pidfd);
 }
 
@@ -761,6 +778,8 @@ spawn_proc(struct proc *p, char **cause)
 
 	/* Made by clone itself: it can only ever name this child. */
 	p->pid = pid;
+	if (pidfd == -1)	/* under valgrind: before any reap, so the same */
+		pidfd = pidfd_open(pid, 0);
 	p->pidfd = pidfd;
 
 	/* A report: the child gave up before exec, and is exiting. */
