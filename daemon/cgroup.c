@@ -391,6 +391,8 @@ fail:
 	return NULL;
 }
 
+static int	 cgroup_instance_made;	/* the instance directory exists */
+
 static int
 cgroup_setup(const char *socket, char **cause)
 {
@@ -460,6 +462,14 @@ cgroup_setup(const char *socket, char **cause)
 		}
 		closedir(d);
 	}
+	/*
+	 * Made again when a process first needs it: a tendd whose programs
+	 * never stop as a group, if SIGKILLed, leaves nothing behind.
+	 */
+	if (rmdir(cgroup_instance) == 0)
+		cgroup_instance_made = 0;
+	else
+		cgroup_instance_made = 1;	/* the predecessor's, populated */
 	return 0;
 }
 
@@ -511,6 +521,7 @@ cgroup_close(void)
 	free(cgroup_instance);
 	free(cgroup_instance_rel);
 	cgroup_instance = cgroup_instance_rel = NULL;
+	cgroup_instance_made = 0;
 }
 
 /* ---- a process's cgroup */
@@ -532,6 +543,15 @@ cgroup_proc_prepare(struct proc *p)
 		if (p->cgroup != NULL)
 			cgroup_proc_free(p);
 		return NULL;
+	}
+	if (!cgroup_instance_made) {
+		if (mkdir(cgroup_instance, 0755) == -1 && errno != EEXIST) {
+			log_warn("%s: cannot create %s: %s; its group is its "
+			    "session", p->display, cgroup_instance,
+			    strerror(errno));
+			return NULL;
+		}
+		cgroup_instance_made = 1;
 	}
 	if (p->cgroup == NULL) {
 		name = cgroup_encode_name(p->fullname);
