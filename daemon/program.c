@@ -453,7 +453,6 @@ proc_spawn(struct proc *p, const char *why)
 	p->spawnerr = NULL;
 	if (spawn_proc(p, &cause) == -1) {
 		/* A spawn error is final: retrying a missing binary is a loop. */
-		cgroup_proc_ended(p);
 		p->spawnerr = cause;
 		proc_set_state(p, PROC_FATAL, "%s", cause);
 		return;

@@ -28,7 +28,8 @@ static struct event *reap_sweep_ev;
 /*
  * P's process has ended and is still a zombie: while it is, its pid (also
  * its group and session id) cannot be anyone else's, so program_exited()
- * may still signal what is left of its group. Then reap it.
+ * may still signal what is left of its group. Then reap it;
+ * program_reaped() drops the watch with the pidfd.
  */
 static void
 reap_proc(struct proc *p)
@@ -36,7 +37,6 @@ reap_proc(struct proc *p)
 	pid_t pid = p->pid;
 	int status;
 
-	reap_unwatch(p);
 	program_exited(p);
 	while (waitpid(pid, &status, WNOHANG) == -1 && errno == EINTR)
 		;
