@@ -517,7 +517,8 @@ log_to_syslog(const char *identifier)
 	}
 	snprintf(msg, sizeof(msg), "logging to syslog at %s as %s",
 	    log_path, identifier);
-	log_put_stderr(LOG_LEVEL_INFO, msg);
+	if (log_level >= LOG_LEVEL_INFO)
+		log_put_stderr(LOG_LEVEL_INFO, msg);
 }
 
 /* ------------------------------------------------------------------ */
@@ -603,7 +604,8 @@ log_open(const char *logfile, const char *identifier, char **cause)
 	log_kind = LOG_TO_FILE;
 	log_file_use(fd);
 	snprintf(msg, sizeof(msg), "logging to %s", logfile);
-	log_put_stderr(LOG_LEVEL_INFO, msg);
+	if (log_level >= LOG_LEVEL_INFO)
+		log_put_stderr(LOG_LEVEL_INFO, msg);
 	return 0;
 }
 
@@ -636,7 +638,8 @@ log_detach(void)
 {
 	int fd;
 
-	if (log_on_stderr())
+	/* The log keeps the stream it was told to use (stdout: its own copy). */
+	if (log_kind == LOG_TO_FD)
 		return;
 	/* supervisord's way: a daemon keeps no terminal it was started on. */
 	if ((fd = open("/dev/null", O_WRONLY | O_CLOEXEC)) == -1)

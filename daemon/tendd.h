@@ -657,7 +657,7 @@ int	 log_open(const char *logfile, const char *identifier, char **cause);
 void	 log_set_rotation(long long maxbytes, int backups);
 /* SIGUSR1: the file opened again at its path; -1 with *cause. */
 int	 log_reopen(char **cause);
-/* --daemonize, once ready: stderr is /dev/null unless the log is there. */
+/* --daemonize, once ready: stderr is /dev/null unless the log is on 1 or 2. */
 void	 log_detach(void);
 /* The syslog socket logfile = syslog sends to ($TEND_SYSLOG_SOCKET). */
 const char *log_syslog_socket(void);

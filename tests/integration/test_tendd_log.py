@@ -294,6 +294,19 @@ def test_a_link_at_the_log_file_path_is_refused_with_the_reason(tend):
     assert victim.read_text() == "untouched\n"
 
 
+def test_why_tendd_did_not_start_is_on_stderr_and_in_the_log_file(tend):
+    (tend.dir / "afile").write_text("")
+    tend.write_config("", header=False)
+    tend.conf.write_text("[tend]\nsocket = %(here)s/afile/tend.sock\n"
+                         "logfile = %(here)s/own.log\n")
+    p = tend.spawn_tendd()
+    tend.proc, tend.pid = p, p.pid
+    assert tend.wait_exit(timeout=10) == 1
+    errors = re.findall(r"\]: error: (.*)", (tend.dir / "own.log").read_text())
+    assert len(errors) == 1 and "afile" in errors[0], errors
+    assert "error: %s\n" % errors[0] in tend.log(), tend.log()
+
+
 def test_daemonize_with_a_log_file_keeps_no_stream_of_its_starter(tend):
     """--daemonize: once ready, the daemon holds neither the stdout nor
     the stderr it was started with when its log is elsewhere (as
