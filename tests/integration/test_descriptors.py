@@ -118,7 +118,8 @@ def test_out_of_descriptors_is_backoff_with_the_counts_then_recovers(tend):
     for name in waiting:
         m = SHORT_RE.search(st[name]["description"])
         assert m, st[name]
-        assert int(m.group(1)) <= LIMIT + 8, st[name]
+        # All but the 32 kept for clients are taken (by processes or tendd).
+        assert LIMIT - 32 <= int(m.group(1)) <= LIMIT, st[name]
 
     # More tries than startretries = 1 allows, and still BACKOFF.
     probe = waiting[0]
@@ -274,3 +275,68 @@ def test_start_up_raises_the_limit_or_says_it_cannot(tend):
         assert re.search(r"60 processes need about 428 file descriptors.*"
                          r"which tendd cannot raise", tend.log()), tend.log()
         assert m.groups() == ("200", "200"), limits
+
+
+def test_pipe_and_pidfd_exhaustion_are_backoff_with_the_counts(tend):
+    """The limit cut from outside to leave one descriptor, taken by a
+    client: a start finds no room for its pipe (a program with a log) or
+    its pidfd (one with NONE logs). Each is BACKOFF with the descriptors
+    in use and the limit, the client gets the reason, and once the limit
+    is back both come up, without anyone starting them again."""
+    tend.write_config(f"""
+        [program:logged]
+        command = {tend.helper("sleeper")}
+        stdout_logfile = %(here)s/logged.log
+        stderr_logfile = NONE
+        startsecs = 0
+        backoff_max = 1
+        [program:quiet]
+        command = {tend.helper("sleeper")}
+        stdout_logfile = NONE
+        stderr_logfile = NONE
+        startsecs = 0
+        autostart = false
+        backoff_max = 1
+    """)
+    tend.start()
+    tend.wait_state("logged", "RUNNING")
+    # Stopped, its log file stays open: the next start needs only a pipe.
+    rc, out, err = tend.ctl("stop", "logged")
+    assert rc == 0, (rc, out, err)
+    old = resource.prlimit(tend.pid, resource.RLIMIT_NOFILE)
+
+    def fds():
+        return set(fds_of(tend.pid))
+    settled = {}
+
+    def quiet():
+        now = fds()
+        same = settled.get("last") == now
+        settled["last"] = now
+        return same
+    wait_for(quiet, 5, interval=0.2, what="tendd's descriptors to settle")
+    held = settled["last"]
+    lowest_free = min(set(range(len(held) + 1)) - held)
+    limit = lowest_free + 1
+    resource.prlimit(tend.pid, resource.RLIMIT_NOFILE, (limit, old[1]))
+    try:
+        with tend.connect() as s:       # the last free descriptor
+            replies = {}
+            for name in ("logged", "quiet"):
+                s.sendall(b'{"id": 1, "cmd": "start", "names": ["%s"]}\n'
+                          % name.encode())
+                replies[name] = s.recv(65536).decode()
+        assert "cannot create a pipe: Too many open files (%d of %d " \
+            "descriptors in use)" % (limit, limit) in replies["logged"], \
+            replies
+        assert "cannot fork: Too many open files (%d of %d descriptors " \
+            "in use)" % (limit, limit) in replies["quiet"], replies
+    finally:
+        resource.prlimit(tend.pid, resource.RLIMIT_NOFILE, old)
+    for name, before in (("logged", "STOPPED"), ("quiet", "NEW")):
+        tend.wait_state(name, "RUNNING")
+        # Retried by tendd itself: nobody started it again.
+        assert tend.transitions(name)[-3:] == [
+            (name, before, "BACKOFF"), (name, "BACKOFF", "STARTING"),
+            (name, "STARTING", "RUNNING")], tend.transitions(name)
+    assert not any(new == "FATAL" for _, _, new in tend.transitions())
