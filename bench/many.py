@@ -132,8 +132,12 @@ class Run:
 
     def states(self):
         r = self.ctl("--json", "status")
+        doc = json.loads(r.stdout) if r.stdout.strip() else None
+        if not isinstance(doc, list):
+            raise SystemExit("many: tendctl --json status: rc %d, %s %s"
+                             % (r.returncode, r.stdout[:300], r.stderr[:300]))
         counts = {}
-        for p in json.loads(r.stdout):
+        for p in doc:
             counts[p["state"]] = counts.get(p["state"], 0) + 1
         return counts
 

@@ -33,7 +33,7 @@
 #include "tendd.h"
 
 /* A reader this far behind is stuck: drop it rather than grow. */
-#define CONTROL_MAX_OUTPUT	(16 * 1024 * 1024)
+#define CONTROL_MAX_OUTPUT	TEND_MAX_REPLY
 /* A stream subscriber (events) lagging this far is dropped sooner. */
 #define CONTROL_MAX_STREAM	(1024 * 1024)
 #define CONTROL_MAX_CONNS	4096
