@@ -136,6 +136,8 @@ struct tend_conf {
 	int		 minprocs_set;
 	int		 nprograms;	/* [program:] sections */
 	int		 nprocs;	/* processes they yield */
+	long		 proc_fds;	/* descriptors tendd holds for them
+					   all running (config_proc_fds) */
 	int		 ngroups;	/* distinct groups of those */
 	struct program_confs programs;	/* processes, in file order */
 };
@@ -178,6 +180,18 @@ char	**config_program_changes(const struct tend_conf *ca,
 char	**config_restart_changes(const struct tend_conf *,
 	    const struct tend_conf *);
 int	 config_exitcode_expected(const struct program_conf *, int code);
+/*
+ * Descriptors tendd holds for CONF's processes when all of them run: a
+ * pidfd each, a pipe per stream that is logged (none for NONE, one for
+ * both with redirect_stderr), the log files they write (shared ones
+ * once). Beside them tendd needs TENDD_FDS_OWN for itself and keeps
+ * TENDD_FDS_CLIENTS for clients: tendd asks for the sum as its limit.
+ */
+long	 config_proc_fds(const struct tend_conf *conf);
+#define TENDD_FDS_OWN		64
+#define TENDD_FDS_CLIENTS	64
+#define CONFIG_FDS_NEEDED(conf)	\
+	((conf)->proc_fds + TENDD_FDS_OWN + TENDD_FDS_CLIENTS)
 /*
  * Reads an env_file: KEY=VALUE lines, '#' comments, an optional "export ",
  * quoted values. 0 with an allocated vector (NULL when empty), or -1
@@ -248,6 +262,9 @@ struct proc {
 	double		 timer_due;	/* monotonic, when the state timer fires */
 	int		 startfails;	/* failed starts in a row (STARTING exits) */
 	int		 crashes;	/* quick exits from RUNNING in a row */
+	int		 shortfails;	/* starts the machine could not make
+					   (SPAWN_SHORT) in a row: the backoff,
+					   never startretries */
 	int		 restarts;	/* spawns after the first one */
 	int		 killed;	/* SIGKILL was sent in this stop */
 	int		 shutdown_stop;	/* stopping because tendd shuts down */
@@ -359,9 +376,18 @@ int	 program_notify_mainpid(struct proc *, pid_t pid, char **cause);
 
 /*
  * Starts P's program. 0 with p->pid and p->pidfd set, or -1 with the
- * reason in *cause ("cannot execute /x: No such file or directory").
+ * reason in *cause ("cannot execute /x: No such file or directory"), or
+ * SPAWN_SHORT when the machine, not the program, is short of what a
+ * start needs (descriptors, processes, memory): retried, never FATAL.
  */
+#define SPAWN_SHORT	(-2)
 int	 spawn_proc(struct proc *, char **cause);
+/*
+ * "WHAT: strerror(ERR)", with for EMFILE and ENFILE how many
+ * descriptors are in use and the limit. SPAWN_SHORT when ERR is such a
+ * shortage, else -1.
+ */
+int	 spawn_cause(char **cause, const char *what, int err);
 /* Signal the process (and its group when GROUP is set). */
 int	 spawn_signal(struct proc *, int sig, int group);
 /* tendd's environment minus what belongs to tendd's own supervisor. */
@@ -462,7 +488,8 @@ enum output_stream {
  * Before fork: opens P's log destinations (a missing log directory is
  * an error with *cause: the program is FATAL) and makes the pipes. FDS
  * gets the child's stdout and stderr ends (the same pipe twice with
- * redirect_stderr).
+ * redirect_stderr; -1 for a stream whose log is NONE: /dev/null, no
+ * pipe). SPAWN_SHORT when out of descriptors for a pipe.
  */
 int	 output_spawn_prepare(struct proc *, int fds[2], char **cause);
 /* After fork: closes the child's ends; starts reading if OK. */

@@ -116,9 +116,15 @@ def test_stdout_and_stderr_go_to_their_files(tend):
         stderr_logfile = none
         autorestart = false
         startsecs = 0
+        [program:discard]
+        command = {ticks3}
+        stdout_logfile = /dev/null
+        stderr_logfile = /dev/null
+        autorestart = false
+        startsecs = 0
     """)
     tend.start()
-    for name in ("files", "auto", "quiet"):
+    for name in ("files", "auto", "quiet", "discard"):
         tend.wait_state(name, "EXITED")
     assert read(tend.path("out.log")) == b"tick 1\ntick 2\ntick 3\n"
     assert read(tend.path("err.log")) == b"etick 1\netick 2\netick 3\n"
@@ -133,10 +139,15 @@ def test_stdout_and_stderr_go_to_their_files(tend):
         want = b"tick" if m.group(1) == "stdout" else b"etick"
         assert data == b"".join(b"%s %d\n" % (want, i) for i in (1, 2, 3)), (n, data)
 
-    # NONE: no file at all, yet tail has it from memory.
+    # NONE: no file, no pipe (the child writes to /dev/null), nothing
+    # captured, as supervisord has nothing to tail then.
     assert not any(n.startswith("quiet") for n in logs), logs
-    assert tail(tend, "quiet") == b"tick 1\ntick 2\ntick 3\n"
-    assert tail(tend, "quiet", stream="stderr") == b"etick 1\netick 2\netick 3\n"
+    assert tail(tend, "quiet") == b""
+    assert tail(tend, "quiet", stream="stderr") == b""
+    # /dev/null as a path: discarded, yet tail has it from memory.
+    assert not any(n.startswith("discard") for n in logs), logs
+    assert tail(tend, "discard") == b"tick 1\ntick 2\ntick 3\n"
+    assert tail(tend, "discard", stream="stderr") == b"etick 1\netick 2\netick 3\n"
 
 
 def test_redirect_stderr_merges_into_stdout(tend):
@@ -571,7 +582,7 @@ def test_tail_follow_reader_that_does_not_read_never_slows_the_child(tend):
     tend.write_config(f"""
         [program:blast]
         command = {tend.helper("spew", "--bytes", "48M")}
-        stdout_logfile = NONE
+        stdout_logfile = /dev/null
         autostart = false
         daemon = false
         autorestart = false
