@@ -391,10 +391,19 @@ def test_read_only_log_file_is_held_then_recovered_without_loss(tend):
             os.setgid(65534)
             os.setgroups([])
             os.setuid(65534)
-    tend.write_config(ticker_config(tend, "%(here)s/ro.log"))
+    # tendd and the ticker run as nobody: public copies, which nobody can
+    # reach wherever the checkout is.
+    tend.write_config(f"""
+        [program:tick]
+        command = {tend.public_helper("spew", "--ticks", "0",
+                                      "--every", TICKER["every"])}
+        stdout_logfile = %(here)s/ro.log
+        startsecs = 0
+    """)
     os.chmod(tend.dir, 0o777)
     os.chmod(tend.path("logs"), 0o777)
-    tend.start(preexec_fn=unprivileged)
+    tend.start(preexec_fn=unprivileged, binary=tend.public(TENDD),
+               env=tend.public_env())
     log = tend.path("ro.log")
     wait_for(lambda: len(ticks(read(log))) >= 5, 5, what="ticks in ro.log")
 
