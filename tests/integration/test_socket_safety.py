@@ -368,7 +368,9 @@ def test_a_lagging_events_subscriber_is_dropped(tend):
             assert r is not None and r["ok"], r
             got += 1
         sender.join()
-    wait_for(lambda: "dropping a client" in tend.log(), 5,
+    wait_for(lambda: re.search(r"warn: control: dropping a client \(pid %d\) "
+                               r"with \d+ bytes unread$" % os.getpid(),
+                               tend.log(), re.M), 5,
              what="the lagging subscriber to be dropped")
     # Its stream ended: what was queued in the kernel, then EOF.
     lazy.settimeout(15)
@@ -621,4 +623,5 @@ def test_out_of_descriptors_turns_clients_away_without_spinning(tend):
         resource.prlimit(tend.pid, resource.RLIMIT_NOFILE, old)
     assert tend.request("version")["ok"]
     unchanged(tend, "svc", pid)
-    assert "a client was turned away" in tend.log()
+    assert "warn: control: accept: Too many open files; a client was " \
+        "turned away\n" in tend.log(), tend.log()
