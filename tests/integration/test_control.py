@@ -390,6 +390,8 @@ def test_socket_directory_is_created(tend):
     tend.write_config(f"""
         [program:svc]
         command = {tend.helper("sleeper")}
+        stdout_logfile = NONE
+        stderr_logfile = NONE
     """, header=False)
     tend.conf.write_text("[tend]\nsocket = %(here)s/run/tend/tend.sock\n"
                          + tend.conf.read_text())

@@ -115,6 +115,8 @@ def test_unix_http_server_chmod_chown_and_group_members(tend):
         [program:svc]
         command = {tend.helper("sleeper")}
         startsecs = 0
+        stdout_logfile = NONE
+        stderr_logfile = NONE
     """, header=False)
     os.chmod(tend.dir, 0o711)
     tend.start()
@@ -134,6 +136,8 @@ def test_socket_directory_is_created_with_safe_modes(tend):
     tend.write_config(f"""
         [program:svc]
         command = {tend.helper("sleeper")}
+        stdout_logfile = NONE
+        stderr_logfile = NONE
     """, header=False)
     tend.conf.write_text("[tend]\nsocket = %(here)s/run/tend/tend.sock\n"
                          "socket_mode = 0660\nsocket_owner = root:nogroup\n"
@@ -153,6 +157,8 @@ def test_socket_directory_for_the_default_mode_is_private(tend):
     tend.write_config(f"""
         [program:svc]
         command = {tend.helper("sleeper")}
+        stdout_logfile = NONE
+        stderr_logfile = NONE
     """, header=False)
     tend.conf.write_text("[tend]\nsocket = %(here)s/priv/tend.sock\n"
                          + tend.conf.read_text())
