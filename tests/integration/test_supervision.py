@@ -327,13 +327,13 @@ def test_crash_loop_from_running_doubles_and_resets(tend):
     rec, done = tend.path("rec"), tend.path("done")
     # Run times of successive spawns: three crashes at once, one run
     # longer than backoff_reset, two more crashes at once.
-    runs = "0,0,0,3.5,0,0"
+    runs = "0,0,0,4,0,0"
     tend.write_config(f"""
         [program:loop]
         command = {tend.helper("exitwith", 1, "--after-list", runs,
                                "--record", rec, "--done", done)}
         startsecs = 0
-        backoff_reset = 2
+        backoff_reset = 3
         backoff_max = 30
         startretries = 100
     """)
