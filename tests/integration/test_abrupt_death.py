@@ -78,6 +78,12 @@ def kill_tendd(tend, *services):
                  what="pid %d to die with tendd" % pid)
 
 
+def gone(pid):
+    """PID has ended (its files, the port among them, went before the
+    cgroup emptied; its last instants as a task may take a moment)."""
+    wait_for(lambda: not alive(pid), 5, what="pid %d to have ended" % pid)
+
+
 def assert_stopped_before_start(log, name):
     """The sweep ended before NAME was started again, which it was once,
     without a failed start."""
@@ -156,7 +162,7 @@ def test_a_restarted_tendd_stops_what_its_services_left_first(cg, tmp_path):
     new_master, new_worker = binder_pids(pf, not_master=master)
     tend.track(new_master, new_worker)
     assert st["pid"] == new_master
-    assert not alive(worker)
+    gone(worker)
     log = mark.text()
     assert re.search(r"info: services without a group stop: stopping 1 "
                      r"process %s: pid %d \(binder\)\n" % (LEFT, worker),
@@ -203,7 +209,7 @@ def test_what_a_plain_stop_left_is_stopped_by_the_next_tendd(cg):
     tend.start()
     tend.wait_state("web", "RUNNING")
     tend.track(*binder_pids(pf, not_master=master))
-    assert not alive(worker)
+    gone(worker)
     assert_stopped_before_start(mark.text(), "web")
     tend.signal(signal.SIGTERM)
     assert tend.wait_exit() == 0
@@ -260,7 +266,7 @@ def test_a_predecessor_in_another_cgroup_is_found_through_its_state_file(
     assert os.path.basename(inst2) == os.path.basename(inst)
     tend.wait_state("web", "RUNNING")
     tend.track(*binder_pids(pf, not_master=master))
-    assert not alive(worker)
+    gone(worker)
     assert_stopped_before_start(mark.text(), "web")
     wait_for(lambda: not os.path.exists(inst), 5,
              what="the old instance directory removed")
@@ -313,7 +319,7 @@ def test_without_cgroups_what_is_left_in_a_services_session_is_stopped(tend):
     tend.start(preexec_fn=hide_cgroup2)
     tend.wait_state("web", "RUNNING")
     tend.track(*binder_pids(pf, not_master=master))
-    assert not alive(worker)
+    gone(worker)
     log = mark.text()
     assert re.search(r"info: web \(session %d\): stopping 1 process %s: "
                      r"pid %d \(binder\)\n" % (master, LEFT, worker), log), log
