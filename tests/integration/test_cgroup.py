@@ -362,3 +362,35 @@ def test_a_program_removed_by_reload_takes_its_cgroup_along(cg):
     wait_for(lambda: not exists(gchild), 5, what="the group stopped")
     wait_for(lambda: not os.path.exists(d), 3, what="its cgroup removed")
     assert tend.status() == {}
+
+
+def test_a_reload_that_makes_a_job_a_service_moves_its_cgroup(cg):
+    """jobs/ is what the next tendd leaves alone, services/ what it stops:
+    a process is always on the side its current daemon setting says."""
+    tend = cg
+    program = """
+        [program:p]
+        command = {cmd}
+        startsecs = 0
+        killasgroup = true
+        daemon = {daemon}
+    """
+    tend.write_config(program.format(cmd=tend.helper("sleeper"),
+                                     daemon="false"))
+    tend.start()
+    old = tend.wait_state("p", "RUNNING")["pid"]
+    tend.track(old)
+    inst = instance_dir(tend)
+    assert procs_in(job_dir(inst, "p%3Ap")) == [old]
+    tend.write_config(program.format(cmd=tend.helper("sleeper"),
+                                     daemon="true"))
+    rc, out, err = tend.ctl("reload")
+    assert rc == 0, (rc, out, err)
+    new = wait_for(lambda: (lambda p: p["pid"] if p["state"] == "RUNNING" and
+                            p["pid"] != old else None)(
+                                tend.proc_status("p")), 10,
+                   what="p restarted as a service")
+    tend.track(new)
+    assert procs_in(svc_dir(inst, "p%3Ap")) == [new]
+    wait_for(lambda: not os.path.exists(job_dir(inst, "p%3Ap")), 5,
+             what="its job cgroup removed")
