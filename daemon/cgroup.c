@@ -338,7 +338,10 @@ cgroup_hexval(char c)
 	return -1;
 }
 
-/* Undoes cgroup_encode_name() for a log line (a hashed name stays). */
+/*
+ * Undoes cgroup_encode_name() for a log line; a hashed name, and a
+ * control character (never in a process name), stay encoded.
+ */
 char *
 cgroup_decode_name(const char *enc)
 {
@@ -349,7 +352,8 @@ cgroup_decode_name(const char *enc)
 		return strcpy(s, enc);
 	for (; *enc != '\0'; enc++) {
 		if (enc[0] == '%' && (hi = cgroup_hexval(enc[1])) != -1 &&
-		    (lo = cgroup_hexval(enc[2])) != -1 && hi + lo != 0) {
+		    (lo = cgroup_hexval(enc[2])) != -1 &&
+		    hi * 16 + lo >= 0x20 && hi * 16 + lo != 0x7f) {
 			*d++ = (char)(hi * 16 + lo);
 			enc += 2;
 		} else
@@ -983,11 +987,12 @@ cgroup_sweep_instance(const char *inst, const char *rel, int ours)
 }
 
 /*
- * The session id and start time of PID; -1 once it has ended (a zombie
- * waiting for a parent that may never reap it has).
+ * The session id and start time of PID; -1 once it has ended, unless
+ * ZOMBIE: a zombie (waiting for a parent that may never reap it) has
+ * ended, but still holds its pid.
  */
 static int
-cgroup_pid_stat(pid_t pid, pid_t *sid, unsigned long long *start)
+cgroup_pid_stat(pid_t pid, pid_t *sid, unsigned long long *start, int zombie)
 {
 	char path[64], buf[2048], state;
 	ssize_t n;
@@ -1002,7 +1007,7 @@ cgroup_pid_stat(pid_t pid, pid_t *sid, unsigned long long *start)
 		return -1;
 	buf[n] = '\0';
 	if (cgroup_parse_stat(buf, &state, sid, start) == -1 ||
-	    state == 'Z' || state == 'X')
+	    (!zombie && (state == 'Z' || state == 'X')))
 		return -1;
 	return 0;
 }
@@ -1038,7 +1043,7 @@ cgroup_kill_member(pid_t pid, pid_t sid, unsigned long long start)
 
 	if ((fd = pidfd_open(pid, 0)) == -1)
 		return 0;
-	if (cgroup_pid_stat(pid, &s, &st) == -1 || s != sid || st != start ||
+	if (cgroup_pid_stat(pid, &s, &st, 0) == -1 || s != sid || st != start ||
 	    pidfd_send_signal(fd, SIGKILL, NULL, 0) == -1) {
 		close(fd);
 		return 0;
@@ -1086,15 +1091,15 @@ cgroup_sweep_sessions(struct cgroup_old *old)
 	while ((de = readdir(d)) != NULL) {
 		pid = (pid_t)strtol(de->d_name, &end, 10);
 		if (*end != '\0' || pid <= 1 || pid == me ||
-		    cgroup_pid_stat(pid, &sid, &start) == -1 || sid == mysid)
+		    cgroup_pid_stat(pid, &sid, &start, 0) == -1 || sid == mysid)
 			continue;
 		key.pid = sid;
 		if ((s = bsearch(&key, old->s, old->n, sizeof(*old->s),
 		    cgroup_session_cmp)) == NULL)
 			continue;
 		if (s->leader == 0)
-			s->leader = cgroup_pid_stat(s->pid, &lsid, &lstart) ==
-			    -1 || lstart == s->start ? 1 : -1;
+			s->leader = cgroup_pid_stat(s->pid, &lsid, &lstart,
+			    1) == -1 || lstart == s->start ? 1 : -1;
 		if (s->leader < 0 || start < s->start)
 			continue;
 		if (cgroup_kill_member(pid, sid, start))
@@ -1119,9 +1124,9 @@ cgroup_sweep_cb(int fd, short ev, void *arg)
 	void (*then)(void) = cgroup_sweep_then;
 
 	if (cgroup_sweeping > 0) {
-		log_warn("%d of the processes a previous tendd left have not "
-		    "ended %d s after SIGKILL; starting programs anyway",
-		    cgroup_sweeping, CGROUP_SWEEP_SECS);
+		log_warn("some processes a previous tendd left have not ended "
+		    "%d s after SIGKILL (stuck in the kernel?); starting "
+		    "programs anyway", CGROUP_SWEEP_SECS);
 		/* They stay where they are; no one waits for them now. */
 		cgroup_sweeping = 0;
 		for (cp = TAILQ_FIRST(&cgroup_pendings); cp != NULL; cp = next) {
@@ -1162,8 +1167,8 @@ cgroup_may_spawn(char **cause)
 {
 	if (cgroup_sweep_ev == NULL)
 		return 0;
-	xasprintf(cause, "the processes a previous tendd left running are "
-	    "still being stopped (%d left)", cgroup_sweeping);
+	*cause = xstrdup("the processes a previous tendd left running are "
+	    "still being stopped");
 	return -1;
 }
 
@@ -1334,7 +1339,7 @@ cgroup_state_record(struct proc *p)
 			p->cgroup_slot = ++cgroup_state_top;
 	}
 	/* The child is past exec (CLONE_VFORK); SID is its pid (setsid). */
-	if (cgroup_pid_stat(p->pid, &sid, &start) == -1 || sid != p->pid)
+	if (cgroup_pid_stat(p->pid, &sid, &start, 0) == -1 || sid != p->pid)
 		cgroup_state_put(p, 0, 0);
 	else
 		cgroup_state_put(p, p->pid, start);

@@ -162,6 +162,7 @@ test_decode(void **state)
 	check_decode("%4", "%4");
 	check_decode("%zz%", "%zz%");
 	check_decode("a%00b", "a%00b");
+	check_decode("a%0Ab%1Bc%7F", "a%0Ab%1Bc%7F");
 	/* a hashed long name stays hashed */
 	memset(long_name, 'x', sizeof(long_name) - 1);
 	long_name[sizeof(long_name) - 1] = '\0';
