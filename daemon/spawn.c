@@ -417,6 +417,17 @@ __asm__(
 static int	 spawn_clone3_works = 1;
 #endif
 
+/* Whether a child is made in its cgroup, not left to join it itself. */
+static int
+spawn_clones_into_cgroup(void)
+{
+#ifdef SPAWN_CLONE3
+	return spawn_clone3_works && spawn_clone_flags != 0;
+#else
+	return 0;
+#endif
+}
+
 /*
  * The output pipes into the low slots for the child to find (/dev/null
  * for a stream without one), and the highest descriptor it needs.
@@ -657,7 +668,8 @@ spawn_recheck(char **cause)
 }
 
 static char *
-spawn_describe(struct proc *p, const char *path, struct spawn_report *r)
+spawn_describe(struct proc *p, const char *path, const char *cgdir,
+    struct spawn_report *r)
 {
 	char *s;
 	const char *what = strerror(r->err);
@@ -671,7 +683,7 @@ spawn_describe(struct proc *p, const char *path, struct spawn_report *r)
 		xasprintf(&s, "cannot start a session: %s", what);
 		break;
 	case STAGE_CGROUP:
-		xasprintf(&s, "cannot join cgroup %s: %s", p->cgroup, what);
+		xasprintf(&s, "cannot join cgroup %s: %s", cgdir, what);
 		break;
 	case STAGE_RLIMIT_NOFILE:
 	case STAGE_RLIMIT_CORE:
@@ -836,6 +848,7 @@ spawn_proc(struct proc *p, char **cause)
 	struct passwd pwbuf, *pw = NULL;
 	struct rlimit rl_nofile, rl_core;
 	char pwstr[4096], *path, **envp, **fileenv = NULL, *why, *pidslot;
+	const char *cgdir;
 	int set_nofile, set_core;
 	gid_t *groups = NULL;
 	int ngroups = 0, r, outfds[2], saved = 0, pidfd;
@@ -845,6 +858,13 @@ spawn_proc(struct proc *p, char **cause)
 
 	if ((r = spawn_room(cause)) != 0)
 		return r;
+	/*
+	 * Not while a predecessor's leftovers may still hold its ports: like
+	 * a full descriptor table, a state of the machine that passes, so
+	 * the start is retried from BACKOFF, never FATAL.
+	 */
+	if (cgroup_may_spawn(cause) == -1)
+		return SPAWN_SHORT;
 	/* Everything that allocates or reads files happens before fork. */
 	if (pc->env_file != NULL &&
 	    config_read_env_file(pc->env_file, &fileenv, &why) == -1) {
@@ -952,7 +972,8 @@ spawn_proc(struct proc *p, char **cause)
 	child.gid = pw != NULL ? pw->pw_gid : 0;
 	child.ngroups = ngroups;
 	child.groups = groups;
-	child.cgroup = cgroup_proc_prepare(p);
+	child.cgroup = cgroup_proc_prepare(p, spawn_clones_into_cgroup(),
+	    &cgdir);
 	child.parent = getpid();
 	child.rep.stage = 0;
 	child.rep.err = 0;
@@ -963,7 +984,7 @@ spawn_proc(struct proc *p, char **cause)
 	 */
 	SPAWN_STACK_FRESH(spawn_stack, SPAWN_STACK_SIZE);
 	pidfd = -1;
-	pid = spawn_clone(&child, p->cgroup, &pidfd);
+	pid = spawn_clone(&child, cgdir, &pidfd);
 	saved = errno;
 	spawn_leave_slots();
 	sigprocmask(SIG_SETMASK, &old, NULL);
@@ -988,7 +1009,7 @@ spawn_proc(struct proc *p, char **cause)
 
 	/* A report: the child gave up before exec, and is exiting. */
 	if (child.rep.stage != 0) {
-		*cause = spawn_describe(p, path, &child.rep);
+		*cause = spawn_describe(p, path, cgdir, &child.rep);
 		r = child.rep.err == EMFILE || child.rep.err == ENFILE ?
 		    SPAWN_SHORT : -1;
 		if (child.rep.err == ENFILE) {
@@ -1011,6 +1032,7 @@ spawn_proc(struct proc *p, char **cause)
 	}
 	free(path);
 	reap_watch(p);
+	cgroup_proc_spawned(p, cgdir != NULL);
 	output_spawn_done(p, 1);
 	log_debug("%s: spawned pid %ld: %s", p->fullname, (long)pid,
 	    pc->command);

@@ -453,6 +453,14 @@ tendd_reopen_logs(const char *why, char **causes)
 	return n == 0 ? 0 : -1;
 }
 
+/* The programs with autostart, in priority order. */
+static void
+tendd_autostart(void)
+{
+	program_autostart();
+	systemd_autostart_done();
+}
+
 int
 main(int argc, char **argv)
 {
@@ -621,8 +629,8 @@ main(int argc, char **argv)
 		close(readyfd);
 		log_detach();
 	}
-	program_autostart();
-	systemd_autostart_done();
+	/* Once what a predecessor left has ended: it may hold their ports. */
+	cgroup_after_sweep(tendd_autostart);
 
 	event_base_dispatch(tendd_base);
 

@@ -304,6 +304,7 @@ struct proc {
 	/* cgroup.c: its cgroup directory and cgroup.procs; NULL if none */
 	char		*cgroup;
 	char		*cgroup_join;
+	int		 cgroup_slot;	/* 1 + its slot in SOCKET.state; 0 */
 };
 TAILQ_HEAD(procs, proc);
 extern struct procs procs;
@@ -394,36 +395,56 @@ int	 spawn_signal(struct proc *, int sig, int group);
 void	 spawn_init(void);
 
 /* ------------------------------------------------------------------ */
-/* cgroup.c: a cgroup (v2) per process, the group of stopasgroup.       */
+/* cgroup.c: a cgroup (v2) per service and per group-stopped process;  */
+/* what a tendd that died abruptly left.                                */
 
 /*
  * At start-up, once the control socket is bound: finds tendd's cgroup
- * and makes its instance directory there (named after SOCKET). 0, or -1
- * (logged once) when there is no writable cgroup2: the group is then
- * the session.
+ * and its instance directory there (named after SOCKET), and kills what
+ * a predecessor's services left (in cgroups, or in the sessions
+ * SOCKET.state recorded), without waiting for it. 0, or -1 (logged once)
+ * when there is no writable cgroup2: the group is then the session.
  */
 int	 cgroup_init(const char *socket);
+/* THEN() once the predecessor's leftovers have ended (now if none). */
+void	 cgroup_after_sweep(void (*then)(void));
+/* -1 with *CAUSE while they have not: nothing may start yet. */
+int	 cgroup_may_spawn(char **cause);
 /* The instance directory, or NULL without cgroups. */
 const char *cgroup_instance_dir(void);
 /* At exit: removes the empty directories and the instance. */
 void	 cgroup_close(void);
 /*
- * Before a spawn: P's cgroup exists. The path of its cgroup.procs for
- * the child to join, or NULL (no cgroups: its group is its session).
+ * Before a spawn: P's cgroup exists. The path of the cgroup.procs the
+ * child joins, or NULL (none: its group is its session), and in *DIR
+ * the directory. CLONE_INTO: spawn.c can make the child in a cgroup
+ * (else joining costs each spawn a few ms, which only a group stop
+ * is worth).
  */
-const char *cgroup_proc_prepare(struct proc *);
-/* P's process ended: its cgroup goes once empty. */
+const char *cgroup_proc_prepare(struct proc *, int clone_into,
+	    const char **dir);
+/* P's child runs (IN_CGROUP: in the one prepared): its session recorded. */
+void	 cgroup_proc_spawned(struct proc *, int in_cgroup);
+/* P is at rest: its cgroup goes once empty, its session is forgotten. */
 void	 cgroup_proc_ended(struct proc *);
 /* P goes away: as cgroup_proc_ended(), and forgets the path. */
 void	 cgroup_proc_free(struct proc *);
 /* SIG to everything in P's cgroup. -1 when P has none or it is unreadable. */
 int	 cgroup_proc_signal(struct proc *, int sig);
 /* Pure helpers, exposed for the unit tests. */
+#define CGROUP_STATE_SLOT	128
 char	*cgroup_encode_name(const char *);
+char	*cgroup_decode_name(const char *);
 uint64_t cgroup_hash(const char *);
 int	 cgroup_parse_mountinfo(const char *line, char **root, char **mnt);
 char	*cgroup_parse_self(const char *text);
 char	*cgroup_dir_of(const char *mnt, const char *root, const char *path);
+int	 cgroup_parse_stat(const char *, char *state, pid_t *sid,
+	    unsigned long long *start);
+void	 cgroup_format_session(char *buf, pid_t, unsigned long long start,
+	    const char *name);
+int	 cgroup_parse_session(const char *line, pid_t *,
+	    unsigned long long *start, char **name);
 
 /* ------------------------------------------------------------------ */
 /* notify.c: tendd's own NOTIFY_SOCKET for ready = notify children.     */

@@ -540,13 +540,30 @@ class Tend:
             except OSError:
                 continue
             for inst in set(re.findall(
-                    r"group stops use a cgroup per process in (/\S+/tend-[0-9a-f]+)\n",
+                    r"group stops use a cgroup per process.* in "
+                    r"(/\S+/tend-[0-9a-f]+)\n",
                     text)):
-                for d, subdirs, _ in sorted(os.walk(inst), reverse=True):
-                    try:
-                        os.rmdir(d)
-                    except OSError:
-                        pass
+                remove_cgroup(inst)
+
+
+def remove_cgroup(path, timeout=5):
+    """Removes the cgroup PATH and those below it once what was killed in
+    them has ended (a SIGKILL takes effect later), never more."""
+    def empty():
+        try:
+            with open(os.path.join(path, "cgroup.events")) as f:
+                return "populated 0" in f.read()
+        except OSError:
+            return True
+    try:
+        wait_for(empty, timeout, what="cgroup %s to empty" % path)
+    except AssertionError:
+        pass
+    for d, _, _ in sorted(os.walk(path), reverse=True):
+        try:
+            os.rmdir(d)
+        except OSError:
+            pass
 
 
 def read_json_line(s, buf=None):
