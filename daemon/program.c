@@ -1734,13 +1734,25 @@ proc_own_pc(struct proc *p, struct tend_conf *old)
 	p->pc_owned = 1;
 }
 
+/*
+ * STARTING without a process: its launcher has exited and its pidfile
+ * names nothing yet. Its daemon may be running all the same, so what
+ * goes away or restarts stops it as a stop would: the pidfile is read
+ * once more, and a daemon found is adopted and stopped.
+ */
+static int
+proc_awaits_pidfile(const struct proc *p)
+{
+	return p->state == PROC_STARTING && p->pid <= 0 && !p->reaped;
+}
+
 static void
 program_change(struct proc *p, struct tend_conf *old,
     struct program_conf *pc, char **keys)
 {
 	char *list = program_join(keys);
 
-	if (program_is_up(p)) {
+	if (program_is_up(p) || proc_awaits_pidfile(p)) {
 		log_info("%s: config changed (%s): restarting", p->display,
 		    list);
 		proc_own_pc(p, old);
@@ -1750,6 +1762,12 @@ program_change(struct proc *p, struct tend_conf *old,
 			p->want = WANT_UP;
 		if (p->state != PROC_STOPPING)
 			proc_enter_stopping(p, p->pc->stopsignal, NULL);
+		/* Nothing to stop after all: on to the new settings now. */
+		if (!program_is_up(p)) {
+			proc_take_next(p);
+			if (p->want == WANT_UP)
+				p->reload_start = 2;
+		}
 	} else {
 		log_info("%s: config changed (%s)", p->display, list);
 		p->pc = pc;
@@ -1766,12 +1784,14 @@ program_remove(struct proc *p, struct tend_conf *old)
 	p->removed = 1;
 	p->want = WANT_DOWN;
 	p->next_pc = NULL;	/* it was in OLD's list */
-	if (program_is_up(p)) {
+	if (program_is_up(p) || proc_awaits_pidfile(p)) {
 		log_info("%s: removed from the config: stopping", p->display);
 		proc_own_pc(p, old);
 		if (p->state != PROC_STOPPING)
 			proc_enter_stopping(p, p->pc->stopsignal, NULL);
-		return;
+		if (program_is_up(p))
+			return;
+		/* Nothing was running: forgotten now (its pc with it). */
 	}
 	if (p->state == PROC_BACKOFF)
 		proc_set_state(p, PROC_STOPPED, "removed from the config");
