@@ -736,8 +736,8 @@ proc_pidfile_wait(struct proc *p)
 	char *what;
 
 	if (p->start_deadline > 0 && now >= p->start_deadline) {
-		xasprintf(&what, "no process to supervise %gs after the start "
-		    "(ready_timeout): %s", p->pc->ready_timeout,
+		xasprintf(&what, "no process to supervise %gs after the "
+		    "launcher exited (ready_timeout): %s", p->pc->ready_timeout,
 		    p->pidfile_err ? p->pidfile_err : "no pidfile");
 		proc_start_failed(p, what);
 		free(what);
@@ -788,7 +788,8 @@ proc_pidfile_names_other(struct proc *p)
  * while STARTING or RUNNING, and for any exit while stopping (the daemon
  * is then stopped too, never left behind). A command that exits with an
  * expected code while STARTING and names no such process yet is waited
- * for as a launcher: its pidfile is read again until ready_timeout.
+ * for as a launcher (unless it was adopted itself): its pidfile is read
+ * again until ready_timeout.
  * Returns 1 when P goes on with a process (or waits for one), 0 when
  * the end is P's end, as without a pidfile (a pidfile naming PID
  * itself: the command was the program).
@@ -816,7 +817,8 @@ proc_pidfile_handover(struct proc *p, pid_t pid, int code)
 		proc_adopted(p);
 		return 1;
 	}
-	if (p->state != PROC_STARTING || p->want != WANT_UP ||
+	/* An adopted daemon that exits is not a launcher. */
+	if (p->state != PROC_STARTING || p->adopted || p->want != WANT_UP ||
 	    program_stopping_all)
 		return 0;
 	log_info("%s: pid %ld %s before startsecs: a launcher; waiting for "

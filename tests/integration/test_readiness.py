@@ -323,3 +323,29 @@ def test_pidfile_launcher_slower_than_startsecs_hands_over(tend):
     assert records(rec, "term")[0][0] == daemon
     assert tend.proc_status("slowlaunch")["exitcode"] == 5
     assert not os.path.exists(pf)
+
+
+def test_pidfile_daemon_that_exits_before_startsecs_is_a_failed_start(tend):
+    """An adopted daemon is not a launcher: when it exits before startsecs,
+    even with an expected code and its pidfile gone, the start has failed;
+    tend does not wait for a pidfile again."""
+    rec, pf = tend.path("rec"), tend.path("d.pid")
+    tend.write_config(f"""
+        [program:quitter]
+        command = {tend.helper("daemonizer", "--pidfile", pf, "--record", rec,
+                               "--term-exit", 7)}
+        pidfile = {pf}
+        startsecs = 30
+        exitcodes = 0,7
+        startretries = 0
+    """)
+    tend.start()
+    daemon = pid_of(rec, "daemon")
+    tend.track(daemon)
+    p = wait_for(lambda: (lambda s: s if s["pid"] == daemon else None)(
+        tend.proc_status("quitter")), 5, what="the daemon adopted")
+    assert p["state"] == "STARTING", p
+    os.unlink(pf)               # as a daemon removes its own on the way out
+    os.kill(daemon, signal.SIGTERM)
+    p = tend.wait_state("quitter", "FATAL", timeout=5)
+    assert "exited with code 7 before startsecs=30s" in p["description"], p
