@@ -802,10 +802,8 @@ proc_pidfile_handover(struct proc *p, pid_t pid, int code)
 	    "exited as expected" : "ended";
 	pid_t named;
 
-	if (p->state == PROC_STOPPING)
-		;
-	else if ((p->state != PROC_STARTING && p->state != PROC_RUNNING) ||
-	    !expected)
+	if (p->state != PROC_STOPPING && (!expected ||
+	    (p->state != PROC_STARTING && p->state != PROC_RUNNING)))
 		return 0;
 	if (proc_pidfile_read(p, &named) == 0 && named == pid)
 		return 0;
