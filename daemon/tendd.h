@@ -279,8 +279,7 @@ struct proc {
 	double		 watchdog_secs;	/* this run's; WATCHDOG_USEC= changes it */
 	struct event	*watchdog;	/* fires when WATCHDOG=1 is overdue */
 
-	/* pidfile: the spawned pid is a launcher that forks the daemon. */
-	int		 launcher;	/* pid is the launcher, still running */
+	/* pidfile: a launcher's daemon, adopted when the launcher exits. */
 	int		 adopted;	/* pid was adopted (pidfile, MAINPID=) */
 	pid_t		 mainpid_next;	/* MAINPID= to adopt when pid exits */
 	double		 start_deadline; /* monotonic; 0: none (ready_timeout) */
