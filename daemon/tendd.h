@@ -122,6 +122,7 @@ struct tend_conf {
 	char		*childlogdir;
 	char		*pidfile;	/* NULL: none */
 	char		*identifier;
+	int		 nocleanup;	/* keep earlier runs' AUTO logs */
 	int		 umask;		/* -1: leave as is */
 	char		*directory;	/* NULL: stay */
 	char		**environment;	/* added to tendd's own for every child */
@@ -534,6 +535,9 @@ int	 logfile_reopen_all(char **causes);
 int	 logfile_is_journal(const struct logfile *);
 void	 logfile_init(void);
 void	 logfile_close_all(void);
+
+/* autolog.c: at start-up, the AUTO files of earlier runs (nocleanup). */
+void	 autolog_cleanup(const char *dir, const char *identifier);
 
 /* ------------------------------------------------------------------ */
 /* reap.c: SIGCHLD, waitpid(-1) loop, subreaper orphans.                */
