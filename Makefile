@@ -8,6 +8,7 @@
 #   make fuzz       libFuzzer targets (clang) for FUZZ_SECONDS each (build-fuzz/)
 #   make valgrind   a representative scenario under valgrind (tests/valgrind/run)
 #   make bench-output  measure output capture speed (bench/output.py)
+#   make bench-tendctl tendctl's start-up, dynamic against static (bench/tendctl_start.py)
 #   make soak       1,000 processes restarted 10,000 times an hour for 10 min;
 #                   tendd must stay flat (bench/soak.py, writes bench/SOAK.md)
 #   make install    honours PREFIX and DESTDIR
@@ -120,8 +121,13 @@ $(B)/tendd: $(DAEMON_OBJ) $(COMMON_OBJ) $(EXTRA_OBJ)
 # saves the dynamic loader's work at each run: bench/RESULTS-tendctl.md
 # (make bench-tendctl) has what that is worth. Not for packages.
 TENDCTL_STATIC ?=
-$(B)/tendctl: $(CLIENT_OBJ) $(COMMON_OBJ) $(EXTRA_OBJ)
-	$(CC) $(CFLAGS) $(LDFLAGS) $(if $(TENDCTL_STATIC),-static) -o $@ $^ \
+# Relinked when the choice changes (a stamp file per choice).
+TENDCTL_LINKMODE = $(B)/.tendctl-$(if $(TENDCTL_STATIC),static,dynamic)
+$(TENDCTL_LINKMODE): | $(DEPSTAMP)
+	@rm -f $(B)/.tendctl-static $(B)/.tendctl-dynamic
+	@touch $@
+$(B)/tendctl: $(CLIENT_OBJ) $(COMMON_OBJ) $(EXTRA_OBJ) $(TENDCTL_LINKMODE)
+	$(CC) $(CFLAGS) $(LDFLAGS) $(if $(TENDCTL_STATIC),-static) -o $@ $(filter %.o,$^) \
 		$(shell pkg-config $(if $(TENDCTL_STATIC),--static) --libs jansson inih 2>/dev/null)
 
 $(B)/helpers/%: tests/helpers/%.c | $(DEPSTAMP)
@@ -222,6 +228,14 @@ bench: all
 BENCH_OUTPUT_ARGS ?=
 bench-output: all $(HELPERS)
 	$(PYTHON) bench/output.py $(BENCH_OUTPUT_ARGS)
+
+# tendctl's start-up, dynamic (the default) against TENDCTL_STATIC=1
+# (bench/RESULTS-tendctl.md); BENCH_TENDCTL_ARGS="--reps 500".
+BENCH_TENDCTL_ARGS ?=
+bench-tendctl: all
+	@$(MAKE) --no-print-directory B=$(B)/static TENDCTL_STATIC=1 $(B)/static/tendctl
+	$(PYTHON) bench/tendctl_start.py --dynamic $(B)/tendctl \
+		--static $(B)/static/tendctl $(BENCH_TENDCTL_ARGS)
 
 # Soak (issue 8): 1,000 processes, 10,000 restarts an hour, 10 minutes;
 # tendd's RSS, CPU and descriptors must stay flat. SOAK_ARGS="--minutes 60".
