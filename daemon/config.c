@@ -190,7 +190,7 @@ static const struct config_key config_tend_keys[] = {
 	TK("minfds", CT_UINT, minfds),
 	TK("minprocs", CT_UINT, minprocs),
 	NK("silent", CT_UNSUPPORTED),
-	NK("nocleanup", CT_UNSUPPORTED),
+	TK("nocleanup", CT_BOOL, nocleanup),
 	NK("strip_ansi", CT_UNSUPPORTED),
 	NK("user", CT_DAEMON_USER),
 	{ NULL, CT_ANY, CONFIG_NOWHERE }

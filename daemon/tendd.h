@@ -126,6 +126,7 @@ struct tend_conf {
 	char		*childlogdir;
 	char		*pidfile;	/* NULL: none */
 	char		*identifier;
+	int		 nocleanup;	/* keep earlier runs' AUTO logs */
 	int		 umask;		/* -1: leave as is */
 	char		*directory;	/* NULL: stay */
 	char		**environment;	/* added to tendd's own for every child */
@@ -591,6 +592,9 @@ int	 logfile_descriptor(const char *path);
 int	 logfile_own_fd(int src, int *sock);
 /* PATH -> PATH.1 -> ... -> PATH.BACKUPS; -1 with *cause. */
 int	 logfile_shift(const char *path, int backups, char **cause);
+
+/* autolog.c: at start-up, the AUTO files of earlier runs (nocleanup). */
+void	 autolog_cleanup(const char *dir, const char *identifier);
 
 /* ------------------------------------------------------------------ */
 /* reap.c: SIGCHLD, waitpid(-1) loop, subreaper orphans.                */
