@@ -32,7 +32,7 @@
 #include <event2/event.h>
 #include <jansson.h>
 
-#include "jsonw.h"
+#include "utf8.h"
 #include "tendd.h"
 
 /* After a reap, how long to wait for a descendant to close the pipes. */
@@ -370,7 +370,7 @@ output_json_data(const char *buf, size_t len, int base64)
 	/* Text: valid UTF-8 as it is, every other byte as U+FFFD. */
 	o = d = xmalloc(len * 3 + 1);
 	for (i = 0; i < len; i += n) {
-		if ((n = jsonw_utf8_len(s + i, len - i)) > 0) {
+		if ((n = utf8_len(s + i, len - i)) > 0) {
 			memcpy(o, s + i, n);
 			o += n;
 			continue;
