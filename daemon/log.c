@@ -5,7 +5,9 @@
  * line gets a <N> priority prefix instead, which journald understands.
  * With logfile = journal (or auto under systemd) each message is sent to
  * journald itself with its PRIORITY and SYSLOG_IDENTIFIER; should that
- * fail, the line goes to stderr rather than nowhere.
+ * fail, the line goes to stderr rather than nowhere. Whatever the message
+ * quotes (names, paths, what a child sent), it is written as one line of
+ * valid UTF-8 (utf8_clean with UTF8_NOCTRL).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -16,6 +18,7 @@
 #include <unistd.h>
 
 #include "tendd.h"
+#include "utf8.h"
 
 static enum loglevel	 log_level = LOG_LEVEL_INFO;
 static const char	*log_ident = "tendd";
@@ -101,7 +104,11 @@ static void
 log_vwrite(enum loglevel level, const char *fmt, va_list ap)
 {
 	int saved = errno;
-	char msg[2048], stamp[64];
+	/*
+	 * RAW is longer than MSG: utf8_clean() takes at most one byte of
+	 * it per byte of MSG, so it never reaches where vsnprintf cut.
+	 */
+	char raw[4096], msg[2048], stamp[64];
 	struct timespec ts;
 	struct tm tm;
 
@@ -109,7 +116,8 @@ log_vwrite(enum loglevel level, const char *fmt, va_list ap)
 		errno = saved;
 		return;
 	}
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	vsnprintf(raw, sizeof(raw), fmt, ap);
+	utf8_clean(msg, sizeof(msg), raw, strlen(raw), UTF8_NOCTRL);
 	if (log_native && log_journal_send(level, msg) == 0) {
 		errno = saved;
 		return;
