@@ -957,6 +957,9 @@ command_tail(struct conn *c, json_t *id, json_t *req)
 		return;
 	}
 	output_tail(ps[0], which, lines, &buf, &len);
+	/* as text, a character still being written is not shown in half */
+	if (!base64)
+		len -= utf8_partial_tail(buf, len);
 	r = command_set(command_ok(id), "name", protocol_string(ps[0]->display));
 	r = command_set(r, "stream", json_string(which == OUTPUT_STDOUT ?
 	    "stdout" : "stderr"));
