@@ -804,7 +804,7 @@ config_parse_env(const char *s, char ***out, char **why)
 {
 	const char *p = s, *key, *open;
 	char **env = NULL;
-	char *value = NULL;
+	char *value = NULL, *quote;
 	size_t keylen, len, keep;
 
 	for (;;) {
@@ -821,8 +821,10 @@ config_parse_env(const char *s, char ***out, char **why)
 		while (isspace((unsigned char)*p))
 			p++;
 		if (*p != '=' || keylen == 0) {
+			quote = utf8_dup(key, 20);
 			xasprintf(why, "expected KEY=VALUE pairs separated by "
-			    "commas, at '%.20s'", key);
+			    "commas, at '%s'", quote);
+			free(quote);
 			goto fail;
 		}
 		p++;
