@@ -40,7 +40,7 @@
 #include <event2/event.h>
 #include <jansson.h>
 
-#include "jsonw.h"
+#include "utf8.h"
 #include "tendd.h"
 
 /* After a reap, how long to wait for a descendant to close the pipes. */
@@ -77,6 +77,9 @@ struct follower {
 	int		 base64;
 	unsigned long long skipped;	/* bytes it missed while behind */
 	struct outstream *os;
+	/* text: the start of a character the last chunk cut, sent next */
+	char		 carry[3];
+	size_t		 ncarry;
 };
 static TAILQ_HEAD(, follower) output_followers =
     TAILQ_HEAD_INITIALIZER(output_followers);
@@ -393,7 +396,7 @@ output_json_data(const char *buf, size_t len, int base64)
 	/* Text: valid UTF-8 as it is, every other byte as U+FFFD. */
 	o = d = xmalloc(len * 3 + 1);
 	for (i = 0; i < len; i += n) {
-		if ((n = jsonw_utf8_len(s + i, len - i)) > 0) {
+		if ((n = utf8_len(s + i, len - i)) > 0) {
 			memcpy(o, s + i, n);
 			o += n;
 			continue;
@@ -427,6 +430,29 @@ output_send_chunk(struct follower *f, const char *buf, size_t len)
 	control_send(f->conn, j);
 }
 
+/*
+ * tail -f as text: reads and the ring's end cut anywhere, so the start
+ * of a character that a chunk ends with waits for the next chunk; each
+ * chunk is whole characters (or U+FFFD for bytes that are not UTF-8).
+ */
+static void
+output_send_text(struct follower *f, const char *a, size_t alen,
+    const char *b, size_t blen)
+{
+	size_t n = f->ncarry + alen + blen, keep;
+	char *buf = xmalloc(n);
+
+	memcpy(buf, f->carry, f->ncarry);
+	memcpy(buf + f->ncarry, a, alen);
+	memcpy(buf + f->ncarry + alen, b, blen);
+	keep = utf8_partial_tail(buf, n);
+	memcpy(f->carry, buf + n - keep, keep);
+	f->ncarry = keep;
+	if (n > keep)
+		output_send_chunk(f, buf, n - keep);
+	free(buf);
+}
+
 /* New bytes FROM .. total of OS to every tail -f client of it. */
 static void
 output_tell_followers(struct outstream *os, uint64_t from)
@@ -438,13 +464,19 @@ output_tell_followers(struct outstream *os, uint64_t from)
 		next = TAILQ_NEXT(f, entry);
 		/* A reader that cannot keep up misses output, not tendd. */
 		if (control_pending(f->conn) > OUTPUT_FOLLOW_MAX) {
-			f->skipped += len;
+			f->skipped += len + f->ncarry;
+			f->ncarry = 0;
 			continue;
 		}
 		off = (size_t)(from % OUTPUT_RING_SIZE);
 		seg = OUTPUT_RING_SIZE - off;
 		if (seg > len)
 			seg = len;
+		if (!f->base64) {
+			output_send_text(f, os->ring + off, seg, os->ring,
+			    len - seg);
+			continue;
+		}
 		output_send_chunk(f, os->ring + off, seg);
 		if (seg < len)
 			output_send_chunk(f, os->ring, len - seg);
@@ -916,6 +948,11 @@ output_tail(struct proc *p, enum output_stream which, long lines,
 			}
 		}
 	}
+	/* Where the ring (or a clear) cut a character, it starts after it. */
+	for (off = 0; s == b && start > 0 && off < 3 && off < n &&
+	    ((unsigned char)b[off] & 0xc0) == 0x80; off++)
+		;
+	s += off;
 	*len = n - (size_t)(s - b);
 	memmove(b, s, *len);
 	*buf = b;

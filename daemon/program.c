@@ -51,6 +51,8 @@ static const char *const program_state_names[PROC_NSTATES] = {
 
 static void	 proc_set_state(struct proc *, enum proc_state, const char *,
 		    ...) __attribute__((format(printf, 3, 4)));
+static void	 proc_set_state_armed(struct proc *, enum proc_state, double,
+		    const char *, ...) __attribute__((format(printf, 4, 5)));
 static void	 proc_spawn(struct proc *, const char *);
 static void	 proc_timer_cb(int, short, void *);
 static void	 proc_watchdog_arm(struct proc *);
@@ -322,23 +324,27 @@ proc_arm(struct proc *p, double secs)
 	evtimer_add(p->timer, &tv);
 }
 
+/*
+ * ARM >= 0: the state waits that long (BACKOFF, STOPPING), and its timer
+ * is armed before anyone hears of the change, so that the event and the
+ * log describe the wait that begins ("restart in 2s", "SIGKILL in 10s").
+ */
 static void
-proc_set_state(struct proc *p, enum proc_state s, const char *fmt, ...)
+proc_vset_state(struct proc *p, enum proc_state s, double arm,
+    const char *fmt, va_list ap)
 {
 	enum proc_state old = p->state;
-	va_list ap;
 
-	/* Each state arms its own timer after this; none carries over. */
+	/* Each state arms its own timer; none carries over. */
 	evtimer_del(p->timer);
 	p->timer_due = 0;
+	if (arm >= 0)
+		proc_arm(p, arm);
 
 	free(p->reason);
 	p->reason = NULL;
-	if (fmt != NULL) {
-		va_start(ap, fmt);
+	if (fmt != NULL)
 		xvasprintf(&p->reason, fmt, ap);
-		va_end(ap);
-	}
 	p->state = s;
 	p->state_time = util_now();
 	p->state_wall = util_wallclock();
@@ -380,6 +386,27 @@ proc_set_state(struct proc *p, enum proc_state s, const char *fmt, ...)
 		free(why);
 	} else if (program_stopping_all)
 		program_shutdown_step();
+}
+
+static void
+proc_set_state(struct proc *p, enum proc_state s, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	proc_vset_state(p, s, -1, fmt, ap);
+	va_end(ap);
+}
+
+static void
+proc_set_state_armed(struct proc *p, enum proc_state s, double secs,
+    const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	proc_vset_state(p, s, secs, fmt, ap);
+	va_end(ap);
 }
 
 double
@@ -558,10 +585,11 @@ proc_enter_stopping(struct proc *p, int sig, const char *why)
 	if (sig != SIGKILL && sig != SIGCONT)
 		spawn_signal(p, SIGCONT, group);
 	if (p->state != PROC_STOPPING)
-		proc_set_state(p, PROC_STOPPING, "%s%sSIG%s sent",
+		proc_set_state_armed(p, PROC_STOPPING, sig != SIGKILL ?
+		    p->pc->stopwaitsecs : -1, "%s%sSIG%s sent",
 		    why != NULL ? why : "", why != NULL ? "; " : "",
 		    util_signal_name(sig));
-	if (sig != SIGKILL && p->state == PROC_STOPPING)
+	else if (sig != SIGKILL)
 		proc_arm(p, p->pc->stopwaitsecs);
 }
 
@@ -946,9 +974,7 @@ proc_start_failed(struct proc *p, const char *what)
 		return;
 	}
 	delay = program_backoff(pc, p->startfails);
-	proc_set_state(p, PROC_BACKOFF, "%s", what);
-	if (p->state == PROC_BACKOFF)
-		proc_arm(p, delay);
+	proc_set_state_armed(p, PROC_BACKOFF, delay, "%s", what);
 }
 
 /*
@@ -974,9 +1000,7 @@ proc_crashed(struct proc *p, const char *how)
 		free(why);
 		return;
 	}
-	proc_set_state(p, PROC_BACKOFF, "%s", how);
-	if (p->state == PROC_BACKOFF)
-		proc_arm(p, delay);
+	proc_set_state_armed(p, PROC_BACKOFF, delay, "%s", how);
 }
 
 /* The process is gone (reaped). Decide what comes next. */

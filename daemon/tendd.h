@@ -614,8 +614,14 @@ int	 control_listen(const char *path, int mode, const char *owner,
 /* Socket activation: FD is already bound and listening; used as is. */
 int	 control_listen_fd(int fd, const char *path, char **cause);
 void	 control_close(void);
-/* Queue one JSON document (reply or stream item) to C; steals J. */
+/*
+ * Queue one JSON document (reply or stream item) to C; steals J. J NULL
+ * (jansson out of memory) or not encodable: C is dropped, with a log
+ * line; tendd carries on.
+ */
 void	 control_send(struct conn *, struct json_t *j);
+/* No memory for WHAT ("a reply") of C: C is dropped, with a log line. */
+void	 control_unbuilt(struct conn *, const char *what);
 /* Bytes queued to C and not yet written: stream senders skip past this. */
 size_t	 control_pending(struct conn *);
 /* Closes C after what is queued is written. */
