@@ -141,7 +141,7 @@ def test_include_globs_relative_to_the_including_file(tend):
     assert rc == 0, out
     # A glob that matches nothing is a warning, as in supervisord.
     assert "3 programs, 3 processes, 3 groups, 1 warning" in out, out
-    assert "warning: %s:4: [include] files: no file matches %s/etc/empty.d/" \
+    assert "warning: %s:5: [include] files: no file matches %s/etc/empty.d/" \
         "*.conf\n" % (main, tend.dir) in out, out
     tend.conf = main
     tend.start()
