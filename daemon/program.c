@@ -487,10 +487,11 @@ proc_spawn_short(struct proc *p, char *cause)
 		free(p->reason);
 		p->reason = xstrdup(cause);
 		log_debug("%s: still BACKOFF (%s)", p->display, cause);
-	} else
-		proc_set_state(p, PROC_BACKOFF, "%s", cause);
-	if (p->state == PROC_BACKOFF)
 		proc_arm(p, program_backoff(p->pc, p->shortfails));
+	} else
+		/* Armed first: the event says when the retry comes. */
+		proc_set_state_armed(p, PROC_BACKOFF,
+		    program_backoff(p->pc, p->shortfails), "%s", cause);
 }
 
 /* WHY, when given, says what led to this spawn in the transition's log. */
