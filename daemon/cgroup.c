@@ -6,7 +6,8 @@
  * from the control socket's path and its directory), holds:
  *   services/shared   every service (daemon = true) without a group stop
  *   services/NAME     a service with stopasgroup or killasgroup
- *   jobs/NAME         a job with stopasgroup or killasgroup
+ *   jobs/NAME         a job with stopasgroup or killasgroup (jobs/NAME.N
+ *                     while a predecessor's run of it still holds NAME)
  * A job without them has none. The child is made in its directory
  * (spawn.c); a group stop signals a NAME directory's members; a directory
  * goes once empty (an inotify watch on its cgroup.events; rmdir fails
@@ -16,7 +17,9 @@
  * At start-up, before anything starts, whatever a predecessor on the same
  * socket left in services/ (a master's workers, which the parent-death
  * signal does not reach) is killed, and starts wait until it has ended;
- * jobs/ is left alone (jobs run on by design). The socket's lock
+ * jobs/ is left alone (jobs run on by design), and never joined: a job
+ * whose predecessor's run still holds its directory gets another, so a
+ * group stop of the new run never reaches the old one. The socket's lock
  * (control.c) is what makes that predecessor dead, not merely another.
  *
  * Without a writable cgroup2 hierarchy (none mounted, read-only, not ours
@@ -70,6 +73,7 @@ struct cgroup_pending {
 	char	*dir;
 	int	 wd;
 	int	 sweep;		/* a predecessor's services, SIGKILLed */
+	int	 prev;		/* a predecessor's job, running on: not ours */
 	TAILQ_ENTRY(cgroup_pending) entry;
 };
 static TAILQ_HEAD(, cgroup_pending) cgroup_pendings =
@@ -941,10 +945,24 @@ cgroup_sweep_services(const char *services, const char *rel)
 }
 
 /*
+ * A predecessor's job directory, DIR, goes once empty; until then no
+ * process of this tendd joins it (cgroup_proc_prepare()).
+ */
+static void
+cgroup_release_prev(const char *dir)
+{
+	struct cgroup_pending *cp;
+
+	if (cgroup_watch(dir, 0) && (cp = cgroup_find_pending(dir, -1)) != NULL)
+		cp->prev = 1;
+}
+
+/*
  * An instance directory of this socket as a predecessor left it: its
  * services are killed, its jobs (and anything else, from an older
  * layout) left to run on, each directory going once empty. OURS: the
- * one this tendd uses from now on.
+ * one this tendd uses from now on. (cgroup2 has no rename: a job's
+ * directory cannot be moved aside; a new run takes another name.)
  */
 static void
 cgroup_sweep_instance(const char *inst, const char *rel, int ours)
@@ -970,7 +988,7 @@ cgroup_sweep_instance(const char *inst, const char *rel, int ours)
 				    je->d_name[0] == '.')
 					continue;
 				xasprintf(&sub, "%s/%s", path, je->d_name);
-				cgroup_release(sub);
+				cgroup_release_prev(sub);
 				free(sub);
 			}
 			closedir(jd);
@@ -1509,7 +1527,7 @@ cgroup_proc_prepare(struct proc *p, int clone_into, const char **dir)
 	const struct program_conf *pc = p->pc;
 	struct cgroup_pending *cp;
 	const char *parent;
-	int *made;
+	int *made, n;
 	char *name;
 
 	*dir = NULL;
@@ -1548,11 +1566,23 @@ cgroup_proc_prepare(struct proc *p, int clone_into, const char **dir)
 	if (p->cgroup == NULL) {
 		name = cgroup_encode_name(p->fullname);
 		xasprintf(&p->cgroup, "%s/%s", parent, name);
+		/*
+		 * A predecessor's run of this job still in NAME: joining it
+		 * would have this run's group stop (and the kill of its
+		 * leftovers) end that one too. NAME.N instead: never a name
+		 * of the encoding (no '.'), nor an interface file (none ends
+		 * in digits after its dot).
+		 */
+		for (n = 1; (cp = cgroup_find_pending(p->cgroup, -1)) != NULL &&
+		    cp->prev; n++) {
+			free(p->cgroup);
+			xasprintf(&p->cgroup, "%s/%s.%d", parent, name, n);
+		}
 		xasprintf(&p->cgroup_join, "%s/cgroup.procs", p->cgroup);
 		free(name);
 	}
-	/* In use again: no longer to be removed. */
-	if ((cp = cgroup_find_pending(p->cgroup, -1)) != NULL)
+	/* In use again (by this tendd): no longer to be removed. */
+	if ((cp = cgroup_find_pending(p->cgroup, -1)) != NULL && !cp->prev)
 		cgroup_drop_pending(cp, 1);
 	if (mkdir(p->cgroup, 0755) == -1 && errno != EEXIST) {
 		log_warn("%s: cannot create cgroup %s: %s; its group is its "

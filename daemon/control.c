@@ -676,6 +676,42 @@ control_serve(int fd, const char *where, char **cause)
 	return 0;
 }
 
+/*
+ * Two tendds starting at once: the lock decides, not the race. It is
+ * keyed on the config's socket path, as the cgroup instance is: whoever
+ * holds it owns that instance (its services, SOCKET.state, AUTO logs),
+ * however its socket came (bound here or passed by systemd).
+ */
+static int
+control_lock(const char *path, char **cause)
+{
+	xasprintf(&control_lockpath, "%s.lock", path);
+	control_lockfd = open(control_lockpath,
+	    O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (control_lockfd == -1) {
+		xasprintf(cause, "cannot open %s: %s", control_lockpath,
+		    strerror(errno));
+		goto fail;
+	}
+	if (flock(control_lockfd, LOCK_EX | LOCK_NB) == -1) {
+		if (errno == EWOULDBLOCK)
+			xasprintf(cause, "another tendd is running on %s", path);
+		else
+			xasprintf(cause, "cannot lock %s: %s", control_lockpath,
+			    strerror(errno));
+		goto fail;
+	}
+	return 0;
+
+fail:
+	if (control_lockfd != -1)
+		close(control_lockfd);
+	control_lockfd = -1;
+	free(control_lockpath);
+	control_lockpath = NULL;
+	return -1;
+}
+
 int
 control_listen(const char *path, int mode, const char *owner, char **cause)
 {
@@ -701,23 +737,8 @@ control_listen(const char *path, int mode, const char *owner, char **cause)
 		return -1;
 	control_check_dir(path);
 
-	/* Two tendds starting at once: the lock decides, not the race. */
-	xasprintf(&control_lockpath, "%s.lock", path);
-	control_lockfd = open(control_lockpath,
-	    O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (control_lockfd == -1) {
-		xasprintf(cause, "cannot open %s: %s", control_lockpath,
-		    strerror(errno));
-		goto fail;
-	}
-	if (flock(control_lockfd, LOCK_EX | LOCK_NB) == -1) {
-		xasprintf(cause, "another tendd is running on %s", path);
-		close(control_lockfd);
-		control_lockfd = -1;
-		free(control_lockpath);
-		control_lockpath = NULL;
+	if (control_lock(path, cause) == -1)
 		return -1;
-	}
 
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd == -1) {
@@ -802,17 +823,29 @@ fail:
 /*
  * Socket activation: FD is bound and listening already, and the .socket
  * unit owns its path, mode and owner, so it is used as is: never
- * unlinked, chmod'ed or chown'ed. PATH (the config's) is only compared.
+ * unlinked, chmod'ed or chown'ed. PATH (the config's) is compared, and
+ * names the lock: the cgroup instance comes from it, so a tendd holding
+ * it (activated or not) refuses this one before it touches anything.
+ * MODE and OWNER make PATH's directory, as control_listen() would, only
+ * if it is missing.
  */
 int
-control_listen_fd(int fd, const char *path, char **cause)
+control_listen_fd(int fd, const char *path, int mode, const char *owner,
+    char **cause)
 {
 	struct sockaddr_un sun;
 	socklen_t len = sizeof(sun);
 	struct stat st;
+	uid_t uid = (uid_t)-1;
+	gid_t gid = (gid_t)-1;
 	char *where;
 	int fl;
 
+	if (owner != NULL && control_owner(owner, &uid, &gid, cause) == -1)
+		return -1;
+	if (control_mkdirs(path, mode, uid, gid, cause) == -1 ||
+	    control_lock(path, cause) == -1)
+		return -1;
 	memset(&sun, 0, sizeof(sun));
 	if (getsockname(fd, (struct sockaddr *)&sun, &len) == -1) {
 		xasprintf(cause, "socket activation: getsockname: %s",
@@ -829,7 +862,7 @@ control_listen_fd(int fd, const char *path, char **cause)
 		where = xstrdup("an unnamed or abstract socket");
 		control_gid = getegid();
 	}
-	if (path != NULL && strcmp(where, path) != 0)
+	if (strcmp(where, path) != 0)
 		log_warn("socket activation passed %s, but the config says "
 		    "socket = %s; tendctl -c finds tendd only if they agree",
 		    where, path);

@@ -46,6 +46,12 @@
 /* A whole line fits in one write to a pipe (PIPE_BUF): never mixed. */
 #define LOG_LINE_MAX	4096
 #define LOG_MSG_MAX	2048
+/*
+ * The syslog tag and SYSLOG_IDENTIFIER= (the config's identifier, made
+ * text on one line): bounded, so a datagram always has room for the
+ * message.
+ */
+#define LOG_ID_MAX	256
 #define LOG_SYSLOG_SOCKET	"/dev/log"
 #define LOG_SYSLOG_FACILITY	(3 << 3)	/* LOG_DAEMON */
 /* A destination that failed is opened or connected again this often. */
@@ -464,8 +470,11 @@ log_syslog_send(enum loglevel level, const char *msg)
 	    (long)getpid(), log_names[level], msg);
 	if (n < 0)
 		n = 0;
-	if ((size_t)n >= sizeof(dgram))
+	/* Cut (never, with the bounds above): between characters. */
+	if ((size_t)n >= sizeof(dgram)) {
 		n = (int)sizeof(dgram) - 1;
+		n -= (int)utf8_partial_tail(dgram, (size_t)n);
+	}
 	if (log_put(&log_dest, dgram, (size_t)n) == 0)
 		return 0;
 	/* The receiver went away: connect again (a syslogd restarted). */
@@ -549,13 +558,14 @@ log_journal_send(enum loglevel level, const char *msg)
 int
 log_open(const char *logfile, const char *identifier, char **cause)
 {
-	char msg[LOG_MSG_MAX];
+	char msg[LOG_MSG_MAX], id[LOG_ID_MAX];
 	int src, fd;
 
 	if (identifier == NULL)
 		identifier = log_ident;
+	utf8_clean(id, sizeof(id), identifier, strlen(identifier), UTF8_NOCTRL);
 	free(log_syslog_id);
-	log_syslog_id = xstrdup(identifier);
+	log_syslog_id = xstrdup(id);
 	if (systemd_wants_journal(logfile)) {
 		log_to_journal();
 		return 0;
@@ -741,7 +751,7 @@ LOG_FN(log_debug, LOG_LEVEL_DEBUG)
 void
 fatal(const char *fmt, ...)
 {
-	char msg[LOG_MSG_MAX];
+	char raw[2 * LOG_MSG_MAX], msg[LOG_MSG_MAX];
 	va_list ap;
 
 	va_start(ap, fmt);
@@ -753,9 +763,11 @@ fatal(const char *fmt, ...)
 	 */
 	if (!log_on_stderr() &&
 	    !(log_kind == LOG_TO_JOURNAL && log_err.journal)) {
+		/* As log_vwrite() makes it: text, one line, never cut badly. */
 		va_start(ap, fmt);
-		vsnprintf(msg, sizeof(msg), fmt, ap);
+		vsnprintf(raw, sizeof(raw), fmt, ap);
 		va_end(ap);
+		utf8_clean(msg, sizeof(msg), raw, strlen(raw), UTF8_NOCTRL);
 		log_put_stderr(LOG_LEVEL_ERROR, msg);
 	}
 	exit(1);

@@ -487,10 +487,11 @@ proc_spawn_short(struct proc *p, char *cause)
 		free(p->reason);
 		p->reason = xstrdup(cause);
 		log_debug("%s: still BACKOFF (%s)", p->display, cause);
-	} else
-		proc_set_state(p, PROC_BACKOFF, "%s", cause);
-	if (p->state == PROC_BACKOFF)
 		proc_arm(p, program_backoff(p->pc, p->shortfails));
+	} else
+		/* Armed first: the event says when the retry comes. */
+		proc_set_state_armed(p, PROC_BACKOFF,
+		    program_backoff(p->pc, p->shortfails), "%s", cause);
 }
 
 /* WHY, when given, says what led to this spawn in the transition's log. */
@@ -826,18 +827,23 @@ proc_pidfile_remove(struct proc *p, pid_t pid)
 }
 
 /*
- * Whether P's pidfile names a live process other than P's own: the daemon
- * a launcher being stopped leaves, to be stopped as itself, not killed
- * with what is left of the launcher's group.
+ * Whether P's pidfile names the daemon a launcher being stopped leaves,
+ * to be stopped as itself, not killed with what is left of the
+ * launcher's group: a process proc_adopt() would take (a child of tendd
+ * or of P's process, no process's own). A stale pidfile naming a
+ * stranger saves nothing from that kill.
  */
 static int
 proc_pidfile_names_other(struct proc *p)
 {
-	pid_t named;
+	pid_t named, parent;
 
-	if (proc_pidfile_read(p, &named) == -1)
+	if (proc_pidfile_read(p, &named) == -1 || named == p->pid ||
+	    program_find_pid(named) != NULL)
 		return 0;
-	return named != p->pid && proc_parent_of(named) != -1;
+	parent = proc_parent_of(named);
+	return parent != -1 && (parent == getpid() ||
+	    (p->pid > 0 && parent == p->pid));
 }
 
 /*

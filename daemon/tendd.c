@@ -600,12 +600,16 @@ main(int argc, char **argv)
 	systemd_start();
 	if (systemd_listen_fd() != -1) {
 		if (control_listen_fd(systemd_listen_fd(), tendd_conf->socket,
+		    tendd_conf->socket_mode, tendd_conf->socket_owner,
 		    &cause) == -1)
 			fatal("%s", cause);
 	} else if (control_listen(tendd_conf->socket, tendd_conf->socket_mode,
 	    tendd_conf->socket_owner, &cause) == -1)
 		fatal("%s", cause);
-	/* After the socket: a second tendd on it is refused before this. */
+	/*
+	 * After the socket's lock (taken by either path, on the config's
+	 * socket): a second tendd on it is refused before this.
+	 */
 	cgroup_init(tendd_conf->socket);
 	if (!tendd_conf->nocleanup)
 		autolog_cleanup(tendd_conf->childlogdir,

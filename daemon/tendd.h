@@ -612,7 +612,8 @@ struct conn;
 int	 control_listen(const char *path, int mode, const char *owner,
 	    char **cause);
 /* Socket activation: FD is already bound and listening; used as is. */
-int	 control_listen_fd(int fd, const char *path, char **cause);
+int	 control_listen_fd(int fd, const char *path, int mode,
+	     const char *owner, char **cause);
 void	 control_close(void);
 /*
  * Queue one JSON document (reply or stream item) to C; steals J. J NULL

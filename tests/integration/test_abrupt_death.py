@@ -327,3 +327,50 @@ def test_without_cgroups_what_is_left_in_a_services_session_is_stopped(tend):
     assert log.count(LEFT) == 1, log
     # Out of reach: it left the session. Jobs run on.
     assert alive(aworker) and alive(job)
+
+
+def test_a_jobs_new_run_never_joins_its_predecessors_run(cg):
+    """A job runs on after tendd's death, in its cgroup: the job's run
+    under the next tendd gets another directory, so stopping it as a
+    group (and killing what it left) never reaches the old run, whose
+    directory goes once it ends."""
+    tend = cg
+    tend.write_config(f"""
+        [program:job]
+        command = {tend.helper("sleeper")}
+        daemon = false
+        startsecs = 0
+        stopasgroup = true
+    """)
+    tend.start()
+    old = tend.wait_state("job", "RUNNING")["pid"]
+    tend.track(old)
+    inst = instance_dir(tend)
+    jd = job_dir(inst, "job%3Ajob")
+    kill_tendd(tend)
+    assert alive(old) and procs_in(jd) == [old]
+
+    mark = Mark(tend)
+    tend.start()
+    new = wait_for(lambda: (lambda p: p["pid"] if p["state"] == "RUNNING"
+                            and p["pid"] != old else None)(
+                                tend.proc_status("job")), 10,
+                   what="the job's new run")
+    tend.track(new)
+    assert LEFT not in mark.text()
+    new_dir = cgroup2_mounts()[0] + own_cgroup(new)
+    assert os.path.dirname(new_dir) == os.path.dirname(jd)
+    assert new_dir != jd and procs_in(new_dir) == [new]
+    assert procs_in(jd) == [old]
+
+    rc, out, err = tend.ctl("stop", "job")
+    assert rc == 0, (rc, out, err)
+    tend.wait_state("job", "STOPPED")
+    # Its directory goes once what was signalled in it has ended: had the
+    # old run shared it, the old run would be dead by now.
+    wait_for(lambda: not os.path.exists(new_dir), 5,
+             what="the new run's cgroup removed")
+    assert alive(old) and procs_in(jd) == [old]
+    os.kill(old, signal.SIGKILL)
+    wait_for(lambda: not os.path.exists(jd), 5,
+             what="the old run's cgroup removed once it ended")

@@ -13,7 +13,8 @@ import re
 import resource
 import subprocess
 
-from conftest import TENDD, wait_for
+from conftest import TENDD, read_json_line, wait_for
+from test_commands import subscribe
 
 LIMIT = 200
 # What status says of a process the machine could not start.
@@ -149,6 +150,44 @@ def test_out_of_descriptors_is_backoff_with_the_counts_then_recovers(tend):
     for name in waiting[:5]:
         backoffs = [t for t in tend.transitions(name) if t[2] == "BACKOFF"]
         assert len(backoffs) == 1, tend.transitions(name)
+
+
+def test_the_backoff_event_of_a_start_without_room_names_its_delay(tend):
+    """The BACKOFF a start without descriptors enters is armed before it
+    is announced: its event says when the retry comes ("retry 1 in 1s"),
+    never "in 0s" (the timer armed after the event)."""
+    limit, n = 80, 120
+    tend.write_config(f"""
+        [program:fill]
+        command = {tend.helper("sleeper")}
+        process_name = fill%(process_num)03d
+        numprocs = {n}
+        stdout_logfile = NONE
+        stderr_logfile = NONE
+        startsecs = 0
+        autostart = false
+        backoff_max = 4
+    """)
+    tend.start(preexec_fn=low_limit(limit))
+    s, buf = subscribe(tend)
+    first, seen = {}, set()
+    with s:
+        rc, out, err = tend.ctl("start", "fill:*", timeout=60)
+        assert rc != 0 and "Too many open files" in out + err, (rc, out, err)
+        # Until each has been RUNNING or BACKOFF: every first try is in.
+        s.settimeout(30)
+        while len(seen) < n:
+            e = read_json_line(s, buf)
+            assert e is not None, "the events stream ended"
+            if e.get("to") == "BACKOFF":
+                first.setdefault(e["name"], e)
+            if e.get("to") in ("RUNNING", "BACKOFF"):
+                seen.add(e["name"])
+    assert first, "no process went to BACKOFF"
+    for name, e in first.items():
+        assert "Too many open files (" in e["description"], e
+        m = re.search(r"; retry 1 in (\d+)s$", e["description"])
+        assert m and int(m.group(1)) >= 1, e
 
 
 def test_none_is_dev_null_and_redirect_stderr_is_one_pipe(tend):

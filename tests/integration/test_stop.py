@@ -7,8 +7,8 @@ import signal
 import subprocess
 import time
 
-from conftest import (TENDCTL, alive, exists, forker_pids, holds_for,
-                      proc_stat, read_records, wait_for)
+from conftest import (HELPERS, TENDCTL, alive, exists, forker_pids,
+                      holds_for, proc_stat, read_records, require, wait_for)
 
 
 def test_stop_is_never_followed_by_restart(tend):
@@ -175,6 +175,44 @@ def test_stopasgroup_stops_the_grandchild(tend):
     # tendd is a subreaper: the grandchild is reaped, not left a zombie.
     wait_for(lambda: not exists(child), 3, what="the grandchild to be reaped")
     assert not exists(leader)
+
+
+def test_a_stale_pidfile_naming_a_stranger_saves_no_leftover(tend):
+    """A pidfile naming a live process that is not the program's (a stale
+    pid, now a stranger's) is no daemon to stop as itself: once the
+    program has ended, what is left of its group is killed as without a
+    pidfile, and the stranger is never touched."""
+    require(HELPERS / "sleeper", "make helpers")
+    stranger = subprocess.Popen([str(HELPERS / "sleeper")],
+                                stdin=subprocess.DEVNULL,
+                                start_new_session=True)
+    tend.track(stranger.pid)
+    try:
+        pidfile = tend.path("stale.pid")
+        with open(pidfile, "w") as f:
+            f.write("%d\n" % stranger.pid)
+        pf = tend.path("pids")
+        tend.write_config(f"""
+            [program:grp]
+            command = {tend.helper("forker", "--pidfile", pf,
+                                   "--child-ignore-term")}
+            pidfile = {pidfile}
+            startsecs = 0
+            stopasgroup = true
+        """)
+        tend.start()
+        tend.wait_state("grp", "RUNNING")
+        leader, child = forker_pids(pf)
+        tend.track(leader, child)
+        rc, out, err = tend.ctl("stop", "grp")
+        assert rc == 0, (rc, out, err)
+        assert tend.proc_status("grp")["state"] == "STOPPED"
+        wait_for(lambda: not exists(child), 5,
+                 what="the child that ignores SIGTERM killed and reaped")
+        assert stranger.poll() is None and alive(stranger.pid)
+    finally:
+        stranger.kill()
+        stranger.wait()
 
 
 def test_without_stopasgroup_the_grandchild_survives(tend):

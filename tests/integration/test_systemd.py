@@ -11,8 +11,8 @@ import stat
 import subprocess
 import time
 
-from conftest import (HELPERS, TENDD, holds_for, read_facts, read_records,
-                      require, wait_for)
+from conftest import (HELPERS, TENDD, alive, holds_for, read_facts,
+                      read_records, require, wait_for)
 from sdnotify import NotifySocket
 
 COUNTS_RE = re.compile(
@@ -345,3 +345,33 @@ def test_libsystemd_is_loaded_only_when_systemd_is_there(tend):
     ns.wait("READY", "1")
     assert maps_libsystemd(tend.pid)
     ns.close()
+
+
+def test_socket_activated_tendd_beside_a_running_one_refuses(tend):
+    """A tendd given a socket by systemd locks the config's socket as one
+    that binds it does: beside a tendd running on that config it refuses
+    to start, and the running tendd's service, cgroup and state are left
+    alone (before, it swept them as a dead predecessor's)."""
+    require(HELPERS / "sdactivate", "make helpers")
+    tend.write_config(f"""
+        [program:svc]
+        command = {tend.helper("sleeper")}
+        startsecs = 0
+    """)
+    tend.start()
+    pid = tend.wait_state("svc", "RUNNING")["pid"]
+    other = tend.path("other.sock")
+    log2 = tend.path("second.log")
+    p = tend.spawn_tendd(log=log2, wrap=[str(HELPERS / "sdactivate"), other,
+                                         "0600"])
+    tend._extra.append(p)
+    assert tend.wait_exit(proc=p) == 1
+    with open(log2) as f:
+        text = f.read()
+    assert "another tendd is running on %s" % tend.sock in text, text
+    assert "listening on" not in text, text
+    # A's service is untouched: same process, still running, still A's.
+    assert alive(pid)
+    st = tend.proc_status("svc")
+    assert (st["state"], st["pid"]) == ("RUNNING", pid)
+    assert tend.request("version")["pid"] == tend.pid

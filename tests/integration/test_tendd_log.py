@@ -294,6 +294,39 @@ def test_a_link_at_the_log_file_path_is_refused_with_the_reason(tend):
     assert victim.read_text() == "untouched\n"
 
 
+def test_a_long_identifier_leaves_the_syslog_message_whole(tend):
+    """The identifier is the syslog tag, but however long it is, the
+    datagram carries the message, and is UTF-8 that no cut went through:
+    the tag is bounded, cut between characters."""
+    sl = Syslog(tend.dir / "log.sock")
+    ident = "\u00e9" * 3000        # 6000 bytes, 2 a character
+    # (NONE: AUTO log files are named with the identifier, too long here)
+    tend.write_config(f"""
+        [program:svc]
+        command = {tend.helper("sleeper")}
+        startsecs = 0
+        stdout_logfile = NONE
+        stderr_logfile = NONE
+    """, tend="logfile = syslog\nidentifier = " + ident)
+    tend.start(env={"TEND_SYSLOG_SOCKET": sl.path})
+    raw = []
+
+    def arrived():
+        while True:
+            try:
+                raw.append(sl.sock.recv(65536))
+            except BlockingIOError:
+                break
+        return any(b"svc: STARTING -> RUNNING" in d for d in raw)
+    wait_for(arrived, 10, what="the transition at the syslog socket")
+    for d in raw:
+        text = d.decode("utf-8")        # strict: no character cut
+        m = re.match(r"<\d+>[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d "
+                     r"(\u00e9+)\[%d\]: \w+: " % tend.pid, text)
+        assert m and 0 < len(m.group(1)) < len(ident), text[:300]
+    sl.close()
+
+
 def test_why_tendd_did_not_start_is_on_stderr_and_in_the_log_file(tend):
     (tend.dir / "afile").write_text("")
     tend.write_config("", header=False)
