@@ -368,30 +368,6 @@ cgroup_decode_name(const char *enc)
 }
 
 /*
- * The state, session id and start time (clock ticks since boot) in the
- * text of /proc/PID/stat: "PID (COMM) STATE PPID PGRP SESSION ...
- * STARTTIME ...", STARTTIME being field 22; COMM may hold ')' and blanks.
- */
-int
-cgroup_parse_stat(const char *text, char *state, pid_t *sid,
-    unsigned long long *start)
-{
-	const char *s = strrchr(text, ')');
-	unsigned long long st;
-	long ss;
-	char c;
-
-	if (s == NULL || sscanf(s + 1, " %c %*s %*s %ld %*s %*s %*s %*s %*s "
-	    "%*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %llu", &c, &ss, &st) != 3 ||
-	    ss < 0)
-		return -1;
-	*state = c;
-	*sid = (pid_t)ss;
-	*start = st;
-	return 0;
-}
-
-/*
  * One slot of SOCKET.state, CGROUP_STATE_SLOT bytes: "session PID START
  * NAME", blanks, '\n'; NAME is cut to fit, at a character boundary.
  * PID 0: an empty slot (all blanks).
@@ -1012,21 +988,13 @@ cgroup_sweep_instance(const char *inst, const char *rel, int ours)
 static int
 cgroup_pid_stat(pid_t pid, pid_t *sid, unsigned long long *start, int zombie)
 {
-	char path[64], buf[2048], state;
-	ssize_t n;
-	int fd;
+	struct pidstat ps;
 
-	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+	if (procfs_stat(pid, &ps) == -1 ||
+	    (!zombie && (ps.state == 'Z' || ps.state == 'X')))
 		return -1;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return -1;
-	buf[n] = '\0';
-	if (cgroup_parse_stat(buf, &state, sid, start) == -1 ||
-	    (!zombie && (state == 'Z' || state == 'X')))
-		return -1;
+	*sid = ps.sid;
+	*start = ps.start;
 	return 0;
 }
 

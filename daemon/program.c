@@ -696,24 +696,9 @@ proc_pidfile_read(struct proc *p, pid_t *pid)
 static pid_t
 proc_parent_of(pid_t pid)
 {
-	char path[64], buf[1024], *s;
-	ssize_t n;
-	long ppid;
-	int fd;
+	struct pidstat ps;
 
-	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
-		return -1;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return -1;
-	buf[n] = '\0';
-	/* "PID (COMM) STATE PPID ...": COMM may hold anything, even ')' */
-	if ((s = strrchr(buf, ')')) == NULL ||
-	    sscanf(s + 1, " %*c %ld", &ppid) != 1)
-		return -1;
-	return (pid_t)ppid;
+	return procfs_stat(pid, &ps) == -1 ? -1 : ps.ppid;
 }
 
 /*

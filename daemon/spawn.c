@@ -1067,25 +1067,12 @@ spawn_proc(struct proc *p, char **cause)
 static int
 spawn_ids(pid_t pid, pid_t *pgrp, pid_t *sid)
 {
-	char path[64], buf[1024], *s;
-	long g, ss;
-	ssize_t n;
-	int fd;
+	struct pidstat ps;
 
-	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+	if (procfs_stat(pid, &ps) == -1)
 		return -1;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return -1;
-	buf[n] = '\0';
-	/* "PID (COMM) STATE PPID PGRP SESSION ...": COMM may hold ')' */
-	if ((s = strrchr(buf, ')')) == NULL ||
-	    sscanf(s + 1, " %*c %*d %ld %ld", &g, &ss) != 2)
-		return -1;
-	*pgrp = (pid_t)g;
-	*sid = (pid_t)ss;
+	*pgrp = ps.pgrp;
+	*sid = ps.sid;
 	return 0;
 }
 

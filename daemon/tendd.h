@@ -439,8 +439,6 @@ uint64_t cgroup_hash(const char *);
 int	 cgroup_parse_mountinfo(const char *line, char **root, char **mnt);
 char	*cgroup_parse_self(const char *text);
 char	*cgroup_dir_of(const char *mnt, const char *root, const char *path);
-int	 cgroup_parse_stat(const char *, char *state, pid_t *sid,
-	    unsigned long long *start);
 void	 cgroup_format_session(char *buf, pid_t, unsigned long long start,
 	    const char *name);
 int	 cgroup_parse_session(const char *line, pid_t *,
@@ -726,5 +724,14 @@ void	 log_debug(const char *, ...) __attribute__((format(printf, 1, 2)));
 /* Startup failures and broken invariants only. */
 void	 fatal(const char *, ...)
 	    __attribute__((format(printf, 1, 2), noreturn));
+
+/* procfs.c */
+struct pidstat {
+	char			 state;		/* R, S, Z, ... */
+	pid_t			 ppid, pgrp, sid;
+	unsigned long long	 start;		/* ticks after boot */
+};
+int	 procfs_parse_stat(const char *, struct pidstat *);
+int	 procfs_stat(pid_t, struct pidstat *);
 
 #endif

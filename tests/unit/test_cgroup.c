@@ -174,30 +174,28 @@ test_decode(void **state)
 static void
 test_stat(void **state)
 {
-	unsigned long long start;
-	pid_t sid;
-	char st;
+	struct pidstat ps;
 
 	/* Linux 6: 52 fields; starttime is the 22nd */
-	assert_int_equal(cgroup_parse_stat("1234 (nginx) S 1 1230 1230 0 -1 "
+	assert_int_equal(procfs_parse_stat("1234 (nginx) S 1 1230 1230 0 -1 "
 	    "4194624 100 0 0 0 5 3 0 0 20 0 1 0 987654 1000000 200 "
 	    "18446744073709551615 1 1 0 0 0 0 0 4096 0 0 0 0 17 1 0 0 0 0 0 "
-	    "0 0 0 0 0 0 0 0", &st, &sid, &start), 0);
-	assert_int_equal(st, 'S');
-	assert_int_equal(sid, 1230);
-	assert_true(start == 987654ULL);
+	    "0 0 0 0 0 0 0 0", &ps), 0);
+	assert_int_equal(ps.state, 'S');
+	assert_int_equal(ps.ppid, 1);
+	assert_int_equal(ps.pgrp, 1230);
+	assert_int_equal(ps.sid, 1230);
+	assert_true(ps.start == 987654ULL);
 	/* a name with ") " and blanks in it, a zombie */
-	assert_int_equal(cgroup_parse_stat("77 (a) b (c)) Z 1 77 77 0 -1 0 0 "
-	    "0 0 0 0 0 0 0 20 0 1 0 42 0 0", &st, &sid, &start), 0);
-	assert_int_equal(st, 'Z');
-	assert_int_equal(sid, 77);
-	assert_true(start == 42ULL);
+	assert_int_equal(procfs_parse_stat("77 (a) b (c)) Z 1 77 77 0 -1 0 0 "
+	    "0 0 0 0 0 0 0 20 0 1 0 42 0 0", &ps), 0);
+	assert_int_equal(ps.state, 'Z');
+	assert_int_equal(ps.sid, 77);
+	assert_true(ps.start == 42ULL);
 	/* cut short, or no name */
-	assert_int_equal(cgroup_parse_stat("5 (x) S 1 5 5 0", &st, &sid,
-	    &start), -1);
-	assert_int_equal(cgroup_parse_stat("5 x S 1 5 5", &st, &sid, &start),
-	    -1);
-	assert_int_equal(cgroup_parse_stat("", &st, &sid, &start), -1);
+	assert_int_equal(procfs_parse_stat("5 (x) S 1 5 5 0", &ps), -1);
+	assert_int_equal(procfs_parse_stat("5 x S 1 5 5", &ps), -1);
+	assert_int_equal(procfs_parse_stat("", &ps), -1);
 }
 
 static void

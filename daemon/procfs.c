@@ -1,0 +1,57 @@
+/*
+ * procfs.c: what tendd reads of another process in /proc/PID/stat, its
+ * state, parent, process group, session and start time. One parser, so
+ * that a command name holding ")" or blanks is read the same way by
+ * every caller (pidfile adoption, group stops, the start-up sweep).
+ */
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "tendd.h"
+
+/*
+ * TEXT is /proc/PID/stat: "PID (COMM) STATE PPID PGRP SESSION ...
+ * STARTTIME ...", STARTTIME being field 22 (clock ticks since boot).
+ * COMM may hold anything, ')' and blanks too: the fields are read after
+ * the last ')'.
+ */
+int
+procfs_parse_stat(const char *text, struct pidstat *ps)
+{
+	const char *s = strrchr(text, ')');
+	unsigned long long start;
+	long ppid, pgrp, sid;
+	char c;
+
+	if (s == NULL || sscanf(s + 1, " %c %ld %ld %ld %*s %*s %*s %*s %*s "
+	    "%*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %llu", &c, &ppid, &pgrp,
+	    &sid, &start) != 5 || sid < 0)
+		return -1;
+	ps->state = c;
+	ps->ppid = (pid_t)ppid;
+	ps->pgrp = (pid_t)pgrp;
+	ps->sid = (pid_t)sid;
+	ps->start = start;
+	return 0;
+}
+
+/* PID's stat; -1 when it is gone (a zombie is still there: see state). */
+int
+procfs_stat(pid_t pid, struct pidstat *ps)
+{
+	char path[64], buf[2048];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return -1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	return procfs_parse_stat(buf, ps);
+}
