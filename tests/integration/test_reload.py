@@ -12,7 +12,7 @@ import subprocess
 import textwrap
 
 from conftest import (TENDCTL, alive, holds_for, read_records, require,
-                      wait_for)
+                      wait_for, wait_records)
 
 
 def sleeper_program(tend, name, extra="", tag=None):
@@ -45,6 +45,11 @@ def test_reload_applies_the_diff_per_process(tend):
                                                   for i in range(4)]
     for n in names:
         tend.wait_state(n, "RUNNING")
+    # RUNNING at the spawn (startsecs = 0), each record after its exec:
+    # all there before the reload or the stop ends a helper.
+    for tag in ("keep", "change", "held", "gone"):
+        assert len(wait_records(tend.path("rec-" + tag), 1)) == 1, tag
+    assert len(wait_records(tend.path("rec-w"), 4)) == 4
     rc, out, err = tend.ctl("stop", "held")
     assert rc == 0, (rc, out, err)
     before = tend.status()
@@ -78,7 +83,8 @@ def test_reload_applies_the_diff_per_process(tend):
     # Changed: restarted once, with the new settings.
     assert after["change"]["pid"] != before["change"]["pid"]
     assert not alive(before["change"]["pid"])
-    assert len(read_records(tend.path("rec-change"))) == 2
+    assert [r[0] for r in wait_records(tend.path("rec-change"), 2)] == \
+        [before["change"]["pid"], after["change"]["pid"]]
     # A person's stop stands across a reload.
     assert after["held"]["state"] == "STOPPED"
     assert len(read_records(tend.path("rec-held"))) == 1
@@ -217,7 +223,7 @@ def test_reload_during_backoff(tend):
     holds_for(lambda: len(read_records(rec)) == crashes and
               tend.proc_status("crash")["pid"] == st["pid"], 1.5,
               what="no stray retry")
-    assert len(read_records(srec)) == 1
+    assert [r[0] for r in wait_records(srec, 1)] == [st["pid"]]
 
 
 def test_removed_while_stopping_then_added_back(tend):
@@ -234,6 +240,8 @@ def test_removed_while_stopping_then_added_back(tend):
     tend.write_config(prog + other)
     tend.start()
     first = tend.wait_state("slow", "RUNNING")["pid"]
+    # It ignores SIGTERM once recorded, not from its exec.
+    assert [r[0] for r in wait_records(rec, 1)] == [first]
     tend.write_config(other)
     rc, out, err = tend.ctl("reload")
     assert rc == 0 and "slow: removed" in out, (rc, out, err)
@@ -248,7 +256,7 @@ def test_removed_while_stopping_then_added_back(tend):
     st = tend.wait_state("slow", "RUNNING", timeout=5)
     assert st["pid"] != first and not alive(first)
     # RUNNING comes at exec (startsecs = 0); the record a moment later.
-    wait_for(lambda: len(read_records(rec)) >= 2, 5, what="the respawn")
+    assert [r[0] for r in wait_records(rec, 2)] == [first, st["pid"]]
     holds_for(lambda: len(read_records(rec)) == 2, 0.5, what="one respawn")
     assert list(tend.status()).count("slow") == 1
 
@@ -307,6 +315,8 @@ def test_changed_while_starting_restarts_once(tend):
     tend.write_config(prog)
     tend.start()
     first = tend.wait_state("p", "STARTING")["pid"]
+    # The shell records itself after its exec: before the reload kills it.
+    assert [r[0] for r in wait_records(rec, 1)] == [first]
     tend.write_config(prog.replace("GEN=1", "GEN=2").replace(
         "startsecs = 30", "startsecs = 0"))
     rc, out, err = tend.ctl("reload")
@@ -317,6 +327,7 @@ def test_changed_while_starting_restarts_once(tend):
     facts = tend.path("facts")
     wait_for(lambda: os.path.exists(facts) and
              "env GEN=2" in open(facts).read(), 5, what="the new environment")
+    assert [r[0] for r in read_records(rec)] == [first, st["pid"]]
     holds_for(lambda: len(read_records(rec)) == 2, 0.5, what="two spawns")
 
 
