@@ -207,6 +207,14 @@ def pid_of(rec, tag="launcher"):
     return wait_for(lambda: records(rec, tag), 5, what=tag)[0][0]
 
 
+def pidfile_pid(path):
+    """The pid in PATH once the helper has written it (atomically: a
+    foreground program's pidfile is its own business, and RUNNING does
+    not wait for it)."""
+    return int(wait_for(lambda: os.path.exists(path) and open(path).read(),
+                        5, what=path))
+
+
 def test_pidfile_foreground_programs_are_supervised_as_they_are(tend):
     """pidfile in a [program:] whose command stays in the foreground, as
     supervisord configs have it (saslauthd -d): the command is the
@@ -247,11 +255,12 @@ def test_pidfile_foreground_programs_are_supervised_as_they_are(tend):
         assert tend.transitions(n) == [(n, "NEW", "STARTING"),
                                        (n, "STARTING", "RUNNING")]
     assert tend.proc_status("self")["pid"] == pid_of(recs["self"])
-    assert int(open(pfs["self"]).read()) == pid_of(recs["self"])
-    # The shell is the process; the pidfile names its child.
+    assert pidfile_pid(pfs["self"]) == pid_of(recs["self"])
+    # The shell is the process; the pidfile names its child (which the
+    # stop below reaches through it, so it must be written by then).
     shell = tend.proc_status("child")["pid"]
     fgchild = pid_of(recs["child"])
-    assert shell != fgchild and int(open(pfs["child"]).read()) == fgchild
+    assert shell != fgchild and pidfile_pid(pfs["child"]) == fgchild
     assert tend.proc_status("silent")["pid"] == pid_of(recs["silent"])
     assert not os.path.exists(pfs["silent"])
 
