@@ -360,16 +360,27 @@ def test_tend_settings_needing_a_restart_are_reported(tend):
 def pidfile_waiting_program(tend, name, gen):
     """A pidfile program whose launcher exits at once and whose daemon
     would write its pidfile only after 10 minutes: tend waits for the
-    pidfile, STARTING without a pid (the test writes the file itself)."""
+    pidfile, STARTING without a pid (the test writes the file itself).
+    startsecs = 20: the launcher exits within it however slow the
+    machine (one still running at startsecs would be RUNNING)."""
     pf, rec = tend.path(name + ".pid"), tend.path(name + ".rec")
     return pf, rec, section(f"""
         [program:{name}]
         command = {tend.helper("daemonizer", "--pidfile", pf, "--record",
                                rec, "--pid-delay", 600, "--term-exit", 7)}
         pidfile = {pf}
+        startsecs = 20
         ready_timeout = 0
         environment = GEN={gen}
     """)
+
+
+def waiting_for_the_pidfile(tend, name):
+    """NAME's status once its launcher is gone and tend waits for the
+    pidfile (the daemon records itself before its launcher exits)."""
+    return wait_for(lambda: (lambda s: s if s["pid"] is None and
+                             "waiting for" in s["description"] else None)(
+        tend.proc_status(name)), 5, what="the wait for the pidfile")
 
 
 def reload_while_waiting_for_the_pidfile(tend, change):
@@ -394,9 +405,7 @@ def reload_while_waiting_for_the_pidfile(tend, change):
                                    if t == "daemon"], 5,
                           what="the daemon")[0]
         tend.track(daemon)
-        p = wait_for(lambda: (lambda s: s if s["pid"] is None and
-                              "waiting for" in s["description"] else None)(
-            tend.proc_status(name)), 5, what="the wait for the pidfile")
+        p = waiting_for_the_pidfile(tend, name)
         assert p["state"] == "STARTING", p
         if change:
             text = pidfile_waiting_program(tend, name, 2)[2]
@@ -436,8 +445,8 @@ def test_changed_while_waiting_for_its_pidfile_stops_its_daemon(tend):
     assert changed < log.index("%s: supervising pid %d from %s" %
                                (name, daemon, pf))
     assert "STARTING -> STOPPING (pid %d" % daemon in log, log
-    st = tend.proc_status(name)
-    assert st["state"] == "STARTING" and st["pid"] is None, st
+    st = waiting_for_the_pidfile(tend, name)
+    assert st["state"] == "STARTING", st
 
 
 def test_removed_while_waiting_for_its_pidfile_stops_its_daemon(tend):
