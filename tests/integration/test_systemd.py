@@ -73,10 +73,12 @@ def test_ready_once_autostart_settled_then_stopping(tend):
 def test_status_storm_is_coalesced(tend):
     ns = NotifySocket(tend.path("notify"))
     n = 40
+    # startsecs = 10: each exits within it however late it gets to run
+    # (a failed start, FATAL at once), never after (RUNNING first).
     tend.write_config("\n".join(f"""
         [program:f{i:02d}]
         command = {tend.helper("exitwith", 1)}
-        startsecs = 1
+        startsecs = 10
         startretries = 0
     """ for i in range(n)))
     t0 = time.monotonic()
