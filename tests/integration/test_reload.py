@@ -95,7 +95,9 @@ def test_reload_applies_the_diff_per_process(tend):
     rc, out, err = tend.ctl("reload")
     assert rc == 0, (rc, out, err)
     assert "w:w_4: removed" in out and "w:w_5: removed" in out, out
-    wait_for(lambda: "w:w_5" not in tend.status(), 10, what="w_5 forgotten")
+    # Each is forgotten once it is down, in its own time: wait for both.
+    wait_for(lambda: not {"w:w_4", "w:w_5"} & set(tend.status()), 10,
+             what="w_4 and w_5 forgotten")
     assert not alive(after["w:w_4"]["pid"])
     assert not alive(after["w:w_5"]["pid"])
     final = pids(tend)
