@@ -3,12 +3,13 @@
  * classic way, for pidfile tests.
  *
  *   daemonizer --pidfile F [--pid-delay S] [--write-pid N]
- *              [--launcher-exit CODE] [--launcher-after S]
+ *              [--launcher-exit CODE] [--launcher-after S] [--launcher-waits]
  *              [--record F] [--term-exit CODE] [--no-fork | --foreground]
  *
  * The launcher forks; the child calls setsid() and forks the daemon,
- * then exits; the launcher reaps it, waits --launcher-after seconds and
- * exits with --launcher-exit (default 0). The daemon waits until it has
+ * then exits; the launcher reaps it, waits --launcher-after seconds (and
+ * with --launcher-waits until the pidfile exists) and exits with
+ * --launcher-exit (default 0). The daemon waits until it has
  * been reparented, appends "PID MONOTONIC daemon" to --record, waits
  * --pid-delay seconds and writes its pid (or N with --write-pid) to the
  * pidfile atomically. On SIGTERM it appends "PID MONOTONIC term" and
@@ -95,7 +96,7 @@ main(int argc, char **argv)
 	const char *pidfile = NULL;
 	double pid_delay = 0, launcher_after = 0;
 	long write_pid = 0;
-	int launcher_exit = 0, no_fork = 0, foreground = 0;
+	int launcher_exit = 0, no_fork = 0, foreground = 0, waits = 0;
 	pid_t mid, parent;
 
 	for (int i = 1; i < argc; i++) {
@@ -109,6 +110,8 @@ main(int argc, char **argv)
 			launcher_exit = atoi(argv[++i]);
 		else if (strcmp(argv[i], "--launcher-after") == 0 && i + 1 < argc)
 			launcher_after = strtod(argv[++i], NULL);
+		else if (strcmp(argv[i], "--launcher-waits") == 0)
+			waits = 1;
 		else if (strcmp(argv[i], "--record") == 0 && i + 1 < argc)
 			record = argv[++i];
 		else if (strcmp(argv[i], "--term-exit") == 0 && i + 1 < argc)
@@ -157,5 +160,8 @@ main(int argc, char **argv)
 	}
 	waitpid(mid, NULL, 0);
 	sleep_for(launcher_after);
+	/* the daemon's pidfile is there by the launcher's exit, however late */
+	while (waits && access(pidfile, F_OK) == -1)
+		sleep_for(0.005);
 	return launcher_exit;
 }

@@ -7,8 +7,9 @@
  *            [--watchdog-for S] [--watchdog-every S] [--mainpid-child]
  *            [--mainpid-linger S]
  *
- * --record F         appends "PID MONOTONIC" to F at start, and
- *                    "PID MONOTONIC ready" just before sending READY=1.
+ * --record F         appends "PID MONOTONIC" to F at start,
+ *                    "PID MONOTONIC ready" just before sending READY=1,
+ *                    and "PID MONOTONIC ping" before each WATCHDOG=1.
  * --env-out F        writes NOTIFY_SOCKET, WATCHDOG_USEC, WATCHDOG_PID
  *                    ("env K=V", "-" when unset) and what
  *                    sd_watchdog_enabled() says ("wd N USEC") to F.
@@ -205,6 +206,7 @@ main(int argc, char **argv)
 		if (every <= 0)
 			every = usec / 2e6;
 		while (watchdog_for < 0 || now() - start < watchdog_for) {
+			append_line("ping");
 			notify("WATCHDOG=1");
 			sleep_for(every);
 		}

@@ -164,6 +164,22 @@ def read_records(path):
     return out
 
 
+def wait_records(path, n, timeout=10, what=None):
+    """The records of PATH (read_records) once there are N or more.
+    A process is STARTING as soon as it is spawned, RUNNING at once with
+    startsecs = 0, but its helper writes its record some time after the
+    exec: before it has, the record is missing and a signal may still
+    find the helper's handlers not in place (--ignore-term,
+    --term-exit). Wait with this, then assert the exact count."""
+    got = []
+
+    def enough():
+        got[:] = read_records(path)
+        return len(got) >= n
+    wait_for(enough, timeout, what=what or "%d record(s) in %s" % (n, path))
+    return list(got)
+
+
 def read_facts(path):
     """The file inspect writes: {"fd": {n: target}, "env": {k: v}, key: value}."""
     facts = {"fd": {}, "env": {}}

@@ -20,7 +20,7 @@ import pytest
 
 from conftest import (HELPERS, TENDD, alive, descendants, exists, forker_pids,
                       free_uid, holds_for, pids_of_uid, proc_stat,
-                      read_records, require, wait_for)
+                      read_records, require, wait_for, wait_records)
 from test_container import nspid, start_as_pid1
 
 SHIM = HELPERS / "tendshim.so"
@@ -204,13 +204,18 @@ def test_fork_bomb_in_a_child_leaves_tendd_responsive(tend):
     wait_for(lambda: len(pids_of_uid(uid)) >= 40 and
              len(session_members(leader)) >= 5,
              what="the bomb at its limit")
-    # Served while the bomb stays at its limit: before, between and
-    # after these requests it has all the processes it may have.
-    for _ in range(20):
+    # Served while the bomb stays at its limit: before each of these
+    # requests and after the last it has all the processes it may have.
+    # (A count at one instant may find it between an exit and the forks
+    # that fill the room again: it churns. Each is waited for.)
+    def at_limit():
+        return len(pids_of_uid(uid)) >= 40
+    for i in range(20):
+        wait_for(at_limit, what="the bomb at its limit before request %d" % i)
         st = tend.status()
         assert st["steady"]["pid"] == steady, st
         assert st["bomb"]["pid"] == leader, "the leader died: %s" % st
-    assert len(pids_of_uid(uid)) >= 40, "the bomb was not at its limit"
+    wait_for(at_limit, what="the bomb at its limit after the requests")
     rc, out, err = tend.ctl("stop", "bomb")
     assert rc == 0, (rc, out, err)
     wait_for(lambda: not session_members(leader),
@@ -350,7 +355,7 @@ def test_sighup_storm_during_restarts_spawns_nothing_twice(tend):
         assert starts[i] >= ends[i - 1], (i, starts, ends)
         want = 0 if i == 1 else 1
         assert starts[i] - ends[i - 1] >= want - 0.15, (i, starts, ends)
-    assert [r[0] for r in read_records(srec)] == [steady]
+    assert [r[0] for r in wait_records(srec, 1)] == [steady]
     assert tend.proc_status("steady")["pid"] == steady
     assert alive(steady)
 
@@ -427,6 +432,7 @@ def test_wall_clock_steps_do_not_change_any_timing(tend):
     with open(clock, "w") as f:
         f.write("0\n")
     lrec, ldone, srec = tend.path("lrec"), tend.path("ldone"), tend.path("srec")
+    krec = tend.path("krec")
     tend.write_config(f"""
         [program:loop]
         command = {tend.helper("exitwith", 1, "--after", 0.2,
@@ -439,12 +445,13 @@ def test_wall_clock_steps_do_not_change_any_timing(tend):
         startsecs = 2
         autostart = false
         [program:stubborn]
-        command = {tend.helper("sleeper", "--ignore-term")}
+        command = {tend.helper("sleeper", "--ignore-term", "--record", krec)}
         startsecs = 0
         stopwaitsecs = 1.5
     """)
     tend.start(env=shim_env(TENDSHIM_CLOCK=clock))
     tend.wait_state("stubborn", "RUNNING")
+    wait_records(krec, 1)       # SIGTERM is ignored from then on
     cpu0 = cpu_seconds(tend.pid)
 
     def step(offset):

@@ -10,7 +10,7 @@ import subprocess
 import time
 
 from conftest import (ROOT, TENDCTL, exists, holds_for, proc_stat,
-                      read_json_line, wait_for)
+                      read_json_line, read_records, wait_for)
 
 
 def read_lines(path):
@@ -35,9 +35,10 @@ def proc_state_letter(pid):
 # ------------------------------------------------------------------ kill
 
 def test_kill_is_sigkill_now_and_never_restarts(tend):
+    rec = tend.path("rec")
     tend.write_config(f"""
         [program:stubborn]
-        command = {tend.helper("sleeper", "--ignore-term")}
+        command = {tend.helper("sleeper", "--ignore-term", "--record", rec)}
         startsecs = 0
         stopwaitsecs = 30
         autorestart = true
@@ -62,6 +63,9 @@ def test_kill_is_sigkill_now_and_never_restarts(tend):
     rc, out, err = tend.ctl("start", "stubborn")
     assert rc == 0, (rc, out, err)
     pid = tend.proc_status("stubborn")["pid"]
+    # It ignores SIGTERM once it has recorded itself, not from its exec.
+    wait_for(lambda: pid in [r[0] for r in read_records(rec)],
+             what="the new process's record")
     rc, out, err = tend.ctl("stop", "--no-wait", "stubborn")
     assert rc == 0, (rc, out, err)
     tend.wait_state("stubborn", "STOPPING")

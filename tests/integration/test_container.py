@@ -12,7 +12,7 @@ import subprocess
 import pytest
 
 from conftest import (TENDD, descendants, exists, read_records, require,
-                      wait_for)
+                      wait_for, wait_records)
 
 
 def nspid(pid):
@@ -83,6 +83,8 @@ def test_pid1_reaps_orphans_and_stops_cleanly(tend, sig):
     # It exits after 0.5 s: PID 1 reaps it, no zombie stays behind.
     wait_for(lambda: not exists(g), 5, what="PID 1 to reap the orphan")
 
+    # The service has its SIGTERM handler once it has recorded itself.
+    wait_records(srec, 1)
     # docker stop sends SIGTERM; Ctrl-C on `docker run -it`, SIGINT
     os.kill(init, sig)
     assert tend.wait_exit(timeout=10) == 0, tend.log()
@@ -91,21 +93,30 @@ def test_pid1_reaps_orphans_and_stops_cleanly(tend, sig):
 
 
 def test_pid1_exits_1_when_a_critical_program_is_fatal(tend):
-    srec = tend.path("srec")
-    tend.write_config(f"""
-        [program:svc]
-        command = {tend.helper("sleeper", "--record", srec)}
-        startsecs = 0
-        [program:vital]
-        command = {tend.helper("exitwith", 3)}
-        startsecs = 1
-        startretries = 0
-        critical = true
-    """)
-    start_as_pid1(tend, wait=False)
+    srec, fifo = tend.path("srec"), tend.path("barrier")
+    os.mkfifo(fifo)
+    # Held open by the test: vital fails (exits 3 before startsecs) only
+    # once the test has seen svc's record, so svc has run when it is
+    # stopped, however late its helper gets to run.
+    wfd = os.open(fifo, os.O_RDWR | os.O_NONBLOCK)
+    try:
+        tend.write_config(f"""
+            [program:svc]
+            command = {tend.helper("sleeper", "--record", srec)}
+            startsecs = 0
+            [program:vital]
+            command = {tend.helper("exitwith", 3, "--barrier", fifo)}
+            startsecs = 30
+            startretries = 0
+            critical = true
+        """)
+        start_as_pid1(tend, wait=False)
+        svc = wait_records(srec, 1)[0][0]
+    finally:
+        os.close(wfd)           # vital exits now
     assert tend.wait_exit(timeout=10) == 1, tend.log()
     assert "critical program vital is FATAL" in tend.log()
     # the other service was stopped in order, not killed with the namespace
-    assert read_records(srec), "svc never ran"
+    assert [r[0] for r in read_records(srec)] == [svc]
     assert ("svc", "RUNNING", "STOPPING") in tend.transitions("svc")
     assert ("svc", "STOPPING", "STOPPED") in tend.transitions("svc")

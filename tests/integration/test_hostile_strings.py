@@ -236,8 +236,13 @@ def test_children_bytes_reach_tail_and_events_as_text(tend):
     tend.wait_state("gone", "FATAL")
 
     want = "caf%s\n%s%s\n\u20ac\n" % (FFFD, FFFD, FFFD)
-    r = tend.request("tail", name="emit", lines=-1)
-    assert r["ok"] and r["data"] == want, r
+    # RUNNING at the spawn (startsecs = 0): the shell's printf comes
+    # after, and tendd reads it in its own time. Wait for its 3 lines.
+    r = wait_for(lambda: (lambda r: r if r["ok"] and r["data"].count("\n")
+                          >= 3 else None)(
+        tend.request("tail", name="emit", lines=-1)), 10,
+        what="emit's three lines in tail")
+    assert r["data"] == want, r
     r = tend.request("tail", name="emit", lines=-1, encoding="base64")
     assert base64.b64decode(r["data"]) == b"caf\xe9\n\xe2\x82\n\xe2\x82\xac\n"
 
@@ -336,10 +341,12 @@ def test_each_event_describes_its_own_transition(tend):
         startsecs = 0
         [program:flaky]
         command = {tend.helper("exitwith", 3)}
-        startsecs = 1
+        startsecs = 10
         startretries = 2
         autostart = false
     """)
+    # (flaky's startsecs: each run ends within it however late it gets
+    # to run, a failed start; one that ended after it would be RUNNING.)
     tend.start()
     pid = tend.wait_state("svc", "RUNNING")["pid"]
     hard = tend.wait_state("hard", "RUNNING")["pid"]

@@ -5,6 +5,7 @@ one is a failed start, a silent watchdog is a restart; self-daemonizing
 programs are supervised through their pidfile.
 """
 import os
+import re
 import signal
 import socket
 import time
@@ -14,6 +15,25 @@ from conftest import alive, exists, holds_for, read_records, wait_for
 
 def records(path, tag):
     return [(pid, t) for pid, t, g in read_records(path) if g == tag]
+
+
+def pid_of(rec, tag="launcher"):
+    return wait_for(lambda: records(rec, tag), 5, what=tag)[0][0]
+
+
+def pidfile_pid(path):
+    """The pid in PATH once the helper has written it (atomically: a
+    foreground program's pidfile is its own business, and RUNNING does
+    not wait for it)."""
+    return int(wait_for(lambda: os.path.exists(path) and open(path).read(),
+                        5, what=path))
+
+
+def running_as(tend, name, pid):
+    """NAME's status once it is RUNNING with PID."""
+    return wait_for(lambda: (lambda s: s if s["state"] == "RUNNING" and
+                             s["pid"] == pid else None)(
+        tend.proc_status(name)), 10, what="%s RUNNING as pid %d" % (name, pid))
 
 
 def test_notify_program_is_starting_until_ready(tend):
@@ -45,17 +65,20 @@ def test_notify_program_is_starting_until_ready(tend):
 
 
 def test_notify_program_never_ready_is_a_failed_start(tend):
-    rec = tend.path("rec")
     tend.write_config(f"""
         [program:mute]
-        command = {tend.helper("notifier", "--never-ready", "--record", rec)}
+        command = {tend.helper("notifier", "--never-ready")}
         ready = notify
         ready_timeout = 1
         startretries = 0
     """)
     t0 = time.monotonic()
     tend.start()
-    pid = wait_for(lambda: read_records(rec), 5)[0][0]
+    # Its pid from tendd: a helper slower than ready_timeout to record
+    # itself is stopped before it has.
+    pid = int(wait_for(lambda: re.search(
+        r"mute: NEW -> STARTING \(pid (\d+)", tend.log()), 5,
+        what="the spawn in the log").group(1))
     p = tend.wait_state("mute", "FATAL", timeout=6)
     assert time.monotonic() - t0 >= 0.9
     assert "not ready after ready_timeout=1s" in p["description"], p
@@ -105,13 +128,15 @@ def test_watchdog_miss_restarts_the_process(tend):
                           else None)(tend.proc_status("dog")), 5,
                  what="a restart after the watchdog timeout")
     # ... never while it pinged (1.5 s, well past watchdog_secs): the new
-    # process came watchdog_secs after the first one fell quiet, at the
-    # earliest.
+    # process came watchdog_secs after the first one's last ping, at the
+    # earliest. (Its last ping as it recorded it before sending it: its
+    # "quiet" line comes a sleep later, or not at all if it is stopped
+    # first.)
     wait_for(lambda: [pid for pid, _ in records(rec, "")] == [first, p["pid"]],
              what="the new process's record")
-    [t_quiet] = [t for pid, t in records(rec, "quiet") if pid == first]
+    t_last = max(t for pid, t in records(rec, "ping") if pid == first)
     [t_next] = [t for pid, t in records(rec, "") if pid == p["pid"]]
-    assert t_next >= t_quiet + 0.6 - 0.1, (t_quiet, t_next)
+    assert t_next >= t_last + 0.6 - 0.1, (t_last, t_next)
     assert p["restarts"] == 1, p
     assert p["exitcode"] == -signal.SIGTERM, p
     assert "watchdog timeout: no WATCHDOG=1 for 0.6s" in tend.log()
@@ -145,33 +170,36 @@ def test_mainpid_hands_the_service_to_a_child(tend):
 
 
 def test_pidfile_daemon_supervised_through_kill_and_stop(tend):
+    """The launcher exits only once its daemon has written the pidfile
+    (--launcher-waits): within startsecs it hands over while STARTING,
+    later (a loaded machine) while RUNNING; the daemon is the process
+    either way. Without that, a launcher that outlived startsecs and then
+    exited before the pidfile was there would be an ordinary exit."""
     rec, pf = tend.path("rec"), tend.path("d.pid")
     tend.write_config(f"""
         [program:forky]
         command = {tend.helper("daemonizer", "--pidfile", pf, "--record", rec,
-                               "--pid-delay", 0.3, "--term-exit", 7)}
+                               "--launcher-waits", "--term-exit", 7)}
         pidfile = {pf}
         startsecs = 0.3
     """)
     tend.start()
-    p = tend.wait_state("forky", "RUNNING", timeout=5)
-    launcher = records(rec, "launcher")[0][0]
-    daemon = records(rec, "daemon")[0][0]
+    launcher = pid_of(rec)
+    daemon = pid_of(rec, "daemon")
     tend.track(daemon)
-    assert p["pid"] == daemon != launcher, (p, launcher, daemon)
+    p = running_as(tend, "forky", daemon)
+    assert daemon != launcher and not alive(launcher), (p, launcher)
     with open("/proc/%d/stat" % daemon) as f:
         assert int(f.read().rsplit(")", 1)[1].split()[1]) == tend.pid, \
             "the daemon was not reparented to tendd"
 
     # Killed from outside: the exit code is reported, and it comes back.
     os.kill(daemon, signal.SIGKILL)
-    p = wait_for(lambda: (lambda s: s if s["state"] == "RUNNING" and
-                          s["pid"] not in (None, daemon) else None)(
-        tend.proc_status("forky")), 8, what="the daemon to be restarted")
-    assert p["exitcode"] == -9 and p["restarts"] == 1, p
-    daemon2 = records(rec, "daemon")[1][0]
+    daemon2 = wait_for(lambda: records(rec, "daemon")[1:], 10,
+                       what="the second daemon")[0][0]
     tend.track(daemon2)
-    assert p["pid"] == daemon2
+    p = running_as(tend, "forky", daemon2)
+    assert p["exitcode"] == -9 and p["restarts"] == 1, p
 
     # stop: stopsignal to the daemon, its exit code, the pidfile removed.
     rc, _, err = tend.ctl("stop", "forky")
@@ -183,12 +211,17 @@ def test_pidfile_daemon_supervised_through_kill_and_stop(tend):
 
 
 def test_pidfile_problems_are_failed_starts(tend):
+    """(startsecs = 10: the launcher exits within it however slow the
+    machine, and the pidfile is there when it does: what tend reads is
+    the case under test, not a race.)"""
     rec, pf1 = tend.path("rec"), tend.path("a.pid")
     tend.write_config(f"""
         [program:stranger]
         command = {tend.helper("daemonizer", "--pidfile", pf1,
-                               "--write-pid", 1, "--record", rec)}
+                               "--write-pid", 1, "--record", rec,
+                               "--launcher-waits")}
         pidfile = {pf1}
+        startsecs = 10
         ready_timeout = 1
         startretries = 0
     """)
@@ -201,10 +234,6 @@ def test_pidfile_problems_are_failed_starts(tend):
         p["description"], p
     assert "no process to supervise 1s after" in p["description"], p
     assert alive(daemon)    # tend did not touch what it does not own
-
-
-def pid_of(rec, tag="launcher"):
-    return wait_for(lambda: records(rec, tag), 5, what=tag)[0][0]
 
 
 def test_pidfile_foreground_programs_are_supervised_as_they_are(tend):
@@ -247,11 +276,12 @@ def test_pidfile_foreground_programs_are_supervised_as_they_are(tend):
         assert tend.transitions(n) == [(n, "NEW", "STARTING"),
                                        (n, "STARTING", "RUNNING")]
     assert tend.proc_status("self")["pid"] == pid_of(recs["self"])
-    assert int(open(pfs["self"]).read()) == pid_of(recs["self"])
-    # The shell is the process; the pidfile names its child.
+    assert pidfile_pid(pfs["self"]) == pid_of(recs["self"])
+    # The shell is the process; the pidfile names its child (which the
+    # stop below reaches through it, so it must be written by then).
     shell = tend.proc_status("child")["pid"]
     fgchild = pid_of(recs["child"])
-    assert shell != fgchild and int(open(pfs["child"]).read()) == fgchild
+    assert shell != fgchild and pidfile_pid(pfs["child"]) == fgchild
     assert tend.proc_status("silent")["pid"] == pid_of(recs["silent"])
     assert not os.path.exists(pfs["silent"])
 
@@ -275,25 +305,28 @@ def test_pidfile_foreground_programs_are_supervised_as_they_are(tend):
 def test_pidfile_foreground_exit_before_startsecs_is_a_failed_start(tend):
     """A foreground command that ends before startsecs is a failed start
     as without a pidfile, also with exit 0 when its pidfile names it
-    (then it was not a launcher: nothing to wait for)."""
+    (then it was not a launcher: nothing to wait for). startsecs = 20: the
+    shells end within it however slow the machine."""
     pf0, pf3 = tend.path("zero.pid"), tend.path("three.pid")
     tend.write_config(f"""
         [program:zero]
         command = /bin/sh -c "echo $$ >{pf0}; exit 0"
         pidfile = {pf0}
+        startsecs = 20
         startretries = 0
         ready_timeout = 30
         [program:three]
         command = /bin/sh -c "echo $$ >{pf3}; exit 3"
         pidfile = {pf3}
+        startsecs = 20
         startretries = 0
         ready_timeout = 30
     """)
     tend.start()
     p = tend.wait_state("zero", "FATAL", timeout=5)
-    assert "exited with code 0 before startsecs=1s" in p["description"], p
+    assert "exited with code 0 before startsecs=20s" in p["description"], p
     p = tend.wait_state("three", "FATAL", timeout=5)
-    assert "exited with code 3 before startsecs=1s" in p["description"], p
+    assert "exited with code 3 before startsecs=20s" in p["description"], p
     assert not os.path.exists(pf0) and not os.path.exists(pf3)
 
 
@@ -301,12 +334,15 @@ def test_pidfile_launcher_slower_than_startsecs_hands_over(tend):
     """A launcher that is still running at startsecs is taken for the
     program (RUNNING); when it exits with an expected code and its pidfile
     names its daemon, the daemon is the process from then on: no exit, no
-    restart, and a stop reaches the daemon."""
+    restart, and a stop reaches the daemon. (--launcher-waits: the
+    daemon's pidfile is there by the launcher's exit, however late the
+    daemon gets to write it.)"""
     rec, pf = tend.path("rec"), tend.path("d.pid")
     tend.write_config(f"""
         [program:slowlaunch]
         command = {tend.helper("daemonizer", "--pidfile", pf, "--record", rec,
-                               "--launcher-after", 1, "--term-exit", 5)}
+                               "--launcher-after", 1, "--launcher-waits",
+                               "--term-exit", 5)}
         pidfile = {pf}
         startsecs = 0.2
     """)

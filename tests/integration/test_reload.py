@@ -12,7 +12,7 @@ import subprocess
 import textwrap
 
 from conftest import (TENDCTL, alive, holds_for, read_records, require,
-                      wait_for)
+                      wait_for, wait_records)
 
 
 def sleeper_program(tend, name, extra="", tag=None):
@@ -45,6 +45,11 @@ def test_reload_applies_the_diff_per_process(tend):
                                                   for i in range(4)]
     for n in names:
         tend.wait_state(n, "RUNNING")
+    # RUNNING at the spawn (startsecs = 0), each record after its exec:
+    # all there before the reload or the stop ends a helper.
+    for tag in ("keep", "change", "held", "gone"):
+        assert len(wait_records(tend.path("rec-" + tag), 1)) == 1, tag
+    assert len(wait_records(tend.path("rec-w"), 4)) == 4
     rc, out, err = tend.ctl("stop", "held")
     assert rc == 0, (rc, out, err)
     before = tend.status()
@@ -78,7 +83,8 @@ def test_reload_applies_the_diff_per_process(tend):
     # Changed: restarted once, with the new settings.
     assert after["change"]["pid"] != before["change"]["pid"]
     assert not alive(before["change"]["pid"])
-    assert len(read_records(tend.path("rec-change"))) == 2
+    assert [r[0] for r in wait_records(tend.path("rec-change"), 2)] == \
+        [before["change"]["pid"], after["change"]["pid"]]
     # A person's stop stands across a reload.
     assert after["held"]["state"] == "STOPPED"
     assert len(read_records(tend.path("rec-held"))) == 1
@@ -89,7 +95,9 @@ def test_reload_applies_the_diff_per_process(tend):
     rc, out, err = tend.ctl("reload")
     assert rc == 0, (rc, out, err)
     assert "w:w_4: removed" in out and "w:w_5: removed" in out, out
-    wait_for(lambda: "w:w_5" not in tend.status(), 10, what="w_5 forgotten")
+    # Each is forgotten once it is down, in its own time: wait for both.
+    wait_for(lambda: not {"w:w_4", "w:w_5"} & set(tend.status()), 10,
+             what="w_4 and w_5 forgotten")
     assert not alive(after["w:w_4"]["pid"])
     assert not alive(after["w:w_5"]["pid"])
     final = pids(tend)
@@ -217,7 +225,7 @@ def test_reload_during_backoff(tend):
     holds_for(lambda: len(read_records(rec)) == crashes and
               tend.proc_status("crash")["pid"] == st["pid"], 1.5,
               what="no stray retry")
-    assert len(read_records(srec)) == 1
+    assert [r[0] for r in wait_records(srec, 1)] == [st["pid"]]
 
 
 def test_removed_while_stopping_then_added_back(tend):
@@ -234,6 +242,8 @@ def test_removed_while_stopping_then_added_back(tend):
     tend.write_config(prog + other)
     tend.start()
     first = tend.wait_state("slow", "RUNNING")["pid"]
+    # It ignores SIGTERM once recorded, not from its exec.
+    assert [r[0] for r in wait_records(rec, 1)] == [first]
     tend.write_config(other)
     rc, out, err = tend.ctl("reload")
     assert rc == 0 and "slow: removed" in out, (rc, out, err)
@@ -248,7 +258,7 @@ def test_removed_while_stopping_then_added_back(tend):
     st = tend.wait_state("slow", "RUNNING", timeout=5)
     assert st["pid"] != first and not alive(first)
     # RUNNING comes at exec (startsecs = 0); the record a moment later.
-    wait_for(lambda: len(read_records(rec)) >= 2, 5, what="the respawn")
+    assert [r[0] for r in wait_records(rec, 2)] == [first, st["pid"]]
     holds_for(lambda: len(read_records(rec)) == 2, 0.5, what="one respawn")
     assert list(tend.status()).count("slow") == 1
 
@@ -307,6 +317,8 @@ def test_changed_while_starting_restarts_once(tend):
     tend.write_config(prog)
     tend.start()
     first = tend.wait_state("p", "STARTING")["pid"]
+    # The shell records itself after its exec: before the reload kills it.
+    assert [r[0] for r in wait_records(rec, 1)] == [first]
     tend.write_config(prog.replace("GEN=1", "GEN=2").replace(
         "startsecs = 30", "startsecs = 0"))
     rc, out, err = tend.ctl("reload")
@@ -317,6 +329,7 @@ def test_changed_while_starting_restarts_once(tend):
     facts = tend.path("facts")
     wait_for(lambda: os.path.exists(facts) and
              "env GEN=2" in open(facts).read(), 5, what="the new environment")
+    assert [r[0] for r in read_records(rec)] == [first, st["pid"]]
     holds_for(lambda: len(read_records(rec)) == 2, 0.5, what="two spawns")
 
 
@@ -349,16 +362,27 @@ def test_tend_settings_needing_a_restart_are_reported(tend):
 def pidfile_waiting_program(tend, name, gen):
     """A pidfile program whose launcher exits at once and whose daemon
     would write its pidfile only after 10 minutes: tend waits for the
-    pidfile, STARTING without a pid (the test writes the file itself)."""
+    pidfile, STARTING without a pid (the test writes the file itself).
+    startsecs = 20: the launcher exits within it however slow the
+    machine (one still running at startsecs would be RUNNING)."""
     pf, rec = tend.path(name + ".pid"), tend.path(name + ".rec")
     return pf, rec, section(f"""
         [program:{name}]
         command = {tend.helper("daemonizer", "--pidfile", pf, "--record",
                                rec, "--pid-delay", 600, "--term-exit", 7)}
         pidfile = {pf}
+        startsecs = 20
         ready_timeout = 0
         environment = GEN={gen}
     """)
+
+
+def waiting_for_the_pidfile(tend, name):
+    """NAME's status once its launcher is gone and tend waits for the
+    pidfile (the daemon records itself before its launcher exits)."""
+    return wait_for(lambda: (lambda s: s if s["pid"] is None and
+                             "waiting for" in s["description"] else None)(
+        tend.proc_status(name)), 5, what="the wait for the pidfile")
 
 
 def reload_while_waiting_for_the_pidfile(tend, change):
@@ -383,9 +407,7 @@ def reload_while_waiting_for_the_pidfile(tend, change):
                                    if t == "daemon"], 5,
                           what="the daemon")[0]
         tend.track(daemon)
-        p = wait_for(lambda: (lambda s: s if s["pid"] is None and
-                              "waiting for" in s["description"] else None)(
-            tend.proc_status(name)), 5, what="the wait for the pidfile")
+        p = waiting_for_the_pidfile(tend, name)
         assert p["state"] == "STARTING", p
         if change:
             text = pidfile_waiting_program(tend, name, 2)[2]
@@ -425,8 +447,8 @@ def test_changed_while_waiting_for_its_pidfile_stops_its_daemon(tend):
     assert changed < log.index("%s: supervising pid %d from %s" %
                                (name, daemon, pf))
     assert "STARTING -> STOPPING (pid %d" % daemon in log, log
-    st = tend.proc_status(name)
-    assert st["state"] == "STARTING" and st["pid"] is None, st
+    st = waiting_for_the_pidfile(tend, name)
+    assert st["state"] == "STARTING", st
 
 
 def test_removed_while_waiting_for_its_pidfile_stops_its_daemon(tend):

@@ -241,7 +241,11 @@ def test_user_gets_exactly_its_uid_gid_and_groups(tend):
         status["Groups"]
     for cap in ("CapInh", "CapPrm", "CapEff", "CapAmb"):
         assert int(status[cap][0], 16) == 0, (cap, status[cap])
-    env = open("/proc/%d/environ" % pid).read().split("\0")
+    # tendd goes on (and reports the pid) once the child's exec has
+    # replaced its memory, which is before the kernel has set up the new
+    # environment's place in it: until then /proc/PID/environ is empty.
+    env = wait_for(lambda: open("/proc/%d/environ" % pid).read(),
+                   what="the child's environment").split("\0")
     assert "USER=tendtest" in env and "LOGNAME=tendtest" in env, env
 
 
@@ -294,6 +298,12 @@ def test_children_hold_no_descriptor_of_tendd(tend):
         tendd_fds = len(child_fds(tend.pid))
         assert tendd_fds > 55, "tendd has only %d descriptors" % tendd_fds
         for pid in (late, notif):
+            # late is RUNNING at its spawn (startsecs = 0): tendd goes on
+            # once the exec has replaced the child's memory, and the
+            # kernel closes the CLOEXEC descriptors a moment later. A
+            # leaked one stays: wait for the three, then look.
+            wait_for(lambda: sorted(child_fds(pid)) == [0, 1, 2],
+                     what="pid %d with fds 0, 1, 2 only" % pid)
             fds = child_fds(pid)
             assert sorted(fds) == [0, 1, 2], (pid, fds)
             assert fds[0] == "/dev/null", fds

@@ -8,7 +8,8 @@ import subprocess
 import time
 
 from conftest import (HELPERS, TENDCTL, alive, exists, forker_pids,
-                      holds_for, proc_stat, read_records, require, wait_for)
+                      holds_for, proc_stat, read_records, require, wait_for,
+                      wait_records)
 
 
 def test_stop_is_never_followed_by_restart(tend):
@@ -21,6 +22,9 @@ def test_stop_is_never_followed_by_restart(tend):
     """)
     tend.start()
     pid = tend.wait_state("svc", "RUNNING", timeout=5)["pid"]
+    # Recorded before the stop: one killed before its record would leave
+    # none to count.
+    assert [r[0] for r in wait_records(rec, 1)] == [pid]
     rc, out, err = tend.ctl("stop", "svc")
     assert rc == 0, (rc, out, err)
     p = tend.proc_status("svc")
@@ -35,7 +39,8 @@ def test_stop_is_never_followed_by_restart(tend):
     assert rc == 0, (rc, out, err)
     p = tend.wait_state("svc", "RUNNING", timeout=3)
     assert p["pid"] != pid
-    assert len(read_records(rec)) == 2
+    # RUNNING does not wait for the helper's record: wait for it.
+    assert [r[0] for r in wait_records(rec, 2)] == [pid, p["pid"]]
 
 
 def test_stop_in_backoff_cancels_the_restart(tend):
@@ -66,7 +71,10 @@ def test_stop_while_starting_is_stopped(tend):
         startsecs = 60
     """)
     tend.start()
-    tend.wait_state("slow", "STARTING", timeout=3)
+    pid = tend.wait_state("slow", "STARTING", timeout=3)["pid"]
+    # STARTING comes at the spawn, the record after the exec: stopped
+    # before it, the one spawn would leave no record.
+    assert [r[0] for r in wait_records(rec, 1)] == [pid]
     rc, out, err = tend.ctl("stop", "slow")
     assert rc == 0, (rc, out, err)
     tend.wait_state("slow", "STOPPED", timeout=2)
@@ -100,6 +108,8 @@ def test_stopwaitsecs_escalates_to_sigkill(tend):
     """)
     tend.start()
     pid = tend.wait_state("stubborn", "RUNNING", timeout=5)["pid"]
+    # It ignores SIGTERM once it has recorded itself, not from its exec.
+    wait_records(rec, 1)
     t0 = time.monotonic()
     rc, out, err = tend.ctl("stop", "stubborn")
     took = time.monotonic() - t0
@@ -122,9 +132,10 @@ def test_stop_waits_without_blocking_tendd(tend):
     """While `tendctl stop` waits out stopwaitsecs, tendd answers others and
     shows STOPPING. (stopwaitsecs is long: the test ends the wait itself,
     by killing the process, once it has seen what it must.)"""
+    rec = tend.path("rec")
     tend.write_config(f"""
         [program:stubborn]
-        command = {tend.helper("sleeper", "--ignore-term")}
+        command = {tend.helper("sleeper", "--ignore-term", "--record", rec)}
         startsecs = 0
         stopwaitsecs = 60
         [program:other]
@@ -133,6 +144,7 @@ def test_stop_waits_without_blocking_tendd(tend):
     """)
     tend.start()
     pid = tend.wait_state("stubborn", "RUNNING", timeout=5)["pid"]
+    wait_records(rec, 1)        # SIGTERM is ignored from then on
     ctl = subprocess.Popen([str(TENDCTL), "-s", str(tend.sock), "stop",
                             "stubborn"], stdin=subprocess.DEVNULL,
                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
@@ -272,11 +284,14 @@ def test_restart_gives_a_new_process(tend):
     """)
     tend.start()
     pid = tend.wait_state("svc", "RUNNING", timeout=5)["pid"]
+    # RUNNING at the spawn (startsecs = 0), the record after the exec:
+    # the first one must be there before the restart kills its writer.
+    assert [r[0] for r in wait_records(rec, 1)] == [pid]
     rc, out, err = tend.ctl("restart", "svc")
     assert rc == 0, (rc, out, err)
     p = tend.wait_state("svc", "RUNNING", timeout=3)
     assert p["pid"] != pid and not exists(pid)
-    assert [r[0] for r in read_records(rec)] == [pid, p["pid"]]
+    assert [r[0] for r in wait_records(rec, 2)] == [pid, p["pid"]]
 
 
 def test_stop_of_a_sigstopped_child_sends_sigcont(tend):

@@ -12,7 +12,7 @@ import subprocess
 import time
 
 from conftest import (HELPERS, TENDD, alive, holds_for, read_facts,
-                      read_records, require, wait_for)
+                      read_records, require, wait_for, wait_records)
 from sdnotify import NotifySocket
 
 COUNTS_RE = re.compile(
@@ -73,10 +73,12 @@ def test_ready_once_autostart_settled_then_stopping(tend):
 def test_status_storm_is_coalesced(tend):
     ns = NotifySocket(tend.path("notify"))
     n = 40
+    # startsecs = 10: each exits within it however late it gets to run
+    # (a failed start, FATAL at once), never after (RUNNING first).
     tend.write_config("\n".join(f"""
         [program:f{i:02d}]
         command = {tend.helper("exitwith", 1)}
-        startsecs = 1
+        startsecs = 10
         startretries = 0
     """ for i in range(n)))
     t0 = time.monotonic()
@@ -96,9 +98,10 @@ def test_status_storm_is_coalesced(tend):
 
 def test_watchdog_pings_at_half_the_interval_also_while_stopping(tend):
     ns = NotifySocket(tend.path("notify"))
+    rec = tend.path("rec")
     tend.write_config(f"""
         [program:stubborn]
-        command = {tend.helper("sleeper", "--ignore-term")}
+        command = {tend.helper("sleeper", "--ignore-term", "--record", rec)}
         startsecs = 0
         stopwaitsecs = 1.2
     """)
@@ -119,7 +122,9 @@ def test_watchdog_pings_at_half_the_interval_also_while_stopping(tend):
     # asserted.)
     assert len(pings) - 1 <= (pings[-1] - t0) / 0.2 + 1, (t0, pings)
 
-    # Shutdown waits stopwaitsecs for the child: the pings go on.
+    # Shutdown waits stopwaitsecs for the child (it ignores SIGTERM once
+    # it has recorded itself): the pings go on.
+    wait_records(rec, 1)
     nmsg = len(ns.msgs)
     tend.signal(signal.SIGTERM)
     t_stop, _ = ns.wait("STOPPING", "1", after=nmsg)
@@ -230,9 +235,10 @@ def test_logfile_auto_under_systemd_goes_to_the_journal(tend):
     run = tend.dir / "run"
     (run / "systemd" / "journal").mkdir(parents=True)
     journal = NotifySocket(run / "systemd" / "journal" / "socket")
+    rec = tend.path("rec")
     tend.write_config(f"""
         [program:stubborn]
-        command = {tend.helper("sleeper", "--ignore-term")}
+        command = {tend.helper("sleeper", "--ignore-term", "--record", rec)}
         startsecs = 0
         stopwaitsecs = 0.2
     """, tend="logfile = auto\nidentifier = tendtest")
@@ -247,6 +253,7 @@ def test_logfile_auto_under_systemd_goes_to_the_journal(tend):
                     what="the transition in the journal")
     assert info["PRIORITY"] == "6" and info["SYSLOG_IDENTIFIER"] == \
         "tendtest", info
+    wait_records(rec, 1)        # SIGTERM is ignored from then on
     tend.proc.send_signal(signal.SIGTERM)
     assert tend.wait_exit() == 0
     warn = wait_for(lambda: entry(r"stubborn: still running .*SIGKILL"), 5)

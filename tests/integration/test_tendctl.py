@@ -36,10 +36,12 @@ def config(tend):
         autostart = false
         [program:failing]
         command = {tend.helper("exitwith", 1)}
-        startsecs = 1
+        startsecs = 10
         startretries = 0
         autostart = false
     """)
+    # (failing's startsecs: it ends within it however late it gets to
+    # run, a failed start; one that ended after it would be RUNNING.)
     tend.start()
     tend.wait_state("web", "RUNNING")
 
@@ -116,7 +118,7 @@ def test_start_failure_is_1_with_reason(tend):
                               "directory)\n"), (rc, out, err)
     rc, out, err = tend.ctl("start", "failing")
     assert (rc, out, err) == (1, "", "failing: ERROR (exited with code 1 "
-                              "before startsecs=1s; gave up after 0 "
+                              "before startsecs=10s; gave up after 0 "
                               "retries)\n"), (rc, out, err)
     # An unknown name is 4 (spec §4), whatever the command.
     rc, out, err = tend.ctl("start", "nosuch")
@@ -184,7 +186,7 @@ def test_backoff_and_fatal_status_lines(tend):
     tend.write_config(f"""
         [program:flaky]
         command = {tend.helper("exitwith", 1)}
-        startsecs = 1
+        startsecs = 10
         startretries = 3
         [program:broken]
         command = /nonexistent/tend-broken
@@ -214,8 +216,11 @@ def test_start_waits_for_job_completion(tend):
         command = {tend.helper("exitwith", 3, "--after", 0.5)}
         daemon = false
         autostart = false
+        startsecs = 10
         startretries = 0
     """)
+    # (badjob's startsecs: it ends within it however late it gets to run,
+    # a failed start; one that ended after it would be a restarted job.)
     tend.start()
     rc, out, err = tend.ctl("start", "job")
     assert rc == 0, (rc, out, err)
