@@ -226,24 +226,37 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		beforelen = OUTPUT_RING_SIZE;
 	}
 
-	r = events_ask("{s:s, s:s, s:s, s:i}", "cmd", "tail", "name", name,
-	    "encoding", "base64", "lines", -1);
-	events_tail_bytes(r, &got, &gotlen);
+	/* Both tails on one connection: base64 whole, text of N lines. */
+	{
+		json_t *reqs = json_pack("[{s:i, s:s, s:s, s:s, s:i}, "
+		    "{s:i, s:s, s:s, s:i}]",
+		    "id", 1, "cmd", "tail", "name", name, "encoding", "base64",
+		    "lines", -1, "id", 2, "cmd", "tail", "name", name,
+		    "lines", nlines);
+		char *a = json_dumps(json_array_get(reqs, 0), JSON_COMPACT);
+		char *b = json_dumps(json_array_get(reqs, 1), JSON_COMPACT);
+		char *both;
+
+		xasprintf(&both, "%s\n%s\n", a, b);
+		lines = world_ask_all(both, 2);
+		free(both);
+		free(a);
+		free(b);
+		json_decref(reqs);
+	}
+	events_tail_bytes(world_reply(lines, 1), &got, &gotlen);
 	if (gotlen != beforelen || memcmp(got, before, gotlen) != 0)
 		world_fail("tail (base64) lost or changed bytes");
 	free(got);
-	json_decref(r);
-	r = events_ask("{s:s, s:s, s:i}", "cmd", "tail", "name", name,
-	    "lines", nlines);
 	k = events_last_lines(before, beforelen, nlines);
 	want = world_repair(before + k, beforelen - k, &n);
-	o = json_object_get(r, "data");
+	o = json_object_get(world_reply(lines, 2), "data");
 	if (!json_is_string(o) || json_string_length(o) != n ||
 	    memcmp(json_string_value(o), want, n) != 0)
 		world_fail("tail of %ld lines: not the last lines, repaired",
 		    nlines);
 	free(want);
-	json_decref(r);
+	json_decref(lines);
 	free(before);
 
 	/* tail -f: the next run's output arrives, once and whole. */
@@ -339,15 +352,29 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		world_fail("the event says another transition");
 	json_decref(lines);
 
-	/* status: every field, as rows, and filtered by a glob. */
-	r = world_ask("{\"id\":1,\"cmd\":\"status\"}\n");
+	/*
+	 * status: every field, as rows, filtered by a glob; and results that
+	 * carry its name and messages. One connection: replies by id.
+	 */
+	lines = world_ask_all(
+	    "{\"id\":1,\"cmd\":\"status\"}\n"
+	    "{\"id\":2,\"cmd\":\"status\",\"rows\":true,"
+	    "\"fields\":[\"description\",\"name\",\"spawnerr\"]}\n"
+	    "{\"id\":3,\"cmd\":\"status\",\"names\":[\"*\"]}\n"
+	    "{\"id\":4,\"cmd\":\"wait\",\"names\":[\"*\"],\"timeout\":0}\n"
+	    "{\"id\":5,\"cmd\":\"signal\",\"names\":[\"*\"],"
+	    "\"signal\":\"HUP\"}\n"
+	    "{\"id\":6,\"cmd\":\"clear\",\"names\":[\"*\"]}\n"
+	    "{\"id\":7,\"cmd\":\"stop\",\"names\":[\"*\"],\"wait\":false}\n",
+	    7);
 	idx = 0;
 	TAILQ_FOREACH(q, &procs, entry) {
 		if (q == p)
 			break;
 		idx++;
 	}
-	o = json_array_get(json_object_get(r, "processes"), idx);
+	o = json_array_get(json_object_get(world_reply(lines, 1),
+	    "processes"), idx);
 	events_expect(json_object_get(o, "name"), p->display, "status name");
 	events_expect(json_object_get(o, "group"), p->group, "status group");
 	events_expect(json_object_get(o, "process"), p->name,
@@ -356,24 +383,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	    "status spawnerr");
 	if (!json_is_string(json_object_get(o, "description")))
 		world_fail("status: no description");
-	json_decref(r);
-	r = world_ask("{\"id\":2,\"cmd\":\"status\",\"rows\":true,"
-	    "\"fields\":[\"description\",\"name\",\"spawnerr\"]}\n");
-	o = json_array_get(json_array_get(json_object_get(r, "processes"),
-	    idx), 1);
+	o = json_array_get(json_array_get(json_object_get(world_reply(lines,
+	    2), "processes"), idx), 1);
 	events_expect(o, p->display, "status rows name");
-	json_decref(r);
-	json_decref(world_ask("{\"id\":3,\"cmd\":\"status\","
-	    "\"names\":[\"*\"]}\n"));
-
-	/* Results that carry its name and messages. */
-	json_decref(events_ask("{s:s, s:[s], s:i}", "cmd", "wait", "names",
-	    "*", "timeout", 0));
-	json_decref(events_ask("{s:s, s:[s], s:s}", "cmd", "signal", "names",
-	    "*", "signal", "HUP"));
-	json_decref(events_ask("{s:s, s:[s]}", "cmd", "clear", "names", "*"));
-	json_decref(events_ask("{s:s, s:[s], s:b}", "cmd", "stop", "names",
-	    "*", "wait", 0));
+	if (json_array_size(json_object_get(world_reply(lines, 3),
+	    "processes")) != (size_t)program_nprocs)
+		world_fail("status of * is not everything");
+	json_decref(lines);
 	world_settle();
 	json_decref(world_lines(sub));
 

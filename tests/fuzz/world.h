@@ -713,22 +713,44 @@ world_same(json_t *got, const char *s)
 	return same;
 }
 
+/* Honest requests (N lines) on a fresh connection: their N replies. */
+static json_t *
+world_ask_all(const char *reqs, size_t n)
+{
+	struct world_client *c = world_connect();
+	json_t *lines;
+
+	world_send(c, reqs, strlen(reqs));
+	world_settle();
+	lines = world_lines(c);
+	if (json_array_size(lines) != n)
+		world_fail("%zu replies to %s", json_array_size(lines), reqs);
+	world_client_free(c);
+	return lines;
+}
+
 /* One honest request on a fresh connection: its one reply. */
 static json_t *
 world_ask(const char *req)
 {
-	struct world_client *c = world_connect();
-	json_t *lines, *r;
+	json_t *lines = world_ask_all(req, 1), *r;
 
-	world_send(c, req, strlen(req));
-	world_settle();
-	lines = world_lines(c);
-	if (json_array_size(lines) != 1)
-		world_fail("%zu replies to %s", json_array_size(lines), req);
 	r = json_incref(json_array_get(lines, 0));
 	json_decref(lines);
-	world_client_free(c);
 	return r;
+}
+
+/* The reply in LINES to the request with the integer id ID. */
+static __attribute__((unused)) json_t *
+world_reply(json_t *lines, json_int_t id)
+{
+	json_t *r;
+	size_t i;
+
+	json_array_foreach(lines, i, r)
+		if (json_integer_value(json_object_get(r, "id")) == id)
+			return r;
+	world_fail("no reply to request %lld", (long long)id);
 }
 
 static struct proc *
