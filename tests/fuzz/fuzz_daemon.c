@@ -18,6 +18,8 @@
  *   - tendd never calls fatal();
  *   - every line a client got is whole, valid UTF-8 and one JSON object;
  *     a reply has an id, a refusal an error code and a message;
+ *   - no client is dropped: tendd closes one that did not close first
+ *     only after a line over the limit, and says so;
  *   - the events stream is the state machine's: seq counts up by one,
  *     each event's "from" is the state the last event (or the start) left
  *     that process in, and each process ends in the state its last event
@@ -138,8 +140,27 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		world_settle();
 	}
 
-	for (i = 0; i < nseg; i++)
-		json_decref(world_lines(conns[i]));
+	for (i = 0; i < nseg; i++) {
+		lines = world_lines(conns[i]);
+		/*
+		 * tendd closes a client that did not close first only after
+		 * saying why: its line was too long. Anything else is a
+		 * client dropped (a reply it could not build, say).
+		 */
+		if (conns[i]->eof && !(flags & 0x05)) {
+			json_t *last = json_array_get(lines,
+			    json_array_size(lines) - 1);
+
+			if (strcmp(json_string_value(json_object_get(
+			    json_object_get(last, "error"), "code")) ?
+			    json_string_value(json_object_get(json_object_get(
+			    last, "error"), "code")) : "", "line_too_long") != 0)
+				world_fail("client %zu was dropped", i);
+		}
+		json_decref(lines);
+	}
+	if (sub->eof)
+		world_fail("the events subscriber was dropped");
 	lines = world_lines(sub);
 	/* Names stay valid until world_end(): nothing here frees a proc. */
 	daemon_check_events(lines, seen, nseen);

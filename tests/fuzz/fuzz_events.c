@@ -281,6 +281,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		rep = NULL;
 		world_settle();
 		world_next_out = NULL;
+		if (fc->eof)
+			world_fail("the tail -f client was dropped");
 		lines = world_lines(fc);
 		before = xstrdup("");
 		beforelen = 0;
@@ -331,6 +333,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		proc_set_state(p, (enum proc_state)to, NULL);
 	world_settle();
 
+	if (sub->eof)
+		world_fail("the events subscriber was dropped");
 	lines = world_lines(sub);
 	ev = NULL;
 	for (i = 1; i < json_array_size(lines); i++)
@@ -391,6 +395,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		world_fail("status of * is not everything");
 	json_decref(lines);
 	world_settle();
+	if (sub->eof)
+		world_fail("the events subscriber was dropped");
 	json_decref(world_lines(sub));
 
 	world_check_status();
