@@ -27,7 +27,9 @@
  *                  daemon from the event loop as reap.c delivers one:
  *                  program_exited(), then program_reaped() with the status;
  *   fatal()        aborts, so the fuzzer reports the input (tendd would
- *                  exit, and every service with it).
+ *                  exit, and every service with it);
+ *   log_error()    prints, or aborts where the target says no error can
+ *                  be right (world_strict).
  * Nothing else is replaced. tendd.c and program.c are included here rather
  * than linked, so that their file-scope state (shutting down, stopping all)
  * is put back between inputs; their code is the daemon's, unchanged.
@@ -248,6 +250,27 @@ __wrap_fatal(const char *fmt, ...)
 	va_end(ap);
 	fprintf(stderr, "\n");
 	abort();
+}
+
+/*
+ * tendd's error log: a broken invariant, a log file it cannot write, a
+ * reload it refuses. With WORLD_STRICT (fuzz_daemon.c, where none of
+ * these can happen for a good reason) that is a finding too.
+ */
+static int	 world_strict;
+void	__wrap_log_error(const char *, ...) __attribute__((format(printf, 1, 2)));
+void
+__wrap_log_error(const char *fmt, ...)
+{
+	char msg[2048];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (world_strict)
+		world_fail("tendd logged an error: %s", msg);
+	fprintf(stderr, "tendd: error: %s\n", msg);
 }
 
 /* ------------------------------------------------------------------ */
