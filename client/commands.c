@@ -862,7 +862,8 @@ commands_reopen(struct tendctl *t, struct tendctl_args *args)
 /*
  * reload [--check]: one line per process that changes, supervisorctl
  * style ("NAME: added"), then a count. Config errors go to stderr, one a
- * line as file:line: message, and exit 1: nothing was changed.
+ * line as "error: file:line: message" (warnings "warning: ..."), and
+ * exit 1: nothing was changed.
  */
 static int
 commands_reload(struct tendctl *t, struct tendctl_args *args)
@@ -878,13 +879,15 @@ commands_reload(struct tendctl *t, struct tendctl_args *args)
 	if (status != 0)
 		return status;
 
+	/* Labelled as tendd --check labels them. */
 	json_array_foreach(json_object_get(reply, "warnings"), i, v)
 		if (json_is_string(v))
-			fprintf(stderr, "%s\n", json_string_value(v));
+			fprintf(stderr, "warning: %s\n", json_string_value(v));
 	if (!json_is_true(json_object_get(reply, "ok"))) {
 		json_array_foreach(json_object_get(reply, "errors"), i, v)
 			if (json_is_string(v))
-				fprintf(stderr, "%s\n", json_string_value(v));
+				fprintf(stderr, "error: %s\n",
+				    json_string_value(v));
 		if (t->json) {
 			out = commands_error_of(reply);
 			if (json_is_array(json_object_get(reply, "errors")))

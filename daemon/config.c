@@ -183,8 +183,8 @@ static const struct config_key config_tend_keys[] = {
 	TK("environment", CT_ENV, environment),
 	TK("client_timeout", CT_SECS, client_timeout),
 	NK("nodaemon", CT_BOOL),
-	NK("logfile_maxbytes", CT_SIZE),
-	NK("logfile_backups", CT_UINT),
+	TK("logfile_maxbytes", CT_SIZE, logfile_maxbytes),
+	TK("logfile_backups", CT_UINT, logfile_backups),
 	TK("minfds", CT_UINT, minfds),
 	TK("minprocs", CT_UINT, minprocs),
 	NK("silent", CT_UNSUPPORTED),
@@ -945,6 +945,23 @@ config_check_dir(struct config_reader *rd, const struct config_rawkey *k,
 		    "not a directory", k->section, k->written, what, dir);
 }
 
+/* logfile = syslog: is anyone listening? tendd logs to stderr if not. */
+static void
+config_check_syslog(struct config_reader *rd, const struct config_rawkey *k)
+{
+	const char *path = log_syslog_socket();
+	struct stat sb;
+
+	if (stat(path, &sb) == -1)
+		config_warn_machine(rd, k->file, k->line, "[%s] %s: syslog: "
+		    "%s: %s; tendd will log to stderr until it exists",
+		    k->section, k->written, path, strerror(errno));
+	else if (!S_ISSOCK(sb.st_mode))
+		config_warn_machine(rd, k->file, k->line, "[%s] %s: syslog: "
+		    "%s is not a socket; tendd will log to stderr",
+		    k->section, k->written, path);
+}
+
 /*
  * Reads K's expanded VALUE as TYPE into *v. Returns 0, or -1 with *why.
  * Problems of the machine are warned about here and are not failures.
@@ -1084,13 +1101,22 @@ config_parse(struct config_reader *rd, const struct config_rawkey *k,
 	case CT_LOGFILE:
 		if (strcasecmp(s, "stderr") == 0 ||
 		    strcasecmp(s, "journal") == 0 ||
-		    strcasecmp(s, "auto") == 0) {
+		    strcasecmp(s, "auto") == 0 ||
+		    strcasecmp(s, "syslog") == 0) {
 			v->s = xstrdup(s);
 			config_lower(v->s);
+			if (strcmp(v->s, "syslog") == 0)
+				config_check_syslog(rd, k);
 			break;
 		}
 		/* FALLTHROUGH */
 	case CT_CHILDLOG:
+		/* tendd's own stdout or stderr, however it is spelt. */
+		if (logfile_descriptor(s) != 0) {
+			v->s = xstrdup(logfile_descriptor(s) == 1 ?
+			    "/dev/stdout" : "/dev/stderr");
+			break;
+		}
 		if (type == CT_CHILDLOG) {
 			/* The words are stored as one spelling each. */
 			if (strcasecmp(s, "AUTO") == 0)
@@ -1101,9 +1127,6 @@ config_parse(struct config_reader *rd, const struct config_rawkey *k,
 			else if (strcasecmp(s, "journal") == 0 ||
 			    strcasecmp(s, "syslog") == 0)
 				v->s = xstrdup("journal");
-			else if (strcmp(s, "/dev/stdout") == 0 ||
-			    strcmp(s, "/dev/stderr") == 0)
-				v->s = xstrdup(s);
 			if (v->s != NULL)
 				break;
 		}
@@ -2258,12 +2281,18 @@ config_include(struct config_reader *rd, int file)
 			pattern = expand_path(rd->files[file].here, tok);
 			rc = glob(pattern, 0, NULL, &gl);
 			if (rc == GLOB_NOMATCH) {
-				/* An empty conf.d is fine; a named file not. */
+				/* supervisord warns too: a typo includes
+				   nothing, silently otherwise. */
 				if (strpbrk(tok, "*?[") == NULL)
 					config_warn_machine(rd, k->file,
 					    k->line, "[%s] %s: %s: %s",
 					    k->section, k->written, pattern,
 					    strerror(ENOENT));
+				else
+					config_warn_machine(rd, k->file,
+					    k->line, "[%s] %s: no file matches "
+					    "%s", k->section, k->written,
+					    pattern);
 			} else if (rc != 0)
 				config_warn_machine(rd, k->file, k->line,
 				    "[%s] %s: cannot expand %s", k->section,
@@ -2395,6 +2424,8 @@ config_new(const char *file)
 	conf->socket_mode = 0600;
 	conf->loglevel = LOG_LEVEL_INFO;
 	conf->logfile = xstrdup("stderr");
+	conf->logfile_maxbytes = 50LL * 1024 * 1024;
+	conf->logfile_backups = 10;
 	conf->childlogdir = xstrdup("/var/log/tend");
 	conf->identifier = xstrdup("tend");
 	conf->umask = -1;

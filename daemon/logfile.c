@@ -243,35 +243,92 @@ logfile_open_path(struct logfile *lf)
 }
 
 /*
- * tendd's own fd 1 or 2. A pipe or terminal is opened again through
- * /proc, which gives tendd a description of its own that it may make
- * nonblocking without touching the one it shares with its parent.
+ * A descriptor of tendd's own for its fd SRC (1 or 2), CLOEXEC. A pipe
+ * or terminal is opened again through /proc, which gives tendd a
+ * description of its own that it may make nonblocking without touching
+ * the one it shares with whoever started it; anything else (a file, a
+ * socket, which /proc cannot open) is duplicated, and *SOCK says whether
+ * it must be written with send(MSG_DONTWAIT). -1 with errno.
  */
-static int
-logfile_open_own(struct logfile *lf, int src, char **cause)
+int
+logfile_own_fd(int src, int *sock)
 {
 	struct stat st;
 	char proc[32];
 	int fd = -1;
 
-	if (fstat(src, &st) == -1) {
-		xasprintf(cause, "cannot write to %s: tendd's %s is closed",
-		    lf->path, src == 1 ? "stdout" : "stderr");
+	if (fstat(src, &st) == -1)
 		return -1;
-	}
 	if (S_ISFIFO(st.st_mode) || S_ISCHR(st.st_mode)) {
 		snprintf(proc, sizeof(proc), "/proc/self/fd/%d", src);
 		fd = open(proc, O_WRONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
 	}
 	if (fd == -1)
 		fd = fcntl(src, F_DUPFD_CLOEXEC, 3);
-	if (fd == -1) {
-		xasprintf(cause, "cannot write to %s: %s", lf->path,
-		    strerror(errno));
+	if (fd == -1)
+		return -1;
+	*sock = S_ISSOCK(st.st_mode);
+	return fd;
+}
+
+/*
+ * 1 or 2 when PATH names tendd's own stdout or stderr however it is
+ * spelt (/dev/stdout, /dev/fd/1, /proc/self/fd/1, /proc/thread-self/fd/1,
+ * /proc/PID/fd/1 with tendd's pid, as PID 1 in a container is), else 0.
+ * Those are links to whatever the descriptor is: opening one fails for a
+ * socket and would give a second, blocking description of a pipe, so
+ * tendd writes to the descriptor instead.
+ */
+int
+logfile_descriptor(const char *path)
+{
+	static const char *const prefixes[] = {
+		"/dev/fd/", "/proc/self/fd/", "/proc/thread-self/fd/", NULL
+	};
+	const char *rest = NULL;
+	char *end;
+	long pid;
+	int i;
+
+	if (strcmp(path, "/dev/stdout") == 0)
+		return 1;
+	if (strcmp(path, "/dev/stderr") == 0)
+		return 2;
+	for (i = 0; prefixes[i] != NULL && rest == NULL; i++)
+		if (strncmp(path, prefixes[i], strlen(prefixes[i])) == 0)
+			rest = path + strlen(prefixes[i]);
+	if (rest == NULL && strncmp(path, "/proc/", 6) == 0 &&
+	    path[6] >= '1' && path[6] <= '9') {
+		pid = strtol(path + 6, &end, 10);
+		if (pid == (long)getpid() && strncmp(end, "/fd/", 4) == 0)
+			rest = end + 4;
+	}
+	if (rest == NULL)
+		return 0;
+	if (strcmp(rest, "1") == 0)
+		return 1;
+	if (strcmp(rest, "2") == 0)
+		return 2;
+	return 0;
+}
+
+/* tendd's own fd 1 or 2 as a destination. */
+static int
+logfile_open_own(struct logfile *lf, int src, char **cause)
+{
+	int sock, fd;
+
+	if ((fd = logfile_own_fd(src, &sock)) == -1) {
+		if (errno == EBADF)
+			xasprintf(cause, "cannot write to %s: tendd's %s is "
+			    "closed", lf->path, src == 1 ? "stdout" : "stderr");
+		else
+			xasprintf(cause, "cannot write to %s: %s", lf->path,
+			    strerror(errno));
 		return -1;
 	}
 	lf->fd = fd;
-	lf->sock = S_ISSOCK(st.st_mode);
+	lf->sock = sock;
 	lf->regular = 0;	/* never rotated: it is tendd's, not ours */
 	return 0;
 }
@@ -376,6 +433,7 @@ logfile_open(struct proc *p, enum output_stream which, struct logfile **out,
 	    pc->stderr_logfile;
 	struct logfile *lf;
 	char *why;
+	int own;
 
 	*out = NULL;
 	if (dest == NULL || strcmp(dest, "NONE") == 0)
@@ -406,16 +464,15 @@ logfile_open(struct proc *p, enum output_stream which, struct logfile **out,
 		return 0;
 	}
 
-	if (strcmp(dest, "/dev/stdout") == 0 ||
-	    strcmp(dest, "/dev/stderr") == 0) {
+	if ((own = logfile_descriptor(dest)) != 0) {
+		dest = own == 1 ? "/dev/stdout" : "/dev/stderr";
 		if ((lf = logfile_find(LOGFILE_FD, dest)) != NULL) {
 			lf->refs++;
 			*out = lf;
 			return 0;
 		}
 		lf = logfile_new(LOGFILE_FD, dest);
-		if (logfile_open_own(lf, strcmp(dest, "/dev/stdout") == 0 ?
-		    STDOUT_FILENO : STDERR_FILENO, cause) == -1) {
+		if (logfile_open_own(lf, own, cause) == -1) {
 			logfile_release(lf);
 			return -1;
 		}
@@ -592,14 +649,44 @@ logfile_split(const struct iovec *iov, int n, size_t off, size_t room)
 }
 
 /*
- * supervisord's scheme: name.N-1 -> name.N ... name -> name.1, then a
- * fresh name; with no backups the file is emptied instead.
+ * supervisord's scheme: PATH.N-1 -> PATH.N ... PATH -> PATH.1 (a missing
+ * one is skipped). -1 with *CAUSE when a rename is refused; what was
+ * renamed stays renamed.
+ */
+int
+logfile_shift(const char *path, int backups, char **cause)
+{
+	char *from, *to;
+	int i;
+
+	for (i = backups; i >= 1; i--) {
+		if (i == 1)
+			from = xstrdup(path);
+		else
+			xasprintf(&from, "%s.%d", path, i - 1);
+		xasprintf(&to, "%s.%d", path, i);
+		if (rename(from, to) == -1 && errno != ENOENT) {
+			xasprintf(cause, "rename %s to %s: %s", from, to,
+			    strerror(errno));
+			free(from);
+			free(to);
+			return -1;
+		}
+		free(from);
+		free(to);
+	}
+	return 0;
+}
+
+/*
+ * The file is full: shifted into the backups and opened fresh; with no
+ * backups it is emptied instead (as supervisord).
  */
 static int
 logfile_rotate(struct logfile *lf)
 {
-	char *from, *to;
-	int i, fd;
+	char *cause;
+	int fd;
 
 	if (lf->backups <= 0) {
 		if (ftruncate(lf->fd, 0) == -1) {
@@ -613,31 +700,13 @@ logfile_rotate(struct logfile *lf)
 		lf->rotate_err = 0;
 		return 0;
 	}
-	for (i = lf->backups - 1; i >= 1; i--) {
-		xasprintf(&from, "%s.%d", lf->path, i);
-		xasprintf(&to, "%s.%d", lf->path, i + 1);
-		if (rename(from, to) == -1 && errno != ENOENT) {
-			if (!lf->rotate_err++)
-				log_error("cannot rotate %s: rename %s: %s; "
-				    "writing on and trying again", lf->path,
-				    from, strerror(errno));
-			free(from);
-			free(to);
-			return -1;
-		}
-		free(from);
-		free(to);
-	}
-	xasprintf(&to, "%s.1", lf->path);
-	if (rename(lf->path, to) == -1 && errno != ENOENT) {
+	if (logfile_shift(lf->path, lf->backups, &cause) == -1) {
 		if (!lf->rotate_err++)
-			log_error("cannot rotate %s: rename to %s: %s; "
-			    "writing on and trying again", lf->path, to,
-			    strerror(errno));
-		free(to);
+			log_error("cannot rotate %s: %s; writing on and trying "
+			    "again", lf->path, cause);
+		free(cause);
 		return -1;
 	}
-	free(to);
 	fd = lf->fd;
 	lf->fd = -1;
 	if (logfile_open_path(lf) == -1) {

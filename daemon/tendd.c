@@ -220,6 +220,7 @@ tendd_reload_apply(int flags, struct diag *d, struct reload_plan *plan)
 	tendd_conf = new;
 	if (!tendd_opt_level)
 		log_set_level(new->loglevel);
+	log_set_rotation(new->logfile_maxbytes, new->logfile_backups);
 	tendd_apply_limits(new);
 	program_reload(old, new);
 	config_free(old);
@@ -331,13 +332,18 @@ tendd_write_pidfile(const char *path)
 	return 0;
 }
 
+/*
+ * Each message labelled in front ("error: FILE:LINE: message"), so that
+ * FILE:LINE: message stays one string to grep for.
+ */
 static void
 tendd_print_diag(const struct diag *d)
 {
 	int i;
 
 	for (i = 0; i < d->n; i++)
-		fprintf(stderr, "%s\n", d->msgs[i].text);
+		fprintf(stderr, "%s: %s\n", d->msgs[i].is_error ? "error" :
+		    "warning", d->msgs[i].text);
 }
 
 /* Fork away; the parent exits 0 once the child reports it is serving. */
@@ -389,45 +395,18 @@ tendd_raise_nofile(void)
 	    (unsigned long long)rl.rlim_cur, (unsigned long long)rl.rlim_max);
 }
 
-/* tendd's own log file on stderr; -1 with errno (nothing changed). */
-static int
-tendd_open_logfile(const char *logfile, const char *identifier)
-{
-	int fd, saved;
-
-	if (systemd_wants_journal(logfile)) {
-		log_to_journal(identifier);
-		return 0;
-	}
-	if (logfile == NULL || strcmp(logfile, "stderr") == 0 ||
-	    strcmp(logfile, "journal") == 0 || strcmp(logfile, "auto") == 0)
-		return 0;	/* under systemd, stderr is the journal already */
-	fd = open(logfile, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC |
-	    O_NOFOLLOW, 0640);
-	if (fd == -1)
-		return -1;
-	if (dup2(fd, STDERR_FILENO) == -1) {
-		saved = errno;
-		close(fd);
-		errno = saved;
-		return -1;
-	}
-	close(fd);
-	return 0;
-}
-
 int
 tendd_reopen_logs(const char *why, char **causes)
 {
-	char *failed = NULL, *s;
+	char *failed = NULL, *s, *cause;
 	int n;
 
 	/* For an external logrotate: every file opened again at its path. */
 	n = logfile_reopen_all(&failed);
-	if (tendd_conf != NULL && tendd_open_logfile(tendd_conf->logfile,
-	    tendd_conf->identifier) == -1) {
-		xasprintf(&s, "%s%scannot open %s: %s", failed ? failed : "",
-		    failed ? "; " : "", tendd_conf->logfile, strerror(errno));
+	if (log_reopen(&cause) == -1) {
+		xasprintf(&s, "%s%s%s", failed ? failed : "",
+		    failed ? "; " : "", cause);
+		free(cause);
 		free(failed);
 		failed = s;
 		n++;
@@ -545,10 +524,11 @@ main(int argc, char **argv)
 		config_free(tendd_conf);
 		return 1;
 	}
-	if (tendd_open_logfile(tendd_conf->logfile,
-	    tendd_conf->identifier) == -1)
-		fatal("cannot open logfile %s: %s", tendd_conf->logfile,
-		    strerror(errno));
+	log_set_rotation(tendd_conf->logfile_maxbytes,
+	    tendd_conf->logfile_backups);
+	if (log_open(tendd_conf->logfile, tendd_conf->identifier,
+	    &cause) == -1)
+		fatal("%s", cause);
 	if (tendd_conf->umask >= 0)
 		umask((mode_t)tendd_conf->umask);
 	getrlimit(RLIMIT_NOFILE, &tendd_start_nofile);
@@ -608,6 +588,7 @@ main(int argc, char **argv)
 		if (write(readyfd, "", 1) < 0)
 			log_debug("cannot tell the parent we are ready");
 		close(readyfd);
+		log_detach();
 	}
 	program_autostart();
 	systemd_autostart_done();

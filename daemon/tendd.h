@@ -118,7 +118,11 @@ struct tend_conf {
 	int		 socket_mode;
 	char		*socket_owner;	/* NULL: tendd's user */
 	enum loglevel	 loglevel;
-	char		*logfile;	/* "stderr", "journal", "auto" or a path */
+	char		*logfile;	/* "stderr", "journal", "auto", "syslog",
+					   "/dev/stdout", "/dev/stderr" or
+					   an absolute path */
+	long long	 logfile_maxbytes;	/* a path's rotation; 0: never */
+	int		 logfile_backups;
 	char		*childlogdir;
 	char		*pidfile;	/* NULL: none */
 	char		*identifier;
@@ -534,6 +538,12 @@ int	 logfile_reopen_all(char **causes);
 int	 logfile_is_journal(const struct logfile *);
 void	 logfile_init(void);
 void	 logfile_close_all(void);
+/* 1 or 2 when PATH names tendd's stdout or stderr (/dev/fd/1...), else 0. */
+int	 logfile_descriptor(const char *path);
+/* A nonblocking CLOEXEC descriptor of tendd's own fd SRC; -1, errno. */
+int	 logfile_own_fd(int src, int *sock);
+/* PATH -> PATH.1 -> ... -> PATH.BACKUPS; -1 with *cause. */
+int	 logfile_shift(const char *path, int backups, char **cause);
 
 /* ------------------------------------------------------------------ */
 /* reap.c: SIGCHLD, waitpid(-1) loop, subreaper orphans.                */
@@ -637,8 +647,20 @@ int	 tendd_reload(int flags, struct diag *d, struct reload_plan *plan);
 
 void	 log_init(enum loglevel, const char *identifier);
 void	 log_set_level(enum loglevel);
-/* From now on lines go to the journal as IDENTIFIER (sd_journal_send). */
-void	 log_to_journal(const char *identifier);
+/*
+ * Sends the log where [tend] logfile says (stderr, /dev/stdout, a path,
+ * syslog, journal, auto) as IDENTIFIER. -1 with *cause when a file
+ * cannot be opened (nothing changed).
+ */
+int	 log_open(const char *logfile, const char *identifier, char **cause);
+/* logfile_maxbytes (0: never) and logfile_backups of a file log. */
+void	 log_set_rotation(long long maxbytes, int backups);
+/* SIGUSR1: the file opened again at its path; -1 with *cause. */
+int	 log_reopen(char **cause);
+/* --daemonize, once ready: stderr is /dev/null unless the log is on 1 or 2. */
+void	 log_detach(void);
+/* The syslog socket logfile = syslog sends to ($TEND_SYSLOG_SOCKET). */
+const char *log_syslog_socket(void);
 void	 log_error(const char *, ...) __attribute__((format(printf, 1, 2)));
 void	 log_warn(const char *, ...) __attribute__((format(printf, 1, 2)));
 void	 log_info(const char *, ...) __attribute__((format(printf, 1, 2)));

@@ -115,6 +115,88 @@ def test_unknown_key_warns_and_strict_fails(tend):
     assert rc == 1, out
 
 
+def labelled(text):
+    """The message lines of --check or tendctl reload: (label, rest)."""
+    out = []
+    for line in text.splitlines():
+        m = re.match(r"(error|warning): (.*)$", line)
+        if m:
+            out.append((m.group(1), m.group(2)))
+    return out
+
+
+LABELLED = """
+    [tend]
+    socket = {sock}
+    [include]
+    files = nothing-here.d/*.conf
+    [program:a]
+    command = /bin/true
+    startsecs = abc
+    no_such_key = 1
+    [program:b]
+    command = /nonexistent/tend-check-binary
+"""
+
+
+def test_every_message_is_labelled_error_or_warning(tend):
+    """Each line says what it is in front, so FILE:LINE: message stays one
+    string; an [include] glob that matches nothing is a warning (as in
+    supervisord); under --strict the warnings about the file are
+    errors, those about this machine stay warnings."""
+    conf = tend.conf
+    conf.write_text(numbered(LABELLED.format(sock=tend.sock)))
+    rc, out = check(tend)
+    assert rc == 1, out
+    assert labelled(out) == [
+        ("warning", "%s:4: [include] files: no file matches %s/"
+                    "nothing-here.d/*.conf" % (conf, tend.dir)),
+        ("error", "%s:7: [program:a] startsecs: expected a number of "
+                  "seconds (such as 5 or 0.5), got 'abc'" % conf),
+        ("warning", "%s:8: [program:a] no_such_key: unknown key; ignored"
+                    % conf),
+        ("warning", "%s:10: [program:b] command: cannot execute "
+                    "/nonexistent/tend-check-binary: No such file or "
+                    "directory" % conf),
+    ], out
+    rc, out = check(tend, "--strict")
+    assert rc == 1, out
+    assert [label for label, _ in labelled(out)] == [
+        "warning", "error", "error", "warning"], out
+
+
+def test_reload_labels_its_messages_as_check_does(tend):
+    good = numbered(f"""
+        [tend]
+        socket = {tend.sock}
+        [program:a]
+        command = {tend.helper("sleeper")}
+        startsecs = 0
+    """)
+    tend.conf.write_text(good)
+    tend.start()
+    tend.wait_state("a", "RUNNING")
+    # Warnings only: applied, and the same lines --check prints.
+    tend.conf.write_text(good + "no_such_key = 1\n[include]\n"
+                         "files = nothing-here.d/*.conf\n")
+    rc, want = check(tend)
+    assert rc == 0 and len(labelled(want)) == 2, want
+    for args in (("reload", "--check"), ("reload",)):
+        rc, out, err = tend.ctl(*args)
+        assert rc == 0, (rc, out, err)
+        assert labelled(err) == labelled(want), (err, want)
+    # Errors: refused, each line labelled as --check labels it.
+    tend.conf.write_text(good.replace("startsecs = 0", "startsecs = soon"))
+    rc, want = check(tend)
+    assert rc == 1 and labelled(want), want
+    for args in (("reload", "--check"), ("reload",)):
+        rc, out, err = tend.ctl(*args)
+        assert rc == 1, (rc, out, err)
+        assert labelled(err) == labelled(want), (err, want)
+        assert "error: %s:5: [program:a] startsecs: expected a number" % \
+            tend.conf in err, err
+
+
 def test_tendd_refuses_to_start_on_errors(tend):
     rec = tend.path("rec")
     tend.write_config(f"""

@@ -139,7 +139,10 @@ def test_include_globs_relative_to_the_including_file(tend):
                     "[include]\nfiles = conf.d/*.conf\n   empty.d/*.conf\n")
     rc, out = check(tend, conf=main)
     assert rc == 0, out
-    assert "3 programs, 3 processes, 3 groups, 0 warnings" in out, out
+    # A glob that matches nothing is a warning, as in supervisord.
+    assert "3 programs, 3 processes, 3 groups, 1 warning" in out, out
+    assert "warning: %s:4: [include] files: no file matches %s/etc/empty.d/" \
+        "*.conf\n" % (main, tend.dir) in out, out
     tend.conf = main
     tend.start()
     for name in ("a", "b", "c"):
@@ -238,46 +241,58 @@ def test_every_class_of_error_at_its_line(tend):
     rc, out = check(tend)
     assert rc == 1, out
     c, i = re.escape(str(tend.conf)), re.escape(str(inc))
+    E, W = "error", "warning"
     expected = [
         # errors: the file is wrong
-        (c, 6, r"syntax error: expected 'key = value' or '\[section\]'"),
-        (c, 9, r"\[program:type\] startsecs: expected a number of seconds"),
-        (c, 10, r"\[program:nocommand\] command: missing"),
-        (c, 13, r"\[program:env\] command: %\(ENV_TEND_SURELY_UNSET_VARIABLE"
+        (E, c, 6, r"syntax error: expected 'key = value' or '\[section\]'"),
+        (E, c, 9, r"\[program:type\] startsecs: expected a number of seconds"),
+        (E, c, 10, r"\[program:nocommand\] command: missing"),
+        (E, c, 13, r"\[program:env\] command: %\(ENV_TEND_SURELY_UNSET_VARIABLE"
                 r"\)s: environment variable TEND_SURELY_UNSET_VARIABLE is "
                 r"not set"),
-        (c, 14, r"\[program:env\] environment: unterminated quote"),
-        (c, 17, r"\[program:many\] numprocs: 3 processes need a "
+        (E, c, 14, r"\[program:env\] environment: unterminated quote"),
+        (E, c, 17, r"\[program:many\] numprocs: 3 processes need a "
                 r"process_name with %\(process_num\)s"),
-        (c, 19, r"\[group:g\] programs: no \[program:typ\] section; did you "
+        (E, c, 19, r"\[group:g\] programs: no \[program:typ\] section; did you "
                 r"mean type\?"),
-        (i, 3, r"\[program:inc\] stopsignal: unknown signal 'SIGNOPE'"),
-        (c, 34, r"syntax error: missing '\]'"),
+        (E, i, 3, r"\[program:inc\] stopsignal: unknown signal 'SIGNOPE'"),
+        (E, c, 34, r"syntax error: missing '\]'"),
         # warnings about the file: errors under --strict
-        (c, 3, r"\[tend\] logfle: unknown key; did you mean logfile\?"),
-        (c, 25, r"\[program:dup\] priority: given twice \(also at line 24\); "
+        (W, c, 3, r"\[tend\] logfle: unknown key; did you mean logfile\?"),
+        (W, c, 25, r"\[program:dup\] priority: given twice \(also at line 24\); "
                 r"the last one is used"),
-        (c, 26, r"\[program:dup\] autorestrat: unknown key; did you mean "
+        (W, c, 26, r"\[program:dup\] autorestrat: unknown key; did you mean "
                 r"autorestart\?"),
-        (c, 27, r"\[programm:x\]: unknown section; did you mean "
+        (W, c, 27, r"\[programm:x\]: unknown section; did you mean "
                 r"\[program:x\]\?"),
-        (c, 28, r"\[eventlistener:e\]: not supported by tend"),
+        (W, c, 28, r"\[eventlistener:e\]: not supported by tend"),
         # warnings about this machine: never errors
-        (c, 31, r"\[program:machine\] command: cannot execute "
+        (W, c, 31, r"\[program:machine\] command: cannot execute "
                 r"/nonexistent/tend-binary"),
-        (c, 32, r"\[program:machine\] directory: /nonexistent/tend-dir"),
-        (c, 33, r"\[program:machine\] user: user 'tend-no-such-user' does "
+        (W, c, 32, r"\[program:machine\] directory: /nonexistent/tend-dir"),
+        (W, c, 33, r"\[program:machine\] user: user 'tend-no-such-user' does "
                 r"not exist"),
     ]
     lines = out.splitlines()
-    for f, n, what in expected:
-        pat = re.compile(r"^%s:%d: %s" % (f, n, what))
+    for label, f, n, what in expected:
+        pat = re.compile(r"^%s: %s:%d: %s" % (label, f, n, what))
         assert any(pat.search(m) for m in lines), \
-            "missing %s:%d: %s in:\n%s" % (f, n, what, out)
+            "missing %s: %s:%d: %s in:\n%s" % (label, f, n, what, out)
     assert re.search(r": 9 errors, 8 warnings; nothing started", out), out
+    # Every message is labelled.
+    assert all(m.startswith(("error: ", "warning: ")) for m in lines[:-1]), out
     rc, out = check(tend, "--strict")
     assert rc == 1, out
     assert re.search(r": 14 errors, 3 warnings; nothing started", out), out
+    # Under --strict the warnings about the file are errors, and say so;
+    # those about this machine stay warnings.
+    lines = out.splitlines()
+    for label, f, n, what in expected:
+        if f == c and n in (3, 25, 26, 27, 28):
+            label = E
+        pat = re.compile(r"^%s: %s:%d: %s" % (label, f, n, what))
+        assert any(pat.search(m) for m in lines), \
+            "missing %s: %s:%d: %s in:\n%s" % (label, f, n, what, out)
 
 
 def test_a_config_for_another_machine_still_checks(tend):

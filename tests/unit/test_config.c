@@ -1127,6 +1127,92 @@ test_program_equal(void **state)
 	config_free(c1);
 }
 
+/*
+ * [tend] logfile: the words, every spelling of tendd's stdout and
+ * stderr, and the rotation of a path (spec §2: 50MB, 10).
+ */
+static void
+test_log_destinations(void **state)
+{
+	static const struct {
+		const char	*written;
+		const char	*stored;
+	} cases[] = {
+		{ "stderr", "stderr" },
+		{ "JOURNAL", "journal" },
+		{ "Syslog", "syslog" },
+		{ "/dev/stdout", "/dev/stdout" },
+		{ "/dev/fd/1", "/dev/stdout" },
+		{ "/proc/self/fd/1", "/dev/stdout" },
+		{ "/proc/thread-self/fd/1", "/dev/stdout" },
+		{ "/dev/stderr", "/dev/stderr" },
+		{ "/dev/fd/2", "/dev/stderr" },
+		{ "/proc/self/fd/2", "/dev/stderr" },
+		/* Not tendd's 1 or 2: a path like any other. */
+		{ "/dev/fd/3", "/dev/fd/3" },
+		{ "/proc/self/fd/12", "/proc/self/fd/12" },
+	};
+	struct tend_conf *conf;
+	struct program_conf *pc;
+	char *text, *want;
+	size_t i;
+
+	setenv("TEND_SYSLOG_SOCKET", "/nonexistent/tend-test-log", 1);
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		xasprintf(&text, "[tend]\nlogfile = %s\n[program:p]\n"
+		    "command = /bin/true\nstdout_logfile = %s\n",
+		    cases[i].written, cases[i].written);
+		conf = load(text, 0);
+		free(text);
+		assert_non_null(conf);
+		assert_string_equal(conf->logfile, cases[i].stored);
+		pc = program(conf, "p");
+		if (strcmp(cases[i].stored, "syslog") == 0)
+			assert_string_equal(pc->stdout_logfile, "journal");
+		else if (cases[i].stored[0] == '/')
+			assert_string_equal(pc->stdout_logfile,
+			    cases[i].stored);
+		config_free(conf);
+	}
+	/* syslog with nothing listening: said at --check, not an error. */
+	conf = load("[tend]\nlogfile = syslog\n", 0);
+	assert_non_null(conf);
+	assert_msg(0, "t.conf:2: [tend] logfile: syslog: "
+	    "/nonexistent/tend-test-log: No such file or directory; tendd "
+	    "will log to stderr until it exists");
+	assert_counts(0, 1);
+	config_free(conf);
+	unsetenv("TEND_SYSLOG_SOCKET");
+
+	/* tendd's pid in /proc/PID/fd/N is its own descriptor too. */
+	xasprintf(&text, "[tend]\nlogfile = /proc/%ld/fd/1\n",
+	    (long)getpid());
+	conf = load(text, 0);
+	free(text);
+	assert_non_null(conf);
+	assert_string_equal(conf->logfile, "/dev/stdout");
+	config_free(conf);
+
+	/* A path: relative to the file, rotated as the spec says. */
+	conf = load("[tend]\nlogfile = own.log\n", 0);
+	assert_non_null(conf);
+	xasprintf(&want, "%s/own.log", tmpdir);
+	assert_string_equal(conf->logfile, want);
+	free(want);
+	assert_true(conf->logfile_maxbytes == 50LL * 1024 * 1024);
+	assert_int_equal(conf->logfile_backups, 10);
+	config_free(conf);
+	conf = load("[supervisord]\nlogfile = own.log\n"
+	    "logfile_maxbytes = 1KB\nlogfile_backups = 0\n", 0);
+	assert_non_null(conf);
+	assert_true(conf->logfile_maxbytes == 1024);
+	assert_int_equal(conf->logfile_backups, 0);
+	config_free(conf);
+	conf = load("[tend]\nlogfile_maxbytes = lots\n", 0);
+	assert_null(conf);
+	assert_counts(1, 0);
+}
+
 /* The processes of CONF in file order: "GROUP:NAME" ... */
 static struct program_conf *
 process(struct tend_conf *conf, const char *group, const char *name)
@@ -1403,7 +1489,12 @@ test_include(void **state)
 	    "section is also at t.conf:1; the two are read as one", tmpdir);
 	assert_msg(0, want);
 	free(want);
-	assert_counts(0, 2);
+	/* A glob that matches nothing is a warning, as in supervisord. */
+	xasprintf(&want, "t.conf:5: [include] files: no file matches "
+	    "%s/empty.d/*.conf", tmpdir);
+	assert_msg(0, want);
+	free(want);
+	assert_counts(0, 3);
 	assert_int_equal(conf->nprocs, 3);
 	/* %(here)s and relative paths are the including file's own. */
 	pc = process(conf, "g", "web");
@@ -1885,6 +1976,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_program_equal, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_output_keys, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_log_destinations, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_numprocs, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_groups, setup, teardown),
