@@ -211,11 +211,11 @@ tendctl_read_line(struct tendctl *t, char **line)
 			memmove(t->buf, nl + 1, t->len);
 			return 1;
 		}
-		/* No newline within the limit: refuse, as tendd does (spec §5). */
-		if (t->len > TEND_MAX_LINE) {
+		/* No newline within what tendd can send: a broken reply. */
+		if (t->len > TEND_MAX_REPLY) {
 			tendctl_fail(t, TEND_EXIT_UNREACHABLE,
 			    TENDCTL_ERR_BAD_REPLY, "tendd at %s sent a line "
-			    "longer than %d bytes", t->socket, TEND_MAX_LINE);
+			    "longer than %d bytes", t->socket, TEND_MAX_REPLY);
 			return -1;
 		}
 		if (t->cap - t->len < TENDCTL_READ_CHUNK) {

@@ -11,8 +11,15 @@
 #include <jansson.h>
 
 #define TEND_PROTOCOL_VERSION	1
-/* A request or reply line longer than this is refused (spec §5). */
+/* A request line longer than this is refused (spec §5). */
 #define TEND_MAX_LINE		(1024 * 1024)
+/*
+ * A reply line may be longer: the status of 10,000 processes as full
+ * objects is 2.5 MB. tendd never queues more than this for a client
+ * (control.c), so tendctl takes up to this much before it calls a reply
+ * broken.
+ */
+#define TEND_MAX_REPLY		(16 * 1024 * 1024)
 
 /* tendctl exit statuses (spec §4). */
 #define TEND_EXIT_OK		0

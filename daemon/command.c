@@ -627,7 +627,8 @@ waiter_check(struct waiter *w, size_t i)
 		return;
 	case PROC_BACKOFF:
 		w->done[i] = -1;
-		xasprintf(&w->msgs[i], "did not stay up (%s)",
+		xasprintf(&w->msgs[i], "%s (%s)", p->shortfails > 0 ?
+		    "could not be started yet" : "did not stay up",
 		    p->reason ? p->reason : "exited");
 		return;
 	case PROC_STOPPED:

@@ -10,6 +10,8 @@
  */
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <linux/capability.h>
 
 #include <ctype.h>
 #include <errno.h>
@@ -2494,6 +2496,112 @@ config_reader_free(struct config_reader *rd)
 	free(rd->uhs_owner);
 }
 
+/* ------------------------------------------------------------------ */
+/* Descriptors                                                          */
+
+static int
+config_strp_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+long
+config_proc_fds(const struct tend_conf *conf)
+{
+	const struct program_conf *pc;
+	const char *dest;
+	const char **shared;
+	long n = 0;
+	size_t nshared = 0, i, max = 0;
+	int s;
+
+	TAILQ_FOREACH(pc, &conf->programs, entry)
+		max += 2;
+	shared = xcalloc(max + 1, sizeof(*shared));
+	TAILQ_FOREACH(pc, &conf->programs, entry) {
+		n++;				/* its pidfd */
+		for (s = 0; s < (pc->redirect_stderr ? 1 : 2); s++) {
+			dest = s == 0 ? pc->stdout_logfile : pc->stderr_logfile;
+			if (dest == NULL || strcmp(dest, "NONE") == 0)
+				continue;	/* /dev/null: nothing */
+			n++;			/* tendd's end of the pipe */
+			if (strcmp(dest, "AUTO") == 0)
+				n++;		/* a file of its own */
+			else
+				shared[nshared++] = dest;
+		}
+	}
+	/* A path (or /dev/stdout, the journal) named many times is one. */
+	qsort(shared, nshared, sizeof(*shared), config_strp_cmp);
+	for (i = 0; i < nshared; i++)
+		if (i == 0 || strcmp(shared[i], shared[i - 1]) != 0)
+			n++;
+	free(shared);
+	return n;
+}
+
+/* CAP_SYS_RESOURCE in effect: tendd may raise its hard limits. */
+static int
+config_may_raise_limits(void)
+{
+	struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct c[2];
+
+	if (syscall(SYS_capget, &h, c) == -1)
+		return 0;
+	return (c[CAP_TO_INDEX(CAP_SYS_RESOURCE)].effective &
+	    CAP_TO_MASK(CAP_SYS_RESOURCE)) != 0;
+}
+
+/* fs.nr_open: the most any descriptor limit can be. */
+static long long
+config_nr_open(void)
+{
+	long long v = 1024 * 1024;
+	FILE *f;
+
+	if ((f = fopen("/proc/sys/fs/nr_open", "re")) != NULL) {
+		if (fscanf(f, "%lld", &v) != 1)
+			v = 1024 * 1024;
+		fclose(f);
+	}
+	return v;
+}
+
+/*
+ * The processes that do not fit under tendd's descriptor limit would
+ * wait in BACKOFF (spawn.c): a problem of this machine, so a warning.
+ * None when tendd can raise its hard limit to what is needed (it does
+ * at start, see tendd.c).
+ */
+static void
+config_check_fds(struct config_reader *rd, const struct tend_conf *conf)
+{
+	long need = CONFIG_FDS_NEEDED(conf);
+	long long nr_open;
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == -1 ||
+	    rl.rlim_max == RLIM_INFINITY || (rlim_t)need <= rl.rlim_max)
+		return;
+	nr_open = config_nr_open();
+	if (config_may_raise_limits() && need <= nr_open)
+		return;
+	config_warn_machine(rd, 0, 0, "%d process%s need about %ld file "
+	    "descriptors (%ld for them, %d for tendd and its clients), more "
+	    "than %s %llu%s: those that do not fit wait in BACKOFF until "
+	    "descriptors are free; raise the limit (ulimit -Hn, "
+	    "LimitNOFILE=) or log less (stdout_logfile or stderr_logfile = "
+	    "NONE costs no descriptor, redirect_stderr one pipe)",
+	    conf->nprocs, conf->nprocs == 1 ? "" : "es", need,
+	    conf->proc_fds, TENDD_FDS_OWN + TENDD_FDS_CLIENTS,
+	    need > nr_open ? "fs.nr_open," : "the hard limit of",
+	    need > nr_open ? (unsigned long long)nr_open :
+	    (unsigned long long)rl.rlim_max,
+	    need > nr_open ? ", the most any limit can be" :
+	    ", which tendd cannot raise (no CAP_SYS_RESOURCE)");
+}
+
 struct tend_conf *
 config_load(const char *file, int flags, struct diag *d)
 {
@@ -2546,6 +2654,8 @@ config_load(const char *file, int flags, struct diag *d)
 			config_check_groups(&rd);
 	}
 	config_check_names(&rd, conf);
+	conf->proc_fds = config_proc_fds(conf);
+	config_check_fds(&rd, conf);
 
 	/* [tend] says first; supervisord's [unix_http_server] otherwise. */
 	if (rd.tend_socket_line == 0 && rd.uhs_socket != NULL) {

@@ -33,18 +33,17 @@
 #include "tendd.h"
 
 /* A reader this far behind is stuck: drop it rather than grow. */
-#define CONTROL_MAX_OUTPUT	(16 * 1024 * 1024)
+#define CONTROL_MAX_OUTPUT	TEND_MAX_REPLY
 /* A stream subscriber (events) lagging this far is dropped sooner. */
 #define CONTROL_MAX_STREAM	(1024 * 1024)
 #define CONTROL_MAX_CONNS	4096
 #define CONTROL_MIN_CONNS	8
 /*
  * Descriptors connections never take: tendd's own (log, lock, listener,
- * event loop, spawn pipes) and, per process, its pidfd, output pipes and
- * log files.
+ * event loop, spawn pipes) and its processes' (config_proc_fds: pidfds,
+ * output pipes, log files).
  */
-#define CONTROL_FD_RESERVE	64
-#define CONTROL_FDS_PER_PROC	6
+#define CONTROL_FD_RESERVE	TENDD_FDS_OWN
 /* A client that stops reading its replies for this long is dropped. */
 #define CONTROL_WRITE_TIMEOUT	30
 
@@ -127,12 +126,11 @@ control_peer_allowed(int fd, uid_t uid, gid_t gid)
 static int
 control_max_conns(void)
 {
-	long room, nprocs = program_nprocs;
+	long room;
 
 	if (control_nofile == RLIM_INFINITY || control_nofile > (rlim_t)LONG_MAX / 2)
 		return CONTROL_MAX_CONNS;
-	room = (long)control_nofile - CONTROL_FD_RESERVE -
-	    CONTROL_FDS_PER_PROC * nprocs;
+	room = (long)control_nofile - CONTROL_FD_RESERVE - tendd_conf->proc_fds;
 	if (room > CONTROL_MAX_CONNS)
 		return CONTROL_MAX_CONNS;
 	return room < CONTROL_MIN_CONNS ? CONTROL_MIN_CONNS : (int)room;

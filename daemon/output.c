@@ -4,7 +4,9 @@
  * 64 KiB ring, which is at once the read buffer, the data not yet taken
  * by the destination, and the memory `tendctl tail` reads: readv() into
  * the ring, writev() out of it, no other copy (log_timestamps gathers
- * lines and their prefixes into one buffer first).
+ * lines and their prefixes into one buffer first). redirect_stderr makes
+ * one pipe of the two; a stream whose log is NONE has none (the child
+ * writes to /dev/null): nothing to read, keep or tail, no descriptor.
  *
  * Backpressure: bytes leave the ring only once the destination took
  * them. A destination that cannot take more (behind, or broken: see
@@ -687,7 +689,7 @@ output_spawn_prepare(struct proc *p, int fds[2], char **cause)
 	struct outstream *os;
 	struct logfile *lf;
 	char *spec;
-	int i, pfd[2], nstreams = p->pc->redirect_stderr ? 1 : 2;
+	int i, r, pfd[2], nstreams = p->pc->redirect_stderr ? 1 : 2;
 
 	/* Destinations first: one that cannot be opened fails the start. */
 	for (i = 0; i < OUTPUT_NSTREAMS; i++) {
@@ -722,13 +724,18 @@ output_spawn_prepare(struct proc *p, int fds[2], char **cause)
 		os->spec = spec;
 	}
 
+	/*
+	 * A pipe only where the output goes somewhere: a stream whose log
+	 * is NONE is /dev/null (spawn.c), and costs tendd no descriptor.
+	 */
 	for (i = 0; i < nstreams; i++) {
+		if (out->st[i].lf == NULL)
+			continue;
 		if (pipe2(pfd, O_CLOEXEC) == -1) {
-			xasprintf(cause, "cannot create a pipe: %s",
-			    strerror(errno));
+			r = spawn_cause(cause, "cannot create a pipe", errno);
 			output_close_fds(out->rd);
 			output_close_fds(out->wr);
-			return -1;
+			return r;
 		}
 		/* Ours nonblocking; the child's stays blocking. */
 		util_set_nonblock(pfd[0]);
@@ -737,7 +744,7 @@ output_spawn_prepare(struct proc *p, int fds[2], char **cause)
 		out->wr[i] = pfd[1];
 	}
 	fds[0] = out->wr[0];
-	fds[1] = p->pc->redirect_stderr ? out->wr[0] : out->wr[1];
+	fds[1] = nstreams == 1 ? out->wr[0] : out->wr[1];
 	return 0;
 }
 
@@ -757,9 +764,9 @@ output_spawn_done(struct proc *p, int ok)
 		return;
 	}
 	for (i = 0; i < OUTPUT_NSTREAMS; i++) {
-		if (out->rd[i] == -1)
-			continue;
 		os = &out->st[i];
+		if (out->rd[i] == -1 && os->cur == NULL)
+			continue;
 		/* At most one pipe held by a descendant beside the new one. */
 		if (os->old != NULL) {
 			log_debug("%s: closing an output pipe a descendant of "
@@ -767,6 +774,11 @@ output_spawn_done(struct proc *p, int ok)
 			output_pipe_close(os->old);
 		}
 		os->old = os->cur;
+		os->cur = NULL;
+		/* No pipe this run (NONE, redirect_stderr): the last one's
+		   reader stays beside it, as it does for a new pipe. */
+		if (out->rd[i] == -1)
+			continue;
 		op = xcalloc(1, sizeof(*op));
 		op->fd = out->rd[i];
 		op->os = os;

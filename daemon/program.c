@@ -441,22 +441,55 @@ proc_startsecs(struct proc *p)
 		proc_arm(p, p->pc->startsecs);
 }
 
+/*
+ * The machine could not make the process (out of descriptors, processes
+ * or memory): its state, not the program's fault, so BACKOFF and a new
+ * try after the usual doubling delay, as long as it takes. startretries
+ * counts the program's own failures only: a full descriptor table says
+ * nothing about the program, and a person would have to start every
+ * process it made FATAL by hand once the machine has room again.
+ */
+static void
+proc_spawn_short(struct proc *p, char *cause)
+{
+	p->spawnerr = cause;
+	p->shortfails++;
+	if (p->state == PROC_BACKOFF && p->shortfails > 1) {
+		/*
+		 * Still no room: the same state, a fresher reason. Thousands
+		 * of processes may wait so: no event, no log line each try.
+		 */
+		free(p->reason);
+		p->reason = xstrdup(cause);
+		log_debug("%s: still BACKOFF (%s)", p->display, cause);
+	} else
+		proc_set_state(p, PROC_BACKOFF, "%s", cause);
+	if (p->state == PROC_BACKOFF)
+		proc_arm(p, program_backoff(p->pc, p->shortfails));
+}
+
 /* WHY, when given, says what led to this spawn in the transition's log. */
 static void
 proc_spawn(struct proc *p, const char *why)
 {
 	char *cause = NULL;
+	int r;
 
 	if (program_stopping_all)
 		return;
 	free(p->spawnerr);
 	p->spawnerr = NULL;
-	if (spawn_proc(p, &cause) == -1) {
+	if ((r = spawn_proc(p, &cause)) == SPAWN_SHORT) {
+		proc_spawn_short(p, cause);
+		return;
+	}
+	if (r == -1) {
 		/* A spawn error is final: retrying a missing binary is a loop. */
 		p->spawnerr = cause;
 		proc_set_state(p, PROC_FATAL, "%s", cause);
 		return;
 	}
+	p->shortfails = 0;
 	if (p->start_time > 0)
 		p->restarts++;
 	p->start_time = util_now();
@@ -802,8 +835,8 @@ proc_timer_cb(int fd, short ev, void *arg)
 		proc_starting_timer(p);
 		break;
 	case PROC_BACKOFF:
-		proc_spawn(p, p->startfails > 0 ? "retry after a failed start" :
-		    "restart after backoff");
+		proc_spawn(p, p->startfails > 0 || p->shortfails > 0 ?
+		    "retry after a failed start" : "restart after backoff");
 		break;
 	case PROC_STOPPING:
 		log_warn("%s: still running %gs after SIG%s; sending SIGKILL",
@@ -1186,6 +1219,7 @@ program_start(struct proc *p, char **cause)
 		/* a person's start is a fresh series of tries */
 		p->startfails = 0;
 		p->crashes = 0;
+		p->shortfails = 0;
 		proc_spawn(p, "start requested");
 		return 0;
 	}
@@ -1392,7 +1426,11 @@ program_describe(struct proc *p, char *buf, size_t len)
 		/* tend's own verdict (not ready, watchdog) says more */
 		if (p->fail_why != NULL)
 			snprintf(how, sizeof(how), "%s", p->fail_why);
-		if (p->startfails > 0 && p->pc->startretries >= 0)
+		/* a start the machine could not make: as long as it takes */
+		if (p->shortfails > 0 && p->spawnerr != NULL)
+			snprintf(buf, len, "%s; retry %d in %.0fs", p->spawnerr,
+			    p->shortfails, ceil(left));
+		else if (p->startfails > 0 && p->pc->startretries >= 0)
 			snprintf(buf, len, "%s; retry %d of %d in %.0fs", how,
 			    p->startfails, p->pc->startretries, ceil(left));
 		else if (p->startfails > 0)

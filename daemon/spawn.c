@@ -1,11 +1,15 @@
 /*
  * spawn.c: clone + exec of one process, with everything the spec promises
  * the child: its own session, a clean signal mask and dispositions, stdin
- * from /dev/null, stdout and stderr into the pipes of output.c, no
- * descriptor of tendd, a scrubbed environment, its
- * directory, umask and user, PDEATHSIG for services, and its cgroup for
- * group stops. Setup and exec failures come back synchronously, in memory
- * the child shares with tendd until it execs. Also group signals. A
+ * from /dev/null, stdout and stderr into the pipes of output.c (or
+ * /dev/null for a stream whose log is NONE), no descriptor of tendd, a
+ * scrubbed environment, its directory, umask and user, PDEATHSIG for
+ * services, and its cgroup for group stops. Setup and exec failures come
+ * back synchronously, in memory the child shares with tendd until it
+ * execs. Failures are of two classes: the program's (a missing binary,
+ * user, directory: FATAL) and the machine's (out of descriptors,
+ * processes or memory: SPAWN_SHORT, retried from BACKOFF), the latter
+ * with the descriptors in use and the limit. Also group signals. A
  * ready = notify child gets tendd's own NOTIFY_SOCKET (and WATCHDOG_USEC,
  * WATCHDOG_PID), never the one of tendd's supervisor.
  */
@@ -104,15 +108,17 @@ spawn_env_scrubbed(const char *kv)
 
 /*
  * Low descriptor slots for what a child keeps: /dev/null for its stdin,
- * and two placeholders the output pipes are moved into for the length of
- * a spawn. The child shares tendd's descriptor table (CLONE_FILES) and
- * unshares it with close_range(CLOSE_RANGE_UNSHARE), which copies only
- * the descriptors below the range: with these slots that is a dozen, not
- * the thousands tendd holds with a thousand processes and clients (each
- * copied at clone and closed again at exec, which made a restart's cost
- * grow with N).
+ * /dev/null for a stream whose log is NONE (no pipe, no descriptor in
+ * tendd for it), and two placeholders the output pipes are moved into
+ * for the length of a spawn. The child shares tendd's descriptor table
+ * (CLONE_FILES) and unshares it with close_range(CLOSE_RANGE_UNSHARE),
+ * which copies only the descriptors below the range: with these slots
+ * that is a dozen, not the thousands tendd holds with a thousand
+ * processes and clients (each copied at clone and closed again at exec,
+ * which made a restart's cost grow with N).
  */
-static int	 spawn_nullfd = -1, spawn_slot[2] = { -1, -1 };
+static int	 spawn_nullfd = -1, spawn_nullout = -1;
+static int	 spawn_slot[2] = { -1, -1 };
 /* CLONE_FILES | CLONE_PIDFD, or 0 under valgrind */
 static unsigned long spawn_clone_flags;
 
@@ -121,7 +127,8 @@ spawn_init_slots(void)
 {
 	int i;
 
-	if ((spawn_nullfd = open("/dev/null", O_RDONLY | O_CLOEXEC)) == -1)
+	if ((spawn_nullfd = open("/dev/null", O_RDONLY | O_CLOEXEC)) == -1 ||
+	    (spawn_nullout = open("/dev/null", O_WRONLY | O_CLOEXEC)) == -1)
 		fatal("cannot open /dev/null: %s", strerror(errno));
 	for (i = 0; i < 2; i++)
 		if ((spawn_slot[i] = fcntl(spawn_nullfd, F_DUPFD_CLOEXEC,
@@ -410,11 +417,23 @@ __asm__(
 static int	 spawn_clone3_works = 1;
 #endif
 
+/* Whether a child is made in its cgroup, not left to join it itself. */
+static int
+spawn_clones_into_cgroup(void)
+{
+#ifdef SPAWN_CLONE3
+	return spawn_clone3_works && spawn_clone_flags != 0;
+#else
+	return 0;
+#endif
+}
+
 /*
- * The output pipes into the low slots for the child to find, and the
- * highest descriptor it needs. Should a slot not take (it cannot, short
- * of a broken invariant), the child is handed the pipes where they are
- * and copies the table up to them: slower, never wrong.
+ * The output pipes into the low slots for the child to find (/dev/null
+ * for a stream without one), and the highest descriptor it needs.
+ * Should a slot not take (it cannot, short of a broken invariant), the
+ * child is handed the pipes where they are and copies the table up to
+ * them: slower, never wrong.
  */
 static void
 spawn_enter_slots(struct spawn_child *c, const int outfds[2])
@@ -425,7 +444,9 @@ spawn_enter_slots(struct spawn_child *c, const int outfds[2])
 	c->keep = (unsigned int)spawn_nullfd + 1;
 	for (i = 0; i < 2; i++) {
 		fd = outfds[i];
-		if (spawn_slot[i] != -1 &&
+		if (fd == -1)
+			fd = spawn_nullout;
+		else if (spawn_slot[i] != -1 &&
 		    dup3(outfds[i], spawn_slot[i], O_CLOEXEC) != -1)
 			fd = spawn_slot[i];
 		c->outfds[i] = fd;
@@ -484,8 +505,171 @@ spawn_rlimit(long long v, struct rlimit *rl)
 	return 1;
 }
 
+/* ------------------------------------------------------------------ */
+/* Short of descriptors: the machine's state, not the program's fault  */
+
+/*
+ * The descriptors below LIMIT tendd has open, counted only when a start
+ * has failed for want of them. The kernel hands out the lowest free
+ * number, so every one below the lowest free is taken; the few above it
+ * are tried one by one (F_GETFD). Out of descriptors, the lowest free is
+ * at or near the limit: a handful of system calls, where listing
+ * /proc/self/fd would take 90 ms at 20,000.
+ */
+#define SPAWN_COUNT_MAX		65536
+
+static long
+spawn_count_fds(rlim_t limit)
+{
+	long n;
+	int fd, low;
+
+	if (limit == RLIM_INFINITY || limit > INT_MAX)
+		return -1;
+	if ((low = fcntl(spawn_nullfd, F_DUPFD_CLOEXEC, 0)) == -1)
+		return errno == EMFILE ? (long)limit : -1;
+	close(low);
+	if (limit - (rlim_t)low > SPAWN_COUNT_MAX)
+		return -1;	/* not out of descriptors after all */
+	n = low;
+	for (fd = low + 1; (rlim_t)fd < limit; fd++)
+		if (fcntl(fd, F_GETFD) != -1)
+			n++;
+	return n;
+}
+
+/* Open files of the whole system and its limit (fs.file-nr, file-max). */
+static int
+spawn_count_files(long long *used, long long *max)
+{
+	char buf[128];
+	long long freed;
+	ssize_t n;
+	int fd;
+
+	/* (the system's table may be too full even for this) */
+	n = -1;
+	if ((fd = open("/proc/sys/fs/file-nr", O_RDONLY | O_CLOEXEC)) != -1) {
+		n = read(fd, buf, sizeof(buf) - 1);
+		close(fd);
+	}
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	return sscanf(buf, "%lld %lld %lld", used, &freed, max) == 3 ? 0 : -1;
+}
+
+/* " (19998 of 20000 descriptors in use)" for EMFILE, the like for ENFILE. */
+static void
+spawn_short_note(int err, char *buf, size_t len)
+{
+	struct rlimit rl;
+	long long used, max;
+	long n;
+
+	buf[0] = '\0';
+	if (err == EMFILE) {
+		if (getrlimit(RLIMIT_NOFILE, &rl) == -1)
+			return;
+		n = spawn_count_fds(rl.rlim_cur);
+		if (n >= 0 && rl.rlim_cur != RLIM_INFINITY)
+			snprintf(buf, len, " (%ld of %llu descriptors in use)",
+			    n, (unsigned long long)rl.rlim_cur);
+		else if (rl.rlim_cur != RLIM_INFINITY)
+			snprintf(buf, len, " (the limit is %llu descriptors)",
+			    (unsigned long long)rl.rlim_cur);
+	} else if (err == ENFILE && spawn_count_files(&used, &max) == 0)
+		snprintf(buf, len, " (%lld of %lld files open on the system)",
+		    used, max);
+}
+
+int
+spawn_cause(char **cause, const char *what, int err)
+{
+	char note[96];
+
+	spawn_short_note(err, note, sizeof(note));
+	xasprintf(cause, "%s: %s%s", what, strerror(err), note);
+	return err == EMFILE || err == ENFILE ? SPAWN_SHORT : -1;
+}
+
+/*
+ * The top descriptors below the limit that no process takes: with every
+ * other one held by processes, tendd can still accept a client (to stop
+ * some), open a log file, count its descriptors.
+ */
+#define SPAWN_FDS_KEPT		32
+
+/*
+ * Room for one more process: the lowest free descriptor (where its
+ * pidfd would go; the kernel hands out the lowest) is below the kept
+ * ones. Else SPAWN_SHORT with *CAUSE. Two system calls a spawn.
+ */
+static int
+spawn_room(char **cause)
+{
+	struct rlimit rl;
+	long n;
+	int fd;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == -1 ||
+	    rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur <= 4 * SPAWN_FDS_KEPT)
+		return 0;
+	if ((fd = fcntl(spawn_nullfd, F_DUPFD_CLOEXEC, 0)) == -1)
+		return errno == EMFILE ? spawn_cause(cause,
+		    "cannot start a process", errno) : 0;
+	close(fd);
+	if ((rlim_t)fd < rl.rlim_cur - SPAWN_FDS_KEPT)
+		return 0;
+	if ((n = spawn_count_fds(rl.rlim_cur)) >= 0)
+		xasprintf(cause, "cannot start a process: %s (%ld of %llu "
+		    "descriptors in use; the last %d are kept for clients)",
+		    strerror(EMFILE), n, (unsigned long long)rl.rlim_cur,
+		    SPAWN_FDS_KEPT);
+	else
+		xasprintf(cause, "cannot start a process: %s (the last %d of "
+		    "%llu descriptors are kept for clients)", strerror(EMFILE),
+		    SPAWN_FDS_KEPT, (unsigned long long)rl.rlim_cur);
+	return SPAWN_SHORT;
+}
+
+/* EMFILE or ENFILE when tendd cannot open a descriptor now, else 0. */
+static int
+spawn_probe(void)
+{
+	int fd;
+
+	if ((fd = open("/dev/null", O_RDONLY | O_CLOEXEC)) != -1) {
+		close(fd);
+		return 0;
+	}
+	return errno == EMFILE || errno == ENFILE ? errno : 0;
+}
+
+/*
+ * After a step that failed without handing back its errno (a log file,
+ * the env_file, the notify socket): when tendd cannot open a descriptor
+ * now, that is why, and the start is retried. Else -1: the program's
+ * own problem.
+ */
+static int
+spawn_recheck(char **cause)
+{
+	char note[96], *s;
+	int err;
+
+	if ((err = spawn_probe()) == 0)
+		return -1;
+	spawn_short_note(err, note, sizeof(note));
+	xasprintf(&s, "%s%s", *cause, note);
+	free(*cause);
+	*cause = s;
+	return SPAWN_SHORT;
+}
+
 static char *
-spawn_describe(struct proc *p, const char *path, struct spawn_report *r)
+spawn_describe(struct proc *p, const char *path, const char *cgdir,
+    struct spawn_report *r)
 {
 	char *s;
 	const char *what = strerror(r->err);
@@ -499,7 +683,7 @@ spawn_describe(struct proc *p, const char *path, struct spawn_report *r)
 		xasprintf(&s, "cannot start a session: %s", what);
 		break;
 	case STAGE_CGROUP:
-		xasprintf(&s, "cannot join cgroup %s: %s", p->cgroup, what);
+		xasprintf(&s, "cannot join cgroup %s: %s", cgdir, what);
 		break;
 	case STAGE_RLIMIT_NOFILE:
 	case STAGE_RLIMIT_CORE:
@@ -664,6 +848,7 @@ spawn_proc(struct proc *p, char **cause)
 	struct passwd pwbuf, *pw = NULL;
 	struct rlimit rl_nofile, rl_core;
 	char pwstr[4096], *path, **envp, **fileenv = NULL, *why, *pidslot;
+	const char *cgdir;
 	int set_nofile, set_core;
 	gid_t *groups = NULL;
 	int ngroups = 0, r, outfds[2], saved = 0, pidfd;
@@ -671,22 +856,48 @@ spawn_proc(struct proc *p, char **cause)
 	struct spawn_child child;
 	pid_t pid;
 
+	if ((r = spawn_room(cause)) != 0)
+		return r;
+	/*
+	 * Not while a predecessor's leftovers may still hold its ports: like
+	 * a full descriptor table, a state of the machine that passes, so
+	 * the start is retried from BACKOFF, never FATAL.
+	 */
+	if (cgroup_may_spawn(cause) == -1)
+		return SPAWN_SHORT;
 	/* Everything that allocates or reads files happens before fork. */
 	if (pc->env_file != NULL &&
 	    config_read_env_file(pc->env_file, &fileenv, &why) == -1) {
 		/* Read at each start, so a restart picks up new secrets. */
 		xasprintf(cause, "env_file: %s", why);
 		free(why);
-		return -1;
+		return spawn_recheck(cause);
 	}
 	set_nofile = spawn_rlimit(pc->rlimit_nofile, &rl_nofile);
 	set_core = spawn_rlimit(pc->rlimit_core, &rl_core);
 	if (pc->user != NULL) {
+		/*
+		 * The user and group databases are files: without a
+		 * descriptor to read them, the user would seem not to exist
+		 * or to have no supplementary groups.
+		 */
+		if ((r = spawn_probe()) != 0) {
+			xasprintf(&why, "cannot look up user %s", pc->user);
+			r = spawn_cause(cause, why, r);
+			free(why);
+			strv_free(fileenv);
+			return r;
+		}
 		r = getpwnam_r(pc->user, &pwbuf, pwstr, sizeof(pwstr), &pw);
 		if (pw == NULL) {
-			xasprintf(cause, "cannot find user %s%s%s", pc->user,
-			    r != 0 ? ": " : "", r != 0 ? strerror(r) : "");
 			strv_free(fileenv);
+			if (r != 0) {
+				xasprintf(&why, "cannot find user %s", pc->user);
+				r = spawn_cause(cause, why, r);
+				free(why);
+				return r;
+			}
+			xasprintf(cause, "cannot find user %s", pc->user);
 			return -1;
 		}
 		ngroups = 64;
@@ -711,22 +922,30 @@ spawn_proc(struct proc *p, char **cause)
 		free(groups);
 		free(path);
 		strv_free(fileenv);
-		return -1;
-	}
-	/* The output pipes, and the log files they go to (spec §6). */
-	if (output_spawn_prepare(p, outfds, cause) == -1) {
-		output_spawn_done(p, 0);
-		free(groups);
-		free(path);
-		strv_free(fileenv);
-		return -1;
+		return spawn_recheck(cause);
 	}
 	if (spawn_stack == NULL) {
 		spawn_stack = mmap(NULL, SPAWN_STACK_SIZE, PROT_READ |
 		    PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
-		if (spawn_stack == MAP_FAILED)
-			fatal("cannot map a stack for spawning: %s",
-			    strerror(errno));
+		if (spawn_stack == MAP_FAILED) {
+			/* out of memory: the machine's, retried */
+			spawn_stack = NULL;
+			spawn_cause(cause, "cannot map a stack for spawning",
+			    errno);
+			free(groups);
+			free(path);
+			strv_free(fileenv);
+			return SPAWN_SHORT;
+		}
+	}
+	/* The output pipes, and the log files they go to (spec §6). */
+	if ((r = output_spawn_prepare(p, outfds, cause)) != 0) {
+		output_spawn_done(p, 0);
+		free(groups);
+		free(path);
+		strv_free(fileenv);
+		/* a log file that could not be opened for lack of room too */
+		return r == SPAWN_SHORT ? r : spawn_recheck(cause);
 	}
 	envp = spawn_build_env(p, pw, fileenv, &pidslot);
 	strv_free(fileenv);
@@ -753,7 +972,8 @@ spawn_proc(struct proc *p, char **cause)
 	child.gid = pw != NULL ? pw->pw_gid : 0;
 	child.ngroups = ngroups;
 	child.groups = groups;
-	child.cgroup = cgroup_proc_prepare(p);
+	child.cgroup = cgroup_proc_prepare(p, spawn_clones_into_cgroup(),
+	    &cgdir);
 	child.parent = getpid();
 	child.rep.stage = 0;
 	child.rep.err = 0;
@@ -764,17 +984,21 @@ spawn_proc(struct proc *p, char **cause)
 	 */
 	SPAWN_STACK_FRESH(spawn_stack, SPAWN_STACK_SIZE);
 	pidfd = -1;
-	pid = spawn_clone(&child, p->cgroup, &pidfd);
+	pid = spawn_clone(&child, cgdir, &pidfd);
 	saved = errno;
 	spawn_leave_slots();
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	strv_free(envp);
 	free(groups);
 	if (pid == -1) {
-		xasprintf(cause, "cannot fork: %s", strerror(saved));
+		/*
+		 * Out of descriptors for the pidfd, of processes, of memory:
+		 * all the machine's state, and a later try may do.
+		 */
+		r = spawn_cause(cause, "cannot fork", saved);
 		output_spawn_done(p, 0);
 		free(path);
-		return -1;
+		return saved == EAGAIN || saved == ENOMEM ? SPAWN_SHORT : r;
 	}
 
 	/* Made by clone itself: it can only ever name this child. */
@@ -785,7 +1009,17 @@ spawn_proc(struct proc *p, char **cause)
 
 	/* A report: the child gave up before exec, and is exiting. */
 	if (child.rep.stage != 0) {
-		*cause = spawn_describe(p, path, &child.rep);
+		*cause = spawn_describe(p, path, cgdir, &child.rep);
+		r = child.rep.err == EMFILE || child.rep.err == ENFILE ?
+		    SPAWN_SHORT : -1;
+		if (child.rep.err == ENFILE) {
+			char note[96], *s;
+
+			spawn_short_note(ENFILE, note, sizeof(note));
+			xasprintf(&s, "%s%s", *cause, note);
+			free(*cause);
+			*cause = s;
+		}
 		output_spawn_done(p, 0);
 		free(path);
 		/* reap.c collects it as an unknown pid */
@@ -794,10 +1028,11 @@ spawn_proc(struct proc *p, char **cause)
 			close(p->pidfd);
 			p->pidfd = -1;
 		}
-		return -1;
+		return r;
 	}
 	free(path);
 	reap_watch(p);
+	cgroup_proc_spawned(p, cgdir != NULL);
 	output_spawn_done(p, 1);
 	log_debug("%s: spawned pid %ld: %s", p->fullname, (long)pid,
 	    pc->command);

@@ -31,6 +31,8 @@ static int	 tendd_config_flags;
 static int	 tendd_opt_socket;
 static int	 tendd_opt_level;
 
+static void	 tendd_raise_nofile(const struct tend_conf *);
+
 static void
 tendd_usage(FILE *f)
 {
@@ -222,6 +224,7 @@ tendd_reload_apply(int flags, struct diag *d, struct reload_plan *plan)
 		log_set_level(new->loglevel);
 	log_set_rotation(new->logfile_maxbytes, new->logfile_backups);
 	tendd_apply_limits(new);
+	tendd_raise_nofile(new);
 	program_reload(old, new);
 	config_free(old);
 	return 0;
@@ -375,15 +378,43 @@ tendd_daemonize(void)
 
 /*
  * Clients and children need descriptors: tendd takes all it may (the
- * hard limit). Children get theirs back (tendd_apply_limits), as systemd
- * does.
+ * hard limit), and where it may raise the hard limit (CAP_SYS_RESOURCE,
+ * root under systemd) raises it to what CONF needs, up to fs.nr_open.
+ * Where it may not, --check and the start-up said so (config.c), and
+ * the processes that do not fit wait in BACKOFF. Children get their
+ * limit back (tendd_apply_limits), as systemd does.
  */
 static void
-tendd_raise_nofile(void)
+tendd_raise_nofile(const struct tend_conf *conf)
 {
 	struct rlimit rl, want;
+	rlim_t need = (rlim_t)CONFIG_FDS_NEEDED(conf);
+	int saved;
 
-	if (getrlimit(RLIMIT_NOFILE, &rl) == -1 || rl.rlim_cur >= rl.rlim_max)
+	if (getrlimit(RLIMIT_NOFILE, &rl) == -1)
+		return;
+	if (rl.rlim_max != RLIM_INFINITY && rl.rlim_max < need) {
+		want.rlim_cur = want.rlim_max = need;
+		if (setrlimit(RLIMIT_NOFILE, &want) == 0) {
+			log_info("descriptor limit raised from %llu to %llu, "
+			    "what %d process%s need", (unsigned long long)
+			    rl.rlim_max, (unsigned long long)need,
+			    conf->nprocs, conf->nprocs == 1 ? "" : "es");
+			return;
+		}
+		saved = errno;
+		/* EPERM: no CAP_SYS_RESOURCE, or above fs.nr_open (config.c
+		   has warned); anything else is news */
+		if (saved == EPERM)
+			log_debug("cannot raise the hard descriptor limit from "
+			    "%llu to %llu: %s", (unsigned long long)rl.rlim_max,
+			    (unsigned long long)need, strerror(saved));
+		else
+			log_warn("cannot raise the hard descriptor limit from "
+			    "%llu to %llu: %s", (unsigned long long)rl.rlim_max,
+			    (unsigned long long)need, strerror(saved));
+	}
+	if (rl.rlim_cur >= rl.rlim_max)
 		return;
 	want.rlim_cur = want.rlim_max = rl.rlim_max;
 	if (setrlimit(RLIMIT_NOFILE, &want) == -1) {
@@ -420,6 +451,14 @@ tendd_reopen_logs(const char *why, char **causes)
 	else
 		free(failed);
 	return n == 0 ? 0 : -1;
+}
+
+/* The programs with autostart, in priority order. */
+static void
+tendd_autostart(void)
+{
+	program_autostart();
+	systemd_autostart_done();
 }
 
 int
@@ -554,7 +593,7 @@ main(int argc, char **argv)
 	if (prctl(PR_SET_CHILD_SUBREAPER, 1) == -1)
 		log_warn("cannot become a child subreaper: %s", strerror(errno));
 
-	tendd_raise_nofile();
+	tendd_raise_nofile(tendd_conf);
 	if ((tendd_base = event_base_new()) == NULL)
 		fatal("cannot create the event loop");
 	spawn_init();
@@ -590,8 +629,8 @@ main(int argc, char **argv)
 		close(readyfd);
 		log_detach();
 	}
-	program_autostart();
-	systemd_autostart_done();
+	/* Once what a predecessor left has ended: it may hold their ports. */
+	cgroup_after_sweep(tendd_autostart);
 
 	event_base_dispatch(tendd_base);
 

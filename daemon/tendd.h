@@ -136,6 +136,8 @@ struct tend_conf {
 	int		 minprocs_set;
 	int		 nprograms;	/* [program:] sections */
 	int		 nprocs;	/* processes they yield */
+	long		 proc_fds;	/* descriptors tendd holds for them
+					   all running (config_proc_fds) */
 	int		 ngroups;	/* distinct groups of those */
 	struct program_confs programs;	/* processes, in file order */
 };
@@ -178,6 +180,18 @@ char	**config_program_changes(const struct tend_conf *ca,
 char	**config_restart_changes(const struct tend_conf *,
 	    const struct tend_conf *);
 int	 config_exitcode_expected(const struct program_conf *, int code);
+/*
+ * Descriptors tendd holds for CONF's processes when all of them run: a
+ * pidfd each, a pipe per stream that is logged (none for NONE, one for
+ * both with redirect_stderr), the log files they write (shared ones
+ * once). Beside them tendd needs TENDD_FDS_OWN for itself and keeps
+ * TENDD_FDS_CLIENTS for clients: tendd asks for the sum as its limit.
+ */
+long	 config_proc_fds(const struct tend_conf *conf);
+#define TENDD_FDS_OWN		64
+#define TENDD_FDS_CLIENTS	64
+#define CONFIG_FDS_NEEDED(conf)	\
+	((conf)->proc_fds + TENDD_FDS_OWN + TENDD_FDS_CLIENTS)
 /*
  * Reads an env_file: KEY=VALUE lines, '#' comments, an optional "export ",
  * quoted values. 0 with an allocated vector (NULL when empty), or -1
@@ -248,6 +262,9 @@ struct proc {
 	double		 timer_due;	/* monotonic, when the state timer fires */
 	int		 startfails;	/* failed starts in a row (STARTING exits) */
 	int		 crashes;	/* quick exits from RUNNING in a row */
+	int		 shortfails;	/* starts the machine could not make
+					   (SPAWN_SHORT) in a row: the backoff,
+					   never startretries */
 	int		 restarts;	/* spawns after the first one */
 	int		 killed;	/* SIGKILL was sent in this stop */
 	int		 shutdown_stop;	/* stopping because tendd shuts down */
@@ -287,6 +304,7 @@ struct proc {
 	/* cgroup.c: its cgroup directory and cgroup.procs; NULL if none */
 	char		*cgroup;
 	char		*cgroup_join;
+	int		 cgroup_slot;	/* 1 + its slot in SOCKET.state; 0 */
 };
 TAILQ_HEAD(procs, proc);
 extern struct procs procs;
@@ -359,45 +377,74 @@ int	 program_notify_mainpid(struct proc *, pid_t pid, char **cause);
 
 /*
  * Starts P's program. 0 with p->pid and p->pidfd set, or -1 with the
- * reason in *cause ("cannot execute /x: No such file or directory").
+ * reason in *cause ("cannot execute /x: No such file or directory"), or
+ * SPAWN_SHORT when the machine, not the program, is short of what a
+ * start needs (descriptors, processes, memory): retried, never FATAL.
  */
+#define SPAWN_SHORT	(-2)
 int	 spawn_proc(struct proc *, char **cause);
+/*
+ * "WHAT: strerror(ERR)", with for EMFILE and ENFILE how many
+ * descriptors are in use and the limit. SPAWN_SHORT when ERR is such a
+ * shortage, else -1.
+ */
+int	 spawn_cause(char **cause, const char *what, int err);
 /* Signal the process (and its group when GROUP is set). */
 int	 spawn_signal(struct proc *, int sig, int group);
 /* tendd's environment minus what belongs to tendd's own supervisor. */
 void	 spawn_init(void);
 
 /* ------------------------------------------------------------------ */
-/* cgroup.c: a cgroup (v2) per process, the group of stopasgroup.       */
+/* cgroup.c: a cgroup (v2) per service and per group-stopped process;  */
+/* what a tendd that died abruptly left.                                */
 
 /*
  * At start-up, once the control socket is bound: finds tendd's cgroup
- * and makes its instance directory there (named after SOCKET). 0, or -1
- * (logged once) when there is no writable cgroup2: the group is then
- * the session.
+ * and its instance directory there (named after SOCKET), and kills what
+ * a predecessor's services left (in cgroups, or in the sessions
+ * SOCKET.state recorded), without waiting for it. 0, or -1 (logged once)
+ * when there is no writable cgroup2: the group is then the session.
  */
 int	 cgroup_init(const char *socket);
+/* THEN() once the predecessor's leftovers have ended (now if none). */
+void	 cgroup_after_sweep(void (*then)(void));
+/* -1 with *CAUSE while they have not: nothing may start yet. */
+int	 cgroup_may_spawn(char **cause);
 /* The instance directory, or NULL without cgroups. */
 const char *cgroup_instance_dir(void);
 /* At exit: removes the empty directories and the instance. */
 void	 cgroup_close(void);
 /*
- * Before a spawn: P's cgroup exists. The path of its cgroup.procs for
- * the child to join, or NULL (no cgroups: its group is its session).
+ * Before a spawn: P's cgroup exists. The path of the cgroup.procs the
+ * child joins, or NULL (none: its group is its session), and in *DIR
+ * the directory. CLONE_INTO: spawn.c can make the child in a cgroup
+ * (else joining costs each spawn a few ms, which only a group stop
+ * is worth).
  */
-const char *cgroup_proc_prepare(struct proc *);
-/* P's process ended: its cgroup goes once empty. */
+const char *cgroup_proc_prepare(struct proc *, int clone_into,
+	    const char **dir);
+/* P's child runs (IN_CGROUP: in the one prepared): its session recorded. */
+void	 cgroup_proc_spawned(struct proc *, int in_cgroup);
+/* P is at rest: its cgroup goes once empty, its session is forgotten. */
 void	 cgroup_proc_ended(struct proc *);
 /* P goes away: as cgroup_proc_ended(), and forgets the path. */
 void	 cgroup_proc_free(struct proc *);
 /* SIG to everything in P's cgroup. -1 when P has none or it is unreadable. */
 int	 cgroup_proc_signal(struct proc *, int sig);
 /* Pure helpers, exposed for the unit tests. */
+#define CGROUP_STATE_SLOT	128
 char	*cgroup_encode_name(const char *);
+char	*cgroup_decode_name(const char *);
 uint64_t cgroup_hash(const char *);
 int	 cgroup_parse_mountinfo(const char *line, char **root, char **mnt);
 char	*cgroup_parse_self(const char *text);
 char	*cgroup_dir_of(const char *mnt, const char *root, const char *path);
+int	 cgroup_parse_stat(const char *, char *state, pid_t *sid,
+	    unsigned long long *start);
+void	 cgroup_format_session(char *buf, pid_t, unsigned long long start,
+	    const char *name);
+int	 cgroup_parse_session(const char *line, pid_t *,
+	    unsigned long long *start, char **name);
 
 /* ------------------------------------------------------------------ */
 /* notify.c: tendd's own NOTIFY_SOCKET for ready = notify children.     */
@@ -462,7 +509,8 @@ enum output_stream {
  * Before fork: opens P's log destinations (a missing log directory is
  * an error with *cause: the program is FATAL) and makes the pipes. FDS
  * gets the child's stdout and stderr ends (the same pipe twice with
- * redirect_stderr).
+ * redirect_stderr; -1 for a stream whose log is NONE: /dev/null, no
+ * pipe). SPAWN_SHORT when out of descriptors for a pipe.
  */
 int	 output_spawn_prepare(struct proc *, int fds[2], char **cause);
 /* After fork: closes the child's ends; starts reading if OK. */

@@ -19,8 +19,9 @@
  * --ready-from-child READY=1 comes from a forked child (same group), which
  *                    exits 1 s later.
  * --watchdog-for S   once ready, sends WATCHDOG=1 for S seconds, then
- *                    stops pinging (hangs); default: pings forever if
- *                    the watchdog is enabled.
+ *                    stops pinging (hangs; recorded as "PID MONOTONIC
+ *                    quiet" after the last ping); default: pings
+ *                    forever if the watchdog is enabled.
  * --watchdog-every S the ping interval (default: half of WATCHDOG_USEC).
  * --mainpid-child    once ready, forks a child that carries on as the
  *                    service, sends MAINPID=child, and exits 0; the
@@ -207,6 +208,7 @@ main(int argc, char **argv)
 			notify("WATCHDOG=1");
 			sleep_for(every);
 		}
+		append_line("quiet");
 	}
 	for (;;)
 		pause();

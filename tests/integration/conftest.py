@@ -5,6 +5,13 @@ in a private temp dir per test, with the helper programs of tests/helpers
 
 Rules kept here so the tests stay honest and never leave litter:
   * every wait is a poll with a deadline (wait_for); no bare sleeps;
+  * a deadline says "never", not "too slow": none is shorter than
+    MIN_DEADLINE, so a loaded machine or the sanitizer build cannot fail
+    a test by being slow. What must happen "at once" is shown by order
+    (it happened while something else was still held), never by a time;
+  * what a program run as another user needs (a helper, tendd itself) is
+    copied where that user can reach it (Tend.public): the checkout may
+    sit in a 0700 directory;
   * every test has a hard time limit (SIGALRM, TEST_TIMEOUT seconds);
   * teardown stops the test's tendd by pid, then SIGKILLs, by pid only,
     whatever the test recorded (tend.track) and every descendant tendd had;
@@ -16,8 +23,10 @@ import os
 import re
 import shlex
 import shutil
+import random
 import signal
 import socket
+import stat
 import subprocess
 import tempfile
 import textwrap
@@ -34,6 +43,7 @@ TENDCTL = BUILD / "tendctl"
 HELPERS = BUILD / "helpers"
 
 TEST_TIMEOUT = 40          # seconds; each test is meant to take < 20
+MIN_DEADLINE = 10.0        # seconds; the shortest deadline of any wait
 STATES = ("NEW", "STARTING", "RUNNING", "PAUSED", "STOPPING", "STOPPED",
           "EXITED", "BACKOFF", "FATAL")
 # tendd logs each state change as "NAME: OLD -> NEW" (at info level).
@@ -54,7 +64,9 @@ def require(path, how):
 
 def wait_for(predicate, timeout=10.0, interval=0.05, what=None):
     """Polls PREDICATE until it returns something true; returns that.
-    Fails the test after TIMEOUT seconds, naming WHAT."""
+    Fails the test after TIMEOUT seconds (MIN_DEADLINE at least), naming
+    WHAT."""
+    timeout = max(timeout, MIN_DEADLINE)
     deadline = time.monotonic() + timeout
     while True:
         value = predicate()
@@ -174,6 +186,64 @@ def read_facts(path):
     return facts
 
 
+# ------------------------------------------------------------ other users
+#
+# Programs run as another user (user = nobody, tendd or tendctl dropped
+# to uid 65534) must reach what they execute, read and write. The checkout
+# may sit in a 0700 directory (a home, `mktemp -d`), so nothing under it
+# is reachable for them: Tend.public() copies what they need into a
+# directory of the test's own that every user can search.
+
+def searchable_by_all(path):
+    """True when every directory from / down to PATH lets others search."""
+    p = Path(path).resolve()
+    for d in [p] + list(p.parents):
+        if not os.stat(d).st_mode & stat.S_IXOTH:
+            return False
+    return True
+
+
+def reachable_tmp():
+    """A temp directory under which other users can reach what a test
+    makes public: $TMPDIR's if it is searchable by all, else /tmp."""
+    for d in (tempfile.gettempdir(), "/tmp"):
+        if searchable_by_all(d):
+            return d
+    pytest.fail("neither %s nor /tmp can be searched by other users"
+                % tempfile.gettempdir(), pytrace=False)
+
+
+def free_uid():
+    """A uid no account and no process uses: a test's own user, so that
+    per-user limits (RLIMIT_NPROC) count its processes only, never those
+    of another copy of the suite running beside it."""
+    with open("/etc/passwd") as f:
+        taken = {int(line.split(":")[2]) for line in f if line.count(":") >= 6}
+    rnd = random.SystemRandom()
+    while True:
+        uid = rnd.randrange(1 << 20, 1 << 30)
+        if uid not in taken and not pids_of_uid(uid):
+            return uid
+
+
+def pids_of_uid(uid):
+    """Every pid whose real uid is UID."""
+    out = []
+    for e in os.listdir("/proc"):
+        if not e.isdigit():
+            continue
+        try:
+            with open("/proc/%s/status" % e) as f:
+                for line in f:
+                    if line.startswith("Uid:"):
+                        if int(line.split()[1]) == uid:
+                            out.append(int(e))
+                        break
+        except OSError:
+            pass
+    return out
+
+
 # --------------------------------------------------------------- harness
 
 class Tend:
@@ -190,6 +260,7 @@ class Tend:
         self._extra = []            # other Popen objects (second tendd...)
         self._logfiles = []
         self._id = 0
+        self._public = None         # Tend.public()'s directory
 
     # ---- files and commands
     def path(self, name):
@@ -214,10 +285,80 @@ class Tend:
         self.conf.write_text(text)
         return self.conf
 
+    # ---- what other users must reach
+    def _public_dir(self):
+        if self._public is None:
+            self._public = Path(tempfile.mkdtemp(prefix="tend-pub-",
+                                                 dir=reachable_tmp()))
+            os.chmod(self._public, 0o755)
+            (self._public / "san").mkdir()
+            os.chmod(self._public / "san", 0o1777)
+        return self._public
+
+    def public(self, path):
+        """A copy of PATH (a helper, tendd, tendctl) that every user can
+        execute, in a directory of this test's own: a program run as
+        another user cannot reach the checkout when it sits in a 0700
+        directory."""
+        dest = self._public_dir() / Path(path).name
+        if not dest.exists():
+            shutil.copy2(path, dest)
+            os.chmod(dest, 0o755)
+        return dest
+
+    def public_helper(self, name, *args):
+        """helper(), with the helper copied where every user reaches it
+        (for a program with user =)."""
+        require(HELPERS / name, "make helpers")
+        return " ".join(shlex.quote(str(a)) for a in
+                        [self.public(HELPERS / name)] + list(args))
+
+    def public_env(self, env=None):
+        """ENV for a sanitizer-build program run as another user: its
+        reports go to this test's public directory (the build's report
+        directory in the checkout may be out of its reach); cleanup()
+        moves them to the build's, where tests/run counts them."""
+        pub = self._public_dir()
+        env = dict(env or {})
+        for var, name in (("ASAN_OPTIONS", "asan"), ("UBSAN_OPTIONS", "ubsan")):
+            old = env.get(var, os.environ.get(var, ""))
+            env[var] = (old + ":" if old else "") + "log_path=%s/san/%s" % (
+                pub, name)
+        return env
+
+    def users_namespace(self, passwd="", group=""):
+        """An argv prefix (spawn_tendd's WRAP) that runs tendd in a private
+        mount namespace where /etc/passwd and /etc/group have the lines
+        PASSWD and GROUP added: users of the test's own, the machine
+        unchanged."""
+        if os.getuid() != 0 or shutil.which("unshare") is None:
+            pytest.fail("this test needs root and unshare")
+        etc = Path(tempfile.mkdtemp(prefix="tend-etc-", dir=self.dir))
+        os.chmod(etc, 0o755)
+        for name, extra in (("passwd", passwd), ("group", group)):
+            with open("/etc/" + name) as f:
+                text = f.read()
+            (etc / name).write_text(text + textwrap.dedent(extra).lstrip())
+            os.chmod(etc / name, 0o644)
+        return ["unshare", "--mount", "--propagation", "private", "sh", "-c",
+                'mount --bind "$0/passwd" /etc/passwd && '
+                'mount --bind "$0/group" /etc/group && exec "$@"', str(etc)]
+
+    def _collect_public(self):
+        if self._public is None:
+            return
+        reports = BUILD / "sanitizer-reports"
+        for r in sorted((self._public / "san").iterdir()):
+            if reports.is_dir():
+                shutil.copy(r, reports / ("public-" + r.name))
+        shutil.rmtree(self._public, ignore_errors=True)
+
     # ---- tendd
     def spawn_tendd(self, *args, env=None, preexec_fn=None, conf=None,
-                    log=None, restore_signals=True):
-        """Starts a tendd and returns its Popen, without waiting."""
+                    log=None, restore_signals=True, wrap=(), binary=None):
+        """Starts a tendd and returns its Popen, without waiting. WRAP is
+        an argv that runs it (users_namespace()); BINARY another tendd
+        (a public() copy)."""
         require(TENDD, "make build/tendd")
         full_env = {k: v for k, v in os.environ.items()
                     if k not in SYSTEMD_VARS and k != "TEND_SOCKET"}
@@ -225,19 +366,21 @@ class Tend:
         logf = open(log or self.logpath, "ab")
         self._logfiles.append(logf)
         p = subprocess.Popen(
-            [str(TENDD), "-c", str(conf or self.conf)] + list(args),
+            list(wrap) + [str(binary or TENDD), "-c", str(conf or self.conf)]
+            + list(args),
             stdin=subprocess.DEVNULL, stdout=logf, stderr=subprocess.STDOUT,
             env=full_env, cwd=str(self.dir), preexec_fn=preexec_fn,
             restore_signals=restore_signals, start_new_session=True)
         return p
 
     def start(self, *args, env=None, preexec_fn=None, restore_signals=True,
-              timeout=10):
+              timeout=10, wrap=(), binary=None):
         """Starts this test's tendd and waits until its socket answers."""
         self.proc = self.spawn_tendd(*args, env=env, preexec_fn=preexec_fn,
-                                     restore_signals=restore_signals)
+                                     restore_signals=restore_signals,
+                                     wrap=wrap, binary=binary)
         self.pid = self.proc.pid
-        deadline = time.monotonic() + timeout
+        deadline = time.monotonic() + max(timeout, MIN_DEADLINE)
         while True:
             if self.proc.poll() is not None:
                 raise AssertionError(
@@ -257,6 +400,7 @@ class Tend:
     def wait_exit(self, timeout=15, proc=None):
         """Waits for tendd (or PROC) to exit; returns its status."""
         p = proc or self.proc
+        timeout = max(timeout, MIN_DEADLINE)
         try:
             return p.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
@@ -385,6 +529,7 @@ class Tend:
         for f in self._logfiles:
             f.close()
         self._remove_cgroups()
+        self._collect_public()
 
     def _remove_cgroups(self):
         """The cgroup directories a tendd of this test made and could not
@@ -395,13 +540,30 @@ class Tend:
             except OSError:
                 continue
             for inst in set(re.findall(
-                    r"group stops use a cgroup per process in (/\S+/tend-[0-9a-f]+)\n",
+                    r"group stops use a cgroup per process.* in "
+                    r"(/\S+/tend-[0-9a-f]+)\n",
                     text)):
-                for d, subdirs, _ in sorted(os.walk(inst), reverse=True):
-                    try:
-                        os.rmdir(d)
-                    except OSError:
-                        pass
+                remove_cgroup(inst)
+
+
+def remove_cgroup(path, timeout=5):
+    """Removes the cgroup PATH and those below it once what was killed in
+    them has ended (a SIGKILL takes effect later), never more."""
+    def empty():
+        try:
+            with open(os.path.join(path, "cgroup.events")) as f:
+                return "populated 0" in f.read()
+        except OSError:
+            return True
+    try:
+        wait_for(empty, timeout, what="cgroup %s to empty" % path)
+    except AssertionError:
+        pass
+    for d, _, _ in sorted(os.walk(path), reverse=True):
+        try:
+            os.rmdir(d)
+        except OSError:
+            pass
 
 
 def read_json_line(s, buf=None):
@@ -446,8 +608,10 @@ def hard_timeout():
 
 @pytest.fixture
 def tend(request):
-    """A Tend in a short private dir (socket paths must fit 108 bytes)."""
-    workdir = tempfile.mkdtemp(prefix="tend-")
+    """A Tend in a short private dir (socket paths must fit 108 bytes),
+    under a directory other users can search (a test may open its dir to
+    them)."""
+    workdir = tempfile.mkdtemp(prefix="tend-", dir=reachable_tmp())
     t = Tend(workdir)
     yield t
     t.cleanup()

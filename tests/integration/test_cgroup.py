@@ -1,9 +1,12 @@
 """
-A cgroup (v2) per process: the group of stopasgroup and killasgroup is
-everything the process started, even a grandchild that double-forked and
-called setsid(). Directories are made per tendd instance (named after the
-socket) and removed once empty; without a usable cgroup2 tendd falls back
-to the session. Skipped where no cgroup2 hierarchy is writable here.
+A cgroup (v2) per process that stops as a group: the group of stopasgroup
+and killasgroup is everything the process started, even a grandchild that
+double-forked and called setsid(). Other services share one cgroup, so
+that a tendd started after one that died abruptly finds what they left
+(test_abrupt_death.py). Directories are made per tendd instance (named
+after the socket): services/NAME, services/shared and jobs/NAME, removed
+once empty; without a usable cgroup2 tendd falls back to the session.
+Skipped where no cgroup2 hierarchy is writable here.
 """
 import ctypes
 import os
@@ -58,11 +61,35 @@ def cg(tend):
     return tend
 
 
-def instance_dir(tend):
+INSTANCE_RE = r"group stops use a cgroup per process.* in (/\S+)\n"
+
+
+def instance_dir(tend, log=None):
     m = wait_for(lambda: re.search(
-        r"group stops use a cgroup per process in (\S+)", tend.log()), 5,
+        INSTANCE_RE, log.read_text() if log else tend.log()), 5,
         what="the cgroup log line")
     return m.group(1)
+
+
+def svc_dir(inst, name):
+    """The cgroup of a service with a group stop."""
+    return os.path.join(inst, "services", name)
+
+
+def job_dir(inst, name):
+    """The cgroup of a job with a group stop."""
+    return os.path.join(inst, "jobs", name)
+
+
+def shared_dir(inst):
+    """The cgroup services without a group stop share."""
+    return os.path.join(inst, "services", "shared")
+
+
+def subdirs(path):
+    """Every cgroup below PATH, relative to it."""
+    return sorted(os.path.relpath(d, path) for d, _, _ in os.walk(path)
+                  if d != path)
 
 
 def procs_in(path):
@@ -94,16 +121,16 @@ def test_the_cgroup_holds_exactly_the_process_and_its_descendants(cg):
     tend = cg
     leader, gchild = start_daemonizing(tend, ["stopasgroup = true"])
     inst = instance_dir(tend)
-    d = os.path.join(inst, "grp%3Agrp")
+    d = svc_dir(inst, "grp%3Agrp")
     assert procs_in(d) == sorted([leader, gchild])
     rel = own_cgroup(leader)
-    assert rel.endswith("/" + os.path.basename(inst) + "/grp%3Agrp"), rel
+    assert rel.endswith("/" + os.path.basename(inst) +
+                        "/services/grp%3Agrp"), rel
     assert own_cgroup(gchild) == rel
     assert own_cgroup(tend.pid) != rel, "tendd itself is in it"
     # Nothing else in the instance: one directory per process.
-    subdirs = [e for e in os.listdir(inst)
-               if os.path.isdir(os.path.join(inst, e))]
-    assert subdirs == ["grp%3Agrp"], subdirs
+    assert subdirs(inst) == ["services", "services/grp%3Agrp"], \
+        subdirs(inst)
 
 
 def test_killasgroup_kills_a_grandchild_that_left_the_session(cg):
@@ -134,7 +161,7 @@ def test_directories_go_after_stop_and_shutdown(cg):
     tend = cg
     leader, gchild = start_daemonizing(tend, ["stopasgroup = true"])
     inst = instance_dir(tend)
-    d = os.path.join(inst, "grp%3Agrp")
+    d = svc_dir(inst, "grp%3Agrp")
     assert os.path.isdir(d)
     assert tend.ctl("stop", "grp")[0] == 0
     wait_for(lambda: not os.path.exists(d), 3, what="its cgroup removed")
@@ -146,19 +173,33 @@ def test_directories_go_after_stop_and_shutdown(cg):
     assert not os.path.exists(inst), os.listdir(inst)
 
 
-def test_a_program_without_group_stops_gets_no_cgroup(cg):
-    """Only stopasgroup and killasgroup use the group, so only their
-    programs pay for a cgroup: a plain program stays in tendd's cgroup,
-    and its stop leaves the grandchild that left the session alone (as
-    under supervisord)."""
+def test_services_without_group_stops_share_a_cgroup_and_jobs_get_none(cg):
+    """Only stopasgroup and killasgroup use a group, so only their
+    programs pay for a cgroup of their own. Other services share one (what
+    they leave is found by the next tendd should this one die abruptly),
+    and a plain stop leaves the grandchild that left the session alone, as
+    under supervisord. A job without a group stop stays in tendd's
+    cgroup: nothing ever kills a job's leftovers."""
     tend = cg
-    leader, gchild = start_daemonizing(tend)
+    pf = tend.path("pids-job")
+    leader, gchild = start_daemonizing(tend, extra=[
+        "[program:job]",
+        "command = " + tend.helper("forker", "--pidfile", pf, "--setsid"),
+        "daemon = false",
+        "startsecs = 0"])
+    jleader, jgchild = forker_pids(pf)
+    tend.track(jleader, jgchild)
     inst = instance_dir(tend)
-    assert own_cgroup(leader) == own_cgroup(tend.pid)
-    assert not os.path.exists(os.path.join(inst, "grp%3Agrp"))
+    shared = shared_dir(inst)
+    assert own_cgroup(leader) == own_cgroup(gchild) == \
+        own_cgroup(tend.pid).rstrip("/") + "/%s/services/shared" % \
+        os.path.basename(inst)
+    assert procs_in(shared) == sorted([leader, gchild])
+    assert own_cgroup(jleader) == own_cgroup(jgchild) == own_cgroup(tend.pid)
+    assert subdirs(inst) == ["services", "services/shared"], subdirs(inst)
     assert tend.ctl("stop", "grp")[0] == 0
     assert not exists(leader)
-    assert alive(gchild)
+    assert alive(gchild) and procs_in(shared) == [gchild]
     os.kill(gchild, signal.SIGKILL)
 
 
@@ -168,7 +209,7 @@ def test_a_restart_keeps_the_directory(cg):
     running is still in its group."""
     tend = cg
     leader, gchild = start_daemonizing(tend, ["stopasgroup = true"])
-    d = os.path.join(instance_dir(tend), "grp%3Agrp")
+    d = svc_dir(instance_dir(tend), "grp%3Agrp")
     ino = os.stat(d).st_ino
     os.kill(leader, signal.SIGKILL)
     new = wait_for(lambda: (lambda p: p if p and p != leader else None)(
@@ -204,13 +245,10 @@ stopasgroup = true
     tend._extra.append(p2)
     l2, g2 = forker_pids(str(pf))
     tend.track(l2, g2)
-    m = wait_for(lambda: re.search(
-        r"group stops use a cgroup per process in (\S+)", log2.read_text()),
-        5)
-    inst2 = m.group(1)
+    inst2 = instance_dir(tend, log2)
     assert inst2 != inst
     assert os.path.dirname(inst2) == os.path.dirname(inst)
-    assert procs_in(os.path.join(inst2, "grp%3Agrp")) == sorted([l2, g2])
+    assert procs_in(svc_dir(inst2, "grp%3Agrp")) == sorted([l2, g2])
     # Stopping one's group leaves the other's alone.
     assert tend.ctl("stop", "grp")[0] == 0
     wait_for(lambda: not exists(gchild), 3)
@@ -223,7 +261,7 @@ stopasgroup = true
 
 def test_a_restarted_tendd_finds_its_predecessors_directory(cg):
     """SIGKILLed, tendd leaves its directories: a tendd on the same socket
-    uses the same instance, removes the empty ones (a service died with
+    uses the same instance, removes the services' (the service died with
     tendd) and leaves the job that runs on (the promise for jobs), whose
     directory goes when it ends."""
     tend = cg
@@ -247,14 +285,17 @@ def test_a_restarted_tendd_finds_its_predecessors_directory(cg):
     tend.wait_exit()
     wait_for(lambda: not alive(svc), 3, what="the service dead with tendd")
     assert alive(job)
-    sd, jd = os.path.join(inst, "svc%3Asvc"), os.path.join(inst, "job%3Ajob")
+    sd, jd = svc_dir(inst, "svc%3Asvc"), job_dir(inst, "job%3Ajob")
     assert os.path.isdir(sd) and procs_in(jd) == [job]
 
     tend.write_config("")
     tend.logpath.write_text("")
     tend.start()
     assert instance_dir(tend) == inst
-    wait_for(lambda: not os.path.exists(sd), 3, what="the empty one removed")
+    wait_for(lambda: not os.path.exists(os.path.dirname(sd)), 3,
+             what="the services' directories removed")
+    # Nothing was left in them to stop.
+    assert "a previous tendd left running" not in tend.log()
     assert alive(job) and procs_in(jd) == [job]
     os.kill(job, signal.SIGKILL)
     wait_for(lambda: not os.path.exists(jd), 3, what="the job's cgroup gone")
@@ -313,7 +354,7 @@ def test_without_cgroup2_the_group_is_the_session(cg):
 def test_a_program_removed_by_reload_takes_its_cgroup_along(cg):
     tend = cg
     leader, gchild = start_daemonizing(tend, ["stopasgroup = true"])
-    d = os.path.join(instance_dir(tend), "grp%3Agrp")
+    d = svc_dir(instance_dir(tend), "grp%3Agrp")
     assert procs_in(d) == sorted([leader, gchild])
     tend.write_config("")
     rc, out, err = tend.ctl("reload")
@@ -321,3 +362,35 @@ def test_a_program_removed_by_reload_takes_its_cgroup_along(cg):
     wait_for(lambda: not exists(gchild), 5, what="the group stopped")
     wait_for(lambda: not os.path.exists(d), 3, what="its cgroup removed")
     assert tend.status() == {}
+
+
+def test_a_reload_that_makes_a_job_a_service_moves_its_cgroup(cg):
+    """jobs/ is what the next tendd leaves alone, services/ what it stops:
+    a process is always on the side its current daemon setting says."""
+    tend = cg
+    program = """
+        [program:p]
+        command = {cmd}
+        startsecs = 0
+        killasgroup = true
+        daemon = {daemon}
+    """
+    tend.write_config(program.format(cmd=tend.helper("sleeper"),
+                                     daemon="false"))
+    tend.start()
+    old = tend.wait_state("p", "RUNNING")["pid"]
+    tend.track(old)
+    inst = instance_dir(tend)
+    assert procs_in(job_dir(inst, "p%3Ap")) == [old]
+    tend.write_config(program.format(cmd=tend.helper("sleeper"),
+                                     daemon="true"))
+    rc, out, err = tend.ctl("reload")
+    assert rc == 0, (rc, out, err)
+    new = wait_for(lambda: (lambda p: p["pid"] if p["state"] == "RUNNING" and
+                            p["pid"] != old else None)(
+                                tend.proc_status("p")), 10,
+                   what="p restarted as a service")
+    tend.track(new)
+    assert procs_in(svc_dir(inst, "p%3Ap")) == [new]
+    wait_for(lambda: not os.path.exists(job_dir(inst, "p%3Ap")), 5,
+             what="its job cgroup removed")

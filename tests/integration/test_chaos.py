@@ -19,7 +19,8 @@ import time
 import pytest
 
 from conftest import (HELPERS, TENDD, alive, descendants, exists, forker_pids,
-                      holds_for, proc_stat, read_records, require, wait_for)
+                      free_uid, holds_for, pids_of_uid, proc_stat,
+                      read_records, require, wait_for)
 from test_container import nspid, start_as_pid1
 
 SHIM = HELPERS / "tendshim.so"
@@ -48,29 +49,6 @@ def cpu_seconds(pid):
     with open("/proc/%d/stat" % pid) as f:
         rest = f.read().rsplit(")", 1)[1].split()
     return (int(rest[11]) + int(rest[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def timed_status(tend):
-    """Seconds one status request takes (tendd's responsiveness)."""
-    t0 = time.monotonic()
-    assert tend.request("status", timeout=10)["ok"]
-    return time.monotonic() - t0
-
-
-def uid_count(uid):
-    """How many processes have UID as their real uid."""
-    n = 0
-    for e in os.listdir("/proc"):
-        if e.isdigit():
-            try:
-                with open("/proc/%s/status" % e) as f:
-                    for line in f:
-                        if line.startswith("Uid:"):
-                            n += int(line.split()[1]) == uid
-                            break
-            except OSError:
-                pass
-    return n
 
 
 def session_members(sid):
@@ -110,12 +88,11 @@ def test_a_group_stop_leaves_no_descendant_behind(tend, flags):
     st = proc_stat(child)
     assert st[3] == leader, "the grandchild is not in the session"
     assert (st[2] != leader) == ("--new-pgrp" in flags), st
-    t0 = time.monotonic()
     rc, out, err = tend.ctl("stop", "grp")
-    took = time.monotonic() - t0
     assert rc == 0, (rc, out, err)
-    assert took < 3, "the stop waited %.1fs" % took
-    wait_for(lambda: not exists(child), 3,
+    # Done without waiting out stopwaitsecs: no escalation.
+    assert "grp: still running" not in tend.log(), tend.log()
+    wait_for(lambda: not exists(child),
              what="the grandchild killed and reaped")
     assert not exists(leader)
     assert tend.proc_status("grp")["state"] == "STOPPED"
@@ -166,13 +143,12 @@ def test_500_children_exiting_at_once_are_all_reaped_and_restarted(tend):
         wait_for(lambda: all(holds_fifo(p) for p in first), 15,
                  what="all 500 waiting on the barrier")
         assert all(p["state"] == "RUNNING" for p in tend.status().values())
+        # Held by the barrier: none has exited before its release.
+        assert read_records(done) == []
     finally:
         os.close(wfd)           # the barrier: all 500 exit now
     wait_for(lambda: len(read_records(done)) >= n, 15, what="500 exits")
-    ends = [r[1] for r in read_records(done)]
-    spread = max(ends) - min(ends)
-    # Released together; how soon each runs again is up to the scheduler.
-    assert spread < 1.5, "the exits were not simultaneous: %.3fs" % spread
+    assert sorted(r[0] for r in read_records(done)) == sorted(first)
 
     # All reaped (no zombie), all restarted once, each with its exit code.
     def all_restarted():
@@ -182,26 +158,31 @@ def test_500_children_exiting_at_once_are_all_reaped_and_restarted(tend):
             p["exitcode"] == 3 and p["pid"] not in first
             for p in st.values())
     wait_for(all_restarted, 20, what="500 RUNNING again after one restart")
-    assert len(read_records(rec)) == 2 * n, "a spawn too many or too few"
+    # With startsecs = 0 a process is RUNNING as soon as it is spawned,
+    # which can be before its exec'd helper has written its record.
+    wait_for(lambda: len(read_records(rec)) >= 2 * n, 15,
+             what="the second run's 500 records")
+    assert len(read_records(rec)) == 2 * n, "a spawn too many"
     assert not [p for p in first if exists(p)], "unreaped children"
-    assert timed_status(tend) < 1.0
 
 
 # ------------------------------------------------------------ fork bomb
 
 def test_fork_bomb_in_a_child_leaves_tendd_responsive(tend):
-    """A child forks without end under its own RLIMIT_NPROC (as nobody:
-    root ignores the limit); orphans of the bomb land on tendd, the
-    subreaper. tendd keeps answering, and a stop with stopasgroup removes
-    every process of the bomb, zombies included."""
-    if os.getuid() != 0:
-        pytest.fail("this test needs root (user = nobody)")
+    """A child forks without end under its own RLIMIT_NPROC (as a user of
+    the test's own, in a private mount namespace: root ignores the limit,
+    and the limit counts every process of the user, so a user shared with
+    anything else, another copy of the suite say, would share the bomb's
+    room); orphans of the bomb land on tendd, the subreaper. tendd keeps
+    answering while the bomb is at its limit, and a stop with stopasgroup
+    removes every process of the bomb, zombies included."""
+    uid = free_uid()
     # A C helper, not sh -c 'ulimit -p N; b() { b & b; }; b': a shell whose
     # fork fails exits, and the bomb's leader must stay to be stopped.
     tend.write_config(f"""
         [program:bomb]
-        command = {tend.helper("forkbomb", "--nproc", 48)}
-        user = nobody
+        command = {tend.public_helper("forkbomb", "--nproc", 48)}
+        user = tendbomb
         directory = /
         startsecs = 0
         stopasgroup = true
@@ -213,31 +194,30 @@ def test_fork_bomb_in_a_child_leaves_tendd_responsive(tend):
         command = {tend.helper("sleeper")}
         startsecs = 0
     """)
-    tend.start()
+    tend.start(wrap=tend.users_namespace(
+        passwd="tendbomb:x:%d:%d::/nonexistent:/usr/sbin/nologin\n"
+        % (uid, uid), group="tendbomb:x:%d:\n" % uid))
     steady = tend.wait_state("steady", "RUNNING")["pid"]
-    base = timed_status(tend)
     assert tend.request("start", names=["bomb"])["ok"]
     leader = tend.proc_status("bomb")["pid"]
-    # RLIMIT_NPROC counts every process of the user: other tests may run
-    # some as nobody too. At its limit, nobody has about 48 processes.
-    wait_for(lambda: uid_count(65534) >= 40 and
-             len(session_members(leader)) >= 5, 10,
+    # At its limit the bomb has 48 processes (a few may be exiting).
+    wait_for(lambda: len(pids_of_uid(uid)) >= 40 and
+             len(session_members(leader)) >= 5,
              what="the bomb at its limit")
-    worst = 0.0
-    deadline = time.monotonic() + 2.0
-    while time.monotonic() < deadline:
-        worst = max(worst, timed_status(tend))
-        time.sleep(0.05)
-    assert worst < 1.0, "status took %.2fs under the bomb (%.3fs before)" \
-        % (worst, base)
-    assert tend.proc_status("steady")["pid"] == steady
-    assert tend.proc_status("bomb")["pid"] == leader, "the leader died"
+    # Served while the bomb stays at its limit: before, between and
+    # after these requests it has all the processes it may have.
+    for _ in range(20):
+        st = tend.status()
+        assert st["steady"]["pid"] == steady, st
+        assert st["bomb"]["pid"] == leader, "the leader died: %s" % st
+    assert len(pids_of_uid(uid)) >= 40, "the bomb was not at its limit"
     rc, out, err = tend.ctl("stop", "bomb")
     assert rc == 0, (rc, out, err)
-    wait_for(lambda: not session_members(leader), 10,
+    wait_for(lambda: not session_members(leader),
              what="every process of the bomb killed and reaped")
     holds_for(lambda: not session_members(leader), 0.5,
               what="no process of the bomb comes back")
+    assert pids_of_uid(uid) == [], "a process of the bomb left the session"
     assert tend.proc_status("bomb")["state"] == "STOPPED"
     assert tend.proc_status("steady")["pid"] == steady
 
@@ -297,20 +277,23 @@ def test_log_flood_into_a_deleted_directory_on_a_full_disk(tend):
              os.path.getsize(inside + "/out.log") > 2 << 20, 10,
              what="the flood under way")
     shutil.rmtree(inside)                # the log directory goes
-    worst, rss = 0.0, rss0
-    t0 = time.monotonic()
-    while True:
-        worst = max(worst, timed_status(tend))
-        rss = max(rss, vmrss_kb(tend.pid))
-        if tend.proc_status("flood")["state"] == "EXITED":
-            break
-        assert time.monotonic() - t0 < 25, \
-            "the child is still blocked after 25s: %s" % \
-            tend.proc_status("flood")
-        time.sleep(0.1)
-    p = tend.proc_status("flood")
+    seen = {"rss": rss0, "served": 0}
+
+    def flood_over():
+        # Each status is served while the flood is on (or just over).
+        p = tend.proc_status("flood")
+        seen["rss"] = max(seen["rss"], vmrss_kb(tend.pid))
+        if p["state"] == "EXITED":
+            return p
+        seen["served"] += 1
+        return None
+    # Never blocked for ever: the output it cannot write is dropped after
+    # the hold time, and the child runs to its end.
+    p = wait_for(flood_over, 30, interval=0.1,
+                 what="the flood's end (the child never blocked for ever)")
     assert p["exitcode"] == 0, p
-    assert worst < 1.0, "a status took %.2fs during the flood" % worst
+    assert seen["served"] >= 1, "no status was answered during the flood"
+    rss = seen["rss"]
     # 100 MB went past; tendd keeps 64 KiB rings, not the output.
     assert rss - rss0 < 24 * 1024, "tendd grew from %d to %d kB" % (rss0, rss)
     # tail still serves the end of each stream from memory.
@@ -325,10 +308,11 @@ def test_log_flood_into_a_deleted_directory_on_a_full_disk(tend):
 # ------------------------------------------------------------ SIGHUP storm
 
 def test_sighup_storm_during_restarts_spawns_nothing_twice(tend):
-    """100 SIGHUPs a second for 3 s while a program crash-loops: every
-    reload finds nothing changed; spawns never overlap nor come early (no
-    doubled timer), an untouched service keeps its pid, and once stopped
-    nothing spawns again (no stray timer)."""
+    """SIGHUPs every 10 ms while a program crash-loops through four spawns
+    (restarts at once, then after 1 s backoffs): every reload finds nothing
+    changed; spawns never overlap nor come early (no doubled timer), an
+    untouched service keeps its pid, and once stopped nothing spawns
+    again (no stray timer)."""
     rec, done, srec = tend.path("rec"), tend.path("done"), tend.path("srec")
     tend.write_config(f"""
         [program:flap]
@@ -343,13 +327,15 @@ def test_sighup_storm_during_restarts_spawns_nothing_twice(tend):
     """)
     tend.start()
     steady = tend.wait_state("steady", "RUNNING")["pid"]
-    end = time.monotonic() + 3.0
+    # The storm lasts as long as the loop takes to spawn four times,
+    # however fast or slow this machine is.
     sent = 0
-    while time.monotonic() < end:
+    while len(read_records(rec)) < 4:
+        assert sent < 20000, "the loop stalled: %s" % read_records(rec)
         os.kill(tend.pid, signal.SIGHUP)
         sent += 1
         time.sleep(0.01)
-    assert sent >= 200
+    assert sent >= 100, "a storm of %d SIGHUPs only" % sent
     assert tend.request("version")["ok"]
     assert tend.request("stop", names=["flap"])["ok"]
     n = len(read_records(rec))
@@ -431,8 +417,12 @@ def test_concurrent_clients_on_one_program(tend):
 def test_wall_clock_steps_do_not_change_any_timing(tend):
     """tendd's wall clock jumps an hour forward, then two hours back (an
     LD_PRELOAD shim): startsecs, the crash-loop backoff and stopwaitsecs
-    still take exactly their time, since they run on CLOCK_MONOTONIC; and
-    the 8 s crash loop costs tendd next to no CPU."""
+    still take their time, since they run on CLOCK_MONOTONIC (a timer on
+    the wall clock would fire at once after the jump forward, or an hour
+    late after the jump back); and the 8 s crash loop costs tendd next to
+    no CPU. Each time is a lower bound (a timer cannot fire early); that
+    none waits too long is shown by the escalation it leads to and by the
+    deadlines; exact delays are test_backoff.c's."""
     clock = tend.path("clock")
     with open(clock, "w") as f:
         f.write("0\n")
@@ -462,34 +452,49 @@ def test_wall_clock_steps_do_not_change_any_timing(tend):
             f.write("%+d\n" % offset)
         os.rename(clock + ".tmp", clock)
     step(3600)
-    assert tend.request("start", names=["slow"], wait=False)["ok"]
-    p = tend.proc_status("slow")
+    # start replies once the process is RUNNING: startsecs=2 after.
+    t0 = time.monotonic()
+    r = tend.request("start", names=["slow"])
+    took = time.monotonic() - t0
+    assert r["ok"] and r["results"][0]["state"] == "RUNNING", r
+    assert took >= 1.9, "startsecs=2 took %.2fs" % took
     # The shim works: tendd's wall clock (status "since") is an hour on.
+    p = tend.proc_status("slow")
     assert abs(p["since"] - (time.time() + 3600)) < 60, (p, time.time())
-    spawned = wait_for(lambda: read_records(srec), 5)[0][1]
-    tend.wait_state("slow", "RUNNING", timeout=5)
-    up = time.monotonic() - spawned
-    assert 1.8 <= up <= 2.6, "startsecs=2 took %.2fs" % up
     step(-3600)
     t0 = time.monotonic()
     rc, out, err = tend.ctl("stop", "stubborn")
     took = time.monotonic() - t0
     assert rc == 0, (rc, out, err)
-    assert 1.2 <= took <= 2.3, "stopwaitsecs=1.5 took %.2fs" % took
+    assert took >= 1.4, "stopwaitsecs=1.5 took %.2fs" % took
+    assert "stubborn: still running 1.5s after SIGTERM; sending SIGKILL" \
+        in tend.log(), tend.log()
     assert tend.proc_status("stubborn")["exitcode"] == -9
     since = tend.proc_status("stubborn")["since"]
     assert abs(since - (time.time() - 3600)) < 60, since
-    wait_for(lambda: len(read_records(lrec)) >= 6, 12, what="six spawns")
+    # The crash loop: while it waits, tendd never says it has more than
+    # backoff_max = 2 s left (its countdown is its monotonic timer).
+    countdowns = []
+
+    def six():
+        d = tend.proc_status("loop")["description"]
+        m = re.search(r"restart in (\d+)s", d)
+        if m:
+            countdowns.append(int(m.group(1)))
+        return len(read_records(lrec)) >= 6
+    wait_for(six, 25, what="six spawns")
     tend.request("stop", names=["loop"])
+    assert countdowns and max(countdowns) <= 2, countdowns
     starts = [r[1] for r in read_records(lrec)]
     ends = [r[1] for r in read_records(ldone)]
     delays = [starts[i + 1] - ends[i] for i in range(5)]
     for got, want in zip(delays, [0, 1, 2, 2, 2]):
-        assert abs(got - want) <= 0.5, delays
-    # An 8 s crash loop (and the rest of this test) at negligible CPU:
-    # every wait is a timer.
+        assert got >= want - 0.1, delays
+    # An 8 s crash loop (and the rest of this test) at next to no CPU:
+    # every wait is a timer (a tendd polling the clock would burn most
+    # of those seconds).
     cpu = cpu_seconds(tend.pid) - cpu0
-    assert cpu < 0.3, "tendd used %.2fs of CPU" % cpu
+    assert cpu < 1.0, "tendd used %.2fs of CPU" % cpu
 
 
 # ------------------------------------------------------------- pid reuse

@@ -5,8 +5,10 @@ errors, limits, and clients that misbehave.
 """
 import json
 import os
+import re
 import socket
 import stat
+import subprocess
 import time
 
 from conftest import read_json_line, read_records, wait_for
@@ -81,12 +83,15 @@ def test_second_tendd_on_the_same_socket_refuses(tend):
     second = tend.spawn_tendd(log=log2)
     tend._extra.append(second)
     try:
-        rc = second.wait(timeout=8)
-    except Exception:
+        rc = second.wait(timeout=15)
+    except subprocess.TimeoutExpired:
         raise AssertionError("a second tendd on the same socket kept running")
-    assert rc != 0
+    assert rc == 1, rc
+    # Refused by the lock, before it touched the socket: one line says so.
     msg = open(log2).read()
-    assert str(tend.sock) in msg or "already" in msg or "running" in msg, msg
+    assert re.fullmatch(r"\S+ tendd\[%d\]: error: another tendd is running "
+                        r"on %s\n" % (second.pid, re.escape(str(tend.sock))),
+                        msg), msg
     # The first one is unaffected and still owns the socket.
     assert tend.proc.poll() is None
     r = tend.request("version")
@@ -282,9 +287,11 @@ def test_stuck_clients_do_not_stall_tendd(tend):
         except BlockingIOError:
             pass
         stuck.append(hog)
-        t0 = time.monotonic()
-        assert tend.request("status")["ok"]
-        assert time.monotonic() - t0 < 1.0, "status stalled by stuck clients"
+        # Served while all of them are still there, stuck.
+        for _ in range(5):
+            r = tend.request("status")
+            assert r["ok"] and [p["name"] for p in r["processes"]] == \
+                ["svc"], r
     finally:
         for c in stuck:
             c.close()
@@ -349,11 +356,12 @@ def test_start_and_stop_without_wait(tend):
         autostart = false
     """)
     tend.start()
-    t0 = time.monotonic()
     r = tend.request("start", names=["svc"], wait=False)
     assert r["ok"], r
-    assert time.monotonic() - t0 < 1.0
-    tend.wait_state("svc", "STARTING", "RUNNING", timeout=2)
+    # Answered before startsecs = 3 was over: still STARTING.
+    assert [(x["name"], x["state"]) for x in r["results"]] == \
+        [("svc", "STARTING")], r
+    tend.wait_state("svc", "RUNNING")
 
 
 def test_shutdown_reply_then_close(tend):
@@ -382,6 +390,8 @@ def test_socket_directory_is_created(tend):
     tend.write_config(f"""
         [program:svc]
         command = {tend.helper("sleeper")}
+        stdout_logfile = NONE
+        stderr_logfile = NONE
     """, header=False)
     tend.conf.write_text("[tend]\nsocket = %(here)s/run/tend/tend.sock\n"
                          + tend.conf.read_text())

@@ -135,7 +135,7 @@ def test_include_globs_relative_to_the_including_file(tend):
         f"[program:c]\ncommand = {sleeper}\nstartsecs = 0\n")
     (confd / "skipped.txt").write_text("[program:nope]\n")
     main = tend.dir / "etc" / "tend.conf"
-    main.write_text(f"[tend]\nsocket = {tend.sock}\n"
+    main.write_text(f"[tend]\nsocket = {tend.sock}\nchildlogdir = {tend.dir}\n"
                     "[include]\nfiles = conf.d/*.conf\n   empty.d/*.conf\n")
     rc, out = check(tend, conf=main)
     assert rc == 0, out

@@ -5,6 +5,7 @@ tendd into log files, rotated, reopened, tailed and never lost.
 The writer is build/helpers/spew: a known byte stream (spew_bytes() below
 computes the same bytes), tick lines, a last line and a crash.
 """
+import datetime
 import hashlib
 import json
 import os
@@ -116,9 +117,15 @@ def test_stdout_and_stderr_go_to_their_files(tend):
         stderr_logfile = none
         autorestart = false
         startsecs = 0
+        [program:discard]
+        command = {ticks3}
+        stdout_logfile = /dev/null
+        stderr_logfile = /dev/null
+        autorestart = false
+        startsecs = 0
     """)
     tend.start()
-    for name in ("files", "auto", "quiet"):
+    for name in ("files", "auto", "quiet", "discard"):
         tend.wait_state(name, "EXITED")
     assert read(tend.path("out.log")) == b"tick 1\ntick 2\ntick 3\n"
     assert read(tend.path("err.log")) == b"etick 1\netick 2\netick 3\n"
@@ -133,10 +140,15 @@ def test_stdout_and_stderr_go_to_their_files(tend):
         want = b"tick" if m.group(1) == "stdout" else b"etick"
         assert data == b"".join(b"%s %d\n" % (want, i) for i in (1, 2, 3)), (n, data)
 
-    # NONE: no file at all, yet tail has it from memory.
+    # NONE: no file, no pipe (the child writes to /dev/null), nothing
+    # captured, as supervisord has nothing to tail then.
     assert not any(n.startswith("quiet") for n in logs), logs
-    assert tail(tend, "quiet") == b"tick 1\ntick 2\ntick 3\n"
-    assert tail(tend, "quiet", stream="stderr") == b"etick 1\netick 2\netick 3\n"
+    assert tail(tend, "quiet") == b""
+    assert tail(tend, "quiet", stream="stderr") == b""
+    # /dev/null as a path: discarded, yet tail has it from memory.
+    assert not any(n.startswith("discard") for n in logs), logs
+    assert tail(tend, "discard") == b"tick 1\ntick 2\ntick 3\n"
+    assert tail(tend, "discard", stream="stderr") == b"etick 1\netick 2\netick 3\n"
 
 
 def test_redirect_stderr_merges_into_stdout(tend):
@@ -181,8 +193,9 @@ def test_last_line_before_a_crash_is_logged_before_the_state(tend):
 
 def test_descendant_holding_the_pipe_does_not_hold_the_exit(tend):
     """The shell exits at once; the spew it started keeps the pipe open.
-    The exit is reported about a second later, and what the orphan writes
-    afterwards still reaches the log."""
+    The exit is reported while the orphan still holds the pipe (after
+    about a second), and what the orphan writes afterwards still reaches
+    the log."""
     spew = tend.helper("spew", "--ticks", "0", "--every", "0.05")
     tend.write_config(f"""
         [program:parent]
@@ -193,11 +206,8 @@ def test_descendant_holding_the_pipe_does_not_hold_the_exit(tend):
         startsecs = 0
     """)
     tend.start()
-    t0 = time.monotonic()
     st = tend.wait_state("parent", "EXITED", timeout=10)
-    took = time.monotonic() - t0
     assert st["exitcode"] == 0, st
-    assert took < 5, took
     orphans = [p for p in descendants(tend.pid) if alive(p)]
     tend.track(*orphans)
     assert orphans, "the spew that holds the pipe should still run"
@@ -391,10 +401,19 @@ def test_read_only_log_file_is_held_then_recovered_without_loss(tend):
             os.setgid(65534)
             os.setgroups([])
             os.setuid(65534)
-    tend.write_config(ticker_config(tend, "%(here)s/ro.log"))
+    # tendd and the ticker run as nobody: public copies, which nobody can
+    # reach wherever the checkout is.
+    tend.write_config(f"""
+        [program:tick]
+        command = {tend.public_helper("spew", "--ticks", "0",
+                                      "--every", TICKER["every"])}
+        stdout_logfile = %(here)s/ro.log
+        startsecs = 0
+    """)
     os.chmod(tend.dir, 0o777)
     os.chmod(tend.path("logs"), 0o777)
-    tend.start(preexec_fn=unprivileged)
+    tend.start(preexec_fn=unprivileged, binary=tend.public(TENDD),
+               env=tend.public_env())
     log = tend.path("ro.log")
     wait_for(lambda: len(ticks(read(log))) >= 5, 5, what="ticks in ro.log")
 
@@ -406,11 +425,15 @@ def test_read_only_log_file_is_held_then_recovered_without_loss(tend):
     # Long enough for a retry or two to fail as well (one a second).
     wait_for(lambda: len(ticks(tail(tend, "tick"))) > before + 75, 5,
              what="the child writing on while its log is held")
-    assert "Permission denied" in tend.log()
     os.chmod(log, 0o644)
     wait_for(lambda: "%s can be written again" % log in tend.log(), 5,
              what="the recovery")
-    assert "nothing was lost" in tend.log()
+    # Reported once, however many retries failed; then recovered whole.
+    assert tend.log().count("error: cannot open %s: Permission denied; the "
+                            "output is held for 5s" % log) == 1, tend.log()
+    assert re.search(r"info: %s can be written again after [0-9.]+s; "
+                     r"nothing was lost$" % re.escape(log), tend.log(),
+                     re.M), tend.log()
     rc, out, err = tend.ctl("stop", "tick")
     assert rc == 0, (rc, out, err)
     nums = ticks(read(log))
@@ -432,14 +455,20 @@ def test_full_disk_never_blocks_the_child_for_ever(tend):
     """)
     tend.start()
     rss0 = vmrss_kb(tend.pid)
-    t0 = time.monotonic()
     wait_for(lambda: "cannot write /dev/full: No space left on device" in tend.log(),
              5, what="the failure in tendd's log")
-    assert tend.proc_status("full")["state"] == "RUNNING"
-    st = tend.wait_state("full", "EXITED", timeout=20)
-    took = time.monotonic() - t0
+    st = tend.wait_state("full", "EXITED", timeout=30)
     assert st["exitcode"] == 0, st
-    assert 3 < took < 15, took        # held about 5 s, not for ever
+    # Held (5 s by tendd's clock) before the output was dropped, not for
+    # ever (it ended).
+    stamps = {}
+    for line in tend.log().splitlines():
+        for key, what in (("fail", "cannot write /dev/full"),
+                          ("exit", "full: RUNNING -> EXITED")):
+            if what in line:
+                stamps[key] = datetime.datetime.strptime(
+                    line.split()[0], "%Y-%m-%dT%H:%M:%S.%f").timestamp()
+    assert stamps["exit"] - stamps["fail"] >= 4.9, (stamps, tend.log())
     assert tend.log().count("cannot write /dev/full") == 1, tend.log()
     assert tail(tend, "full", lines=1).endswith(b"THE END\n")
     assert vmrss_kb(tend.pid) - rss0 < 16 * 1024
@@ -571,7 +600,7 @@ def test_tail_follow_reader_that_does_not_read_never_slows_the_child(tend):
     tend.write_config(f"""
         [program:blast]
         command = {tend.helper("spew", "--bytes", "48M")}
-        stdout_logfile = NONE
+        stdout_logfile = /dev/null
         autostart = false
         daemon = false
         autorestart = false
@@ -583,10 +612,9 @@ def test_tail_follow_reader_that_does_not_read_never_slows_the_child(tend):
         stuck.sendall(b'{"id": 1, "cmd": "tail", "name": "blast", "follow": true, '
                       b'"lines": 0}\n')
         assert read_json_line(stuck)["ok"]
-        t0 = time.monotonic()
         assert tend.request("start", names=["blast"])["ok"]
-        tend.wait_state("blast", "EXITED", timeout=20)
-        assert time.monotonic() - t0 < 10
+        # The follower reads nothing, ever: the child ends all the same.
+        tend.wait_state("blast", "EXITED", timeout=30)
         # tendd answers as usual, and its memory did not take the 48 MB.
         assert tend.request("version")["ok"]
         assert vmrss_kb(tend.pid) < 64 * 1024

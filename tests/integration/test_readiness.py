@@ -100,13 +100,18 @@ def test_watchdog_miss_restarts_the_process(tend):
     tend.start()
     p = tend.wait_state("dog", "RUNNING", timeout=5)
     first = p["pid"]
-    # Pinging keeps it up well past watchdog_secs ...
-    holds_for(lambda: tend.proc_status("dog")["pid"] == first, 1.2,
-              what="a pinging process stays")
-    # ... silence gets it restarted, reported as a watchdog timeout.
+    # Silence gets it restarted, reported as a watchdog timeout ...
     p = wait_for(lambda: (lambda s: s if s["pid"] not in (None, first)
                           else None)(tend.proc_status("dog")), 5,
                  what="a restart after the watchdog timeout")
+    # ... never while it pinged (1.5 s, well past watchdog_secs): the new
+    # process came watchdog_secs after the first one fell quiet, at the
+    # earliest.
+    wait_for(lambda: [pid for pid, _ in records(rec, "")] == [first, p["pid"]],
+             what="the new process's record")
+    [t_quiet] = [t for pid, t in records(rec, "quiet") if pid == first]
+    [t_next] = [t for pid, t in records(rec, "") if pid == p["pid"]]
+    assert t_next >= t_quiet + 0.6 - 0.1, (t_quiet, t_next)
     assert p["restarts"] == 1, p
     assert p["exitcode"] == -signal.SIGTERM, p
     assert "watchdog timeout: no WATCHDOG=1 for 0.6s" in tend.log()

@@ -8,7 +8,6 @@ and names that cannot escape childlogdir. SO_PEERCRED and the socket's
 modes under umask 0 are in test_socket_safety.py and test_control.py.
 """
 import os
-import shutil
 import socket
 import stat
 import subprocess
@@ -218,41 +217,17 @@ def test_user_gets_exactly_its_uid_gid_and_groups(tend):
     (bind-mounted /etc/passwd and /etc/group: the machine is unchanged).
     /proc/PID/status of the child: all four uids and gids are the user's,
     the groups are exactly its groups, and no capability is left."""
-    if os.getuid() != 0 or shutil.which("unshare") is None:
-        pytest.fail("this test needs root and unshare")
-    require(TENDD, "make build/tendd")
-    etc = tend.dir / "etc"
-    etc.mkdir()
-    with open("/etc/passwd") as f:
-        passwd = f.read()
-    with open("/etc/group") as f:
-        group = f.read()
-    (etc / "passwd").write_text(
-        passwd + "tendtest:x:4242:4242::/nonexistent:/usr/sbin/nologin\n")
-    (etc / "group").write_text(
-        group + "tendtest:x:4242:\ntendextra:x:4243:tendtest\n"
-        "tendmore:x:4244:root,tendtest\ntendnot:x:4245:root\n")
-    for f in ("passwd", "group"):
-        os.chmod(etc / f, 0o644)
-    os.chmod(tend.dir, 0o755)
     tend.write_config(f"""
         [program:dropped]
-        command = {tend.helper("sleeper")}
+        command = {tend.public_helper("sleeper")}
         startsecs = 0
         user = tendtest
         directory = /
     """)
-    logf = open(tend.logpath, "ab")
-    tend._logfiles.append(logf)
-    tend.proc = subprocess.Popen(
-        ["unshare", "--mount", "--propagation", "private", "sh", "-c",
-         'mount --bind "$0/passwd" /etc/passwd && '
-         'mount --bind "$0/group" /etc/group && exec "$@"', str(etc),
-         str(TENDD), "-c", str(tend.conf)],
-        stdin=subprocess.DEVNULL, stdout=logf, stderr=subprocess.STDOUT,
-        cwd=str(tend.dir), start_new_session=True)
-    tend.pid = tend.proc.pid
-    wait_for(lambda: os.path.exists(tend.sock), 10, what="tendd's socket")
+    tend.start(wrap=tend.users_namespace(
+        passwd="tendtest:x:4242:4242::/nonexistent:/usr/sbin/nologin\n",
+        group="tendtest:x:4242:\ntendextra:x:4243:tendtest\n"
+              "tendmore:x:4244:root,tendtest\ntendnot:x:4245:root\n"))
     pid = tend.wait_state("dropped", "RUNNING")["pid"]
     tend.track(pid)
     status = {}

@@ -16,7 +16,7 @@ import subprocess
 import threading
 import time
 
-from conftest import (TENDCTL, alive, descendants, read_json_line,
+from conftest import (TENDCTL, alive, descendants, holds_for, read_json_line,
                       read_records, wait_for)
 
 NOBODY = 65534
@@ -35,13 +35,16 @@ def svc_config(tend, tend_extra="", n=1):
 
 def as_user(tend, uid, gid, groups, *args):
     """Runs tendctl --json ARGS as UID:GID with supplementary GROUPS (a
-    list, may be empty) through setpriv; returns (popen pid, rc, out, err)."""
+    list, may be empty) through setpriv; returns (popen pid, rc, out, err).
+    (setpriv execs tendctl with root's capabilities, so it reaches the
+    checkout; a sanitizer report of it goes where that user can write.)"""
     cmd = ["setpriv", "--reuid=%d" % uid, "--regid=%d" % gid]
     cmd += ["--groups=" + ",".join(map(str, groups))] if groups else \
         ["--clear-groups"]
     cmd += [str(TENDCTL), "-s", str(tend.sock), "--json"] + list(args)
     p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                         stderr=subprocess.PIPE, text=True)
+                         stderr=subprocess.PIPE, text=True,
+                         env=dict(os.environ, **tend.public_env()))
     out, err = p.communicate(timeout=10)
     return p.pid, p.returncode, out, err
 
@@ -80,14 +83,16 @@ def test_other_users_are_refused_even_with_mode_0666(tend):
     assert stat.S_IMODE(os.stat(tend.sock).st_mode) == 0o666
 
     who, rc, out, err = as_user(tend, NOBODY, NOGROUP, [], "stop", "svc")
-    assert rc != 0, (rc, out, err)
-    doc = json.loads(out)
-    assert doc["error"]["code"] == "permission_denied", doc
-    assert "permission denied" in err, err
+    why = "not root, not tendd's user and not in the socket's group"
+    assert rc == 1, (rc, out, err)
+    assert json.loads(out) == {"error": {"code": "permission_denied",
+                                         "message": "permission denied: "
+                                         + why}}, out
+    assert err == "tendctl: permission denied: %s\n" % why, err
     unchanged(tend, "svc", pid)
     # tendd says who it refused: the peer's uid and pid.
-    wait_for(lambda: re.search(r"warn: control: refused uid %d \(pid %d\)"
-                               % (NOBODY, who), tend.log()), 5,
+    wait_for(lambda: "warn: control: refused uid %d (pid %d): %s\n"
+             % (NOBODY, who, why) in tend.log(), 5,
              what="the refusal in tendd's log")
 
     # A member of the socket's group (tendd's, root) through a
@@ -110,6 +115,8 @@ def test_unix_http_server_chmod_chown_and_group_members(tend):
         [program:svc]
         command = {tend.helper("sleeper")}
         startsecs = 0
+        stdout_logfile = NONE
+        stderr_logfile = NONE
     """, header=False)
     os.chmod(tend.dir, 0o711)
     tend.start()
@@ -129,6 +136,8 @@ def test_socket_directory_is_created_with_safe_modes(tend):
     tend.write_config(f"""
         [program:svc]
         command = {tend.helper("sleeper")}
+        stdout_logfile = NONE
+        stderr_logfile = NONE
     """, header=False)
     tend.conf.write_text("[tend]\nsocket = %(here)s/run/tend/tend.sock\n"
                          "socket_mode = 0660\nsocket_owner = root:nogroup\n"
@@ -148,6 +157,8 @@ def test_socket_directory_for_the_default_mode_is_private(tend):
     tend.write_config(f"""
         [program:svc]
         command = {tend.helper("sleeper")}
+        stdout_logfile = NONE
+        stderr_logfile = NONE
     """, header=False)
     tend.conf.write_text("[tend]\nsocket = %(here)s/priv/tend.sock\n"
                          + tend.conf.read_text())
@@ -261,7 +272,7 @@ def test_truncated_requests_do_nothing(tend):
     s = tend.connect()
     s.sendall(b'{"id": 2, "cmd": "stop", "names": ["sv')
     s.shutdown(socket.SHUT_WR)
-    s.settimeout(5)
+    s.settimeout(15)
     assert s.recv(65536) == b"", "tendd acted on half a request"
     s.close()
     assert tend.request("version")["ok"]
@@ -269,34 +280,43 @@ def test_truncated_requests_do_nothing(tend):
 
 
 def test_a_slow_client_gets_served_and_stalls_nobody(tend):
+    """A client that sends its request a byte at a time, pausing in the
+    middle until 20 other requests have been answered: they are (tendd
+    never waits for the rest of a line), and so is it, in the end."""
     svc_config(tend)
     tend.start()
     pid = tend.wait_state("svc", "RUNNING")["pid"]
-    done = {}
-
-    def slow():
-        with tend.connect() as s:
-            for b in b'{"id": 1, "cmd": "status"}\n':
-                s.sendall(bytes([b]))
-                time.sleep(0.02)
-            done["reply"] = read_json_line(s)
-    t = threading.Thread(target=slow)
-    t.start()
-    worst = 0.0
-    while t.is_alive():
-        t0 = time.monotonic()
-        assert tend.request("status")["ok"]
-        worst = max(worst, time.monotonic() - t0)
-    t.join()
-    assert done["reply"]["ok"] and done["reply"]["id"] == 1, done
-    assert worst < 0.5, "status took %.2fs beside a slow client" % worst
+    line = b'{"id": 1, "cmd": "status"}\n'
+    with tend.connect() as slow:
+        for i, b in enumerate(line):
+            slow.sendall(bytes([b]))
+            if i == len(line) // 2:
+                # Half a request is in: the others are served meanwhile.
+                for _ in range(20):
+                    assert tend.request("status")["ok"]
+        reply = read_json_line(slow)
+    assert reply["ok"] and reply["id"] == 1, reply
+    assert [p["name"] for p in reply["processes"]] == ["svc"], reply
     unchanged(tend, "svc", pid)
+
+
+def still_open(s):
+    """True while tendd keeps S open (nothing to read, no EOF)."""
+    timeout = s.gettimeout()
+    s.setblocking(False)
+    try:
+        return s.recv(1, socket.MSG_PEEK) != b""
+    except BlockingIOError:
+        return True
+    finally:
+        s.settimeout(timeout)
 
 
 def test_idle_and_unfinished_clients_time_out_but_waiters_stay(tend):
     svc_config(tend, "client_timeout = 1")
     tend.start()
     tend.wait_state("svc", "RUNNING")
+    t0 = time.monotonic()
     idle = tend.connect()
     partial = tend.connect()
     partial.sendall(b'{"id": 1, "cmd": "sta')
@@ -306,12 +326,11 @@ def test_idle_and_unfinished_clients_time_out_but_waiters_stay(tend):
     events.sendall(b'{"id": 3, "cmd": "events"}\n')
     ebuf = bytearray()
     assert read_json_line(events, ebuf) == {"id": 3, "ok": True}
-    t0 = time.monotonic()
-    idle.settimeout(5)
+    idle.settimeout(15)
     assert idle.recv(100) == b"", "an idle client was not closed"
     took = time.monotonic() - t0
-    assert 0.5 < took < 3.5, took
-    partial.settimeout(5)
+    assert took >= 0.9, "closed %.2fs after it came: before its timeout" % took
+    partial.settimeout(15)
     data = b""
     while not data.endswith(b"\n"):
         chunk = partial.recv(4096)
@@ -322,13 +341,14 @@ def test_idle_and_unfinished_clients_time_out_but_waiters_stay(tend):
         r["error"]["message"], r
     assert partial.recv(100) == b""
     # Quiet, but waiting: still open well past the timeout.
-    time.sleep(1.5)
+    holds_for(lambda: still_open(waiter) and still_open(events), 1.5,
+              what="the waiter and the events client kept")
     rc, out, err = tend.ctl("stop", "svc")
     assert rc == 0, (rc, out, err)
-    waiter.settimeout(5)
+    waiter.settimeout(15)
     r = read_json_line(waiter)
     assert r["ok"] and r["status"] == 143, r
-    events.settimeout(5)
+    events.settimeout(15)
     ev = read_json_line(events, ebuf)
     assert ev["to"] == "STOPPING", ev
     for s in (idle, partial, waiter, events):
@@ -359,10 +379,12 @@ def test_a_lagging_events_subscriber_is_dropped(tend):
             assert r is not None and r["ok"], r
             got += 1
         sender.join()
-    wait_for(lambda: "dropping a client" in tend.log(), 5,
+    wait_for(lambda: re.search(r"warn: control: dropping a client \(pid %d\) "
+                               r"with \d+ bytes unread$" % os.getpid(),
+                               tend.log(), re.M), 5,
              what="the lagging subscriber to be dropped")
     # Its stream ended: what was queued in the kernel, then EOF.
-    lazy.settimeout(5)
+    lazy.settimeout(15)
     total = 0
     while True:
         chunk = lazy.recv(1 << 16)
@@ -390,7 +412,7 @@ def test_thousand_idle_connections_and_fifty_busy_clients(tend):
     try:
         for _ in range(1000):
             idle.append(connect_blocking(tend))
-        failures, worst = [], [0.0]
+        failures, probes = [], [0]
         stop = threading.Event()
 
         def check_proc(p, where):
@@ -438,9 +460,9 @@ def test_thousand_idle_connections_and_fifty_busy_clients(tend):
 
         def prober():
             while not stop.is_set():
-                t0 = time.monotonic()
                 r = tend.request("status")
-                worst[0] = max(worst[0], time.monotonic() - t0)
+                if not stop.is_set():
+                    probes[0] += 1
                 if not r["ok"]:
                     failures.append(("probe", r))
                 for p in r["processes"]:
@@ -451,17 +473,16 @@ def test_thousand_idle_connections_and_fifty_busy_clients(tend):
         pt.start()
         threads = [threading.Thread(target=client, args=(k,))
                    for k in range(50)]
-        t0 = time.monotonic()
         for t in threads:
             t.start()
         for t in threads:
             t.join(30)
         stop.set()
         pt.join(10)
-        took = time.monotonic() - t0
+        assert not any(t.is_alive() for t in threads + [pt]), "a client hung"
         assert not failures, failures[:5]
-        assert worst[0] < 1.0, "status took %.2fs under load" % worst[0]
-        assert took < 20, took
+        # The prober was served while the 50 were busy.
+        assert probes[0] >= 1, "no status answered beside the 50 clients"
         # Never two copies of a program: tendd's children are exactly the
         # processes status shows.
         st = tend.status()
@@ -537,8 +558,9 @@ def test_tendd_raises_its_fd_limit_and_children_keep_theirs(tend):
 
 def test_connection_cap_leaves_descriptors_for_children(tend):
     """At 100 descriptors, connections get what tendd's own reserve and
-    the processes' share leave (100 - 64 - 2*6 = 24); the others are told
-    to come back, and starting processes still works."""
+    the processes' share leave (100 - 64 - 2*5 = 26: a pidfd, two pipes
+    and two AUTO log files each); the others are told to come back, and
+    starting processes still works."""
     svc_config(tend, n=2)
     tend.start(preexec_fn=lambda: resource.setrlimit(
         resource.RLIMIT_NOFILE, (100, 100)))
@@ -555,7 +577,7 @@ def test_connection_cap_leaves_descriptors_for_children(tend):
             assert r["error"]["code"] == "too_many_connections", r
             turned_away += 1
             s.close()
-        assert len(conns) == 24 and turned_away == 16, \
+        assert len(conns) == 26 and turned_away == 14, \
             (len(conns), turned_away)
         # Every slot is taken, yet processes can be restarted.
         r = ask(conns[0], b'{"id": 2, "cmd": "restart", '
@@ -606,11 +628,12 @@ def test_out_of_descriptors_turns_clients_away_without_spinning(tend):
                 assert r["error"]["code"] == "too_many_connections", r
                 assert s.recv(100) == b""
         cpu0 = cpu_seconds(tend.pid)
-        time.sleep(0.5)
-        assert cpu_seconds(tend.pid) - cpu0 < 0.2, "tendd spins on EMFILE"
+        holds_for(lambda: cpu_seconds(tend.pid) - cpu0 < 0.2, 0.5,
+                  what="tendd idle, not spinning on EMFILE")
         assert alive(pid)
     finally:
         resource.prlimit(tend.pid, resource.RLIMIT_NOFILE, old)
     assert tend.request("version")["ok"]
     unchanged(tend, "svc", pid)
-    assert "a client was turned away" in tend.log()
+    assert "warn: control: accept: Too many open files; a client was " \
+        "turned away\n" in tend.log(), tend.log()

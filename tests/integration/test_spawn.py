@@ -15,12 +15,15 @@ from conftest import (alive, exists, proc_stat, read_facts, read_records,
                       wait_for)
 
 
-def probe(tend, extra="", name="probe", start_kw=None, out=None):
-    """Runs `inspect` as program NAME under a fresh tendd; returns facts."""
+def probe(tend, extra="", name="probe", start_kw=None, out=None,
+          public=False):
+    """Runs `inspect` as program NAME under a fresh tendd; returns facts.
+    PUBLIC: a copy of inspect every user can execute (for user =)."""
     out = out or tend.path("facts")
+    helper = tend.public_helper if public else tend.helper
     tend.write_config(f"""
         [program:{name}]
-        command = {tend.helper("inspect", "--out", out)}
+        command = {helper("inspect", "--out", out)}
         startsecs = 0
     """ + extra)
     tend.start(**(start_kw or {}))
@@ -139,7 +142,8 @@ def test_user(tend):
         pytest.fail("this test needs a user 'nobody'")
     if os.getuid() != 0:
         pytest.fail("this test needs root")
-    # nobody must reach the helper and write its report.
+    # nobody must reach the helper (a public copy: the checkout may be
+    # out of its reach) and write its report.
     os.chmod(tend.dir, 0o711)
     outdir = tend.dir / "out"
     outdir.mkdir()
@@ -147,7 +151,7 @@ def test_user(tend):
     out = str(outdir / "facts")
     f = probe(tend, """
         user = nobody
-    """, out=out)
+    """, out=out, public=True)
     tend.track(int(f["pid"]))
     assert int(f["uid"]) == nobody.pw_uid
     assert int(f["gid"]) == nobody.pw_gid

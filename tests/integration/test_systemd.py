@@ -56,10 +56,12 @@ def test_ready_once_autostart_settled_then_stopping(tend):
     assert tend.proc_status("slow")["state"] == "RUNNING"
     # running: svc, slow; job EXITED, broken FATAL, manual NEW
     assert counts(ready["STATUS"]) == (2, 0, 0, 1), ready
-    # Before READY=1: only STATUS= updates, and a few of them.
+    # Before READY=1: only STATUS= updates, and a few of them: coalesced,
+    # at most one a 100 ms (t_ready is when the test read READY=1, at or
+    # after its sending).
     before = [d for t, d in ns.fields() if t < t_ready]
     assert all("READY" not in d for d in before), before
-    assert len(ns.msgs) <= 8, ns.msgs
+    assert len(before) <= 2 + (t_ready - t0) / 0.1, ns.msgs
 
     tend.signal(signal.SIGTERM)
     ns.wait("STOPPING", "1", timeout=5)
@@ -77,14 +79,18 @@ def test_status_storm_is_coalesced(tend):
         startsecs = 1
         startretries = 0
     """ for i in range(n)))
+    t0 = time.monotonic()
     tend.start(env={"NOTIFY_SOCKET": ns.path})
-    _, ready = ns.wait("READY", "1", timeout=10)
+    t_ready, ready = ns.wait("READY", "1", timeout=10)
     assert counts(ready["STATUS"]) == (0, 0, 0, n), ready
     # 2 transitions per program (NEW -> STARTING -> FATAL), 80 in all ...
-    assert len(tend.transitions()) >= 2 * n, tend.transitions()
-    # ... told to systemd in a handful of datagrams.
-    statuses = [d for _, d in ns.fields() if "STATUS" in d]
-    assert 1 <= len(statuses) <= 6, ns.msgs
+    assert len(tend.transitions()) == 2 * n, tend.transitions()
+    # ... told to systemd in a few datagrams: at most one a 100 ms (the
+    # more time the machine takes, the more it may send), far fewer than
+    # the transitions.
+    statuses = [d for t, d in ns.fields() if "STATUS" in d and t <= t_ready]
+    assert 1 <= len(statuses) <= 2 + (t_ready - t0) / 0.1, ns.msgs
+    assert len(statuses) < 2 * n, ns.msgs
     ns.close()
 
 
@@ -96,15 +102,22 @@ def test_watchdog_pings_at_half_the_interval_also_while_stopping(tend):
         startsecs = 0
         stopwaitsecs = 1.2
     """)
+    t0 = time.monotonic()
     tend.start(env={"NOTIFY_SOCKET": ns.path, "WATCHDOG_USEC": "400000"})
     ns.wait("READY", "1")
+
     def pings():
         return [t for t, d in ns.fields() if d.get("WATCHDOG") == "1"]
-    wait_for(lambda: len(pings()) >= 8, 5, what="8 watchdog pings")
+    wait_for(lambda: len(pings()) >= 8, what="8 watchdog pings")
     pings = pings()
-    gaps = [b - a for a, b in zip(pings, pings[1:])]
-    assert all(0.05 <= g <= 0.45 for g in gaps), gaps
-    assert abs(sum(gaps) / len(gaps) - 0.2) < 0.05, gaps
+    # A timer at half the interval: tendd says so ...
+    assert "info: systemd watchdog: 0.400s; pinging every 0.200s\n" \
+        in tend.log(), tend.log()
+    # ... and never pings more often: the n-th ping is sent (n - 1) * 0.2 s
+    # after tendd started at the earliest, and read later still. (That
+    # none comes late is a matter of time on a loaded machine: not
+    # asserted.)
+    assert len(pings) - 1 <= (pings[-1] - t0) / 0.2 + 1, (t0, pings)
 
     # Shutdown waits stopwaitsecs for the child: the pings go on.
     nmsg = len(ns.msgs)
@@ -175,7 +188,8 @@ def test_socket_activation_uses_the_socket_as_is(tend):
         stderr=subprocess.STDOUT, env=env, cwd=str(tend.dir),
         start_new_session=True)
     tend.pid = tend.proc.pid
-    wait_for(lambda: "passed by systemd" in tend.log(), 5,
+    wait_for(lambda: "info: listening on %s (passed by systemd)\n"
+             % tend.sock in tend.log(), 5,
              what="tendd to take the passed socket")
     assert tend.request("version")["pid"] == tend.pid
     rc, out, err = tend.ctl("status", "look")
@@ -254,7 +268,9 @@ def test_logfile_journal_without_journald_falls_back_to_stderr(tend):
     journal_tendd(tend, run, {})
     wait_for(lambda: "svc: STARTING -> RUNNING" in tend.log(), 10,
              what="the log line on stderr")
-    assert "journald is not running" in tend.log()
+    assert "warn: logfile = journal, but journald is not running (no " \
+        "/run/systemd/journal/socket): logging to stderr\n" in tend.log(), \
+        tend.log()
     tend.proc.send_signal(signal.SIGTERM)
     assert tend.wait_exit() == 0
 

@@ -20,7 +20,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 TENDCTL = Path(os.environ.get("TEND_BUILD", str(ROOT / "build"))).resolve() / "tendctl"
-MAX_LINE = 1024 * 1024  # TEND_MAX_LINE in common/protocol.h
+MAX_REPLY = 16 * 1024 * 1024  # TEND_MAX_REPLY in common/protocol.h
 
 CLOSE = object()  # action: close the connection now
 
@@ -625,10 +625,22 @@ def test_closed_without_reply_is_5(fake, env):
 def test_line_over_limit_is_5(fake, env):
     # Never closed by the fake: the limit, not EOF, must end the wait.
     never = threading.Event()
-    f = fake(lambda req: [b"x" * (MAX_LINE + 2), ("wait", never)])
+    f = fake(lambda req: [b"x" * (MAX_REPLY + 2), ("wait", never)])
     r = tendctl("-s", f.path, "status", env=env)
     assert r.returncode == 5
     assert "longer than" in r.stderr
+
+
+def test_a_reply_over_1_mib_is_read(fake, env):
+    """A request line is at most 1 MiB, a reply may be longer: the status
+    of 10,000 processes as full objects is about 2.5 MB."""
+    many = [proc("w:w%05d" % i, "RUNNING", "pid %d, uptime 0:00:01" % i)
+            for i in range(10000)]
+    f = fake(lambda req: [ok(req, processes=many)])
+    r = tendctl("-s", f.path, "--json", "status", env=env)
+    assert r.returncode == 0, r.stderr
+    got = json.loads(r.stdout)
+    assert len(got) == 10000 and got[-1]["name"] == "w:w09999"
 
 
 def test_not_json_is_5(fake, env):

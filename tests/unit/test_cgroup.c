@@ -1,4 +1,7 @@
-/* test_cgroup.c: directory names, mountinfo and /proc/PID/cgroup parsing. */
+/*
+ * test_cgroup.c: directory names, mountinfo, /proc/PID/cgroup and
+ * /proc/PID/stat parsing, SOCKET.state's session slots.
+ */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -133,6 +136,117 @@ test_dir_of(void **state)
 	check_dir("/", "/", "/x", "/x");
 }
 
+static void
+check_decode(const char *enc, const char *want)
+{
+	char *s = cgroup_decode_name(enc);
+
+	assert_string_equal(s, want);
+	free(s);
+}
+
+static void
+test_decode(void **state)
+{
+	const char *names[] = { "web:web_0", "..", "a/../b", "100%",
+	    "caf\xc3\xa9 x", "x:%41" };
+	char *s, long_name[400];
+	size_t i;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		s = cgroup_encode_name(names[i]);
+		check_decode(s, names[i]);
+		free(s);
+	}
+	/* not an encoding: left as it is, never a NUL */
+	check_decode("%4", "%4");
+	check_decode("%zz%", "%zz%");
+	check_decode("a%00b", "a%00b");
+	check_decode("a%0Ab%1Bc%7F", "a%0Ab%1Bc%7F");
+	/* a hashed long name stays hashed */
+	memset(long_name, 'x', sizeof(long_name) - 1);
+	long_name[sizeof(long_name) - 1] = '\0';
+	s = cgroup_encode_name(long_name);
+	check_decode(s, s);
+	free(s);
+}
+
+static void
+test_stat(void **state)
+{
+	unsigned long long start;
+	pid_t sid;
+	char st;
+
+	/* Linux 6: 52 fields; starttime is the 22nd */
+	assert_int_equal(cgroup_parse_stat("1234 (nginx) S 1 1230 1230 0 -1 "
+	    "4194624 100 0 0 0 5 3 0 0 20 0 1 0 987654 1000000 200 "
+	    "18446744073709551615 1 1 0 0 0 0 0 4096 0 0 0 0 17 1 0 0 0 0 0 "
+	    "0 0 0 0 0 0 0 0", &st, &sid, &start), 0);
+	assert_int_equal(st, 'S');
+	assert_int_equal(sid, 1230);
+	assert_true(start == 987654ULL);
+	/* a name with ") " and blanks in it, a zombie */
+	assert_int_equal(cgroup_parse_stat("77 (a) b (c)) Z 1 77 77 0 -1 0 0 "
+	    "0 0 0 0 0 0 0 20 0 1 0 42 0 0", &st, &sid, &start), 0);
+	assert_int_equal(st, 'Z');
+	assert_int_equal(sid, 77);
+	assert_true(start == 42ULL);
+	/* cut short, or no name */
+	assert_int_equal(cgroup_parse_stat("5 (x) S 1 5 5 0", &st, &sid,
+	    &start), -1);
+	assert_int_equal(cgroup_parse_stat("5 x S 1 5 5", &st, &sid, &start),
+	    -1);
+	assert_int_equal(cgroup_parse_stat("", &st, &sid, &start), -1);
+}
+
+static void
+test_session_slot(void **state)
+{
+	char buf[CGROUP_STATE_SLOT + 1], name[200], *got;
+	unsigned long long start;
+	pid_t pid;
+	size_t i;
+
+	buf[CGROUP_STATE_SLOT] = '\0';
+	cgroup_format_session(buf, 4242, 123456789ULL, "web");
+	assert_int_equal(strlen(buf), CGROUP_STATE_SLOT);
+	assert_int_equal(buf[CGROUP_STATE_SLOT - 1], '\n');
+	assert_memory_equal(buf, "session 4242 123456789 web ", 27);
+	assert_int_equal(cgroup_parse_session(buf, &pid, &start, &got), 1);
+	assert_int_equal(pid, 4242);
+	assert_true(start == 123456789ULL);
+	assert_string_equal(got, "web");
+	free(got);
+
+	/* an empty slot is blanks only */
+	cgroup_format_session(buf, 0, 0, "web");
+	for (i = 0; i < CGROUP_STATE_SLOT - 1; i++)
+		assert_int_equal(buf[i], ' ');
+	assert_int_equal(cgroup_parse_session(buf, &pid, &start, &got), 0);
+
+	/* a name too long is cut, never inside a character */
+	for (i = 0; i + 2 < sizeof(name); i += 2)
+		memcpy(name + i, "\xc3\xa9", 2);
+	name[i] = '\0';
+	cgroup_format_session(buf, 99999, 1ULL << 40, name);
+	assert_int_equal(strlen(buf), CGROUP_STATE_SLOT);
+	assert_int_equal(cgroup_parse_session(buf, &pid, &start, &got), 1);
+	assert_true(strlen(got) > 60 && strlen(got) % 2 == 0);
+	assert_int_equal(strncmp(got, name, strlen(got)), 0);
+	free(got);
+
+	/* other lines, and pids that are never a session of ours */
+	assert_int_equal(cgroup_parse_session("cgroup /x/tend-1", &pid,
+	    &start, &got), 0);
+	assert_int_equal(cgroup_parse_session("session 1 5 init", &pid,
+	    &start, &got), 0);
+	assert_int_equal(cgroup_parse_session("session -7 5 x", &pid,
+	    &start, &got), 0);
+	assert_int_equal(cgroup_parse_session("session 12", &pid, &start,
+	    &got), 0);
+}
+
 int
 main(void)
 {
@@ -142,6 +256,9 @@ main(void)
 		cmocka_unit_test(test_mountinfo),
 		cmocka_unit_test(test_self),
 		cmocka_unit_test(test_dir_of),
+		cmocka_unit_test(test_decode),
+		cmocka_unit_test(test_stat),
+		cmocka_unit_test(test_session_slot),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
