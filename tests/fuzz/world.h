@@ -70,19 +70,21 @@ struct world_fate {
 	int		 code;
 	int		 stubborn;	/* dies of SIGKILL only */
 	const char	*spawnerr;	/* cannot be started: why */
+	int		 short_of_fds;	/* tendd is out of descriptors */
 };
 
 static const struct world_fate world_fates[] = {
-	{ "job", 1, 0, 0, NULL },
-	{ "crashy", 1, 3, 0, NULL },
-	{ "flaky", 1, 1, 0, NULL },
-	{ "stubborn", 0, 0, 1, NULL },
-	{ "quick", 0, 0, 1, NULL },
+	{ "job", 1, 0, 0, NULL, 0 },
+	{ "crashy", 1, 3, 0, NULL, 0 },
+	{ "flaky", 1, 1, 0, NULL, 0 },
+	{ "stubborn", 0, 0, 1, NULL, 0 },
+	{ "quick", 0, 0, 1, NULL, 0 },
 	/* a path from the config is bytes: spawn.c's reason carries them */
 	{ "nostart", 0, 0, 0, "cannot execute /opt/caf\xe9/bin/nostart: No "
-	    "such file or directory" },
+	    "such file or directory", 0 },
+	{ "starved", 0, 0, 0, NULL, 1 },
 };
-static const struct world_fate world_fate_default = { NULL, 0, 0, 0, NULL };
+static const struct world_fate world_fate_default = { NULL, 0, 0, 0, NULL, 0 };
 
 static const char world_stdout[] =
     "hello w\xc3\xb6rld\n"
@@ -111,22 +113,22 @@ static const char world_config[] =
     "process_name = web_%(process_num)d\n"
     "startsecs = 0\n"
     "stopwaitsecs = 3600\n"
-    "stdout_logfile = NONE\n"
-    "stderr_logfile = NONE\n"
+    "stdout_logfile = /dev/null\n"
+    "stderr_logfile = /dev/null\n"
     "\n"
     "[program:caf\xc3\xa9]\n"
     "command = /bin/true caf\xc3\xa9\n"
     "startsecs = 0\n"
     "stopasgroup = true\n"
-    "stdout_logfile = NONE\n"
-    "stderr_logfile = NONE\n"
+    "stdout_logfile = /dev/null\n"
+    "stderr_logfile = /dev/null\n"
     "\n"
     "[program:job]\n"
     "command = /bin/true job\n"
     "daemon = false\n"
     "startsecs = 0\n"
     "joinsecs = 0\n"
-    "stdout_logfile = NONE\n"
+    "stdout_logfile = /dev/null\n"
     "stderr_logfile = NONE\n"
     "\n"
     "[program:crashy]\n"
@@ -134,13 +136,13 @@ static const char world_config[] =
     "startsecs = 0\n"
     "autorestart = true\n"
     "restart_delay = 3600\n"
-    "stdout_logfile = NONE\n"
-    "stderr_logfile = NONE\n"
+    "stdout_logfile = /dev/null\n"
+    "stderr_logfile = /dev/null\n"
     "\n"
     "[program:nostart]\n"
     "command = /bin/true nostart\n"
     "startsecs = 0\n"
-    "stdout_logfile = NONE\n"
+    "stdout_logfile = /dev/null\n"
     "stderr_logfile = NONE\n"
     "\n"
     "[program:flaky]\n"
@@ -153,14 +155,14 @@ static const char world_config[] =
     "[program:slow]\n"
     "command = /bin/true slow\n"
     "startsecs = 3600\n"
-    "stdout_logfile = NONE\n"
+    "stdout_logfile = /dev/null\n"
     "stderr_logfile = NONE\n"
     "\n"
     "[program:stubborn]\n"
     "command = /bin/true stubborn\n"
     "startsecs = 0\n"
     "stopwaitsecs = 3600\n"
-    "stdout_logfile = NONE\n"
+    "stdout_logfile = /dev/null\n"
     "stderr_logfile = NONE\n"
     "\n"
     "[program:quick]\n"
@@ -168,7 +170,14 @@ static const char world_config[] =
     "startsecs = 0\n"
     "stopwaitsecs = 0\n"
     "killasgroup = true\n"
-    "stdout_logfile = NONE\n"
+    "stdout_logfile = /dev/null\n"
+    "stderr_logfile = /dev/null\n"
+    "\n"
+    "[program:starved]\n"
+    "command = /bin/true starved\n"
+    "autostart = false\n"
+    "startsecs = 0\n"
+    "stdout_logfile = /dev/null\n"
     "stderr_logfile = NONE\n"
     "\n"
     "[program:idle]\n"
@@ -187,21 +196,21 @@ static const char world_config[] =
     "[program:sleeper]\n"
     "command = /bin/true sleeper\n"
     "startsecs = 0\n"
-    "stdout_logfile = NONE\n"
-    "stderr_logfile = NONE\n"
+    "stdout_logfile = /dev/null\n"
+    "stderr_logfile = /dev/null\n"
     "\n"
     "[program:notify]\n"
     "command = /bin/true notify\n"
     "ready = notify\n"
     "ready_timeout = 3600\n"
-    "stdout_logfile = NONE\n"
+    "stdout_logfile = /dev/null\n"
     "stderr_logfile = NONE\n"
     "\n"
     "[program:launcher]\n"
     "command = /bin/true launcher\n"
     "pidfile = @DIR@/d\xc3\xa6mon.pid\n"
     "ready_timeout = 3600\n"
-    "stdout_logfile = NONE\n"
+    "stdout_logfile = /dev/null\n"
     "stderr_logfile = NONE\n"
     "\n"
     "[program:logged]\n"
@@ -361,23 +370,31 @@ __wrap_spawn_proc(struct proc *p, char **cause)
 {
 	const struct world_fate *fate = world_fate_of(p);
 	struct world_fake *f;
-	int fds[2];
+	int fds[2], r;
 
 	if (fate->spawnerr != NULL) {
 		*cause = xstrdup(fate->spawnerr);
 		return -1;
 	}
-	/* The real pipes and log files: what it writes is read by output.c. */
-	if (output_spawn_prepare(p, fds, cause) == -1) {
+	if (fate->short_of_fds)
+		return spawn_cause(cause, "cannot create a pipe", EMFILE);
+	/*
+	 * The real pipes and log files: what it writes is read by output.c.
+	 * A stream whose log is NONE has no pipe (-1): it would write to
+	 * /dev/null.
+	 */
+	if ((r = output_spawn_prepare(p, fds, cause)) != 0) {
 		output_spawn_done(p, 0);
-		return -1;
+		return r;
 	}
-	if (world_next_out != NULL) {
+	if (world_next_out != NULL && fds[0] != -1) {
 		world_write(fds[0], world_next_out, world_next_outlen);
 		world_next_out = NULL;
-	} else {
-		world_write(fds[0], world_stdout, sizeof(world_stdout) - 1);
-		if (fds[1] != fds[0])
+	} else if (world_next_out == NULL) {
+		if (fds[0] != -1)
+			world_write(fds[0], world_stdout,
+			    sizeof(world_stdout) - 1);
+		if (fds[1] != -1 && fds[1] != fds[0])
 			world_write(fds[1], world_stderr,
 			    sizeof(world_stderr) - 1);
 	}
