@@ -8,12 +8,16 @@
 #   make fuzz       libFuzzer targets (clang) for FUZZ_SECONDS each (build-fuzz/)
 #   make valgrind   a representative scenario under valgrind (tests/valgrind/run)
 #   make bench-output  measure output capture speed (bench/output.py)
+#   make bench-tendctl tendctl's start-up, dynamic against static (bench/tendctl_start.py)
 #   make soak       1,000 processes restarted 10,000 times an hour for 10 min;
 #                   tendd must stay flat (bench/soak.py, writes bench/SOAK.md)
 #   make install    honours PREFIX and DESTDIR
 #   make bench      tend vs supervisord, runit, s6 (~20 min; BENCH_ARGS=--quick
 #                   for a smoke run); writes bench/RESULTS.md. Not part of check.
-#   make deb        build/tend_VERSION_ARCH.deb (dpkg-deb), from what make install installs
+#   make deb        build/tend_VERSION_ARCH.deb: dpkg-buildpackage (debian/) in build/deb,
+#                   then lintian (fails on any error or warning)
+#   make test-systemd  the package under a real systemd: a Debian 12 tree booted with
+#                   systemd-nspawn (root, ~5 min; not part of check)
 
 PREFIX	?= /usr/local
 DESTDIR	?=
@@ -23,6 +27,8 @@ MANDIR	 = $(PREFIX)/share/man
 # tendd's default config is /etc/tend/tend.conf whatever the PREFIX.
 SYSCONFDIR ?= /etc
 UNITDIR	?= $(PREFIX)/lib/systemd/system
+LIBEXECDIR ?= $(PREFIX)/libexec
+SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
 COMPLETIONDIR ?= $(PREFIX)/share/bash-completion/completions
 DOCDIR	 = $(PREFIX)/share/doc/tend
 # Written by the issue that adds shell completion; installed when present.
@@ -51,7 +57,8 @@ CMOCKA_LIBS = $(shell pkg-config --libs cmocka 2>/dev/null)
 
 WARN	 = -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter
 CFLAGS	?= -O2 -g
-ALL_CFLAGS = -std=gnu11 $(WARN) $(CFLAGS) -D_GNU_SOURCE -DTEND_VERSION='"$(VERSION)"' \
+# CPPFLAGS: the package build's (dpkg-buildflags: _FORTIFY_SOURCE).
+ALL_CFLAGS = -std=gnu11 $(WARN) $(CPPFLAGS) $(CFLAGS) -D_GNU_SOURCE -DTEND_VERSION='"$(VERSION)"' \
 	     -Icommon -Idaemon $(PKG_CFLAGS)
 
 B	 = build
@@ -76,7 +83,7 @@ UNITS	 = $(UNIT_SRC:tests/unit/%.c=$(B)/unit/%)
 DEPSTAMP = $(B)/.deps-ok
 
 .PHONY: all run check unit integration install clean deps helpers bench bench-output soak deb \
-	san fuzz valgrind
+	san fuzz valgrind test-systemd bench-tendctl
 all: $(B)/tendd $(B)/tendctl
 
 # $(call install_debs,PACKAGES): installs those of PACKAGES that are missing.
@@ -107,18 +114,21 @@ EXTRA_OBJ ?=
 $(B)/tendd: $(DAEMON_OBJ) $(COMMON_OBJ) $(EXTRA_OBJ)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(DAEMON_LIBS)
 
-# tendctl runs once per question a script asks, so it is linked statically
-# (Debian's libjansson.a, libinih.a and libc.a): no dynamic loader at all,
-# 0.35-0.45 ms less a run, half of what it costs beyond /bin/true. It
-# calls nothing of glibc's that needs a shared library (no NSS, iconv or
-# dlopen). The sanitizer build cannot link statically: TENDCTL_LINK is
-# empty there, and it links Debian's static jansson and inih only.
-TENDCTL_LINK ?= -static
-$(B)/tendctl: $(CLIENT_OBJ) $(COMMON_OBJ) $(EXTRA_OBJ)
-	$(CC) $(CFLAGS) $(LDFLAGS) $(TENDCTL_LINK) -o $@ $^ \
-		$(if $(TENDCTL_LINK),,-Wl,-Bstatic) \
-		$(shell pkg-config --libs jansson inih 2>/dev/null) \
-		$(if $(TENDCTL_LINK),,-Wl,-Bdynamic)
+# tendctl links its libraries (glibc, jansson, inih) dynamically, so
+# their security updates reach it. TENDCTL_STATIC=1 links it statically
+# instead (Debian's libc.a, libjansson.a, libinih.a; it calls nothing of
+# glibc's that needs a shared library: no NSS, iconv or dlopen), which
+# saves the dynamic loader's work at each run: bench/RESULTS-tendctl.md
+# (make bench-tendctl) has what that is worth. Not for packages.
+TENDCTL_STATIC ?=
+# Relinked when the choice changes (a stamp file per choice).
+TENDCTL_LINKMODE = $(B)/.tendctl-$(if $(TENDCTL_STATIC),static,dynamic)
+$(TENDCTL_LINKMODE): | $(DEPSTAMP)
+	@rm -f $(B)/.tendctl-static $(B)/.tendctl-dynamic
+	@touch $@
+$(B)/tendctl: $(CLIENT_OBJ) $(COMMON_OBJ) $(EXTRA_OBJ) $(TENDCTL_LINKMODE)
+	$(CC) $(CFLAGS) $(LDFLAGS) $(if $(TENDCTL_STATIC),-static) -o $@ $(filter %.o,$^) \
+		$(shell pkg-config $(if $(TENDCTL_STATIC),--static) --libs jansson inih 2>/dev/null)
 
 $(B)/helpers/%: tests/helpers/%.c | $(DEPSTAMP)
 	@mkdir -p $(dir $@)
@@ -190,7 +200,7 @@ SAN_FLAGS = -fsanitize=address,undefined -fno-sanitize-recover=undefined \
 	   -fno-omit-frame-pointer
 SAN_MAKE = $(MAKE) --no-print-directory B=$(SAN_B) CFLAGS="-O1 -g $(SAN_FLAGS)" \
 	   LDFLAGS="-fsanitize=address,undefined -static-libubsan" \
-	   EXTRA_OBJ=$(SAN_B)/sanitizers/options.o TENDCTL_LINK=
+	   EXTRA_OBJ=$(SAN_B)/sanitizers/options.o TENDCTL_STATIC=
 FUZZ_TARGETS = ini config argv expand protocol jsonw daemon events
 SAN_UNITS = $(UNIT_SRC:tests/unit/%.c=$(SAN_B)/unit/%)
 SAN_REPLAYS = $(FUZZ_TARGETS:%=$(SAN_B)/fuzz/replay-%)
@@ -243,6 +253,14 @@ BENCH_OUTPUT_ARGS ?=
 bench-output: all $(HELPERS)
 	$(PYTHON) bench/output.py $(BENCH_OUTPUT_ARGS)
 
+# tendctl's start-up, dynamic (the default) against TENDCTL_STATIC=1
+# (bench/RESULTS-tendctl.md); BENCH_TENDCTL_ARGS="--reps 500".
+BENCH_TENDCTL_ARGS ?=
+bench-tendctl: all
+	@$(MAKE) --no-print-directory B=$(B)/static TENDCTL_STATIC=1 $(B)/static/tendctl
+	$(PYTHON) bench/tendctl_start.py --dynamic $(B)/tendctl \
+		--static $(B)/static/tendctl $(BENCH_TENDCTL_ARGS)
+
 # Soak (issue 8): 1,000 processes, 10,000 restarts an hour, 10 minutes;
 # tendd's RSS, CPU and descriptors must stay flat. SOAK_ARGS="--minutes 60".
 SOAK_ARGS ?=
@@ -260,11 +278,20 @@ install: all
 	install -m 0644 packaging/man/tendctl.1 $(DESTDIR)$(MANDIR)/man1/
 	install -m 0644 packaging/man/tend.conf.5 $(DESTDIR)$(MANDIR)/man5/
 	install -m 0644 packaging/man/tendd.8 $(DESTDIR)$(MANDIR)/man8/
-	install -d $(DESTDIR)$(UNITDIR)
-	sed -e 's|/usr/sbin/tendd|$(SBINDIR)/tendd|' -e 's|/etc/tend/|$(SYSCONFDIR)/tend/|' \
+	install -d $(DESTDIR)$(UNITDIR) $(DESTDIR)$(LIBEXECDIR)/tend $(DESTDIR)$(SYSUSERSDIR)
+	sed -e 's|/usr/sbin/tendd|$(SBINDIR)/tendd|' -e 's|/usr/bin/tendctl|$(BINDIR)/tendctl|' \
+		-e 's|/usr/libexec/tend/|$(LIBEXECDIR)/tend/|' -e 's|/etc/tend/|$(SYSCONFDIR)/tend/|' \
 		packaging/systemd/tend.service > $(DESTDIR)$(UNITDIR)/tend.service
 	chmod 0644 $(DESTDIR)$(UNITDIR)/tend.service
 	install -m 0644 packaging/systemd/tend.socket $(DESTDIR)$(UNITDIR)/
+	install -m 0755 packaging/systemd/after-stop $(DESTDIR)$(LIBEXECDIR)/tend/after-stop
+	install -m 0644 packaging/systemd/tend.sysusers $(DESTDIR)$(SYSUSERSDIR)/tend.conf
+	@# The group of the packaged config's socket_owner (a package's postinst does this).
+	@if [ -z "$(DESTDIR)" ] && ! getent group tend >/dev/null; then \
+		if command -v systemd-sysusers >/dev/null; then \
+			echo "systemd-sysusers $(SYSUSERSDIR)/tend.conf"; systemd-sysusers $(SYSUSERSDIR)/tend.conf; \
+		else echo "note: create the tend group (groupadd --system tend): tend.conf's socket_owner names it"; fi; \
+	fi
 	install -d $(DESTDIR)$(SYSCONFDIR)/tend/conf.d
 	[ -e $(DESTDIR)$(SYSCONFDIR)/tend/tend.conf ] || \
 		install -m 0644 packaging/tend.conf $(DESTDIR)$(SYSCONFDIR)/tend/tend.conf
@@ -276,39 +303,48 @@ install: all
 	install -m 0644 packaging/docker/Dockerfile $(DESTDIR)$(DOCDIR)/examples/Dockerfile
 	install -m 0644 packaging/docker/tend.conf $(DESTDIR)$(DOCDIR)/examples/docker-tend.conf
 
-# The Debian package: make install into a staging root with Debian's
-# paths, man pages gzipped, dependencies from dpkg-shlibdeps, the config
-# as a conffile, and small maintainer scripts (packaging/debian/).
+# The Debian package (debian/, DEVELOPERS.md "Packaging"): the source and
+# binary packages, built by dpkg-buildpackage with debhelper in a copy of
+# the tree in $(DEB_B) (dh_auto_clean and the ../ outputs stay out of the
+# checkout), then checked by lintian: any error or warning fails the
+# build (overrides with their reasons: debian/*lintian-overrides).
+# build/tend_VERSION_ARCH.deb is the result (DEBDIR= puts it elsewhere).
+DEB_DEBS = debhelper dpkg-dev lintian $(filter-out python3-pytest man-db valgrind,$(DEBS))
 DEB_ARCH = $(shell dpkg --print-architecture)
 DEBDIR	?= $(B)
+DEB_B	 = $(B)/deb
 DEB	 = $(DEBDIR)/tend_$(VERSION)_$(DEB_ARCH).deb
-DEBSTAGE = $(B)/debian
-DEBROOT	 = $(DEBSTAGE)/tend
+DEB_CHANGES = $(DEB_B)/tend_$(VERSION)_$(DEB_ARCH).changes
 
-deb: all
-	rm -rf $(DEBSTAGE)
-	mkdir -p $(DEBROOT)/DEBIAN $(DEBROOT)/var/log/tend
-	$(MAKE) --no-print-directory install B=$(B) DESTDIR=$(abspath $(DEBROOT)) \
-		PREFIX=/usr SYSCONFDIR=/etc UNITDIR=/lib/systemd/system
-	strip --strip-unneeded --remove-section=.comment --remove-section=.note \
-		$(DEBROOT)/usr/sbin/tendd $(DEBROOT)/usr/bin/tendctl
-	gzip -9n $(DEBROOT)/usr/share/man/man*/*
-	printf 'Source: tend\n\nPackage: tend\nArchitecture: any\n' > $(DEBSTAGE)/control
-	# libsystemd0 by hand: tendd dlopens it, so dpkg-shlibdeps cannot see it
-	cd $(B) && dpkg-shlibdeps -O -e$(abspath $(DEBROOT))/usr/sbin/tendd \
-		-e$(abspath $(DEBROOT))/usr/bin/tendctl \
-		| sed -n 's/^shlibs:Depends=\(..*\)/\1, libsystemd0/p' \
-		> $(abspath $(DEBSTAGE))/depends
-	test -s $(DEBSTAGE)/depends
-	sed -e 's|@VERSION@|$(VERSION)|' -e 's|@ARCH@|$(DEB_ARCH)|' \
-		-e "s|@DEPENDS@|$$(cat $(DEBSTAGE)/depends)|" \
-		-e "s|@SIZE@|$$(du -sk --exclude=DEBIAN $(DEBROOT) | cut -f1)|" \
-		packaging/debian/control > $(DEBROOT)/DEBIAN/control
-	install -m 0644 packaging/debian/conffiles $(DEBROOT)/DEBIAN/
-	install -m 0755 packaging/debian/postinst packaging/debian/prerm \
-		packaging/debian/postrm $(DEBROOT)/DEBIAN/
+deb:
+	@$(call install_debs,$(DEB_DEBS))
+	@v=$$(dpkg-parsechangelog -S Version); [ "$$v" = "$(VERSION)" ] || \
+		{ echo "debian/changelog says $$v, the Makefile's VERSION $(VERSION)" >&2; exit 1; }
+	rm -rf $(DEB_B)
+	mkdir -p $(DEB_B)/tend-$(VERSION)
+	@# What git tracks, and new files it does not ignore; without git,
+	@# the tree but for builds.
+	if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then \
+		git ls-files -z --cached --others --exclude-standard | \
+		xargs -0 sh -c 'for f; do [ -e "$$f" ] && printf "%s\0" "$$f"; done' sh | \
+		tar --null -T - -cf -; \
+	else \
+		tar --exclude-vcs --exclude='./build' --exclude='./build-*' -cf - .; \
+	fi | tar -xf - -C $(DEB_B)/tend-$(VERSION)
+	cd $(DEB_B)/tend-$(VERSION) && dpkg-buildpackage --no-sign -j2
+	lintian --fail-on error,warning --display-info $(DEB_CHANGES)
 	mkdir -p $(DEBDIR)
-	dpkg-deb --root-owner-group -Zxz --build $(DEBROOT) $(DEB)
+	cp $(DEB_B)/tend_$(VERSION)_$(DEB_ARCH).deb $(DEB)
+	@echo "$(DEB)"
+
+# The package under a real systemd (tests/systemd/run.py): a Debian 12
+# tree made by debootstrap (cached in /var/cache/tend-test-systemd),
+# booted with systemd-nspawn; one line per check. Root; ~3-5 min. Not
+# part of check.
+SYSTEMD_TEST_DEBS = debootstrap systemd-container
+test-systemd: deb
+	@$(call install_debs,$(SYSTEMD_TEST_DEBS))
+	$(PYTHON) tests/systemd/run.py $(DEB)
 
 clean:
 	rm -rf $(B) $(SAN_B) $(FUZZ_B)

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "expand.h"
+#include "utf8.h"
 #include "util.h"
 
 /* A width or precision beyond this is a typo, not a layout. */
@@ -290,6 +291,7 @@ expand_value(const char *in, const struct expand_vars *vars, char **out,
 {
 	struct expand_buf b = { NULL, 0, 0 };
 	const char *p, *pct;
+	char *quote;
 
 	expand_putn(&b, "", 0);
 	for (p = in; *p != '\0'; ) {
@@ -307,8 +309,10 @@ expand_value(const char *in, const struct expand_vars *vars, char **out,
 				goto fail;
 		} else {
 			/* supervisord refuses it too: the value is a format. */
-			xasprintf(cause, "lone %% in \"%.20s\": write %%%% for "
-			    "a literal %%", pct);
+			quote = utf8_dup(pct, 20);
+			xasprintf(cause, "lone %% in \"%s\": write %%%% for "
+			    "a literal %%", quote);
+			free(quote);
 			goto fail;
 		}
 	}

@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "jsonw.h"
-#include "util.h"
+#include "utf8.h"
 
 /* Per byte, in a string: copied as is, escaped, or the start of UTF-8. */
 enum { JSONW_PLAIN, JSONW_ESCAPE, JSONW_HIGH };
@@ -20,20 +20,34 @@ static const unsigned char jsonw_class[256] = {
 	[0x80 ... 0xff] = JSONW_HIGH,
 };
 
-/* Room for N more bytes. */
+/*
+ * Room for N more bytes, or NULL once memory ran out: the writer is then
+ * failed, writes nothing more, and its owner drops what it was for.
+ */
 static inline char *
 jsonw_room(struct jsonw *w, size_t n)
 {
 	size_t cap;
+	char *buf;
 
+	if (w->failed)
+		return NULL;
 	if (w->cap - w->len < n) {
 		cap = w->cap < 256 ? 256 : w->cap;
-		while (cap - w->len < n)
+		while (cap - w->len < n) {
+			if (cap > SIZE_MAX / 2)
+				goto failed;
 			cap *= 2;
-		w->buf = xrealloc(w->buf, cap);
+		}
+		if ((buf = realloc(w->buf, cap)) == NULL)
+			goto failed;
+		w->buf = buf;
 		w->cap = cap;
 	}
 	return w->buf + w->len;
+failed:
+	w->failed = 1;
+	return NULL;
 }
 
 /* A comma when the last thing written was a finished value. */
@@ -45,10 +59,9 @@ jsonw_sep(struct jsonw *w)
 	if (w->len == 0)
 		return;
 	last = w->buf[w->len - 1];
-	if (last != '{' && last != '[' && last != ':' && last != ',') {
-		*jsonw_room(w, 1) = ',';
-		w->len++;
-	}
+	if (last != '{' && last != '[' && last != ':' && last != ',' &&
+	    jsonw_room(w, 1) != NULL)
+		w->buf[w->len++] = ',';
 }
 
 void
@@ -56,6 +69,7 @@ jsonw_init(struct jsonw *w, size_t hint)
 {
 	w->buf = NULL;
 	w->len = w->cap = 0;
+	w->failed = 0;
 	if (hint > 0)
 		jsonw_room(w, hint);
 }
@@ -71,7 +85,11 @@ jsonw_free(struct jsonw *w)
 void
 jsonw_raw(struct jsonw *w, const char *s, size_t n)
 {
-	memcpy(jsonw_room(w, n), s, n);
+	char *o;
+
+	if ((o = jsonw_room(w, n)) == NULL)
+		return;
+	memcpy(o, s, n);
 	w->len += n;
 }
 
@@ -95,27 +113,6 @@ jsonw_key(struct jsonw *w, const char *key)
 	jsonw_raw(w, ":", 1);
 }
 
-size_t
-jsonw_utf8_len(const unsigned char *s, size_t avail)
-{
-	size_t need, k;
-
-	if (s[0] < 0x80)
-		return 1;
-	need = s[0] >= 0xc2 && s[0] <= 0xdf ? 2 :
-	    s[0] >= 0xe0 && s[0] <= 0xef ? 3 :
-	    s[0] >= 0xf0 && s[0] <= 0xf4 ? 4 : 0;
-	if (need == 0 || need > avail)
-		return 0;
-	for (k = 1; k < need; k++)
-		if ((s[k] & 0xc0) != 0x80)
-			return 0;
-	if ((s[0] == 0xe0 && s[1] < 0xa0) || (s[0] == 0xed && s[1] > 0x9f) ||
-	    (s[0] == 0xf0 && s[1] < 0x90) || (s[0] == 0xf4 && s[1] > 0x8f))
-		return 0;
-	return need;
-}
-
 void
 jsonw_stringn(struct jsonw *w, const char *str, size_t len)
 {
@@ -126,7 +123,10 @@ jsonw_stringn(struct jsonw *w, const char *str, size_t len)
 
 	jsonw_sep(w);
 	/* Worst case: every byte a \u00XX. */
-	o = jsonw_room(w, len * 6 + 2);
+	if (len > (SIZE_MAX - 2) / 6)
+		w->failed = 1;
+	if ((o = jsonw_room(w, len * 6 + 2)) == NULL)
+		return;
 	*o++ = '"';
 	while (i < len) {
 		for (run = i; run < len && jsonw_class[s[run]] == JSONW_PLAIN;
@@ -137,13 +137,13 @@ jsonw_stringn(struct jsonw *w, const char *str, size_t len)
 		if ((i = run) == len)
 			break;
 		if (jsonw_class[s[i]] == JSONW_HIGH) {
-			if ((n = jsonw_utf8_len(s + i, len - i)) > 0) {
+			if ((n = utf8_len(s + i, len - i)) > 0) {
 				memcpy(o, s + i, n);
 				o += n;
 				i += n;
 			} else {
 				/* not UTF-8: U+FFFD for this byte */
-				memcpy(o, "\xef\xbf\xbd", 3);
+				memcpy(o, UTF8_REPLACEMENT, 3);
 				o += 3;
 				i++;
 			}

@@ -3,7 +3,9 @@
  * buffer, for replies too big to build as jansson objects (status of
  * thousands of processes). Whatever bytes it is given, the output is
  * valid JSON that jansson reads back: strings are escaped, and bytes that
- * are not valid UTF-8 become U+FFFD.
+ * are not valid UTF-8 become U+FFFD. Should memory run out, "failed" is
+ * set and the text is incomplete: the caller drops it (jsonw never
+ * aborts the process on its own).
  *
  * Separators are the writer's job: a key or a value that follows a
  * finished value gets its comma. So an object is
@@ -19,6 +21,7 @@ struct jsonw {
 	char	*buf;		/* not NUL-terminated */
 	size_t	 len;
 	size_t	 cap;
+	int	 failed;	/* out of memory: the text is unusable */
 };
 
 void	 jsonw_init(struct jsonw *, size_t hint);
@@ -45,12 +48,5 @@ void	 jsonw_null(struct jsonw *);
  * cannot hold) are written as 0.0.
  */
 void	 jsonw_real(struct jsonw *, double);
-
-/*
- * The length of the well-formed UTF-8 character at S (AVAIL > 0 bytes
- * left), or 0: no overlong forms, surrogates or code points beyond
- * U+10FFFF (ASCII is 1).
- */
-size_t	 jsonw_utf8_len(const unsigned char *s, size_t avail);
 
 #endif

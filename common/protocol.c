@@ -2,11 +2,13 @@
  * protocol.c: what both ends compute the same way: the default socket,
  * and the checks every request line goes through before a handler.
  */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "protocol.h"
+#include "utf8.h"
 #include "util.h"
 
 char *
@@ -25,11 +27,30 @@ protocol_default_socket(void)
 	return s;
 }
 
+json_t *
+protocol_string(const char *s)
+{
+	size_t len;
+	char *clean;
+	json_t *j;
+
+	if (s == NULL)
+		return json_null();
+	len = strlen(s);
+	if (utf8_valid(s, len))
+		return json_stringn_nocheck(s, len);
+	clean = utf8_dup(s, SIZE_MAX);
+	j = json_stringn_nocheck(clean, strlen(clean));
+	free(clean);
+	return j;
+}
+
 int
 protocol_decode(const char *line, size_t len, json_t **req, json_t **id,
     const char **cmd, const char **code, char **msg)
 {
 	json_error_t err;
+	char text[sizeof(err.text) * 3];
 	json_t *j, *c;
 
 	*req = NULL;
@@ -42,8 +63,11 @@ protocol_decode(const char *line, size_t len, json_t **req, json_t **id,
 	}
 	j = json_loadb(line, len, JSON_REJECT_DUPLICATES, &err);
 	if (j == NULL) {
+		/* jansson quotes the request, cut by bytes: text again */
+		utf8_clean(text, sizeof(text), err.text, strlen(err.text),
+		    UTF8_NOCTRL | UTF8_WASCUT);
 		*code = TEND_ERR_BAD_REQUEST;
-		xasprintf(msg, "not JSON: %s", err.text);
+		xasprintf(msg, "not JSON: %s", text);
 		return -1;
 	}
 	if (!json_is_object(j)) {

@@ -58,6 +58,15 @@ char	*protocol_default_socket(void);
  * -1 with the error code and an allocated message for the reply; *id is
  * then the request's id when it could be read, else json null.
  */
+/*
+ * S as a JSON string whatever its bytes (NULL: json null): text that is
+ * not UTF-8 is repaired as utf8_clean() does, so that jansson, which
+ * refuses invalid UTF-8, never sees it. NULL only when out of memory.
+ * Every string from outside that a reply or an event carries is made
+ * with this (or written by jsonw, which repairs the same way).
+ */
+json_t	*protocol_string(const char *s);
+
 int	 protocol_decode(const char *line, size_t len, json_t **req,
 	    json_t **id, const char **cmd, const char **code, char **msg);
 

@@ -42,7 +42,7 @@
 
 #include <event2/event.h>
 
-#include "jsonw.h"
+#include "utf8.h"
 #include "tendd.h"
 
 /* Deeper than any tree a program makes of its own cgroup on purpose. */
@@ -407,7 +407,7 @@ cgroup_format_session(char *buf, pid_t pid, unsigned long long start,
 	room = CGROUP_STATE_SLOT - 1 - n;
 	len = strlen(name);
 	while (len > 0 && room > 0) {
-		c = jsonw_utf8_len((const unsigned char *)name, len);
+		c = utf8_len((const unsigned char *)name, len);
 		if (c == 0 || c > room)
 			break;
 		memcpy(buf + n, name, c);

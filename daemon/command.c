@@ -4,6 +4,12 @@
  * Requests that wait for an outcome (start, stop, restart, kill, wait) are
  * parked as waiters and answered from command_state_changed(), so the
  * loop never blocks on them; the events stream hangs off the same place.
+ *
+ * Nothing here trusts a string: every one a reply or an event carries
+ * goes through protocol_string() (or jsonw), which makes it valid UTF-8,
+ * and a quote of what a client sent is cut by utf8_dup(), never inside a
+ * character. A reply that cannot be built (no memory) costs its
+ * connection (control_send), never tendd.
  */
 #include <fnmatch.h>
 #include <limits.h>
@@ -17,6 +23,7 @@
 
 #include "jsonw.h"
 #include "tendd.h"
+#include "utf8.h"
 
 /*
  * What a parked request waits for: up (start, restart), down (stop,
@@ -109,14 +116,54 @@ static const struct cmd_handler command_table[] = {
 static void
 command_error(struct conn *c, json_t *id, const char *code, const char *msg)
 {
-	control_send(c, json_pack("{s:O, s:b, s:{s:s, s:s}}", "id", id,
-	    "ok", 0, "error", "code", code, "message", msg));
+	control_send(c, json_pack("{s:O, s:b, s:{s:s, s:o}}", "id", id,
+	    "ok", 0, "error", "code", code, "message", protocol_string(msg)));
+}
+
+/* {"id", "ok": false, "error": {CODE, MSG}, KEY: V}; steals V. */
+static json_t *
+command_failed(json_t *id, const char *code, const char *msg,
+    const char *key, json_t *v)
+{
+	return json_pack("{s:O, s:b, s:{s:s, s:o}, s:o}", "id", id, "ok", 0,
+	    "error", "code", code, "message", protocol_string(msg), key, v);
 }
 
 static json_t *
 command_ok(json_t *id)
 {
 	return json_pack("{s:O, s:b}", "id", id, "ok", 1);
+}
+
+/*
+ * Building a reply: each step steals V and passes the array or object
+ * on, or NULL once anything failed (no memory), which control_send()
+ * then turns into a dropped connection rather than half a reply.
+ */
+static json_t *
+command_push(json_t *a, json_t *v)
+{
+	if (json_array_append_new(a, v) == 0)
+		return a;
+	json_decref(a);
+	return NULL;
+}
+
+static json_t *
+command_set(json_t *o, const char *key, json_t *v)
+{
+	if (json_object_set_new(o, key, v) == 0)
+		return o;
+	json_decref(o);
+	return NULL;
+}
+
+/* {"name", "ok", "state", "message"}: one process's part of a reply. */
+static json_t *
+command_result(const char *name, int ok, const char *state, const char *msg)
+{
+	return json_pack("{s:o, s:b, s:s, s:o}", "name", protocol_string(name),
+	    "ok", ok, "state", state, "message", protocol_string(msg));
 }
 
 /*
@@ -162,6 +209,22 @@ struct command_fields {
 	int		 n;
 	int		 rows;		/* arrays of values, not objects */
 };
+
+/*
+ * program_describe() into BUF (LEN bytes) as text: what it quotes (a
+ * path, a child's STATUS=) made valid UTF-8, and where it was cut to
+ * fit, cut between characters.
+ */
+static void
+command_describe(struct proc *p, char *buf, size_t len)
+{
+	char raw[1024];
+	size_t n;
+
+	program_describe(p, raw, sizeof(raw));
+	n = strlen(raw);
+	utf8_clean(buf, len, raw, n, n == sizeof(raw) - 1 ? UTF8_WASCUT : 0);
+}
 
 /*
  * Process P as a JSON object (or with ROWS, an array of values) of
@@ -215,7 +278,7 @@ command_proc_write(struct jsonw *w, struct proc *p,
 			jsonw_bool(w, p->pc->daemon);
 			break;
 		case FIELD_DESCRIPTION:
-			program_describe(p, desc, sizeof(desc));
+			command_describe(p, desc, sizeof(desc));
 			jsonw_string(w, desc);
 			break;
 		case FIELD_SPAWNERR:
@@ -268,7 +331,8 @@ command_resolve(struct conn *c, json_t *id, json_t *req, int required,
 {
 	json_t *names = json_object_get(req, "names"), *v, *unknown;
 	struct proc **out, *p;
-	size_t i, n = 0, k, total = 0;
+	size_t i, n = 0, k, total = 0, nunknown;
+	const char *first = NULL;
 	char *msg;
 	int any;
 
@@ -296,25 +360,25 @@ command_resolve(struct conn *c, json_t *id, json_t *req, int required,
 	total = (size_t)program_nprocs;
 	out = xcalloc(total + 1, sizeof(*out));
 	unknown = json_array();
+	nunknown = 0;
 	json_array_foreach(names, i, v) {
 		any = 0;
 		TAILQ_FOREACH(p, &procs, entry)
 			if (command_matches(p, json_string_value(v)))
 				any = 1;
+		if (!any && nunknown++ == 0)
+			first = json_string_value(v);
 		if (!any)
-			json_array_append(unknown, v);
+			unknown = command_push(unknown, json_incref(v));
 	}
-	if (json_array_size(unknown) > 0) {
-		v = json_array_get(unknown, 0);
-		if (json_array_size(unknown) == 1)
-			xasprintf(&msg, "no such process: %s",
-			    json_string_value(v));
+	if (nunknown > 0) {
+		if (nunknown == 1)
+			xasprintf(&msg, "no such process: %s", first);
 		else
 			xasprintf(&msg, "no such process: %s (and %zu more)",
-			    json_string_value(v), json_array_size(unknown) - 1);
-		control_send(c, json_pack("{s:O, s:b, s:{s:s, s:s}, s:o}",
-		    "id", id, "ok", 0, "error", "code", TEND_ERR_UNKNOWN_NAME,
-		    "message", msg, "names", unknown));
+			    first, nunknown - 1);
+		control_send(c, command_failed(id, TEND_ERR_UNKNOWN_NAME, msg,
+		    "names", unknown));
 		free(msg);
 		free(out);
 		return NULL;
@@ -339,11 +403,11 @@ command_resolve(struct conn *c, json_t *id, json_t *req, int required,
 static void
 command_version(struct conn *c, json_t *id, json_t *req)
 {
-	json_t *r = command_ok(id);
+	json_t *r;
 
-	json_object_set_new(r, "version", json_string(TEND_VERSION));
-	json_object_set_new(r, "protocol", json_integer(TEND_PROTOCOL_VERSION));
-	json_object_set_new(r, "pid", json_integer(getpid()));
+	r = command_set(command_ok(id), "version", json_string(TEND_VERSION));
+	r = command_set(r, "protocol", json_integer(TEND_PROTOCOL_VERSION));
+	r = command_set(r, "pid", json_integer(getpid()));
 	control_send(c, r);
 }
 
@@ -360,7 +424,7 @@ command_status_fields(struct conn *c, json_t *id, json_t *req,
 	unsigned seen = 0;
 	size_t i;
 	int f;
-	char *msg;
+	char *msg, *quote;
 
 	if (rows != NULL && !json_is_boolean(rows)) {
 		command_error(c, id, TEND_ERR_BAD_REQUEST,
@@ -385,9 +449,11 @@ command_status_fields(struct conn *c, json_t *id, json_t *req,
 			    command_field_names[f]) == 0)
 				break;
 		if (f == FIELD_COUNT || (seen & (1u << f))) {
-			xasprintf(&msg, "%s field: %.64s", f == FIELD_COUNT ?
-			    "unknown" : "repeated", json_string_value(v));
+			quote = utf8_dup(json_string_value(v), 64);
+			xasprintf(&msg, "%s field: %s", f == FIELD_COUNT ?
+			    "unknown" : "repeated", quote);
 			command_error(c, id, TEND_ERR_BAD_REQUEST, msg);
+			free(quote);
 			free(msg);
 			return -1;
 		}
@@ -418,8 +484,11 @@ command_status(struct conn *c, json_t *id, json_t *req)
 		return;
 	if ((ps = command_resolve(c, id, req, 0, &n)) == NULL)
 		return;
-	if ((ids = json_dumps(id, JSON_COMPACT | JSON_ENCODE_ANY)) == NULL)
-		fatal("cannot encode a request id");
+	if ((ids = json_dumps(id, JSON_COMPACT | JSON_ENCODE_ANY)) == NULL) {
+		control_unbuilt(c, "a reply");
+		free(ps);
+		return;
+	}
 	now = util_now();
 	jsonw_init(&w, 64 + n * (size_t)(24 + 20 * fs.n));
 	jsonw_open(&w, '{');
@@ -433,7 +502,10 @@ command_status(struct conn *c, json_t *id, json_t *req)
 		command_proc_write(&w, ps[i], &fs, now);
 	jsonw_close(&w, ']');
 	jsonw_close(&w, '}');
-	control_send_line(c, w.buf, w.len);
+	if (w.failed)
+		control_unbuilt(c, "a reply");
+	else
+		control_send_line(c, w.buf, w.len);
 	jsonw_free(&w);
 	free(ids);
 	free(ps);
@@ -503,11 +575,11 @@ command_wait_result(struct proc *p)
 		status = p->exitcode;
 		xasprintf(&msg, "exited with code %d", p->exitcode);
 	}
-	r = json_pack("{s:s, s:b, s:s, s:o, s:i, s:s}",
-	    "name", p->display, "ok", 1,
+	r = json_pack("{s:o, s:b, s:s, s:o, s:i, s:o}",
+	    "name", protocol_string(p->display), "ok", 1,
 	    "state", program_state_name(p->state),
 	    "exitcode", p->has_exited ? json_integer(p->exitcode) : json_null(),
-	    "status", status, "message", msg);
+	    "status", status, "message", protocol_string(msg));
 	free(msg);
 	return r;
 }
@@ -526,8 +598,9 @@ waiter_reply_wait(struct waiter *w, const char *timedout)
 
 	results = json_array();
 	for (i = 0; i < w->n; i++) {
-		if (w->res[i] != NULL) {
-			json_array_append(results, w->res[i]);
+		if (w->res[i] != NULL || w->done[i] != 0) {
+			/* settled (no result only when memory ran out) */
+			results = command_push(results, json_incref(w->res[i]));
 			st = json_integer_value(json_object_get(w->res[i],
 			    "status"));
 			if (status == 0 && st != 0)
@@ -537,16 +610,16 @@ waiter_reply_wait(struct waiter *w, const char *timedout)
 		if (left++ == 0)
 			first = i;
 		xasprintf(&msg, "still %s", program_state_name(w->procs[i]->state));
-		json_array_append_new(results, json_pack("{s:s, s:b, s:s, s:n, "
-		    "s:n, s:s}", "name", w->procs[i]->display, "ok", 0,
-		    "state", program_state_name(w->procs[i]->state),
+		results = command_push(results, json_pack("{s:o, s:b, s:s, s:n, "
+		    "s:n, s:s}", "name", protocol_string(w->procs[i]->display),
+		    "ok", 0, "state", program_state_name(w->procs[i]->state),
 		    "exitcode", "status", "message", msg));
 		free(msg);
 	}
 	if (timedout == NULL) {
-		r = command_ok(w->id);
-		json_object_set_new(r, "status", json_integer(status));
-		json_object_set_new(r, "results", results);
+		r = command_set(command_ok(w->id), "status",
+		    json_integer(status));
+		r = command_set(r, "results", results);
 	} else {
 		if (left > 1)
 			xasprintf(&msg, "%s still running after %s (and %zu more)",
@@ -554,9 +627,8 @@ waiter_reply_wait(struct waiter *w, const char *timedout)
 		else
 			xasprintf(&msg, "%s still running after %s",
 			    w->procs[first]->display, timedout);
-		r = json_pack("{s:O, s:b, s:{s:s, s:s}, s:o}", "id", w->id,
-		    "ok", 0, "error", "code", TEND_ERR_TIMEOUT, "message", msg,
-		    "results", results);
+		r = command_failed(w->id, TEND_ERR_TIMEOUT, msg, "results",
+		    results);
 		free(msg);
 	}
 	control_send(w->conn, r);
@@ -610,7 +682,7 @@ waiter_check(struct waiter *w, size_t i)
 		return;
 	case PROC_EXITED:
 		/* a job that ran to completion did what start asked */
-		program_describe(p, desc, sizeof(desc));
+		command_describe(p, desc, sizeof(desc));
 		if (!p->pc->daemon &&
 		    config_exitcode_expected(p->pc, p->exitcode)) {
 			w->done[i] = 1;
@@ -622,7 +694,7 @@ waiter_check(struct waiter *w, size_t i)
 		return;
 	case PROC_FATAL:
 		w->done[i] = -1;
-		program_describe(p, desc, sizeof(desc));
+		command_describe(p, desc, sizeof(desc));
 		xasprintf(&w->msgs[i], "%s", desc);
 		return;
 	case PROC_BACKOFF:
@@ -670,24 +742,19 @@ waiter_try_reply(struct waiter *w)
 	for (i = 0; i < w->n; i++) {
 		if (w->done[i] < 0 && failed++ == 0)
 			first = i;
-		json_array_append_new(results, json_pack("{s:s, s:b, s:s, s:s}",
-		    "name", waiter_name(w, i),
-		    "ok", w->done[i] > 0,
-		    "state", w->procs[i] != NULL ?
+		results = command_push(results, command_result(waiter_name(w, i),
+		    w->done[i] > 0, w->procs[i] != NULL ?
 		    program_state_name(w->procs[i]->state) : "STOPPED",
-		    "message", w->msgs[i]));
+		    w->msgs[i]));
 	}
 	if (failed) {
 		xasprintf(&msg, "%s: %s", waiter_name(w, first),
 		    w->msgs[first]);
-		r = json_pack("{s:O, s:b, s:{s:s, s:s}, s:o}", "id", w->id,
-		    "ok", 0, "error", "code", TEND_ERR_FAILED, "message", msg,
-		    "results", results);
+		r = command_failed(w->id, TEND_ERR_FAILED, msg, "results",
+		    results);
 		free(msg);
-	} else {
-		r = command_ok(w->id);
-		json_object_set_new(r, "results", results);
-	}
+	} else
+		r = command_set(command_ok(w->id), "results", results);
 	control_send(w->conn, r);
 	return 1;
 }
@@ -717,8 +784,11 @@ command_park(struct conn *c, json_t *id, enum waiter_op op,
 		tv.tv_sec = (time_t)timeout;
 		tv.tv_usec = (suseconds_t)((timeout - (double)tv.tv_sec) * 1e6);
 		if ((w->timer = evtimer_new(tendd_base, waiter_timeout_cb, w))
-		    == NULL || evtimer_add(w->timer, &tv) == -1)
-			fatal("cannot arm a timer");
+		    == NULL || evtimer_add(w->timer, &tv) == -1) {
+			control_unbuilt(c, "a timeout");
+			waiter_free(w);
+			return;
+		}
 	}
 	TAILQ_INSERT_TAIL(&waiters, w, entry);
 }
@@ -732,7 +802,7 @@ command_act(struct conn *c, json_t *id, json_t *req,
 	size_t i, n;
 	int wait;
 	char *cause;
-	json_t *r, *results;
+	json_t *results;
 
 	if (command_wants_wait(c, id, req, &wait) == -1)
 		return;
@@ -765,15 +835,12 @@ command_act(struct conn *c, json_t *id, json_t *req,
 	}
 	results = json_array();
 	for (i = 0; i < n; i++)
-		json_array_append_new(results, json_pack("{s:s, s:b, s:s, s:s}",
-		    "name", ps[i]->display, "ok", 1,
-		    "state", program_state_name(ps[i]->state),
-		    "message", which == ACT_STOP ? "stop requested" :
+		results = command_push(results, command_result(ps[i]->display,
+		    1, program_state_name(ps[i]->state),
+		    which == ACT_STOP ? "stop requested" :
 		    which == ACT_KILL ? "SIGKILL sent" : "start requested"));
 	free(ps);
-	r = command_ok(id);
-	json_object_set_new(r, "results", results);
-	control_send(c, r);
+	control_send(c, command_set(command_ok(id), "results", results));
 }
 
 static void
@@ -874,7 +941,10 @@ command_tail(struct conn *c, json_t *id, json_t *req)
 	}
 	base64 = strcmp(enc, "base64") == 0;
 
-	q = json_pack("{s:[O]}", "names", name);
+	if ((q = json_pack("{s:[O]}", "names", name)) == NULL) {
+		control_unbuilt(c, "a reply");
+		return;
+	}
 	ps = command_resolve(c, id, q, 1, &n);
 	json_decref(q);
 	if (ps == NULL)
@@ -888,12 +958,14 @@ command_tail(struct conn *c, json_t *id, json_t *req)
 		return;
 	}
 	output_tail(ps[0], which, lines, &buf, &len);
-	r = command_ok(id);
-	json_object_set_new(r, "name", json_string(ps[0]->display));
-	json_object_set_new(r, "stream", json_string(which == OUTPUT_STDOUT ?
+	/* as text, a character still being written is not shown in half */
+	if (!base64)
+		len -= utf8_partial_tail(buf, len);
+	r = command_set(command_ok(id), "name", protocol_string(ps[0]->display));
+	r = command_set(r, "stream", json_string(which == OUTPUT_STDOUT ?
 	    "stdout" : "stderr"));
-	json_object_set_new(r, "encoding", json_string(enc));
-	json_object_set_new(r, "data", output_json_data(buf ? buf : "", len,
+	r = command_set(r, "encoding", json_string(enc));
+	r = command_set(r, "data", output_json_data(buf ? buf : "", len,
 	    base64));
 	free(buf);
 	control_send(c, r);
@@ -920,21 +992,17 @@ command_clear(struct conn *c, json_t *id, json_t *req)
 				xasprintf(&first, "%s: %s", ps[i]->display,
 				    cause);
 		}
-		json_array_append_new(results, json_pack("{s:s, s:b, s:s, s:s}",
-		    "name", ps[i]->display, "ok", cause == NULL,
-		    "state", program_state_name(ps[i]->state),
-		    "message", cause ? cause : "cleared"));
+		results = command_push(results, command_result(ps[i]->display,
+		    cause == NULL, program_state_name(ps[i]->state),
+		    cause ? cause : "cleared"));
 		free(cause);
 	}
 	if (failed) {
-		r = json_pack("{s:O, s:b, s:{s:s, s:s}, s:o}", "id", id,
-		    "ok", 0, "error", "code", TEND_ERR_FAILED, "message", first,
-		    "results", results);
+		r = command_failed(id, TEND_ERR_FAILED, first, "results",
+		    results);
 		free(first);
-	} else {
-		r = command_ok(id);
-		json_object_set_new(r, "results", results);
-	}
+	} else
+		r = command_set(command_ok(id), "results", results);
 	free(ps);
 	control_send(c, r);
 }
@@ -957,7 +1025,7 @@ command_strv_json(char **v)
 	json_t *a = json_array();
 
 	for (; v != NULL && *v != NULL; v++)
-		json_array_append_new(a, json_string(*v));
+		a = command_push(a, protocol_string(*v));
 	return a;
 }
 
@@ -994,15 +1062,19 @@ command_reload(struct conn *c, json_t *id, json_t *req)
 	i = tendd_reload(check ? TENDD_RELOAD_CHECK : 0, &d, &plan);
 	errors = json_array();
 	warnings = json_array();
-	for (int k = 0; k < d.n; k++)
-		json_array_append_new(d.msgs[k].is_error ? errors : warnings,
-		    json_string(d.msgs[k].text));
+	for (int k = 0; k < d.n; k++) {
+		if (d.msgs[k].is_error)
+			errors = command_push(errors,
+			    protocol_string(d.msgs[k].text));
+		else
+			warnings = command_push(warnings,
+			    protocol_string(d.msgs[k].text));
+	}
 	if (i == -1) {
 		xasprintf(&msg, "the config has %d error%s; nothing was "
 		    "changed", d.nerrors, d.nerrors == 1 ? "" : "s");
-		control_send(c, json_pack("{s:O, s:b, s:{s:s, s:s}, s:o, s:o}",
-		    "id", id, "ok", 0, "error", "code", TEND_ERR_CONFIG,
-		    "message", msg, "errors", errors, "warnings", warnings));
+		r = command_failed(id, TEND_ERR_CONFIG, msg, "errors", errors);
+		control_send(c, command_set(r, "warnings", warnings));
 		free(msg);
 		diag_clear(&d);
 		reload_plan_free(&plan);
@@ -1010,23 +1082,22 @@ command_reload(struct conn *c, json_t *id, json_t *req)
 	}
 	changes = json_array();
 	for (i = 0; i < plan.n; i++) {
-		item = json_pack("{s:s, s:s, s:s, s:s}",
-		    "name", plan.items[i].name,
-		    "group", plan.items[i].group,
-		    "process", plan.items[i].process,
+		item = json_pack("{s:o, s:o, s:o, s:s}",
+		    "name", protocol_string(plan.items[i].name),
+		    "group", protocol_string(plan.items[i].group),
+		    "process", protocol_string(plan.items[i].process),
 		    "change", kinds[plan.items[i].change]);
 		if (plan.items[i].change == RELOAD_CHANGED)
-			json_object_set_new(item, "keys",
+			item = command_set(item, "keys",
 			    command_strv_json(plan.items[i].keys));
-		json_array_append_new(changes, item);
+		changes = command_push(changes, item);
 	}
-	r = command_ok(id);
-	json_object_set_new(r, "applied", json_boolean(!check));
-	json_object_set_new(r, "changes", changes);
-	json_object_set_new(r, "unchanged", json_integer(plan.unchanged));
-	json_object_set_new(r, "restart_required",
+	r = command_set(command_ok(id), "applied", json_boolean(!check));
+	r = command_set(r, "changes", changes);
+	r = command_set(r, "unchanged", json_integer(plan.unchanged));
+	r = command_set(r, "restart_required",
 	    command_strv_json(plan.restart));
-	json_object_set_new(r, "warnings", warnings);
+	r = command_set(r, "warnings", warnings);
 	json_decref(errors);
 	control_send(c, r);
 	diag_clear(&d);
@@ -1048,8 +1119,8 @@ command_each(struct conn *c, json_t *id, json_t *req,
     int (*fn)(struct proc *, int, char **), int arg, const char *done)
 {
 	struct proc **ps;
-	size_t i, n, failed = 0, first = 0;
-	char *cause, *msg;
+	size_t i, n, failed = 0;
+	char *cause, *msg = NULL;
 	json_t *r, *results;
 	int ok;
 
@@ -1060,25 +1131,19 @@ command_each(struct conn *c, json_t *id, json_t *req,
 		cause = NULL;
 		ok = fn(ps[i], arg, &cause) == 0;
 		if (!ok && failed++ == 0)
-			first = i;
-		json_array_append_new(results, json_pack("{s:s, s:b, s:s, s:s}",
-		    "name", ps[i]->display, "ok", ok,
-		    "state", program_state_name(ps[i]->state),
-		    "message", ok ? done : cause != NULL ? cause : "failed"));
+			xasprintf(&msg, "%s: %s", ps[i]->display,
+			    cause != NULL ? cause : "failed");
+		results = command_push(results, command_result(ps[i]->display,
+		    ok, program_state_name(ps[i]->state),
+		    ok ? done : cause != NULL ? cause : "failed"));
 		free(cause);
 	}
 	if (failed) {
-		xasprintf(&msg, "%s: %s", ps[first]->display,
-		    json_string_value(json_object_get(json_array_get(results,
-		    first), "message")));
-		r = json_pack("{s:O, s:b, s:{s:s, s:s}, s:o}", "id", id,
-		    "ok", 0, "error", "code", TEND_ERR_FAILED, "message", msg,
-		    "results", results);
+		r = command_failed(id, TEND_ERR_FAILED, msg, "results",
+		    results);
 		free(msg);
-	} else {
-		r = command_ok(id);
-		json_object_set_new(r, "results", results);
-	}
+	} else
+		r = command_set(command_ok(id), "results", results);
 	free(ps);
 	control_send(c, r);
 }
@@ -1118,7 +1183,7 @@ static void
 command_signal(struct conn *c, json_t *id, json_t *req)
 {
 	json_t *s = json_object_get(req, "signal");
-	char *msg, done[64];
+	char *msg, *quote, done[64];
 	json_int_t n;
 	int sig;
 
@@ -1137,9 +1202,11 @@ command_signal(struct conn *c, json_t *id, json_t *req)
 		return;
 	}
 	if (sig <= 0) {
-		if (json_is_string(s))
-			xasprintf(&msg, "unknown signal: %.64s", json_string_value(s));
-		else
+		if (json_is_string(s)) {
+			quote = utf8_dup(json_string_value(s), 64);
+			xasprintf(&msg, "unknown signal: %s", quote);
+			free(quote);
+		} else
 			xasprintf(&msg, "unknown signal: %lld",
 			    (long long)json_integer_value(s));
 		command_error(c, id, TEND_ERR_BAD_REQUEST, msg);
@@ -1213,7 +1280,10 @@ command_matches_any(const struct proc *p, json_t *names)
 	return 0;
 }
 
-/* One line for every subscriber: the state change P just made. */
+/*
+ * One line for every subscriber: the state change P just made. NULL
+ * when memory ran out.
+ */
 static char *
 command_event_line(struct proc *p, enum proc_state old, size_t *len)
 {
@@ -1229,25 +1299,24 @@ command_event_line(struct proc *p, enum proc_state old, size_t *len)
 		pid = json_integer(p->last_pid);
 	else
 		pid = json_null();
-	program_describe(p, desc, sizeof(desc));
-	j = json_pack("{s:s, s:I, s:f, s:s, s:s, s:s, s:s, s:s, s:o, s:o, "
-	    "s:s?, s:s}",
+	command_describe(p, desc, sizeof(desc));
+	j = json_pack("{s:s, s:I, s:f, s:o, s:o, s:o, s:s, s:s, s:o, s:o, "
+	    "s:o, s:o}",
 	    "event", "state",
 	    "seq", command_event_seq,
 	    "time", p->state_wall,
-	    "name", p->display,
-	    "group", p->group,
-	    "process", p->name,
+	    "name", protocol_string(p->display),
+	    "group", protocol_string(p->group),
+	    "process", protocol_string(p->name),
 	    "from", program_state_name(old),
 	    "to", program_state_name(p->state),
 	    "pid", pid,
 	    "exitcode", p->has_exited ? json_integer(p->exitcode) : json_null(),
-	    "reason", p->reason,
-	    "description", desc);
-	if (j == NULL || (line = json_dumps(j, JSON_COMPACT)) == NULL)
-		fatal("cannot encode an event");
+	    "reason", protocol_string(p->reason),
+	    "description", protocol_string(desc));
+	line = j != NULL ? json_dumps(j, JSON_COMPACT) : NULL;
 	json_decref(j);
-	*len = strlen(line);
+	*len = line != NULL ? strlen(line) : 0;
 	return line;
 }
 
@@ -1257,7 +1326,7 @@ command_dispatch(struct conn *c, const char *line, size_t len)
 	json_t *req, *id;
 	const char *name, *code;
 	size_t i;
-	char *msg;
+	char *msg, *quote;
 
 	if (protocol_decode(line, len, &req, &id, &name, &code, &msg) == -1) {
 		command_error(c, id, code, msg);
@@ -1272,8 +1341,10 @@ command_dispatch(struct conn *c, const char *line, size_t len)
 		}
 	}
 	if (i == nitems(command_table)) {
-		xasprintf(&msg, "unknown command: %.100s", name);
+		quote = utf8_dup(name, 100);
+		xasprintf(&msg, "unknown command: %s", quote);
 		command_error(c, id, TEND_ERR_UNKNOWN_CMD, msg);
+		free(quote);
 		free(msg);
 	}
 	json_decref(id);
@@ -1287,6 +1358,7 @@ command_state_changed(struct proc *p, enum proc_state old)
 	struct subscriber *s;
 	size_t i, len;
 	char *line = NULL;
+	int built = 0;
 
 	for (w = TAILQ_FIRST(&waiters); w != NULL; w = next) {
 		next = TAILQ_NEXT(w, entry);
@@ -1306,9 +1378,15 @@ command_state_changed(struct proc *p, enum proc_state old)
 	TAILQ_FOREACH(s, &subscribers, entry) {
 		if (s->names != NULL && !command_matches_any(p, s->names))
 			continue;
-		if (line == NULL)
+		if (!built) {
 			line = command_event_line(p, old, &len);
-		control_send_line(s->conn, line, len);
+			built = 1;
+		}
+		/* without it, a subscriber would miss an event unawares */
+		if (line == NULL)
+			control_unbuilt(s->conn, "an event");
+		else
+			control_send_line(s->conn, line, len);
 	}
 	free(line);
 }

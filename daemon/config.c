@@ -30,6 +30,7 @@
 #include "expand.h"
 #include "ini.h"
 #include "tendd.h"
+#include "utf8.h"
 
 /* sizeof(sockaddr_un.sun_path) - 1: longer paths cannot be bound. */
 #define CONFIG_SOCKET_MAX	107
@@ -190,7 +191,7 @@ static const struct config_key config_tend_keys[] = {
 	TK("minfds", CT_UINT, minfds),
 	TK("minprocs", CT_UINT, minprocs),
 	NK("silent", CT_UNSUPPORTED),
-	NK("nocleanup", CT_UNSUPPORTED),
+	TK("nocleanup", CT_BOOL, nocleanup),
 	NK("strip_ansi", CT_UNSUPPORTED),
 	NK("user", CT_DAEMON_USER),
 	{ NULL, CT_ANY, CONFIG_NOWHERE }
@@ -279,7 +280,7 @@ union config_val {
 	uint8_t		 codes[32];
 };
 
-static int	 config_program_name_ok(const char *);
+static const char *config_name_problem(const char *);
 
 /* ------------------------------------------------------------------ */
 /* Messages                                                             */
@@ -300,6 +301,12 @@ config_vmsg(struct config_reader *rd, int is_error, int file, int line,
 	else
 		text = xstrdup(what);
 	free(what);
+	/* It quotes the file (names, values, paths): text from here on. */
+	if (!utf8_valid(text, strlen(text))) {
+		what = text;
+		text = utf8_dup(what, SIZE_MAX);
+		free(what);
+	}
 	if (is_error)
 		rd->nerrors++;
 	/* numprocs copies of one program say the same things once. */
@@ -392,13 +399,17 @@ diag_add(struct diag *d, int is_error, const char *fmt, ...)
 {
 	struct diag_msg *m;
 	va_list ap;
+	char *text;
 
 	d->msgs = xreallocarray(d->msgs, d->n + 1, sizeof(*d->msgs));
 	m = &d->msgs[d->n++];
 	m->is_error = is_error;
 	va_start(ap, fmt);
-	xvasprintf(&m->text, fmt, ap);
+	xvasprintf(&text, fmt, ap);
 	va_end(ap);
+	/* a reload's reply and tendd's log carry it: text, whatever it quotes */
+	m->text = utf8_dup(text, SIZE_MAX);
+	free(text);
 	if (is_error)
 		d->nerrors++;
 	else
@@ -795,7 +806,7 @@ config_parse_env(const char *s, char ***out, char **why)
 {
 	const char *p = s, *key, *open;
 	char **env = NULL;
-	char *value = NULL;
+	char *value = NULL, *quote;
 	size_t keylen, len, keep;
 
 	for (;;) {
@@ -812,8 +823,10 @@ config_parse_env(const char *s, char ***out, char **why)
 		while (isspace((unsigned char)*p))
 			p++;
 		if (*p != '=' || keylen == 0) {
+			quote = utf8_dup(key, 20);
 			xasprintf(why, "expected KEY=VALUE pairs separated by "
-			    "commas, at '%.20s'", key);
+			    "commas, at '%s'", quote);
+			free(quote);
 			goto fail;
 		}
 		p++;
@@ -974,7 +987,7 @@ config_parse(struct config_reader *rd, const struct config_rawkey *k,
     char **why)
 {
 	char *copy;
-	const char *s, *slash;
+	const char *s, *slash, *problem;
 	int ret = 0;
 
 	memset(v, 0, sizeof(*v));
@@ -1017,10 +1030,10 @@ config_parse(struct config_reader *rd, const struct config_rawkey *k,
 		ret = config_parse_int(s, 0, CONFIG_NUMPROCS_MAX, &v->i, why);
 		break;
 	case CT_NAME:
-		if (!config_program_name_ok(s)) {
+		/* after expansion: %(ENV_X)s cannot smuggle a bad name in */
+		if ((problem = config_name_problem(s)) != NULL) {
 			xasprintf(why, "'%s' is not a valid process name: it "
-			    "must be non-empty, without ':', '/', blanks or "
-			    "control characters", s);
+			    "%s", s, problem);
 			ret = -1;
 			break;
 		}
@@ -1367,17 +1380,27 @@ config_expand_vars(struct config_reader *rd, struct expand_vars *vars,
 	vars->numprocs = numprocs;
 }
 
-static int
-config_program_name_ok(const char *name)
+/*
+ * NULL when NAME may name a program, group or process (spec §1: UTF-8
+ * without control characters, C1 included; and neither ':', '/' nor
+ * blanks, which full names, globs and log file names need), else what
+ * it must be.
+ */
+static const char *
+config_name_problem(const char *name)
 {
 	const unsigned char *p;
 
-	if (*name == '\0')
-		return 0;
+	if (!utf8_valid(name, strlen(name)))
+		return "must be valid UTF-8";
+	if (*name == '\0' || !utf8_printable(name))
+		return "must be non-empty, without ':', '/', blanks or control "
+		    "characters";
 	for (p = (const unsigned char *)name; *p != '\0'; p++)
-		if (*p == ':' || *p == '/' || isspace(*p) || iscntrl(*p))
-			return 0;
-	return 1;
+		if (*p == ':' || *p == '/' || isspace(*p))
+			return "must be non-empty, without ':', '/', blanks or "
+			    "control characters";
+	return NULL;
 }
 
 static struct config_rawkey *
@@ -1735,7 +1758,7 @@ config_group_programs(struct config_reader *rd, struct config_group *grp,
 		while (*p != '\0' && *p != ',' && !isspace((unsigned char)*p))
 			p++;
 		name = xstrndup(start, p - start);
-		if (!config_program_name_ok(name)) {
+		if (config_name_problem(name) != NULL) {
 			config_error(rd, k->file, k->line, "[%s] %s: '%s' is "
 			    "not a program name", k->section, k->written, name);
 			grp->bad = 1;
@@ -1766,7 +1789,7 @@ config_group_programs(struct config_reader *rd, struct config_group *grp,
 static void
 config_group(struct config_reader *rd, struct config_rawsec *sec)
 {
-	const char *name = sec->name + strlen("group:");
+	const char *name = sec->name + strlen("group:"), *problem;
 	const struct config_key *kd;
 	struct config_group *grp;
 	struct config_rawkey *k;
@@ -1775,10 +1798,9 @@ config_group(struct config_reader *rd, struct config_rawsec *sec)
 	char *expanded, *why;
 	int i;
 
-	if (!config_program_name_ok(name)) {
-		config_error(rd, sec->file, sec->line, "[%s]: a group name "
-		    "must be non-empty, without ':', '/', blanks or control "
-		    "characters", sec->label);
+	if ((problem = config_name_problem(name)) != NULL) {
+		config_error(rd, sec->file, sec->line, "[%s]: a group name %s",
+		    sec->label, problem);
 		return;
 	}
 	rd->groups = xreallocarray(rd->groups, rd->ngroups + 1,
@@ -2034,15 +2056,14 @@ static void
 config_program(struct config_reader *rd, struct tend_conf *conf,
     struct config_rawsec *sec)
 {
-	const char *name = sec->name + strlen("program:");
+	const char *name = sec->name + strlen("program:"), *problem;
 	struct config_group **grps = NULL;
 	struct program_conf *pc;
 	int ngrps = 0, numprocs, start, g, n, i, j, errors = rd->nerrors;
 
-	if (!config_program_name_ok(name)) {
-		config_error(rd, sec->file, sec->line, "[%s]: a program name "
-		    "must be non-empty, without ':', '/', blanks or control "
-		    "characters", sec->label);
+	if ((problem = config_name_problem(name)) != NULL) {
+		config_error(rd, sec->file, sec->line, "[%s]: a program name %s",
+		    sec->label, problem);
 		return;
 	}
 	/* In the [group:]s that list it, else in a group of its own name. */

@@ -231,8 +231,8 @@ control_sweep_cb(int fd, short ev, void *arg)
 static void
 control_reply_error(struct conn *c, const char *code, const char *msg)
 {
-	control_send(c, json_pack("{s:n, s:b, s:{s:s, s:s}}", "id", "ok", 0,
-	    "error", "code", code, "message", msg));
+	control_send(c, json_pack("{s:n, s:b, s:{s:s, s:o}}", "id", "ok", 0,
+	    "error", "code", code, "message", protocol_string(msg)));
 }
 
 /*
@@ -293,7 +293,11 @@ control_read_cb(struct bufferevent *bev, void *arg)
 			control_finish(c);
 			break;
 		}
-		line = xmalloc(len + 1);
+		/* up to 1 MiB a client chose: no memory costs it, not us */
+		if ((line = malloc(len + 1)) == NULL) {
+			control_unbuilt(c, "a request line");
+			break;
+		}
 		evbuffer_remove(in, line, len);
 		evbuffer_drain(in, 1);
 		line[len] = '\0';
@@ -373,20 +377,34 @@ control_send_line(struct conn *c, const char *line, size_t len)
 }
 
 void
+control_unbuilt(struct conn *c, const char *what)
+{
+	if (c->dead)
+		return;
+	log_warn("control: no memory for %s of a client (pid %ld); dropping "
+	    "that client", what, (long)c->pid);
+	control_drop(c);
+}
+
+/*
+ * Every string in J came through protocol_string() or was proven UTF-8,
+ * so only a lack of memory fails here: that costs C, never tendd.
+ */
+void
 control_send(struct conn *c, json_t *j)
 {
 	char *s;
 
-	if (j == NULL)
-		fatal("control_send: no JSON (out of memory?)");
 	if (c->dead) {
 		json_decref(j);
 		return;
 	}
-	s = json_dumps(j, JSON_COMPACT);
+	s = j != NULL ? json_dumps(j, JSON_COMPACT) : NULL;
 	json_decref(j);
-	if (s == NULL)
-		fatal("control_send: cannot encode JSON");
+	if (s == NULL) {
+		control_unbuilt(c, "a reply");
+		return;
+	}
 	control_send_line(c, s, strlen(s));
 	free(s);
 }

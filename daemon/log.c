@@ -1,6 +1,8 @@
 /*
  * log.c: tendd's own log ([tend] logfile, spec §2). Each message is one
- * line, "TIME IDENT[PID]: LEVEL: message", to one destination:
+ * line, "TIME IDENT[PID]: LEVEL: message", of valid UTF-8 whatever it
+ * quotes (names, paths, what a child sent: utf8_clean with UTF8_NOCTRL),
+ * to one destination:
  *
  * - stderr (the default) or stdout (/dev/stdout, /dev/fd/1, ...: any
  *   spelling logfile_descriptor() knows). Written through a description
@@ -39,6 +41,7 @@
 #include <unistd.h>
 
 #include "tendd.h"
+#include "utf8.h"
 
 /* A whole line fits in one write to a pipe (PIPE_BUF): never mixed. */
 #define LOG_LINE_MAX	4096
@@ -196,27 +199,6 @@ log_syslog_socket(void)
 	const char *s = getenv("TEND_SYSLOG_SOCKET");
 
 	return s != NULL && *s != '\0' ? s : LOG_SYSLOG_SOCKET;
-}
-
-/*
- * MSG was cut at LEN bytes: it ends before a UTF-8 character the cut
- * split, never inside one.
- */
-static void
-log_trim_utf8(char *msg, size_t len)
-{
-	size_t i = len, need;
-	unsigned char c;
-
-	while (i > 0 && len - i < 3 && ((unsigned char)msg[i - 1] & 0xc0) ==
-	    0x80)
-		i--;
-	if (i == 0)
-		return;
-	c = (unsigned char)msg[i - 1];
-	need = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 1;
-	if (need > len - (i - 1))
-		msg[i - 1] = '\0';
 }
 
 /* The line for a descriptor or a file; its length (it ends in \n). */
@@ -717,16 +699,19 @@ static void
 log_vwrite(enum loglevel level, const char *fmt, va_list ap)
 {
 	static int busy;
-	char msg[LOG_MSG_MAX];
-	int saved = errno, n;
+	/*
+	 * RAW is longer than MSG: utf8_clean() takes at most one byte of
+	 * it per byte of MSG, so it never reaches where vsnprintf cut.
+	 */
+	char raw[2 * LOG_MSG_MAX], msg[LOG_MSG_MAX];
+	int saved = errno;
 
 	if (level > log_level) {
 		errno = saved;
 		return;
 	}
-	n = vsnprintf(msg, sizeof(msg), fmt, ap);
-	if (n >= (int)sizeof(msg))
-		log_trim_utf8(msg, sizeof(msg) - 1);
+	vsnprintf(raw, sizeof(raw), fmt, ap);
+	utf8_clean(msg, sizeof(msg), raw, strlen(raw), UTF8_NOCTRL);
 	/* Never from inside itself (a library logging for us): stderr. */
 	if (busy)
 		log_put_stderr(level, msg);

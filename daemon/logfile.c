@@ -29,6 +29,7 @@
 #include <event2/event.h>
 
 #include "tendd.h"
+#include "utf8.h"
 
 /* Held this long, then dropped and counted (see the top). */
 #define LOGFILE_HOLD_SECS	5.0
@@ -517,16 +518,30 @@ logfile_open(struct proc *p, enum output_stream which, struct logfile **out,
 	return 0;
 }
 
-/* The journal's partial line goes out as an entry of its own. */
+/*
+ * The journal's partial line goes out as an entry of its own. MESSAGE=
+ * is text: bytes of the line that are not UTF-8 are sent as U+FFFD (the
+ * log file, not the journal, keeps a program's bytes as they were).
+ */
 static int
 logfile_journal_send(struct logfile *lf)
 {
+	size_t pre = strlen(LOGFILE_MSG_PREFIX), size;
 	struct iovec iov[6];
-	char pidf[32];
+	char pidf[32], *text = NULL;
 	int n = 0, r;
 
 	iov[n].iov_base = lf->line;
-	iov[n++].iov_len = strlen(LOGFILE_MSG_PREFIX) + lf->linelen;
+	iov[n++].iov_len = pre + lf->linelen;
+	if (!utf8_valid(lf->line + pre, lf->linelen) ||
+	    memchr(lf->line + pre, '\0', lf->linelen) != NULL) {
+		size = pre + lf->linelen * 3 + 1;
+		text = xmalloc(size);
+		memcpy(text, LOGFILE_MSG_PREFIX, pre);
+		iov[0].iov_base = text;
+		iov[0].iov_len = pre + utf8_clean(text + pre, size - pre,
+		    lf->line + pre, lf->linelen, 0);
+	}
 	iov[n].iov_base = (void *)lf->f_prio;
 	iov[n++].iov_len = strlen(lf->f_prio);
 	iov[n].iov_base = lf->f_ident;
@@ -541,6 +556,7 @@ logfile_journal_send(struct logfile *lf)
 		iov[n++].iov_len = strlen(pidf);
 	}
 	r = logfile_sd->journal_sendv(iov, n);
+	free(text);
 	if (r < 0) {
 		errno = -r;
 		return -1;
@@ -867,11 +883,14 @@ logfile_journal_writev(struct logfile *lf, const struct iovec *iov, int n)
 			off += (size_t)(nl - p) + 1;
 			lf->line_ready = 1;
 		} else {
+			if (lf->linelen + take == LOGFILE_JOURNAL_LINE) {
+				/* full: split between characters, not in one */
+				take -= utf8_partial_tail(p, take);
+				lf->line_ready = 1;
+			}
 			memcpy(dst, p, take);
 			lf->linelen += take;
 			off += take;
-			if (lf->linelen == LOGFILE_JOURNAL_LINE)
-				lf->line_ready = 1;
 		}
 	}
 	return len;

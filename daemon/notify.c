@@ -24,6 +24,7 @@
 #include <event2/event.h>
 
 #include "tendd.h"
+#include "utf8.h"
 
 /* systemd reads one page a datagram; longer messages are not sd_notify's. */
 #define NOTIFY_MAX_MSG	4096
@@ -59,16 +60,15 @@ notify_sender(pid_t pid)
 	return NULL;
 }
 
-/* STATUS= text made fit for one status line: printable, bounded. */
+/*
+ * A child's text (STATUS=, a line quoted in the log) made fit for one
+ * line: valid UTF-8, no control characters, at most LEN - 1 bytes, cut
+ * between characters.
+ */
 static void
-notify_clean_status(char *dst, const char *src, size_t len)
+notify_clean(char *dst, const char *src, size_t len)
 {
-	size_t i;
-
-	for (i = 0; src[i] != '\0' && i < len - 1; i++)
-		dst[i] = (unsigned char)src[i] < 0x20 || src[i] == 0x7f ? ' ' :
-		    src[i];
-	dst[i] = '\0';
+	utf8_clean(dst, len, src, strlen(src), UTF8_NOCTRL);
 }
 
 static int
@@ -92,6 +92,7 @@ static void
 notify_handle(struct proc *p, char *msg)
 {
 	char *line, *next, status[NOTIFY_MAX_STATUS + 1], *cause = NULL;
+	char quote[81];
 	uint64_t v;
 
 	for (line = msg; line != NULL && *line != '\0'; line = next) {
@@ -100,7 +101,7 @@ notify_handle(struct proc *p, char *msg)
 		if (strcmp(line, "READY=1") == 0)
 			program_notify_ready(p);
 		else if (strncmp(line, "STATUS=", 7) == 0) {
-			notify_clean_status(status, line + 7, sizeof(status));
+			notify_clean(status, line + 7, sizeof(status));
 			program_notify_status(p, status);
 		} else if (strcmp(line, "WATCHDOG=1") == 0)
 			program_notify_watchdog(p);
@@ -109,23 +110,28 @@ notify_handle(struct proc *p, char *msg)
 		else if (strncmp(line, "WATCHDOG_USEC=", 14) == 0) {
 			if (notify_parse_u64(line + 14, &v) == 0)
 				program_notify_watchdog_usec(p, v);
-			else
-				log_debug("%s: bad %s", p->display, line);
+			else {
+				notify_clean(quote, line, sizeof(quote));
+				log_debug("%s: bad %s", p->display, quote);
+			}
 		} else if (strncmp(line, "MAINPID=", 8) == 0) {
 			if (notify_parse_u64(line + 8, &v) == -1 || v < 2 ||
-			    v > INT_MAX)
-				log_warn("%s: ignoring %.40s: not a pid",
-				    p->display, line);
-			else if (program_notify_mainpid(p, (pid_t)v,
+			    v > INT_MAX) {
+				notify_clean(quote, line, 41);
+				log_warn("%s: ignoring %s: not a pid",
+				    p->display, quote);
+			} else if (program_notify_mainpid(p, (pid_t)v,
 			    &cause) == -1) {
 				log_warn("%s: ignoring MAINPID=%" PRIu64 ": %s",
 				    p->display, v, cause);
 				free(cause);
 				cause = NULL;
 			}
-		} else
+		} else {
 			/* STOPPING=1, RELOADING=1, ERRNO=, FDSTORE=1 ... */
-			log_debug("%s: notify: %.80s", p->display, line);
+			notify_clean(quote, line, sizeof(quote));
+			log_debug("%s: notify: %s", p->display, quote);
+		}
 	}
 }
 

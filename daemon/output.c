@@ -20,6 +20,11 @@
  * that, then lets the process end and keeps reading those pipes into the
  * same stream until they close, or until the process has been started
  * twice more (each stream keeps at most one such pipe beside its own).
+ * It never ends before what the process itself wrote (counted in each
+ * pipe at the reap) has been taken by the destination, however long a
+ * blocked destination holds it: else its end would be reported before
+ * its last lines were written, and the next run's output could reach
+ * the ring before them.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -27,6 +32,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
@@ -34,7 +40,7 @@
 #include <event2/event.h>
 #include <jansson.h>
 
-#include "jsonw.h"
+#include "utf8.h"
 #include "tendd.h"
 
 /* After a reap, how long to wait for a descendant to close the pipes. */
@@ -59,6 +65,7 @@ struct outpipe {
 	struct event	*ev;
 	struct outstream *os;
 	int		 paused;	/* not read: the ring is full */
+	uint64_t	 left;		/* an ended process's bytes still in it */
 };
 
 /* A tail -f client of one stream. */
@@ -70,6 +77,9 @@ struct follower {
 	int		 base64;
 	unsigned long long skipped;	/* bytes it missed while behind */
 	struct outstream *os;
+	/* text: the start of a character the last chunk cut, sent next */
+	char		 carry[3];
+	size_t		 ncarry;
 };
 static TAILQ_HEAD(, follower) output_followers =
     TAILQ_HEAD_INITIALIZER(output_followers);
@@ -81,6 +91,9 @@ struct outstream {
 	uint64_t	 total;		/* bytes ever read into the ring */
 	uint64_t	 sent;		/* ... of them taken by the destination */
 	uint64_t	 shown;		/* tail shows nothing before (clear) */
+	uint64_t	 mark;		/* after a reap: the process's last
+					   byte ends here (UINT64_MAX: not
+					   read from its pipe yet) */
 	struct logfile	*lf;		/* NULL: NONE */
 	char		*spec;		/* what lf was opened from */
 	int		 blocked;	/* lf took less than offered: waiting */
@@ -99,6 +112,7 @@ struct output {
 	struct outstream st[OUTPUT_NSTREAMS];
 	struct event	*eof_timer;
 	int		 waiting;	/* reaped; waiting for the pipes */
+	int		 eof_expired;	/* ... for OUTPUT_EOF_WAIT already */
 	int		 rd[OUTPUT_NSTREAMS];	/* during a spawn: our ends */
 	int		 wr[OUTPUT_NSTREAMS];	/* ... and the child's */
 };
@@ -135,6 +149,12 @@ output_wake_cb(void *arg)
 	output_check_done(os->out);
 }
 
+static int	 output_marks_in(struct output *);
+
+/*
+ * OUTPUT_EOF_WAIT after the reap (and again whenever the process's last
+ * bytes reach the destination after that): the pipes are still open.
+ */
 static void
 output_eof_timer_cb(int fd, short ev, void *arg)
 {
@@ -142,11 +162,15 @@ output_eof_timer_cb(int fd, short ev, void *arg)
 
 	if (!out->waiting)
 		return;
-	out->waiting = 0;
-	log_debug("%s: output pipes still open %ds after the exit (a "
-	    "descendant holds them); reading them on", out->p->display,
-	    OUTPUT_EOF_WAIT);
-	program_output_done(out->p);
+	if (!out->eof_expired) {
+		out->eof_expired = 1;
+		if (!output_marks_in(out))
+			log_debug("%s: its last output is not all in its log "
+			    "%ds after the exit (the log cannot take it now); "
+			    "its end waits for it", out->p->display,
+			    OUTPUT_EOF_WAIT);
+	}
+	output_check_done(out);
 }
 
 static struct output *
@@ -372,7 +396,7 @@ output_json_data(const char *buf, size_t len, int base64)
 	/* Text: valid UTF-8 as it is, every other byte as U+FFFD. */
 	o = d = xmalloc(len * 3 + 1);
 	for (i = 0; i < len; i += n) {
-		if ((n = jsonw_utf8_len(s + i, len - i)) > 0) {
+		if ((n = utf8_len(s + i, len - i)) > 0) {
 			memcpy(o, s + i, n);
 			o += n;
 			continue;
@@ -406,6 +430,29 @@ output_send_chunk(struct follower *f, const char *buf, size_t len)
 	control_send(f->conn, j);
 }
 
+/*
+ * tail -f as text: reads and the ring's end cut anywhere, so the start
+ * of a character that a chunk ends with waits for the next chunk; each
+ * chunk is whole characters (or U+FFFD for bytes that are not UTF-8).
+ */
+static void
+output_send_text(struct follower *f, const char *a, size_t alen,
+    const char *b, size_t blen)
+{
+	size_t n = f->ncarry + alen + blen, keep;
+	char *buf = xmalloc(n);
+
+	memcpy(buf, f->carry, f->ncarry);
+	memcpy(buf + f->ncarry, a, alen);
+	memcpy(buf + f->ncarry + alen, b, blen);
+	keep = utf8_partial_tail(buf, n);
+	memcpy(f->carry, buf + n - keep, keep);
+	f->ncarry = keep;
+	if (n > keep)
+		output_send_chunk(f, buf, n - keep);
+	free(buf);
+}
+
 /* New bytes FROM .. total of OS to every tail -f client of it. */
 static void
 output_tell_followers(struct outstream *os, uint64_t from)
@@ -417,13 +464,19 @@ output_tell_followers(struct outstream *os, uint64_t from)
 		next = TAILQ_NEXT(f, entry);
 		/* A reader that cannot keep up misses output, not tendd. */
 		if (control_pending(f->conn) > OUTPUT_FOLLOW_MAX) {
-			f->skipped += len;
+			f->skipped += len + f->ncarry;
+			f->ncarry = 0;
 			continue;
 		}
 		off = (size_t)(from % OUTPUT_RING_SIZE);
 		seg = OUTPUT_RING_SIZE - off;
 		if (seg > len)
 			seg = len;
+		if (!f->base64) {
+			output_send_text(f, os->ring + off, seg, os->ring,
+			    len - seg);
+			continue;
+		}
 		output_send_chunk(f, os->ring + off, seg);
 		if (seg < len)
 			output_send_chunk(f, os->ring, len - seg);
@@ -565,10 +618,22 @@ output_read_once(struct outpipe *op)
 	if (n > 0) {
 		before = os->total;
 		os->total += (uint64_t)n;
+		if (op->left > 0) {
+			/* The ended process's last byte is read: it ends here. */
+			if ((uint64_t)n >= op->left) {
+				os->mark = before + op->left;
+				op->left = 0;
+			} else
+				op->left -= (uint64_t)n;
+		}
 		if (!TAILQ_EMPTY(&os->followers))
 			output_tell_followers(os, before);
 		if (!os->blocked)
 			output_flush(os);
+		/* Not from here (OP may go with the process): from the loop. */
+		if (os->out->waiting && os->out->eof_expired &&
+		    os->sent >= os->mark && output_marks_in(os->out))
+			event_active(os->out->eof_timer, EV_TIMEOUT, 1);
 		return 1;
 	}
 	if (n == -1 && (errno == EAGAIN || errno == EINTR))
@@ -607,14 +672,59 @@ output_all_in(struct output *out)
 	return 1;
 }
 
+/* What the ended process wrote is in the destination (or dropped). */
+static int
+output_marks_in(struct output *out)
+{
+	int i;
+
+	for (i = 0; i < OUTPUT_NSTREAMS; i++)
+		if (out->st[i].sent < out->st[i].mark)
+			return 0;
+	return 1;
+}
+
+/*
+ * The process ends once its pipes are at EOF and all is written, or,
+ * when a descendant keeps them open past OUTPUT_EOF_WAIT, once what the
+ * process itself wrote is written.
+ */
 static void
 output_check_done(struct output *out)
 {
-	if (!out->waiting || !output_all_in(out))
+	if (!out->waiting)
 		return;
+	if (!output_all_in(out)) {
+		if (!out->eof_expired || !output_marks_in(out))
+			return;
+		log_debug("%s: output pipes still open %ds after the exit (a "
+		    "descendant holds them); reading them on", out->p->display,
+		    OUTPUT_EOF_WAIT);
+	}
 	out->waiting = 0;
 	evtimer_del(out->eof_timer);
 	program_output_done(out->p);
+}
+
+/* At the reap: where each stream's share of the process ends. */
+static void
+output_set_marks(struct output *out)
+{
+	struct outstream *os;
+	int i, n;
+
+	for (i = 0; i < OUTPUT_NSTREAMS; i++) {
+		os = &out->st[i];
+		os->mark = os->total;
+		if (os->cur == NULL)
+			continue;
+		/* The process is gone: nothing it wrote can be added now. */
+		if (ioctl(os->cur->fd, FIONREAD, &n) == -1 || n < 0)
+			n = 0;
+		os->cur->left = (uint64_t)n;
+		if (n > 0)
+			os->mark = UINT64_MAX;
+	}
 }
 
 /*
@@ -649,7 +759,9 @@ output_reaped(struct proc *p)
 			output_drain(out->st[i].cur);
 	if (output_all_in(out))
 		return 1;
+	output_set_marks(out);
 	out->waiting = 1;
+	out->eof_expired = 0;
 	evtimer_add(out->eof_timer, &tv);
 	return 0;
 }
@@ -836,6 +948,11 @@ output_tail(struct proc *p, enum output_stream which, long lines,
 			}
 		}
 	}
+	/* Where the ring (or a clear) cut a character, it starts after it. */
+	for (off = 0; s == b && start > 0 && off < 3 && off < n &&
+	    ((unsigned char)b[off] & 0xc0) == 0x80; off++)
+		;
+	s += off;
 	*len = n - (size_t)(s - b);
 	memmove(b, s, *len);
 	*buf = b;

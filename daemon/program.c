@@ -4,8 +4,8 @@
  * and the broadcast to waiters. What a person asked for (want) is kept
  * apart from what is happening (state), so a user's stop is never
  * followed by a restart. Readiness is judged here too: startsecs, a
- * READY=1 (ready = notify, with its watchdog), or a pidfile naming the
- * daemon a launcher left behind (which is then adopted).
+ * READY=1 (ready = notify, with its watchdog); with a pidfile, the daemon
+ * a launcher left behind is adopted when the command exits.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -51,6 +51,8 @@ static const char *const program_state_names[PROC_NSTATES] = {
 
 static void	 proc_set_state(struct proc *, enum proc_state, const char *,
 		    ...) __attribute__((format(printf, 3, 4)));
+static void	 proc_set_state_armed(struct proc *, enum proc_state, double,
+		    const char *, ...) __attribute__((format(printf, 4, 5)));
 static void	 proc_spawn(struct proc *, const char *);
 static void	 proc_timer_cb(int, short, void *);
 static void	 proc_watchdog_arm(struct proc *);
@@ -322,23 +324,27 @@ proc_arm(struct proc *p, double secs)
 	evtimer_add(p->timer, &tv);
 }
 
+/*
+ * ARM >= 0: the state waits that long (BACKOFF, STOPPING), and its timer
+ * is armed before anyone hears of the change, so that the event and the
+ * log describe the wait that begins ("restart in 2s", "SIGKILL in 10s").
+ */
 static void
-proc_set_state(struct proc *p, enum proc_state s, const char *fmt, ...)
+proc_vset_state(struct proc *p, enum proc_state s, double arm,
+    const char *fmt, va_list ap)
 {
 	enum proc_state old = p->state;
-	va_list ap;
 
-	/* Each state arms its own timer after this; none carries over. */
+	/* Each state arms its own timer; none carries over. */
 	evtimer_del(p->timer);
 	p->timer_due = 0;
+	if (arm >= 0)
+		proc_arm(p, arm);
 
 	free(p->reason);
 	p->reason = NULL;
-	if (fmt != NULL) {
-		va_start(ap, fmt);
+	if (fmt != NULL)
 		xvasprintf(&p->reason, fmt, ap);
-		va_end(ap);
-	}
 	p->state = s;
 	p->state_time = util_now();
 	p->state_wall = util_wallclock();
@@ -382,6 +388,27 @@ proc_set_state(struct proc *p, enum proc_state s, const char *fmt, ...)
 		program_shutdown_step();
 }
 
+static void
+proc_set_state(struct proc *p, enum proc_state s, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	proc_vset_state(p, s, -1, fmt, ap);
+	va_end(ap);
+}
+
+static void
+proc_set_state_armed(struct proc *p, enum proc_state s, double secs,
+    const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	proc_vset_state(p, s, secs, fmt, ap);
+	va_end(ap);
+}
+
 double
 program_backoff(const struct program_conf *pc, int n)
 {
@@ -418,15 +445,13 @@ proc_reset_run(struct proc *p)
 	free(p->notify_status);
 	p->notify_status = NULL;
 	p->watchdog_secs = pc->watchdog_secs;
-	p->launcher = pc->pidfile != NULL;
 	p->adopted = 0;
 	p->mainpid_next = 0;
 	p->pidfile_poll = PIDFILE_POLL_FIRST;
 	free(p->pidfile_err);
 	p->pidfile_err = NULL;
 	p->start_deadline = 0;
-	if ((pc->ready == READY_NOTIFY || pc->pidfile != NULL) &&
-	    pc->ready_timeout > 0)
+	if (pc->ready == READY_NOTIFY && pc->ready_timeout > 0)
 		p->start_deadline = util_now() + pc->ready_timeout;
 }
 
@@ -503,11 +528,12 @@ proc_spawn(struct proc *p, const char *why)
 	if (p->state != PROC_STARTING)
 		return;	/* a waiter or shutdown moved it on */
 	/*
-	 * A notify program is up when it says so, a launcher's daemon once
-	 * it is found: ready_timeout bounds both, startsecs judges neither
-	 * the wait for READY=1 nor the launcher.
+	 * A notify program is up when it says so: ready_timeout bounds the
+	 * wait for READY=1, startsecs does not judge it. A pidfile program's
+	 * command is judged like any other until it exits (see
+	 * proc_pidfile_handover()).
 	 */
-	if (p->pc->ready == READY_NOTIFY || p->launcher) {
+	if (p->pc->ready == READY_NOTIFY) {
 		if (p->start_deadline > 0)
 			proc_arm(p, p->pc->ready_timeout);
 		return;
@@ -559,10 +585,11 @@ proc_enter_stopping(struct proc *p, int sig, const char *why)
 	if (sig != SIGKILL && sig != SIGCONT)
 		spawn_signal(p, SIGCONT, group);
 	if (p->state != PROC_STOPPING)
-		proc_set_state(p, PROC_STOPPING, "%s%sSIG%s sent",
+		proc_set_state_armed(p, PROC_STOPPING, sig != SIGKILL ?
+		    p->pc->stopwaitsecs : -1, "%s%sSIG%s sent",
 		    why != NULL ? why : "", why != NULL ? "; " : "",
 		    util_signal_name(sig));
-	if (sig != SIGKILL && p->state == PROC_STOPPING)
+	else if (sig != SIGKILL)
 		proc_arm(p, p->pc->stopwaitsecs);
 }
 
@@ -727,7 +754,6 @@ proc_adopt(struct proc *p, pid_t pid, const char *from, char **cause)
 	p->pid = pid;
 	p->pidfd = fd;
 	p->adopted = 1;
-	p->launcher = 0;
 	pidhash_add(pid, p);
 	reap_watch(p);
 	return 0;
@@ -771,8 +797,8 @@ proc_pidfile_wait(struct proc *p)
 	char *what;
 
 	if (p->start_deadline > 0 && now >= p->start_deadline) {
-		xasprintf(&what, "no process to supervise %gs after the start "
-		    "(ready_timeout): %s", p->pc->ready_timeout,
+		xasprintf(&what, "no process to supervise %gs after the "
+		    "launcher exited (ready_timeout): %s", p->pc->ready_timeout,
 		    p->pidfile_err ? p->pidfile_err : "no pidfile");
 		proc_start_failed(p, what);
 		free(what);
@@ -799,16 +825,73 @@ proc_pidfile_remove(struct proc *p, pid_t pid)
 	p->pidfile_err = NULL;
 }
 
+/*
+ * Whether P's pidfile names a live process other than P's own: the daemon
+ * a launcher being stopped leaves, to be stopped as itself, not killed
+ * with what is left of the launcher's group.
+ */
+static int
+proc_pidfile_names_other(struct proc *p)
+{
+	pid_t named;
+
+	if (proc_pidfile_read(p, &named) == -1)
+		return 0;
+	return named != p->pid && proc_parent_of(named) != -1;
+}
+
+/*
+ * P's command (or the process it handed over to) was PID and has ended
+ * with CODE; P has a pidfile. Whether the command was a launcher is
+ * known only now: if the pidfile names a live child of tendd other than
+ * PID (a daemon it left behind, reparented to tendd), that one is P's
+ * process from now on. That holds for an exit with an expected code
+ * while STARTING or RUNNING, and for any exit while stopping (the daemon
+ * is then stopped too, never left behind). A command that exits with an
+ * expected code while STARTING and names no such process yet is waited
+ * for as a launcher (unless it was adopted itself): its pidfile is read
+ * again until ready_timeout.
+ * Returns 1 when P goes on with a process (or waits for one), 0 when
+ * the end is P's end, as without a pidfile (a pidfile naming PID
+ * itself: the command was the program).
+ */
+static int
+proc_pidfile_handover(struct proc *p, pid_t pid, int code)
+{
+	int expected = config_exitcode_expected(p->pc, code);
+	const char *how = code == 0 ? "exited" : expected ?
+	    "exited as expected" : "ended";
+	pid_t named;
+
+	if (p->state != PROC_STOPPING && (!expected ||
+	    (p->state != PROC_STARTING && p->state != PROC_RUNNING)))
+		return 0;
+	if (proc_pidfile_read(p, &named) == 0 && named == pid)
+		return 0;
+	if (proc_pidfile_adopt(p)) {
+		log_info("%s: pid %ld %s and %s names pid %ld: %s",
+		    p->display, (long)pid, how, p->pc->pidfile, (long)p->pid,
+		    p->state == PROC_STOPPING ? "stopping it too" :
+		    "it was a launcher");
+		proc_adopted(p);
+		return 1;
+	}
+	/* An adopted daemon that exits is not a launcher. */
+	if (p->state != PROC_STARTING || p->adopted || p->want != WANT_UP ||
+	    program_stopping_all)
+		return 0;
+	log_info("%s: pid %ld %s before startsecs: a launcher; waiting for "
+	    "%s", p->display, (long)pid, how, p->pc->pidfile);
+	p->start_deadline = p->pc->ready_timeout > 0 ?
+	    util_now() + p->pc->ready_timeout : 0;
+	proc_pidfile_wait(p);
+	return 1;
+}
+
 /* The STARTING timer: startsecs, ready_timeout or a pidfile read. */
 static void
 proc_starting_timer(struct proc *p)
 {
-	if (p->launcher) {
-		proc_fail(p, FAIL_START, "the launcher still runs after "
-		    "ready_timeout=%gs (with pidfile, the command must fork "
-		    "into the background and exit)", p->pc->ready_timeout);
-		return;
-	}
 	if (p->pc->pidfile != NULL && p->pid <= 0) {
 		if (proc_pidfile_adopt(p))
 			proc_adopted(p);
@@ -891,9 +974,7 @@ proc_start_failed(struct proc *p, const char *what)
 		return;
 	}
 	delay = program_backoff(pc, p->startfails);
-	proc_set_state(p, PROC_BACKOFF, "%s", what);
-	if (p->state == PROC_BACKOFF)
-		proc_arm(p, delay);
+	proc_set_state_armed(p, PROC_BACKOFF, delay, "%s", what);
 }
 
 /*
@@ -919,9 +1000,7 @@ proc_crashed(struct proc *p, const char *how)
 		free(why);
 		return;
 	}
-	proc_set_state(p, PROC_BACKOFF, "%s", how);
-	if (p->state == PROC_BACKOFF)
-		proc_arm(p, delay);
+	proc_set_state_armed(p, PROC_BACKOFF, delay, "%s", how);
 }
 
 /* The process is gone (reaped). Decide what comes next. */
@@ -975,8 +1054,6 @@ proc_ended(struct proc *p)
 		}
 		if (pc->ready == READY_NOTIFY)
 			xasprintf(&what, "%s before it was ready", how);
-		else if (pc->pidfile != NULL && !p->adopted)
-			xasprintf(&what, "launcher %s", how);
 		else
 			xasprintf(&what, "%s before startsecs=%gs", how,
 			    pc->startsecs);
@@ -1016,16 +1093,17 @@ proc_ended(struct proc *p)
  * group and session (a descendant that ignored the stop signal, or is
  * in a group of its own) is killed at once. tend has no handle to wait
  * on them with, and the stop signal has reached them already. Called
- * before the reap, so the group id cannot have changed hands. Not for a
- * launcher (its daemon is wanted), an adopted process (its session is
- * not one tend made) or a MAINPID= handover.
+ * before the reap, so the group id cannot have changed hands. Not for an
+ * adopted process (its session is not one tend made), a MAINPID=
+ * handover, or a launcher whose pidfile names its daemon (stopped next,
+ * as itself: see proc_pidfile_handover()).
  */
 void
 program_exited(struct proc *p)
 {
-	if (p->state != PROC_STOPPING || p->launcher || p->adopted ||
-	    p->mainpid_next > 0 ||
-	    !(p->pc->stopasgroup || p->pc->killasgroup))
+	if (p->state != PROC_STOPPING || p->adopted || p->mainpid_next > 0 ||
+	    !(p->pc->stopasgroup || p->pc->killasgroup) ||
+	    (p->pc->pidfile != NULL && proc_pidfile_names_other(p)))
 		return;
 	log_debug("%s: pid %ld ended; SIGKILL to what is left of its group",
 	    p->display, (long)p->pid);
@@ -1052,25 +1130,11 @@ program_reaped(struct proc *p, int status)
 	}
 
 	/* A launcher that did its job: its daemon is the process now. */
-	if (p->launcher) {
-		p->launcher = 0;
-		if (config_exitcode_expected(p->pc, code) &&
-		    (p->state == PROC_STARTING || p->state == PROC_STOPPING)) {
-			log_info("%s: launcher pid %ld %s; reading %s",
-			    p->display, (long)pid, code == 0 ? "exited" :
-			    "exited as expected", p->pc->pidfile);
-			if (proc_pidfile_adopt(p)) {
-				proc_adopted(p);
-				return;
-			}
-			if (p->state == PROC_STARTING && p->want == WANT_UP &&
-			    !program_stopping_all) {
-				proc_pidfile_wait(p);
-				return;
-			}
-		}
-	} else if (p->adopted && p->pc->pidfile != NULL)
+	if (p->pc->pidfile != NULL) {
+		if (proc_pidfile_handover(p, pid, code))
+			return;
 		proc_pidfile_remove(p, pid);
+	}
 
 	/* MAINPID= named a child of this process: it carries on. */
 	if ((next = p->mainpid_next) > 0) {
@@ -1376,10 +1440,7 @@ program_describe(struct proc *p, char *buf, size_t len)
 		    " (autostart = false)");
 		break;
 	case PROC_STARTING:
-		if (p->launcher)
-			snprintf(buf, len, "pid %ld, starting (launcher; then "
-			    "%s)", (long)p->pid, p->pc->pidfile);
-		else if (p->pid <= 0)
+		if (p->pid <= 0)
 			snprintf(buf, len, "starting, waiting for %s%s%s",
 			    p->pc->pidfile ? p->pc->pidfile : "a process",
 			    p->pidfile_err ? ": " : "",
@@ -1772,13 +1833,25 @@ proc_own_pc(struct proc *p, struct tend_conf *old)
 	p->pc_owned = 1;
 }
 
+/*
+ * STARTING without a process: its launcher has exited and its pidfile
+ * names nothing yet. Its daemon may be running all the same, so what
+ * goes away or restarts stops it as a stop would: the pidfile is read
+ * once more, and a daemon found is adopted and stopped.
+ */
+static int
+proc_awaits_pidfile(const struct proc *p)
+{
+	return p->state == PROC_STARTING && p->pid <= 0 && !p->reaped;
+}
+
 static void
 program_change(struct proc *p, struct tend_conf *old,
     struct program_conf *pc, char **keys)
 {
 	char *list = program_join(keys);
 
-	if (program_is_up(p)) {
+	if (program_is_up(p) || proc_awaits_pidfile(p)) {
 		log_info("%s: config changed (%s): restarting", p->display,
 		    list);
 		proc_own_pc(p, old);
@@ -1788,6 +1861,12 @@ program_change(struct proc *p, struct tend_conf *old,
 			p->want = WANT_UP;
 		if (p->state != PROC_STOPPING)
 			proc_enter_stopping(p, p->pc->stopsignal, NULL);
+		/* Nothing to stop after all: on to the new settings now. */
+		if (!program_is_up(p)) {
+			proc_take_next(p);
+			if (p->want == WANT_UP)
+				p->reload_start = 2;
+		}
 	} else {
 		log_info("%s: config changed (%s)", p->display, list);
 		p->pc = pc;
@@ -1804,12 +1883,14 @@ program_remove(struct proc *p, struct tend_conf *old)
 	p->removed = 1;
 	p->want = WANT_DOWN;
 	p->next_pc = NULL;	/* it was in OLD's list */
-	if (program_is_up(p)) {
+	if (program_is_up(p) || proc_awaits_pidfile(p)) {
 		log_info("%s: removed from the config: stopping", p->display);
 		proc_own_pc(p, old);
 		if (p->state != PROC_STOPPING)
 			proc_enter_stopping(p, p->pc->stopsignal, NULL);
-		return;
+		if (program_is_up(p))
+			return;
+		/* Nothing was running: forgotten now (its pc with it). */
 	}
 	if (p->state == PROC_BACKOFF)
 		proc_set_state(p, PROC_STOPPED, "removed from the config");

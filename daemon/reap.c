@@ -26,20 +26,61 @@
 static struct event *reap_sweep_ev;
 
 /*
- * P's process has ended and is still a zombie: while it is, its pid (also
- * its group and session id) cannot be anyone else's, so program_exited()
- * may still signal what is left of its group. Then reap it;
- * program_reaped() drops the watch with the pidfd.
+ * How a child ended, as a wait status, from what waitid() saw of it
+ * (WNOWAIT): what stands when the reap itself fails.
+ */
+static int
+reap_status_of(const siginfo_t *si)
+{
+	switch (si->si_code) {
+	case CLD_EXITED:
+		return W_EXITCODE(si->si_status & 0xff, 0);
+	case CLD_DUMPED:
+		return W_EXITCODE(0, si->si_status) | WCOREFLAG;
+	default:
+		return W_EXITCODE(0, si->si_status);
+	}
+}
+
+/*
+ * Reaps PID, which waitid() has seen end. 0 with *STATUS, or -1: the
+ * call failed (errno) or found nothing, and *STATUS means nothing.
+ */
+static int
+reap_pid(pid_t pid, int *status)
+{
+	pid_t r;
+
+	while ((r = waitpid(pid, status, WNOHANG)) == -1 && errno == EINTR)
+		;
+	if (r == pid)
+		return 0;
+	if (r != -1)
+		errno = ECHILD;	/* 0: not waitable after all */
+	return -1;
+}
+
+/*
+ * P's process has ended and is still a zombie (SI is what waitid() saw):
+ * while it is, its pid (also its group and session id) cannot be anyone
+ * else's, so program_exited() may still signal what is left of its group.
+ * Then reap it; program_reaped() drops the watch with the pidfd. A reap
+ * that fails (it cannot, short of someone else reaping our child) leaves
+ * the exit as waitid() saw it, and a sweep to try the zombie again.
  */
 static void
-reap_proc(struct proc *p)
+reap_proc(struct proc *p, const siginfo_t *si)
 {
 	pid_t pid = p->pid;
 	int status;
 
 	program_exited(p);
-	while (waitpid(pid, &status, WNOHANG) == -1 && errno == EINTR)
-		;
+	if (reap_pid(pid, &status) == -1) {
+		log_warn("%s: cannot reap pid %ld: %s; its exit as seen "
+		    "before counts", p->display, (long)pid, strerror(errno));
+		status = reap_status_of(si);
+		reap_sigchld();
+	}
 	program_reaped(p, status);
 }
 
@@ -63,7 +104,7 @@ reap_pidfd_cb(int fd, short what, void *arg)
 		event_add(p->exitev, NULL);
 		return;
 	}
-	reap_proc(p);
+	reap_proc(p, &si);
 }
 
 void
@@ -109,11 +150,18 @@ reap_children(void)
 		if ((pid = si.si_pid) == 0)
 			break;
 		if ((p = program_find_pid(pid)) != NULL) {
-			reap_proc(p);
+			reap_proc(p, &si);
 			continue;
 		}
-		while (waitpid(pid, &status, WNOHANG) == -1 && errno == EINTR)
-			;
+		if (reap_pid(pid, &status) == -1) {
+			/*
+			 * waitid() would name the same zombie again and again:
+			 * leave it to the next SIGCHLD rather than spin.
+			 */
+			log_warn("cannot reap pid %ld (not ours): %s", (long)pid,
+			    strerror(errno));
+			break;
+		}
 		log_debug("reaped pid %ld (not ours: an orphan or a failed "
 		    "spawn), exit code %d", (long)pid, util_exitcode(status));
 	}

@@ -796,6 +796,29 @@ spawn_child_main(void *arg)
 }
 
 /*
+ * A descriptor held only for the length of a spawn, moved among the kept
+ * ones at the top: left in the lowest free slot, it would leave a hole
+ * there once closed, and spawn_room, which looks at the lowest free
+ * slot, would never see the table fill up.
+ */
+static int
+spawn_fd_aside(int fd)
+{
+	struct rlimit rl;
+	int hi;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == -1 ||
+	    rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur <= 4 * SPAWN_FDS_KEPT ||
+	    (rlim_t)fd >= rl.rlim_cur - SPAWN_FDS_KEPT)
+		return fd;
+	if ((hi = fcntl(fd, F_DUPFD_CLOEXEC,
+	    (int)(rl.rlim_cur - SPAWN_FDS_KEPT))) == -1)
+		return fd;
+	close(fd);
+	return hi;
+}
+
+/*
  * The clone: into CGDIR (the process's cgroup, or NULL) at birth where the
  * kernel can, else the child joins it itself (spawn_child_main).
  */
@@ -811,6 +834,7 @@ spawn_clone(struct spawn_child *c, const char *cgdir, int *pidfd)
 	if (cgdir != NULL && join != NULL && spawn_clone3_works &&
 	    spawn_clone_flags != 0 &&
 	    (cfd = open(cgdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) != -1) {
+		cfd = spawn_fd_aside(cfd);
 		memset(&ca, 0, sizeof(ca));
 		ca.flags = CLONE_VM | CLONE_VFORK | CLONE_FILES | CLONE_PIDFD |
 		    CLONE_INTO_CGROUP;

@@ -607,6 +607,9 @@ main(int argc, char **argv)
 		fatal("%s", cause);
 	/* After the socket: a second tendd on it is refused before this. */
 	cgroup_init(tendd_conf->socket);
+	if (!tendd_conf->nocleanup)
+		autolog_cleanup(tendd_conf->childlogdir,
+		    tendd_conf->identifier);
 	if (tendd_conf->pidfile != NULL &&
 	    tendd_write_pidfile(tendd_conf->pidfile) == 0)
 		tendd_pidfile = xstrdup(tendd_conf->pidfile);

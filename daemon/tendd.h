@@ -126,6 +126,7 @@ struct tend_conf {
 	char		*childlogdir;
 	char		*pidfile;	/* NULL: none */
 	char		*identifier;
+	int		 nocleanup;	/* keep earlier runs' AUTO logs */
 	int		 umask;		/* -1: leave as is */
 	char		*directory;	/* NULL: stay */
 	char		**environment;	/* added to tendd's own for every child */
@@ -279,8 +280,7 @@ struct proc {
 	double		 watchdog_secs;	/* this run's; WATCHDOG_USEC= changes it */
 	struct event	*watchdog;	/* fires when WATCHDOG=1 is overdue */
 
-	/* pidfile: the spawned pid is a launcher that forks the daemon. */
-	int		 launcher;	/* pid is the launcher, still running */
+	/* pidfile: a launcher's daemon, adopted when the launcher exits. */
 	int		 adopted;	/* pid was adopted (pidfile, MAINPID=) */
 	pid_t		 mainpid_next;	/* MAINPID= to adopt when pid exits */
 	double		 start_deadline; /* monotonic; 0: none (ready_timeout) */
@@ -593,6 +593,9 @@ int	 logfile_own_fd(int src, int *sock);
 /* PATH -> PATH.1 -> ... -> PATH.BACKUPS; -1 with *cause. */
 int	 logfile_shift(const char *path, int backups, char **cause);
 
+/* autolog.c: at start-up, the AUTO files of earlier runs (nocleanup). */
+void	 autolog_cleanup(const char *dir, const char *identifier);
+
 /* ------------------------------------------------------------------ */
 /* reap.c: SIGCHLD, waitpid(-1) loop, subreaper orphans.                */
 
@@ -611,8 +614,14 @@ int	 control_listen(const char *path, int mode, const char *owner,
 /* Socket activation: FD is already bound and listening; used as is. */
 int	 control_listen_fd(int fd, const char *path, char **cause);
 void	 control_close(void);
-/* Queue one JSON document (reply or stream item) to C; steals J. */
+/*
+ * Queue one JSON document (reply or stream item) to C; steals J. J NULL
+ * (jansson out of memory) or not encodable: C is dropped, with a log
+ * line; tendd carries on.
+ */
 void	 control_send(struct conn *, struct json_t *j);
+/* No memory for WHAT ("a reply") of C: C is dropped, with a log line. */
+void	 control_unbuilt(struct conn *, const char *what);
 /* Bytes queued to C and not yet written: stream senders skip past this. */
 size_t	 control_pending(struct conn *);
 /* Closes C after what is queued is written. */

@@ -4,7 +4,7 @@
  *
  *   daemonizer --pidfile F [--pid-delay S] [--write-pid N]
  *              [--launcher-exit CODE] [--launcher-after S]
- *              [--record F] [--term-exit CODE] [--no-fork]
+ *              [--record F] [--term-exit CODE] [--no-fork | --foreground]
  *
  * The launcher forks; the child calls setsid() and forks the daemon,
  * then exits; the launcher reaps it, waits --launcher-after seconds and
@@ -13,7 +13,9 @@
  * --pid-delay seconds and writes its pid (or N with --write-pid) to the
  * pidfile atomically. On SIGTERM it appends "PID MONOTONIC term" and
  * exits with --term-exit (default 0). --no-fork: the launcher never
- * forks and never exits (a program misconfigured with pidfile).
+ * forks and never exits. --foreground: the same, and it writes its own
+ * pid to the pidfile after --pid-delay (a program that stays in the
+ * foreground and writes a pidfile, such as saslauthd -d).
  */
 #include <sys/wait.h>
 #include <fcntl.h>
@@ -93,7 +95,7 @@ main(int argc, char **argv)
 	const char *pidfile = NULL;
 	double pid_delay = 0, launcher_after = 0;
 	long write_pid = 0;
-	int launcher_exit = 0, no_fork = 0;
+	int launcher_exit = 0, no_fork = 0, foreground = 0;
 	pid_t mid, parent;
 
 	for (int i = 1; i < argc; i++) {
@@ -113,6 +115,8 @@ main(int argc, char **argv)
 			term_code = atoi(argv[++i]);
 		else if (strcmp(argv[i], "--no-fork") == 0)
 			no_fork = 1;
+		else if (strcmp(argv[i], "--foreground") == 0)
+			foreground = 1;
 		else {
 			fprintf(stderr, "daemonizer: bad argument %s\n", argv[i]);
 			return 2;
@@ -124,7 +128,11 @@ main(int argc, char **argv)
 	}
 	signal(SIGTERM, on_term);
 	append_line("launcher");
-	if (no_fork)
+	if (foreground) {
+		sleep_for(pid_delay);
+		write_pidfile(pidfile, write_pid ? write_pid : (long)getpid());
+	}
+	if (no_fork || foreground)
 		for (;;)
 			pause();
 	if ((mid = fork()) == -1)

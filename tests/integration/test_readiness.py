@@ -183,17 +183,12 @@ def test_pidfile_daemon_supervised_through_kill_and_stop(tend):
 
 
 def test_pidfile_problems_are_failed_starts(tend):
-    rec, pf1, pf2 = tend.path("rec"), tend.path("a.pid"), tend.path("b.pid")
+    rec, pf1 = tend.path("rec"), tend.path("a.pid")
     tend.write_config(f"""
         [program:stranger]
         command = {tend.helper("daemonizer", "--pidfile", pf1,
                                "--write-pid", 1, "--record", rec)}
         pidfile = {pf1}
-        ready_timeout = 1
-        startretries = 0
-        [program:foreground]
-        command = {tend.helper("daemonizer", "--pidfile", pf2, "--no-fork")}
-        pidfile = {pf2}
         ready_timeout = 1
         startretries = 0
     """)
@@ -204,7 +199,158 @@ def test_pidfile_problems_are_failed_starts(tend):
     p = tend.wait_state("stranger", "FATAL", timeout=6)
     assert "pid 1 from %s is not a child of tendd" % pf1 in \
         p["description"], p
-    p = tend.wait_state("foreground", "FATAL", timeout=6)
-    assert "the launcher still runs after ready_timeout=1s" in \
-        p["description"], p
+    assert "no process to supervise 1s after" in p["description"], p
     assert alive(daemon)    # tend did not touch what it does not own
+
+
+def pid_of(rec, tag="launcher"):
+    return wait_for(lambda: records(rec, tag), 5, what=tag)[0][0]
+
+
+def test_pidfile_foreground_programs_are_supervised_as_they_are(tend):
+    """pidfile in a [program:] whose command stays in the foreground, as
+    supervisord configs have it (saslauthd -d): the command is the
+    process, judged by startsecs like any other, whether its pidfile
+    names it, a descendant, or nothing at all; ready_timeout does not
+    kill it. Before, such a program was never RUNNING: it was killed
+    after ready_timeout and retried for ever."""
+    recs = {n: tend.path(n + ".rec") for n in ("self", "child", "silent")}
+    pfs = {n: tend.path(n + ".pid") for n in recs}
+
+    def fg(n, *extra):
+        return tend.helper("daemonizer", "--pidfile", pfs[n], "--record",
+                           recs[n], "--foreground", "--term-exit", 7, *extra)
+    tend.write_config(f"""
+        [program:self]
+        command = {fg("self")}
+        pidfile = {pfs["self"]}
+        startsecs = 0.5
+        ready_timeout = 0.2
+        [program:child]
+        command = /bin/sh -c "{fg("child")}; exit 0"
+        pidfile = {pfs["child"]}
+        startsecs = 0.5
+        ready_timeout = 0.2
+        [program:silent]
+        command = {tend.helper("daemonizer", "--pidfile", pfs["silent"],
+                               "--record", recs["silent"], "--no-fork")}
+        pidfile = {pfs["silent"]}
+        startsecs = 0.5
+        ready_timeout = 0.2
+    """)
+    tend.start()
+    for n in recs:
+        p = tend.wait_state(n, "RUNNING", timeout=5)
+        assert p["restarts"] == 0, p
+        tend.track(pid_of(recs[n]))
+        # STARTING for startsecs, then RUNNING, as without a pidfile.
+        assert tend.transitions(n) == [(n, "NEW", "STARTING"),
+                                       (n, "STARTING", "RUNNING")]
+    assert tend.proc_status("self")["pid"] == pid_of(recs["self"])
+    assert int(open(pfs["self"]).read()) == pid_of(recs["self"])
+    # The shell is the process; the pidfile names its child.
+    shell = tend.proc_status("child")["pid"]
+    fgchild = pid_of(recs["child"])
+    assert shell != fgchild and int(open(pfs["child"]).read()) == fgchild
+    assert tend.proc_status("silent")["pid"] == pid_of(recs["silent"])
+    assert not os.path.exists(pfs["silent"])
+
+    # A stop reaches what the pidfile names: the shell dies of SIGTERM,
+    # then its child, which the pidfile names, is stopped too.
+    for n in recs:
+        rc, out, err = tend.ctl("stop", n)
+        assert rc == 0, (n, rc, out, err)
+    assert records(recs["self"], "term")[0][0] == pid_of(recs["self"])
+    assert tend.proc_status("self")["exitcode"] == 7
+    assert records(recs["child"], "term")[0][0] == fgchild
+    assert tend.proc_status("child")["exitcode"] == 7
+    assert not alive(fgchild) and not alive(shell)
+    assert tend.proc_status("silent")["exitcode"] == 0   # its TERM handler
+    assert "names pid %d: stopping it too" % fgchild in tend.log()
+    # The pidfiles naming the ended processes are gone.
+    assert not os.path.exists(pfs["self"])
+    assert not os.path.exists(pfs["child"])
+
+
+def test_pidfile_foreground_exit_before_startsecs_is_a_failed_start(tend):
+    """A foreground command that ends before startsecs is a failed start
+    as without a pidfile, also with exit 0 when its pidfile names it
+    (then it was not a launcher: nothing to wait for)."""
+    pf0, pf3 = tend.path("zero.pid"), tend.path("three.pid")
+    tend.write_config(f"""
+        [program:zero]
+        command = /bin/sh -c "echo $$ >{pf0}; exit 0"
+        pidfile = {pf0}
+        startretries = 0
+        ready_timeout = 30
+        [program:three]
+        command = /bin/sh -c "echo $$ >{pf3}; exit 3"
+        pidfile = {pf3}
+        startretries = 0
+        ready_timeout = 30
+    """)
+    tend.start()
+    p = tend.wait_state("zero", "FATAL", timeout=5)
+    assert "exited with code 0 before startsecs=1s" in p["description"], p
+    p = tend.wait_state("three", "FATAL", timeout=5)
+    assert "exited with code 3 before startsecs=1s" in p["description"], p
+    assert not os.path.exists(pf0) and not os.path.exists(pf3)
+
+
+def test_pidfile_launcher_slower_than_startsecs_hands_over(tend):
+    """A launcher that is still running at startsecs is taken for the
+    program (RUNNING); when it exits with an expected code and its pidfile
+    names its daemon, the daemon is the process from then on: no exit, no
+    restart, and a stop reaches the daemon."""
+    rec, pf = tend.path("rec"), tend.path("d.pid")
+    tend.write_config(f"""
+        [program:slowlaunch]
+        command = {tend.helper("daemonizer", "--pidfile", pf, "--record", rec,
+                               "--launcher-after", 1, "--term-exit", 5)}
+        pidfile = {pf}
+        startsecs = 0.2
+    """)
+    tend.start()
+    launcher = pid_of(rec)
+    daemon = pid_of(rec, "daemon")
+    tend.track(daemon)
+    p = wait_for(lambda: (lambda s: s if s["pid"] == daemon else None)(
+        tend.proc_status("slowlaunch")), 8, what="the daemon adopted")
+    assert p["state"] == "RUNNING" and p["restarts"] == 0, p
+    assert not alive(launcher)
+    assert tend.transitions("slowlaunch") == [
+        ("slowlaunch", "NEW", "STARTING"),
+        ("slowlaunch", "STARTING", "RUNNING")]
+    assert "pid %d exited and %s names pid %d: it was a launcher" % (
+        launcher, pf, daemon) in tend.log()
+    rc, out, err = tend.ctl("stop", "slowlaunch")
+    assert rc == 0, (rc, out, err)
+    assert records(rec, "term")[0][0] == daemon
+    assert tend.proc_status("slowlaunch")["exitcode"] == 5
+    assert not os.path.exists(pf)
+
+
+def test_pidfile_daemon_that_exits_before_startsecs_is_a_failed_start(tend):
+    """An adopted daemon is not a launcher: when it exits before startsecs,
+    even with an expected code and its pidfile gone, the start has failed;
+    tend does not wait for a pidfile again."""
+    rec, pf = tend.path("rec"), tend.path("d.pid")
+    tend.write_config(f"""
+        [program:quitter]
+        command = {tend.helper("daemonizer", "--pidfile", pf, "--record", rec,
+                               "--term-exit", 7)}
+        pidfile = {pf}
+        startsecs = 30
+        exitcodes = 0,7
+        startretries = 0
+    """)
+    tend.start()
+    daemon = pid_of(rec, "daemon")
+    tend.track(daemon)
+    p = wait_for(lambda: (lambda s: s if s["pid"] == daemon else None)(
+        tend.proc_status("quitter")), 5, what="the daemon adopted")
+    assert p["state"] == "STARTING", p
+    os.unlink(pf)               # as a daemon removes its own on the way out
+    os.kill(daemon, signal.SIGTERM)
+    p = tend.wait_state("quitter", "FATAL", timeout=5)
+    assert "exited with code 7 before startsecs=30s" in p["description"], p

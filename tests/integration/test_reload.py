@@ -344,3 +344,101 @@ def test_tend_settings_needing_a_restart_are_reported(tend):
     rc, out, err = tend.ctl("reload", "--check")
     assert rc == 0 and "[tend] socket:" in out, (rc, out, err)
     assert "0 changed" in out, out
+
+
+def pidfile_waiting_program(tend, name, gen):
+    """A pidfile program whose launcher exits at once and whose daemon
+    would write its pidfile only after 10 minutes: tend waits for the
+    pidfile, STARTING without a pid (the test writes the file itself)."""
+    pf, rec = tend.path(name + ".pid"), tend.path(name + ".rec")
+    return pf, rec, section(f"""
+        [program:{name}]
+        command = {tend.helper("daemonizer", "--pidfile", pf, "--record",
+                               rec, "--pid-delay", 600, "--term-exit", 7)}
+        pidfile = {pf}
+        ready_timeout = 0
+        environment = GEN={gen}
+    """)
+
+
+def reload_while_waiting_for_the_pidfile(tend, change):
+    """Starts a pidfile program, waits until its launcher is gone and tend
+    waits for the pidfile, then writes the pidfile (naming the daemon,
+    which runs) and at once reloads a config that CHANGEs the program or
+    removes it. tend reads the pidfile every second or so while it waits:
+    a read that falls between the write and the reload adopts the daemon
+    first, which is not the case under test, so that is tried again with
+    a new program (at most 5 times). Returns (name, pidfile, record,
+    daemon)."""
+    for attempt in range(5):
+        name = "w%d" % attempt
+        pf, rec, text = pidfile_waiting_program(tend, name, 1)
+        tend.write_config(text)
+        if tend.proc is None:
+            tend.start()
+        else:
+            rc, out, err = tend.ctl("reload")
+            assert rc == 0, (rc, out, err)
+        daemon = wait_for(lambda: [p for p, _, t in read_records(rec)
+                                   if t == "daemon"], 5,
+                          what="the daemon")[0]
+        tend.track(daemon)
+        p = wait_for(lambda: (lambda s: s if s["pid"] is None and
+                              "waiting for" in s["description"] else None)(
+            tend.proc_status(name)), 5, what="the wait for the pidfile")
+        assert p["state"] == "STARTING", p
+        if change:
+            text = pidfile_waiting_program(tend, name, 2)[2]
+        else:
+            text = sleeper_program(tend, "other")
+        tend.write_config(text)
+        with open(pf + ".tmp", "w") as f:
+            f.write("%d\n" % daemon)
+        os.rename(pf + ".tmp", pf)
+        tend.signal(signal.SIGHUP)
+        said = "%s: %s" % (name, "config changed" if change else
+                           "removed from the config")
+        wait_for(lambda: said in tend.log(), 5, what="the reload")
+        log = tend.log()
+        adopted = log.find("%s: supervising pid %d" % (name, daemon))
+        if adopted == -1 or adopted > log.find(said):
+            return name, pf, rec, daemon
+    raise AssertionError("tend read the pidfile before each of 5 reloads")
+
+
+def test_changed_while_waiting_for_its_pidfile_stops_its_daemon(tend):
+    """A reload that changes a pidfile program waiting for its pidfile
+    reads the pidfile once more, as a stop does: the daemon it names is
+    stopped before the program starts again, never doubled."""
+    name, pf, rec, daemon = reload_while_waiting_for_the_pidfile(tend, True)
+    wait_for(lambda: [p for p, _, t in read_records(rec) if t == "term"], 5,
+             what="the old daemon's stop")
+    assert [p for p, _, t in read_records(rec) if t == "term"] == [daemon]
+    wait_for(lambda: not alive(daemon), 5, what="the old daemon's end")
+    daemons = wait_for(lambda: (lambda d: d if len(d) == 2 else None)(
+        [p for p, _, t in read_records(rec) if t == "daemon"]), 5,
+        what="the new daemon")
+    tend.track(*daemons)
+    assert alive(daemons[1])
+    log = tend.log()
+    changed = log.index("%s: config changed (environment): restarting" % name)
+    assert changed < log.index("%s: supervising pid %d from %s" %
+                               (name, daemon, pf))
+    assert "STARTING -> STOPPING (pid %d" % daemon in log, log
+    st = tend.proc_status(name)
+    assert st["state"] == "STARTING" and st["pid"] is None, st
+
+
+def test_removed_while_waiting_for_its_pidfile_stops_its_daemon(tend):
+    """A reload that removes a pidfile program waiting for its pidfile
+    stops the daemon the pidfile names before forgetting the program:
+    nothing is left running unsupervised."""
+    name, pf, rec, daemon = reload_while_waiting_for_the_pidfile(tend, False)
+    wait_for(lambda: name not in tend.status(), 5, what="the removal")
+    assert [p for p, _, t in read_records(rec) if t == "term"] == [daemon]
+    assert not alive(daemon)
+    assert [p for p, _, t in read_records(rec) if t == "daemon"] == [daemon]
+    assert not os.path.exists(pf)
+    log = tend.log()
+    assert log.index("%s: removed from the config: stopping" % name) < \
+        log.index("%s: supervising pid %d from %s" % (name, daemon, pf))

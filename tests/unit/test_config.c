@@ -634,6 +634,52 @@ test_program_names(void **state)
 	    "non-empty, without ':', '/', blanks or control characters");
 }
 
+/*
+ * Names are UTF-8 without control characters (spec §1), whichever way
+ * they come: a section, a group's list, or an expansion. The message is
+ * text too: the bad byte is shown as U+FFFD.
+ */
+static void
+test_program_names_are_text(void **state)
+{
+	struct tend_conf *conf;
+
+	setenv("TEND_TEST_NAME", "x\xff", 1);
+	conf = load(
+	    "[program:caf\xe9]\ncommand=/bin/true\n"
+	    "[program:nel\xc2\x85]\ncommand=/bin/true\n"
+	    "[program:del\x7f]\ncommand=/bin/true\n"
+	    "[program:p]\ncommand=/bin/true\n"
+	    "process_name = %(ENV_TEND_TEST_NAME)s\n"
+	    "[group:g\xc3]\nprograms = ok\xc3\xa9\n"
+	    "[group:h]\nprograms = ok\xc3\xa9,b\xe9" "d\n"
+	    "[program:ok\xc3\xa9]\ncommand=/bin/true\n", 0);
+	unsetenv("TEND_TEST_NAME");
+	assert_null(conf);
+	assert_counts(6, 0);
+	assert_msg(1, "t.conf:1: [program:caf\xef\xbf\xbd]: a program name "
+	    "must be valid UTF-8");
+	assert_msg(1, "t.conf:3: [program:nel\xc2\x85]: a program name must "
+	    "be non-empty, without ':', '/', blanks or control characters");
+	assert_msg(1, "t.conf:5: [program:del\x7f]: a program name must "
+	    "be non-empty, without ':', '/', blanks or control characters");
+	assert_msg(1, "t.conf:9: [program:p] process_name: 'x\xef\xbf\xbd' is "
+	    "not a valid process name: it must be valid UTF-8");
+	assert_msg(1, "t.conf:10: [group:g\xef\xbf\xbd]: a group name must be "
+	    "valid UTF-8");
+	assert_msg(1, "t.conf:13: [group:h] programs: 'b\xef\xbf\xbd" "d' is "
+	    "not a program name");
+
+	/* A name in any script, alone, is fine. */
+	conf = load("[program:caf\xc3\xa9]\ncommand=/bin/true\n"
+	    "[group:\xe6\x97\xa5]\nprograms = caf\xc3\xa9\n", 0);
+	assert_non_null(conf);
+	assert_counts(0, 0);
+	assert_string_equal(TAILQ_FIRST(&conf->programs)->group,
+	    "\xe6\x97\xa5");
+	config_free(conf);
+}
+
 static void
 test_duplicates(void **state)
 {
@@ -1957,6 +2003,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_errors_with_lines, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_program_names, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_program_names_are_text, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_duplicates, setup,
 		    teardown),

@@ -141,6 +141,11 @@ test_errors(void **state)
 	fails_with(&prog_vars, "%()s", "empty name");
 	fails_with(&prog_vars, "50%", "lone %");
 	fails_with(&prog_vars, "date +%s", "write %% for a literal %");
+	/* the quote is 20 bytes at most, cut between characters */
+	fails_with(&prog_vars, "%\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
+	    "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9",
+	    "lone % in \"%\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
+	    "\xc3\xa9\xc3\xa9\xc3\xa9\": write");
 	fails_with(&prog_vars, "%(program_name)d",
 	    "program_name is not a number");
 	fails_with(&daemon_vars, "%(program_name)s",

@@ -17,6 +17,7 @@
 #include <jansson.h>
 
 #include "jsonw.h"
+#include "utf8.h"
 
 /* W's text as a C string (the writer's buffer has no NUL). */
 static char *
@@ -109,14 +110,12 @@ test_utf8(void **state)
 	/* a bad lead does not swallow the good character after it */
 	assert_string_text("\xe2\xc3\xa9", 3, "\"\xef\xbf\xbd\xc3\xa9\"");
 	/* the check itself (tail's text encoding uses it too) */
-	assert_int_equal(jsonw_utf8_len((const unsigned char *)"a", 1), 1);
-	assert_int_equal(jsonw_utf8_len((const unsigned char *)"\xc3\xa9", 2),
-	    2);
-	assert_int_equal(jsonw_utf8_len((const unsigned char *)"\xc3\xa9", 1),
-	    0);
-	assert_int_equal(jsonw_utf8_len((const unsigned char *)
+	assert_int_equal(utf8_len((const unsigned char *)"a", 1), 1);
+	assert_int_equal(utf8_len((const unsigned char *)"\xc3\xa9", 2), 2);
+	assert_int_equal(utf8_len((const unsigned char *)"\xc3\xa9", 1), 0);
+	assert_int_equal(utf8_len((const unsigned char *)
 	    "\xf0\x9f\x98\x80", 4), 4);
-	assert_int_equal(jsonw_utf8_len((const unsigned char *)"\x80", 1), 0);
+	assert_int_equal(utf8_len((const unsigned char *)"\x80", 1), 0);
 }
 
 /* Every single byte, and pairs of them, read back by jansson. */
@@ -279,6 +278,29 @@ test_growth(void **state)
 	jsonw_free(&w);
 }
 
+/*
+ * A writer that cannot get memory is failed: it says so, writes nothing
+ * more, and never aborts (a status reply then costs its connection).
+ */
+static void
+test_failure_is_reported(void **state)
+{
+	struct jsonw w;
+
+	jsonw_init(&w, 0);
+	jsonw_open(&w, '[');
+	jsonw_string(&w, "before");
+	assert_false(w.failed);
+	/* more than SIZE_MAX / 6 bytes: the room cannot even be counted */
+	jsonw_stringn(&w, "x", SIZE_MAX / 2);
+	assert_true(w.failed);
+	jsonw_string(&w, "after");
+	jsonw_close(&w, ']');
+	assert_true(w.failed);
+	assert_int_equal(w.len, strlen("[\"before\","));
+	jsonw_free(&w);
+}
+
 int
 main(void)
 {
@@ -290,6 +312,7 @@ main(void)
 		cmocka_unit_test(test_integers),
 		cmocka_unit_test(test_reals),
 		cmocka_unit_test(test_growth),
+		cmocka_unit_test(test_failure_is_reported),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
