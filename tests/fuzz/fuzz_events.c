@@ -10,8 +10,9 @@
  *
  * The input: byte 0 picks the process, byte 1 its state before (high
  * nibble) and after (low), byte 2 flags (0x01: shown by its process name
- * alone; 0x02: it has exited, with the code in byte 3), byte 4 the line
- * count for tail; then, separated by NULs: name, group, reason, spawn
+ * alone; 0x02: it has exited, with the code in byte 3; 0x04: it runs and
+ * writes four times, so the 64 KiB ring wraps), byte 4 the line count
+ * for tail; then, separated by NULs: name, group, reason, spawn
  * error, STATUS= text, pidfile error, failure; the rest (NULs and all,
  * at most 32 KiB) is its output.
  * What must hold, beyond ASan, UBSan and LSan: tendd never calls
@@ -20,7 +21,9 @@
  * results and tail repair the others as the protocol says (each byte
  * that does not begin a well-formed character a U+FFFD);
  * base64 gives the bytes back exactly; tail's text is the last N lines
- * of them; tail -f sends what was written, once.
+ * of them, without a character still being written, and where the ring
+ * begins inside one, both begin after it; tail -f sends what was written,
+ * once, as base64 byte for byte and as text whole characters.
  */
 #include "world.h"
 
@@ -136,6 +139,38 @@ events_last_lines(const char *b, size_t n, long lines)
 	return 0;
 }
 
+/*
+ * The bytes at the end of S (N long) that begin a character and could
+ * still be finished by what comes next: a lead byte within the last 3,
+ * followed only by continuation bytes, short of its length, and a prefix
+ * of a well-formed character. 0 when the text ends whole.
+ */
+static size_t
+events_partial_tail(const char *str, size_t n)
+{
+	const unsigned char *s = (const unsigned char *)str;
+	unsigned char lead;
+	size_t k, need;
+
+	for (k = 1; k <= 3 && k <= n; k++) {
+		if ((s[n - k] & 0xc0) == 0x80)
+			continue;
+		lead = s[n - k];
+		need = lead >= 0xc2 && lead <= 0xdf ? 2 :
+		    lead >= 0xe0 && lead <= 0xef ? 3 :
+		    lead >= 0xf0 && lead <= 0xf4 ? 4 : 0;
+		if (need <= k)
+			return 0;
+		if (k >= 2 && ((lead == 0xe0 && s[n - k + 1] < 0xa0) ||
+		    (lead == 0xed && s[n - k + 1] > 0x9f) ||
+		    (lead == 0xf0 && s[n - k + 1] < 0x90) ||
+		    (lead == 0xf4 && s[n - k + 1] > 0x8f)))
+			return 0;
+		return k;
+	}
+	return 0;
+}
+
 static void
 events_set(char **field, const char *s)
 {
@@ -152,7 +187,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t outlen, i, n, beforelen, gotlen, k, idx;
 	char *before, *got, *want, *rep = NULL;
 	json_t *r, *lines, *ev, *o;
-	int flags, from, to;
+	int flags, from, to, wrapped = 0;
 	long nlines;
 
 	if (size < 5)
@@ -190,31 +225,37 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			break;
 	name = p->display;
 
-	/* Its output: what the ring had, then a run that writes ours. */
+	/*
+	 * Its output: what the ring had, then one run (four with flag 0x04,
+	 * so the 64 KiB ring wraps) that writes ours.
+	 */
 	r = events_ask("{s:s, s:s, s:s, s:i}", "cmd", "tail", "name", name,
 	    "encoding", "base64", "lines", -1);
 	events_tail_bytes(r, &before, &beforelen);
 	json_decref(r);
-	program_kill(p, &rep);
-	world_settle();
-	world_next_out = out;
-	world_next_outlen = outlen;
-	program_start(p, &rep);
-	free(rep);
-	rep = NULL;
-	world_settle();
-	if (world_next_out != NULL) {
-		/* it could not be started: nothing was written */
-		world_next_out = NULL;
-		outlen = 0;
+	for (i = 0; i < (flags & 0x04 ? 4u : 1u); i++) {
+		program_kill(p, &rep);
+		world_settle();
+		world_next_out = out;
+		world_next_outlen = outlen;
+		program_start(p, &rep);
+		free(rep);
+		rep = NULL;
+		world_settle();
+		if (world_next_out != NULL) {
+			/* not started, or no pipe (NONE): nothing written */
+			world_next_out = NULL;
+			continue;
+		}
+		before = xrealloc(before, beforelen + outlen + 1);
+		memcpy(before + beforelen, out, outlen);
+		beforelen += outlen;
 	}
-	before = xrealloc(before, beforelen + outlen + 1);
-	memcpy(before + beforelen, out, outlen);
-	beforelen += outlen;
 	if (beforelen > OUTPUT_RING_SIZE) {
 		memmove(before, before + beforelen - OUTPUT_RING_SIZE,
 		    OUTPUT_RING_SIZE);
 		beforelen = OUTPUT_RING_SIZE;
+		wrapped = 1;
 	}
 
 	/* Both tails on one connection: base64 whole, text of N lines. */
@@ -235,12 +276,29 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		free(b);
 		json_decref(reqs);
 	}
+	/*
+	 * Where the ring begins inside a character, tail begins after it
+	 * (docs/protocol.md), in both encodings: the bytes are still an
+	 * exact run of the output.
+	 */
+	k = 0;
+	while (wrapped && k < 3 && k < beforelen &&
+	    ((unsigned char)before[k] & 0xc0) == 0x80)
+		k++;
 	events_tail_bytes(world_reply(lines, 1), &got, &gotlen);
-	if (gotlen != beforelen || memcmp(got, before, gotlen) != 0)
+	if (gotlen != beforelen - k || memcmp(got, before + k, gotlen) != 0)
 		world_fail("tail (base64) lost or changed bytes");
 	free(got);
-	k = events_last_lines(before, beforelen, nlines);
-	want = world_repair(before + k, beforelen - k, &n);
+	/*
+	 * As text: the last N lines, repaired, without a character the
+	 * process has not finished writing.
+	 */
+	i = events_last_lines(before, beforelen, nlines);
+	if (i == 0)
+		i = k;
+	n = beforelen - i;
+	n -= events_partial_tail(before + i, n);
+	want = world_repair(before + i, n, &n);
 	o = json_object_get(world_reply(lines, 2), "data");
 	if (!json_is_string(o) || json_string_length(o) != n ||
 	    memcmp(json_string_value(o), want, n) != 0)
@@ -250,18 +308,28 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	json_decref(lines);
 	free(before);
 
-	/* tail -f: the next run's output arrives, once and whole. */
+	/*
+	 * tail -f, as base64 and as text: the next run's output arrives,
+	 * once, byte for byte; as text in whole characters (one the process
+	 * never finished may be left out).
+	 */
 	{
-		struct world_client *fc = world_connect();
-		json_t *req = json_pack("{s:s, s:s, s:s, s:s, s:i, s:b}", "id",
-		    "f", "cmd", "tail", "name", name, "encoding", "base64",
-		    "lines", 0, "follow", 1);
-		char *line = json_dumps(req, JSON_COMPACT);
+		struct world_client *fc[2];
+		size_t expect, m, t;
+		char *text;
 
-		world_send(fc, line, strlen(line));
-		world_send(fc, "\n", 1);
-		free(line);
-		json_decref(req);
+		for (t = 0; t < 2; t++) {
+			json_t *req = json_pack("{s:s, s:s, s:s, s:s, s:i, s:b}",
+			    "id", "f", "cmd", "tail", "name", name, "encoding",
+			    t == 0 ? "base64" : "text", "lines", 0, "follow", 1);
+			char *line = json_dumps(req, JSON_COMPACT);
+
+			fc[t] = world_connect();
+			world_send(fc[t], line, strlen(line));
+			world_send(fc[t], "\n", 1);
+			free(line);
+			json_decref(req);
+		}
 		world_settle();
 		program_kill(p, &rep);
 		world_settle();
@@ -271,30 +339,58 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		free(rep);
 		rep = NULL;
 		world_settle();
+		expect = world_next_out == NULL ? outlen : 0;
 		world_next_out = NULL;
-		if (fc->eof)
-			world_fail("the tail -f client was dropped");
-		lines = world_lines(fc);
-		before = xstrdup("");
-		beforelen = 0;
-		for (i = 1; i < json_array_size(lines); i++) {
-			o = json_array_get(lines, i);
-			if (json_object_get(o, "data") == NULL)
+		for (t = 0; t < 2; t++) {
+			if (fc[t]->eof)
+				world_fail("a tail -f client was dropped");
+			lines = world_lines(fc[t]);
+			before = xstrdup("");
+			beforelen = 0;
+			for (i = 1; i < json_array_size(lines); i++) {
+				o = json_object_get(json_array_get(lines, i),
+				    "data");
+				if (o == NULL)
+					continue;
+				if (t == 0) {
+					o = json_pack("{s:b, s:O}", "ok", 1,
+					    "data", o);
+					events_tail_bytes(o, &got, &gotlen);
+					json_decref(o);
+				} else {
+					gotlen = json_string_length(o);
+					got = xmalloc(gotlen + 1);
+					memcpy(got, json_string_value(o),
+					    gotlen);
+				}
+				before = xrealloc(before, beforelen + gotlen +
+				    1);
+				memcpy(before + beforelen, got, gotlen);
+				beforelen += gotlen;
+				free(got);
+			}
+			json_decref(lines);
+			if (t == 0) {
+				if (beforelen != expect ||
+				    memcmp(before, out, expect) != 0)
+					world_fail("tail -f: %zu bytes, %zu "
+					    "written", beforelen, expect);
+				free(before);
 				continue;
-			o = json_pack("{s:b, s:O}", "ok", 1, "data",
-			    json_object_get(o, "data"));
-			events_tail_bytes(o, &got, &gotlen);
-			json_decref(o);
-			before = xrealloc(before, beforelen + gotlen + 1);
-			memcpy(before + beforelen, got, gotlen);
-			beforelen += gotlen;
-			free(got);
+			}
+			text = world_repair(out, expect, &m);
+			if (beforelen != m || memcmp(before, text, m) != 0) {
+				free(text);
+				text = world_repair(out, expect -
+				    events_partial_tail(out, expect), &m);
+				if (beforelen != m ||
+				    memcmp(before, text, m) != 0)
+					world_fail("tail -f as text: not the "
+					    "output in whole characters");
+			}
+			free(text);
+			free(before);
 		}
-		if (beforelen != outlen || memcmp(before, out, outlen) != 0)
-			world_fail("tail -f: %zu bytes, %zu written", beforelen,
-			    outlen);
-		free(before);
-		json_decref(lines);
 	}
 
 	/* Now its strings are hostile, and it changes state. */
