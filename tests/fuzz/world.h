@@ -225,8 +225,33 @@ static const char world_config[] =
 
 /* TEND_FUZZ_SHOW=1: every line tendd writes goes to stderr too. */
 static int	 world_show;
+/*
+ * The config a reload finds when an input asks for it (fuzz_daemon.c's
+ * flag 0x08): the same file with these changes, so that a reload
+ * removes (web_2 of three, halted STOPPED, stubborn STOPPING, slow
+ * STARTING), adds (fresh, stubborn2, slower), changes (crashy in
+ * BACKOFF, café and logged RUNNING, sleeper PAUSED, launcher STARTING)
+ * and finds a [tend] key that needs a restart.
+ */
+static const char *const world_config_b[][2] = {
+	{ "client_timeout = 0\n", "client_timeout = 0\nidentifier = tendd-b\n" },
+	{ "numprocs = 3\n", "numprocs = 2\n" },
+	{ "[program:halted]\n", "[program:fresh]\n" },
+	{ "[program:stubborn]\n", "[program:stubborn2]\n" },
+	{ "[program:slow]\n", "[program:slower]\n" },
+	{ "restart_delay = 3600\n", "restart_delay = 7200\n" },
+	{ "/bin/true caf\xc3\xa9\n", "/bin/true caf\xc3\xa9 --changed\n" },
+	{ "/bin/true sleeper\n", "/bin/true sleeper --changed\n" },
+	{ "/bin/true launcher\n", "/bin/true launcher --changed\n" },
+	{ "stdout_logfile_maxbytes = 1KB\n", "stdout_logfile_maxbytes = 2KB\n" },
+};
+
 static char	 world_dir[] = "/tmp/tend-fuzz-world.XXXXXX";
 static char	 world_file[sizeof(world_dir) + 16];
+/* The config's text as written (0) and as a reload may find it (1). */
+static char	*world_text[2];
+/* The file says world_text[1] (and a reload may have read it). */
+static int	 world_conf_b;
 static struct sockaddr_un world_sun;
 
 /* Output the next spawn writes instead of its program's (fuzz_events.c). */
@@ -842,6 +867,51 @@ world_check_status(void)
 /* ------------------------------------------------------------------ */
 /* Before and after each input                                          */
 
+/* TEXT with every FROM replaced by TO (allocated). */
+static char *
+world_replace(const char *text, const char *from, const char *to)
+{
+	char *out = xstrdup(""), *more;
+	const char *t, *s;
+
+	for (t = text; (s = strstr(t, from)) != NULL; t = s + strlen(from)) {
+		xasprintf(&more, "%s%.*s%s", out, (int)(s - t), t, to);
+		free(out);
+		out = more;
+	}
+	xasprintf(&more, "%s%s", out, t);
+	free(out);
+	return more;
+}
+
+/* The config file says world_text[WHICH] from now on. */
+static void
+world_write_config(int which)
+{
+	FILE *f;
+
+	if ((f = fopen(world_file, "we")) == NULL ||
+	    fputs(world_text[which], f) == EOF || fclose(f) != 0)
+		world_fail("%s: %s", world_file, strerror(errno));
+	world_conf_b = which;
+}
+
+static struct tend_conf *
+world_load(void)
+{
+	struct diag d = { 0 };
+	struct tend_conf *conf;
+	int i;
+
+	conf = config_load(world_file, 0, &d);
+	for (i = 0; i < d.n; i++)
+		fprintf(stderr, "%s\n", d.msgs[i].text);
+	diag_clear(&d);
+	if (conf == NULL)
+		world_fail("the world's config does not load");
+	return conf;
+}
+
 static void
 world_cleanup(void)
 {
@@ -850,6 +920,8 @@ world_cleanup(void)
 	control_close();
 	config_free(tendd_conf);
 	tendd_conf = NULL;
+	free(world_text[0]);
+	free(world_text[1]);
 	xasprintf(&cmd, "rm -rf '%s'", world_dir);
 	if (system(cmd) != 0)
 		fprintf(stderr, "world: cannot remove %s\n", world_dir);
@@ -860,10 +932,7 @@ int
 LLVMFuzzerInitialize(int *argc, char **argv[])
 {
 	struct sigaction sa;
-	struct diag d = { 0 };
-	char *text, *cause = NULL, *s;
-	const char *t;
-	FILE *f;
+	char *cause = NULL, *s;
 	int i;
 
 	if (mkdtemp(world_dir) == NULL) {
@@ -878,23 +947,16 @@ LLVMFuzzerInitialize(int *argc, char **argv[])
 	}
 	free(s);
 	/* The config with its directory in place of each @DIR@. */
-	text = xstrdup("");
-	for (t = world_config; (s = strstr(t, "@DIR@")) != NULL; t = s + 5) {
-		xasprintf(&cause, "%s%.*s%s", text, (int)(s - t), t, world_dir);
-		free(text);
-		text = cause;
+	world_text[0] = world_replace(world_config, "@DIR@", world_dir);
+	world_text[1] = xstrdup(world_text[0]);
+	for (i = 0; i < (int)nitems(world_config_b); i++) {
+		if (strstr(world_text[1], world_config_b[i][0]) == NULL)
+			world_fail("config B: no %s", world_config_b[i][0]);
+		s = world_replace(world_text[1], world_config_b[i][0],
+		    world_config_b[i][1]);
+		free(world_text[1]);
+		world_text[1] = s;
 	}
-	xasprintf(&cause, "%s%s", text, t);
-	free(text);
-	text = cause;
-	cause = NULL;
-	if ((f = fopen(world_file, "we")) == NULL || fputs(text, f) == EOF ||
-	    fclose(f) != 0) {
-		perror(world_file);
-		exit(1);
-	}
-	free(text);
-
 	world_show = getenv("TEND_FUZZ_SHOW") != NULL &&
 	    *getenv("TEND_FUZZ_SHOW") != '\0';
 	/* Nothing of a supervisor of ours, nothing that varies run to run. */
@@ -909,12 +971,10 @@ LLVMFuzzerInitialize(int *argc, char **argv[])
 	if ((tendd_base = event_base_new()) == NULL)
 		world_fail("event_base_new");
 	logfile_init();
-	tendd_conf = config_load(world_file, 0, &d);
-	for (i = 0; i < d.n; i++)
-		fprintf(stderr, "%s\n", d.msgs[i].text);
-	diag_clear(&d);
-	if (tendd_conf == NULL)
-		world_fail("the world's config does not load");
+	world_write_config(1);
+	config_free(world_load());	/* B must load too */
+	world_write_config(0);
+	tendd_conf = world_load();
 	log_set_level(tendd_conf->loglevel);
 	if (control_listen(tendd_conf->socket, tendd_conf->socket_mode, NULL,
 	    &cause) == -1)
@@ -963,6 +1023,12 @@ world_end(void)
 	world_fakes_reset();
 	program_free_all();
 	world_next_out = NULL;
+	/* The file as it was, and the config read from it, if it changed. */
+	if (world_conf_b) {
+		world_write_config(0);
+		config_free(tendd_conf);
+		tendd_conf = world_load();
+	}
 	/* What a shutdown left: tendd.c's and program.c's flags. */
 	tendd_stopping = 0;
 	tendd_exit_status = 0;
