@@ -83,6 +83,8 @@ static const struct world_fate world_fates[] = {
 	{ "nostart", 0, 0, 0, "cannot execute /opt/caf\xe9/bin/nostart: No "
 	    "such file or directory", 0 },
 	{ "starved", 0, 0, 0, NULL, 1 },
+	/* exits before startsecs: a launcher; its pidfile never comes */
+	{ "launcher", 1, 0, 0, NULL, 0 },
 };
 static const struct world_fate world_fate_default = { NULL, 0, 0, 0, NULL, 0 };
 
@@ -209,6 +211,7 @@ static const char world_config[] =
     "[program:launcher]\n"
     "command = /bin/true launcher\n"
     "pidfile = @DIR@/d\xc3\xa6mon.pid\n"
+    "startsecs = 3600\n"
     "ready_timeout = 3600\n"
     "stdout_logfile = /dev/null\n"
     "stderr_logfile = NONE\n"
@@ -991,7 +994,8 @@ LLVMFuzzerInitialize(int *argc, char **argv[])
  * The same table each time: every process spawned as at start, then a
  * person's stops and a pause, so that there is a process in every state
  * but PAUSED's neighbours: RUNNING (web x3, café, quick, logged), STARTING
- * (slow; notify waiting for READY=1; launcher), EXITED (job), BACKOFF
+ * (slow; notify waiting for READY=1; launcher, gone, waiting for the
+ * pidfile it never writes), EXITED (job), BACKOFF
  * (crashy), FATAL (nostart: cannot execute; flaky: gave up), NEW (idle),
  * STOPPED (halted), PAUSED (sleeper), STOPPING (stubborn).
  */
