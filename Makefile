@@ -156,6 +156,30 @@ $(B)/fuzz/fuzz-%: tests/fuzz/fuzz_%.c $(DAEMON_LIB_OBJ) $(COMMON_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -fsanitize=fuzzer -o $@ $^ $(PKG_LIBS)
 
+# The targets that run tendd itself in process (tests/fuzz/world.h):
+# they include tendd.c and program.c (so their state can be reset between
+# inputs) instead of linking them, and fake only what touches the OS:
+# spawn_proc and spawn_signal; fatal() aborts so the fuzzer reports it,
+# and log_error() may (world_strict).
+FUZZ_WORLD = daemon events
+FUZZ_WRAP = -Wl,--wrap=spawn_proc -Wl,--wrap=spawn_signal -Wl,--wrap=fatal \
+	    -Wl,--wrap=log_error
+WORLD_OBJ = $(filter-out $(B)/daemon/program.o $(B)/unit/tendd-nomain.o,\
+	    $(DAEMON_LIB_OBJ)) $(COMMON_OBJ)
+WORLD_SRC = tests/fuzz/world.h daemon/tendd.c daemon/program.c
+
+$(FUZZ_WORLD:%=$(B)/fuzz/replay-%): $(B)/fuzz/replay-%: tests/fuzz/fuzz_%.c \
+    tests/fuzz/replay.c $(WORLD_SRC) $(WORLD_OBJ) $(EXTRA_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) $(FUZZ_WRAP) -o $@ \
+		$(filter-out $(WORLD_SRC),$^) $(PKG_LIBS)
+
+$(FUZZ_WORLD:%=$(B)/fuzz/fuzz-%): $(B)/fuzz/fuzz-%: tests/fuzz/fuzz_%.c \
+    $(WORLD_SRC) $(WORLD_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) $(FUZZ_WRAP) -fsanitize=fuzzer -o $@ \
+		$(filter-out $(WORLD_SRC),$^) $(PKG_LIBS)
+
 helpers: $(HELPERS)
 
 run: all
@@ -177,7 +201,7 @@ SAN_FLAGS = -fsanitize=address,undefined -fno-sanitize-recover=undefined \
 SAN_MAKE = $(MAKE) --no-print-directory B=$(SAN_B) CFLAGS="-O1 -g $(SAN_FLAGS)" \
 	   LDFLAGS="-fsanitize=address,undefined -static-libubsan" \
 	   EXTRA_OBJ=$(SAN_B)/sanitizers/options.o TENDCTL_STATIC=
-FUZZ_TARGETS = ini config argv expand protocol jsonw
+FUZZ_TARGETS = ini config argv expand protocol jsonw daemon events
 SAN_UNITS = $(UNIT_SRC:tests/unit/%.c=$(SAN_B)/unit/%)
 SAN_REPLAYS = $(FUZZ_TARGETS:%=$(SAN_B)/fuzz/replay-%)
 
