@@ -180,6 +180,26 @@ def wait_records(path, n, timeout=10, what=None):
     return list(got)
 
 
+def holds_open(pid, path):
+    """True while PID has PATH (a FIFO, say) open. A helper that records
+    itself and then opens a barrier (exitwith --barrier) may not have
+    opened it yet when its record is there: a barrier closed before that
+    open never releases it."""
+    want = os.stat(path)
+    try:
+        fds = os.listdir("/proc/%d/fd" % pid)
+    except OSError:
+        return False
+    for fd in fds:
+        try:
+            st = os.stat("/proc/%d/fd/%s" % (pid, fd))
+        except OSError:
+            continue
+        if (st.st_ino, st.st_dev) == (want.st_ino, want.st_dev):
+            return True
+    return False
+
+
 def read_facts(path):
     """The file inspect writes: {"fd": {n: target}, "env": {k: v}, key: value}."""
     facts = {"fd": {}, "env": {}}

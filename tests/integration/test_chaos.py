@@ -19,7 +19,7 @@ import time
 import pytest
 
 from conftest import (HELPERS, TENDD, alive, descendants, exists, forker_pids,
-                      free_uid, holds_for, pids_of_uid, proc_stat,
+                      free_uid, holds_for, holds_open, pids_of_uid, proc_stat,
                       read_records, require, wait_for, wait_records)
 from test_container import nspid, start_as_pid1
 
@@ -125,22 +125,7 @@ def test_500_children_exiting_at_once_are_all_reaped_and_restarted(tend):
         first = [r[0] for r in read_records(rec)]
         assert len(set(first)) == n
         # Each must hold the FIFO open (so one close releases them all).
-        fifo_id = os.stat(fifo)
-
-        def holds_fifo(pid):
-            try:
-                for fd in os.listdir("/proc/%d/fd" % pid):
-                    try:
-                        st = os.stat("/proc/%d/fd/%s" % (pid, fd))
-                    except OSError:
-                        continue
-                    if (st.st_ino, st.st_dev) == (fifo_id.st_ino,
-                                                  fifo_id.st_dev):
-                        return True
-            except OSError:
-                pass
-            return False
-        wait_for(lambda: all(holds_fifo(p) for p in first), 15,
+        wait_for(lambda: all(holds_open(p, fifo) for p in first), 15,
                  what="all 500 waiting on the barrier")
         assert all(p["state"] == "RUNNING" for p in tend.status().values())
         # Held by the barrier: none has exited before its release.

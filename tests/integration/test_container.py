@@ -93,27 +93,23 @@ def test_pid1_reaps_orphans_and_stops_cleanly(tend, sig):
 
 
 def test_pid1_exits_1_when_a_critical_program_is_fatal(tend):
-    srec, fifo = tend.path("srec"), tend.path("barrier")
-    os.mkfifo(fifo)
-    # Held open by the test: vital fails (exits 3 before startsecs) only
-    # once the test has seen svc's record, so svc has run when it is
-    # stopped, however late its helper gets to run.
-    wfd = os.open(fifo, os.O_RDWR | os.O_NONBLOCK)
-    try:
-        tend.write_config(f"""
-            [program:svc]
-            command = {tend.helper("sleeper", "--record", srec)}
-            startsecs = 0
-            [program:vital]
-            command = {tend.helper("exitwith", 3, "--barrier", fifo)}
-            startsecs = 30
-            startretries = 0
-            critical = true
-        """)
-        start_as_pid1(tend, wait=False)
-        svc = wait_records(srec, 1)[0][0]
-    finally:
-        os.close(wfd)           # vital exits now
+    srec, go = tend.path("srec"), tend.path("go")
+    # vital fails (exits 3 before startsecs) only once the test has seen
+    # svc's record and made GO, so svc has run when it is stopped,
+    # however late its helper gets to run.
+    tend.write_config(f"""
+        [program:svc]
+        command = {tend.helper("sleeper", "--record", srec)}
+        startsecs = 0
+        [program:vital]
+        command = /bin/sh -c "while [ ! -e {go} ]; do sleep 0.05; done; exit 3"
+        startsecs = 30
+        startretries = 0
+        critical = true
+    """)
+    start_as_pid1(tend, wait=False)
+    svc = wait_records(srec, 1)[0][0]
+    open(go, "w").close()
     assert tend.wait_exit(timeout=10) == 1, tend.log()
     assert "critical program vital is FATAL" in tend.log()
     # the other service was stopped in order, not killed with the namespace

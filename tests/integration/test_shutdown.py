@@ -11,7 +11,8 @@ import time
 
 import pytest
 
-from conftest import TENDCTL, alive, exists, holds_for, read_records, wait_for
+from conftest import (TENDCTL, alive, exists, holds_for, holds_open,
+                      read_records, wait_for)
 
 
 def first_pid(path, timeout=5):
@@ -43,6 +44,9 @@ def test_shutdown_stops_services_and_joins_jobs(tend, how):
         """)
         tend.start()
         spid, jpid = first_pid(srec), first_pid(jrec)
+        # The job opens the barrier after its record: closed before that,
+        # it would never release it.
+        wait_for(lambda: holds_open(jpid, fifo), what="the job on the barrier")
         tend.wait_state("svc", "RUNNING")
         ctl = None
         if how == "tendctl":
