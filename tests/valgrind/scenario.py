@@ -44,7 +44,10 @@ class ValgrindTend(Tend):
         self.use_valgrind = use_valgrind
 
     def spawn_tendd(self, *args, env=None, preexec_fn=None, conf=None,
-                    log=None, restore_signals=True):
+                    log=None, restore_signals=True, wrap=(), binary=None):
+        # The scenario runs tendd itself, as its own user: WRAP and BINARY
+        # (other users, public copies) are not asked for here.
+        assert not wrap and binary is None, (wrap, binary)
         full_env = {k: v for k, v in os.environ.items()
                     if k not in conftest.SYSTEMD_VARS and k != "TEND_SOCKET"}
         logf = open(log or self.logpath, "ab")
