@@ -180,6 +180,21 @@ def wait_records(path, n, timeout=10, what=None):
     return list(got)
 
 
+def settled_fds(pid):
+    """The descriptor numbers PID holds once they stop changing (two
+    looks in a row alike): what a tendd holds at rest, its clients gone."""
+    settled = {}
+
+    def quiet():
+        now = {int(n) for n in os.listdir("/proc/%d/fd" % pid)}
+        same = settled.get("last") == now
+        settled["last"] = now
+        return same
+    wait_for(quiet, 5, interval=0.2, what="the descriptors of %d to settle"
+             % pid)
+    return settled["last"]
+
+
 def holds_open(pid, path):
     """True while PID has PATH (a FIFO, say) open. A helper that records
     itself and then opens a barrier (exitwith --barrier) may not have

@@ -13,7 +13,7 @@ import re
 import resource
 import subprocess
 
-from conftest import TENDD, read_json_line, wait_for
+from conftest import TENDD, read_json_line, settled_fds, wait_for
 from test_commands import subscribe
 
 LIMIT = 200
@@ -343,18 +343,7 @@ def test_pipe_and_pidfd_exhaustion_are_backoff_with_the_counts(tend):
     rc, out, err = tend.ctl("stop", "logged")
     assert rc == 0, (rc, out, err)
     old = resource.prlimit(tend.pid, resource.RLIMIT_NOFILE)
-
-    def fds():
-        return set(fds_of(tend.pid))
-    settled = {}
-
-    def quiet():
-        now = fds()
-        same = settled.get("last") == now
-        settled["last"] = now
-        return same
-    wait_for(quiet, 5, interval=0.2, what="tendd's descriptors to settle")
-    held = settled["last"]
+    held = settled_fds(tend.pid)
     lowest_free = min(set(range(len(held) + 1)) - held)
     limit = lowest_free + 1
     resource.prlimit(tend.pid, resource.RLIMIT_NOFILE, (limit, old[1]))

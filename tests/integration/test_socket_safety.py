@@ -17,7 +17,7 @@ import threading
 import time
 
 from conftest import (TENDCTL, alive, descendants, holds_for, read_json_line,
-                      wait_for, wait_records)
+                      settled_fds, wait_for, wait_records)
 
 NOBODY = 65534
 NOGROUP = 65534
@@ -604,21 +604,9 @@ def test_out_of_descriptors_turns_clients_away_without_spinning(tend):
     tend.start()
     pid = tend.wait_state("svc", "RUNNING")["pid"]
     old = resource.prlimit(tend.pid, resource.RLIMIT_NOFILE)
-
-    def fds():
-        return {int(n) for n in os.listdir("/proc/%d/fd" % tend.pid)}
-
     # Our earlier connections are closed on tendd's side too.
-    settled = {}
-
-    def quiet():
-        now = fds()
-        same = settled.get("last") == now
-        settled["last"] = now
-        return same
-    wait_for(quiet, 5, interval=0.2, what="tendd's descriptors to settle")
+    held = settled_fds(tend.pid)
     # Every descriptor number below the limit is taken (but the spare).
-    held = settled["last"]
     lowest_free = min(set(range(len(held) + 1)) - held)
     resource.prlimit(tend.pid, resource.RLIMIT_NOFILE, (lowest_free, old[1]))
     try:
