@@ -1037,8 +1037,19 @@ cgroup_kill_member(pid_t pid, pid_t sid, unsigned long long start)
 	cd = xcalloc(1, sizeof(*cd));
 	cd->fd = fd;
 	cd->ev = event_new(tendd_base, fd, EV_READ, cgroup_dying_cb, cd);
-	if (cd->ev == NULL || event_add(cd->ev, NULL) == -1)
-		fatal("cannot watch a pidfd");
+	if (cd->ev == NULL || event_add(cd->ev, NULL) == -1) {
+		/*
+		 * Killed, but not watched (epoll's watch limit, say): what a
+		 * predecessor left must not stop this tendd from starting.
+		 */
+		log_warn("cannot watch leftover pid %ld until it ends: %s",
+		    (long)pid, strerror(errno));
+		if (cd->ev != NULL)
+			event_free(cd->ev);
+		free(cd);
+		close(fd);
+		return 0;
+	}
 	TAILQ_INSERT_TAIL(&cgroup_dyings, cd, entry);
 	cgroup_sweeping++;
 	return 1;
