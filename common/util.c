@@ -1,5 +1,6 @@
 /* util.c: allocation, string vectors, clocks, signal names, exit codes. */
 #include <ctype.h>
+#include <limits.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -151,6 +152,22 @@ strv_equal(char *const *a, char *const *b)
 		if (strcmp(a[i], b[i]) != 0)
 			return 0;
 	return 1;
+}
+
+struct timeval
+util_timeval(double secs)
+{
+	struct timeval tv;
+
+	if (!(secs > 0))
+		secs = 0;
+	if (secs > (double)INT_MAX)
+		secs = (double)INT_MAX;
+	tv.tv_sec = (time_t)secs;
+	tv.tv_usec = (suseconds_t)((secs - (double)tv.tv_sec) * 1e6);
+	if (tv.tv_usec >= 1000000)
+		tv.tv_usec = 999999;
+	return tv;
 }
 
 double

@@ -9,6 +9,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/time.h>
 #include <sys/types.h>
 
 #define nitems(a) (sizeof(a) / sizeof((a)[0]))
@@ -35,6 +36,11 @@ int	 strv_equal(char *const *, char *const *);
 double	 util_now(void);
 /* Seconds on CLOCK_REALTIME, only for showing times to people. */
 double	 util_wallclock(void);
+/*
+ * SECS as a timeval for a libevent timer: negative is 0, more than
+ * INT_MAX is INT_MAX (about 68 years, later than anything waits).
+ */
+struct timeval util_timeval(double secs);
 
 /* "TERM", "SIGTERM", "term", "15" -> 15; -1 when unknown. */
 int	 util_signal_number(const char *);

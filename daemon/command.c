@@ -781,8 +781,7 @@ command_park(struct conn *c, json_t *id, enum waiter_op op,
 		return;
 	}
 	if (timeout >= 0) {
-		tv.tv_sec = (time_t)timeout;
-		tv.tv_usec = (suseconds_t)((timeout - (double)tv.tv_sec) * 1e6);
+		tv = util_timeval(timeout);
 		if ((w->timer = evtimer_new(tendd_base, waiter_timeout_cb, w))
 		    == NULL || evtimer_add(w->timer, &tv) == -1) {
 			control_unbuilt(c, "a timeout");

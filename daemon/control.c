@@ -148,10 +148,7 @@ control_idle_tv(void)
 	if (secs <= 0)
 		return NULL;
 	if (secs != cached) {
-		if (secs > (double)INT_MAX)
-			secs = (double)INT_MAX;
-		tv.tv_sec = (time_t)secs;
-		tv.tv_usec = (suseconds_t)((secs - (double)tv.tv_sec) * 1e6);
+		tv = util_timeval(secs);
 		common = event_base_init_common_timeout(tendd_base, &tv);
 		if (common != NULL)
 			tv = *common;
@@ -168,8 +165,7 @@ control_write_tv(void)
 	const struct timeval *common;
 
 	if (!done) {
-		tv.tv_sec = CONTROL_WRITE_TIMEOUT;
-		tv.tv_usec = 0;
+		tv = util_timeval(CONTROL_WRITE_TIMEOUT);
 		common = event_base_init_common_timeout(tendd_base, &tv);
 		if (common != NULL)
 			tv = *common;

@@ -318,8 +318,7 @@ proc_arm(struct proc *p, double secs)
 
 	if (secs < 0)
 		secs = 0;
-	tv.tv_sec = (time_t)secs;
-	tv.tv_usec = (suseconds_t)((secs - (double)tv.tv_sec) * 1e6);
+	tv = util_timeval(secs);
 	p->timer_due = util_now() + secs;
 	evtimer_add(p->timer, &tv);
 }
@@ -646,8 +645,7 @@ proc_watchdog_arm(struct proc *p)
 	if (p->watchdog == NULL &&
 	    (p->watchdog = evtimer_new(tendd_base, proc_watchdog_cb, p)) == NULL)
 		fatal("cannot create a timer");
-	tv.tv_sec = (time_t)secs;
-	tv.tv_usec = (suseconds_t)((secs - (double)tv.tv_sec) * 1e6);
+	tv = util_timeval(secs);
 	evtimer_add(p->watchdog, &tv);
 }
 

@@ -298,8 +298,7 @@ systemd_start(void)
 		fatal("cannot create a timer");
 	if (systemd_watchdog_usec > 0) {
 		half = systemd_watchdog_usec / 2;
-		tv.tv_sec = (time_t)(half / 1000000);
-		tv.tv_usec = (suseconds_t)(half % 1000000);
+		tv = util_timeval((double)half / 1e6);
 		systemd_watchdog_ev = event_new(tendd_base, -1, EV_PERSIST,
 		    systemd_watchdog_cb, NULL);
 		if (systemd_watchdog_ev == NULL ||

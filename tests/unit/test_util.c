@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <limits.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -100,6 +101,28 @@ test_strv(void **state)
 	assert_int_equal(strv_len(NULL), 0);
 }
 
+static void
+test_timeval(void **state)
+{
+	struct timeval tv;
+
+	(void)state;
+	tv = util_timeval(2.5);
+	assert_int_equal(tv.tv_sec, 2);
+	assert_int_equal(tv.tv_usec, 500000);
+	tv = util_timeval(-3);
+	assert_int_equal(tv.tv_sec, 0);
+	assert_int_equal(tv.tv_usec, 0);
+	tv = util_timeval(0.000001);
+	assert_int_equal(tv.tv_sec, 0);
+	assert_int_equal(tv.tv_usec, 1);
+	tv = util_timeval(1e30);
+	assert_int_equal(tv.tv_sec, INT_MAX);
+	assert_int_equal(tv.tv_usec, 0);
+	tv = util_timeval(0.0 / 0.0);
+	assert_int_equal(tv.tv_sec, 0);
+}
+
 int
 main(void)
 {
@@ -108,6 +131,7 @@ main(void)
 		cmocka_unit_test(test_signal_names),
 		cmocka_unit_test(test_duration),
 		cmocka_unit_test(test_strv),
+		cmocka_unit_test(test_timeval),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
