@@ -708,11 +708,60 @@ fail:
 	return -1;
 }
 
+/*
+ * A fresh socket for PATH, once nobody answers there: a stale socket
+ * left by a tendd that died is removed, anything else at PATH refuses.
+ * The fd, or -1 with *cause.
+ */
+static int
+control_socket_for(const char *path, const struct sockaddr_un *sun,
+    char **cause)
+{
+	struct stat st;
+	int fd;
+
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd == -1) {
+		xasprintf(cause, "socket: %s", strerror(errno));
+		return -1;
+	}
+	if (lstat(path, &st) == -1)
+		return fd;
+	if (!S_ISSOCK(st.st_mode)) {
+		xasprintf(cause, "%s exists and is not a socket", path);
+		close(fd);
+		return -1;
+	}
+	if (connect(fd, (const struct sockaddr *)sun, sizeof(*sun)) == 0 ||
+	    errno == EAGAIN) {
+		xasprintf(cause, "another tendd is answering on %s", path);
+		close(fd);
+		return -1;
+	}
+	if (errno != ECONNREFUSED) {
+		xasprintf(cause, "cannot tell whether %s is in use: %s",
+		    path, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	/* Nobody listens: a stale socket from a tendd that died. */
+	close(fd);
+	if (unlink(path) == -1) {
+		xasprintf(cause, "cannot remove stale socket %s: %s",
+		    path, strerror(errno));
+		return -1;
+	}
+	log_info("removed stale socket %s", path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd == -1)
+		xasprintf(cause, "socket: %s", strerror(errno));
+	return fd;
+}
+
 int
 control_listen(const char *path, int mode, const char *owner, char **cause)
 {
 	struct sockaddr_un sun;
-	struct stat st;
 	mode_t old;
 	uid_t uid = (uid_t)-1;
 	gid_t gid = (gid_t)-1;
@@ -735,45 +784,8 @@ control_listen(const char *path, int mode, const char *owner, char **cause)
 
 	if (control_lock(path, cause) == -1)
 		return -1;
-
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (fd == -1) {
-		xasprintf(cause, "socket: %s", strerror(errno));
+	if ((fd = control_socket_for(path, &sun, cause)) == -1)
 		goto fail;
-	}
-	if (lstat(path, &st) == 0) {
-		if (!S_ISSOCK(st.st_mode)) {
-			xasprintf(cause, "%s exists and is not a socket", path);
-			close(fd);
-			goto fail;
-		}
-		if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == 0 ||
-		    errno == EAGAIN) {
-			xasprintf(cause, "another tendd is answering on %s", path);
-			close(fd);
-			goto fail;
-		}
-		if (errno != ECONNREFUSED) {
-			xasprintf(cause, "cannot tell whether %s is in use: %s",
-			    path, strerror(errno));
-			close(fd);
-			goto fail;
-		}
-		/* Nobody listens: a stale socket from a tendd that died. */
-		close(fd);
-		if (unlink(path) == -1) {
-			xasprintf(cause, "cannot remove stale socket %s: %s",
-			    path, strerror(errno));
-			goto fail;
-		}
-		log_info("removed stale socket %s", path);
-		fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC |
-		    SOCK_NONBLOCK, 0);
-		if (fd == -1) {
-			xasprintf(cause, "socket: %s", strerror(errno));
-			goto fail;
-		}
-	}
 
 	/*
 	 * The socket must never exist with looser permissions than asked:

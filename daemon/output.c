@@ -228,6 +228,126 @@ enum output_piece {
 	PIECE_DATA,	/* bytes of the ring */
 };
 
+/* One writev's worth of pieces, and the prefix they share. */
+struct output_batch {
+	struct iovec	 iov[IOV_MAX];
+	enum output_piece kind[IOV_MAX];
+	int		 n;
+	char		 stamp[OUTPUT_STAMP_MAX];
+	size_t		 stamplen;	/* 0 until a line needs it */
+};
+
+/*
+ * The next pieces to offer: a prefix cut last time, then the ring's
+ * unsent bytes, a fresh prefix before each line when STAMPS.
+ */
+static void
+output_gather(struct outstream *os, struct output_batch *b, int stamps)
+{
+	uint64_t pos = os->sent;
+	int line_start = os->at_line_start;
+	const char *nl;
+	size_t off, seg;
+
+	b->n = 0;
+	if (os->pend_off < os->pend_len) {
+		b->iov[b->n].iov_base = os->pend + os->pend_off;
+		b->iov[b->n].iov_len = os->pend_len - os->pend_off;
+		b->kind[b->n++] = PIECE_PEND;
+	}
+	while (pos < os->total && b->n < IOV_MAX - 1) {
+		if (stamps && line_start) {
+			if (b->stamplen == 0)
+				b->stamplen = output_stamp(b->stamp,
+				    sizeof(b->stamp));
+			b->iov[b->n].iov_base = b->stamp;
+			b->iov[b->n].iov_len = b->stamplen;
+			b->kind[b->n++] = PIECE_STAMP;
+			line_start = 0;
+		}
+		off = (size_t)(pos % OUTPUT_RING_SIZE);
+		seg = OUTPUT_RING_SIZE - off;
+		if (seg > os->total - pos)
+			seg = (size_t)(os->total - pos);
+		if (stamps && (nl = memchr(os->ring + off, '\n', seg)) != NULL) {
+			seg = (size_t)(nl - (os->ring + off)) + 1;
+			line_start = 1;
+		}
+		b->iov[b->n].iov_base = os->ring + off;
+		b->iov[b->n].iov_len = seg;
+		b->kind[b->n++] = PIECE_DATA;
+		pos += seg;
+	}
+}
+
+/* Offers B to the destination; how many bytes it took. */
+static size_t
+output_offer(struct outstream *os, const struct output_batch *b)
+{
+	struct iovec flat;
+	size_t at = 0;
+	int i;
+
+	if (b->n <= 2)
+		return logfile_writev(os->lf, b->iov, b->n);
+	/*
+	 * Many short pieces (a prefix before each line): one copy into a
+	 * flat buffer costs far less than a writev() of a thousand small
+	 * pieces.
+	 */
+	for (i = 0; i < b->n; i++) {
+		memcpy(output_flat + at, b->iov[i].iov_base, b->iov[i].iov_len);
+		at += b->iov[i].iov_len;
+	}
+	flat.iov_base = output_flat;
+	flat.iov_len = at;
+	return logfile_writev(os->lf, &flat, 1);
+}
+
+/*
+ * What went out of B (TAKEN bytes): the ring, the line state, a cut
+ * prefix. 1 when all of it went.
+ */
+static int
+output_account(struct outstream *os, const struct output_batch *b,
+    size_t taken)
+{
+	size_t k, len;
+	int i;
+
+	for (i = 0; i < b->n; i++) {
+		len = b->iov[i].iov_len;
+		k = taken < len ? taken : len;
+		taken -= k;
+		switch (b->kind[i]) {
+		case PIECE_PEND:
+			os->pend_off += k;
+			break;
+		case PIECE_STAMP:
+			if (k > 0)
+				os->at_line_start = 0;
+			if (k < len && k > 0) {
+				memcpy(os->pend, b->stamp + k, b->stamplen - k);
+				os->pend_off = 0;
+				os->pend_len = b->stamplen - k;
+			}
+			break;
+		case PIECE_DATA:
+			os->sent += k;
+			if (k > 0)
+				os->at_line_start =
+				    ((const char *)b->iov[i].iov_base)[k - 1]
+				    == '\n';
+			break;
+		}
+		if (k < len)
+			break;
+	}
+	if (os->pend_off == os->pend_len)
+		os->pend_off = os->pend_len = 0;
+	return i == b->n;
+}
+
 /*
  * Hands the ring's unsent bytes to the destination, with a time before
  * each line under log_timestamps. A prefix the destination took only in
@@ -236,14 +356,8 @@ enum output_piece {
 static void
 output_flush(struct outstream *os)
 {
-	const struct program_conf *pc = os->out->p->pc;
-	struct iovec iov[IOV_MAX];
-	enum output_piece kind[IOV_MAX];
-	char stamp[OUTPUT_STAMP_MAX];
-	size_t stamplen = 0, taken, off, seg, k;
-	uint64_t pos;
-	const char *nl;
-	int n, i, stamps, line_start;
+	static struct output_batch b;
+	int stamps;
 
 	if (os->lf == NULL) {
 		os->sent = os->total;
@@ -251,7 +365,8 @@ output_flush(struct outstream *os)
 		os->need_eol = 0;
 		return;
 	}
-	stamps = pc->log_timestamps && !logfile_is_journal(os->lf);
+	stamps = os->out->p->pc->log_timestamps && !logfile_is_journal(os->lf);
+	b.stamplen = 0;
 	for (;;) {
 		if (os->sent == os->total && os->pend_off == os->pend_len) {
 			/* A line cut by EOF ends before the next run writes. */
@@ -265,89 +380,8 @@ output_flush(struct outstream *os)
 			os->pend_len = 1;
 			os->at_line_start = 1;
 		}
-		n = 0;
-		if (os->pend_off < os->pend_len) {
-			iov[n].iov_base = os->pend + os->pend_off;
-			iov[n].iov_len = os->pend_len - os->pend_off;
-			kind[n++] = PIECE_PEND;
-		}
-		pos = os->sent;
-		line_start = os->at_line_start;
-		while (pos < os->total && n < IOV_MAX - 1) {
-			if (stamps && line_start) {
-				if (stamplen == 0)
-					stamplen = output_stamp(stamp,
-					    sizeof(stamp));
-				iov[n].iov_base = stamp;
-				iov[n].iov_len = stamplen;
-				kind[n++] = PIECE_STAMP;
-				line_start = 0;
-			}
-			off = (size_t)(pos % OUTPUT_RING_SIZE);
-			seg = OUTPUT_RING_SIZE - off;
-			if (seg > os->total - pos)
-				seg = (size_t)(os->total - pos);
-			if (stamps && (nl = memchr(os->ring + off, '\n',
-			    seg)) != NULL) {
-				seg = (size_t)(nl - (os->ring + off)) + 1;
-				line_start = 1;
-			}
-			iov[n].iov_base = os->ring + off;
-			iov[n].iov_len = seg;
-			kind[n++] = PIECE_DATA;
-			pos += seg;
-		}
-		if (n > 2) {
-			/*
-			 * Many short pieces (a prefix before each line): one
-			 * copy into a flat buffer costs far less than a
-			 * writev() of a thousand small pieces.
-			 */
-			struct iovec flat;
-			size_t at = 0;
-
-			for (i = 0; i < n; i++) {
-				memcpy(output_flat + at, iov[i].iov_base,
-				    iov[i].iov_len);
-				at += iov[i].iov_len;
-			}
-			flat.iov_base = output_flat;
-			flat.iov_len = at;
-			taken = logfile_writev(os->lf, &flat, 1);
-		} else
-			taken = logfile_writev(os->lf, iov, n);
-
-		/* What went out: the ring, the line state, a cut prefix. */
-		for (i = 0; i < n; i++) {
-			k = taken < iov[i].iov_len ? taken : iov[i].iov_len;
-			taken -= k;
-			switch (kind[i]) {
-			case PIECE_PEND:
-				os->pend_off += k;
-				break;
-			case PIECE_STAMP:
-				if (k > 0)
-					os->at_line_start = 0;
-				if (k < iov[i].iov_len && k > 0) {
-					memcpy(os->pend, stamp + k,
-					    stamplen - k);
-					os->pend_off = 0;
-					os->pend_len = stamplen - k;
-				}
-				break;
-			case PIECE_DATA:
-				os->sent += k;
-				if (k > 0)
-					os->at_line_start = ((char *)
-					    iov[i].iov_base)[k - 1] == '\n';
-				break;
-			}
-			if (k < iov[i].iov_len)
-				break;
-		}
-		if (os->pend_off == os->pend_len)
-			os->pend_off = os->pend_len = 0;
-		if (i < n) {
+		output_gather(os, &b, stamps);
+		if (!output_account(os, &b, output_offer(os, &b))) {
 			/* It cannot take more now: wait until it can. */
 			os->blocked = 1;
 			logfile_wait(os->lf, &os->wait);

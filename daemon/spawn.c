@@ -865,19 +865,173 @@ spawn_clone(struct spawn_child *c, const char *cgdir, int *pidfd)
 	    pidfd);
 }
 
+/* Who the child runs as (user =): looked up before the clone. */
+struct spawn_user {
+	struct passwd	 pwbuf;
+	struct passwd	*pw;		/* NULL: tendd's own user */
+	char		 pwstr[4096];
+	gid_t		*groups;
+	int		 ngroups;
+};
+
+/* PC's user and its groups into U. 0, or -1/SPAWN_SHORT with *cause. */
+static int
+spawn_lookup_user(const struct program_conf *pc, struct spawn_user *u,
+    char **cause)
+{
+	char *why;
+	int r;
+
+	u->pw = NULL;
+	u->groups = NULL;
+	u->ngroups = 0;
+	if (pc->user == NULL)
+		return 0;
+	/*
+	 * The user and group databases are files: without a descriptor to
+	 * read them, the user would seem not to exist or to have no
+	 * supplementary groups.
+	 */
+	if ((r = spawn_probe()) != 0) {
+		xasprintf(&why, "cannot look up user %s", pc->user);
+		r = spawn_cause(cause, why, r);
+		free(why);
+		return r;
+	}
+	r = getpwnam_r(pc->user, &u->pwbuf, u->pwstr, sizeof(u->pwstr), &u->pw);
+	if (u->pw == NULL) {
+		if (r != 0) {
+			xasprintf(&why, "cannot find user %s", pc->user);
+			r = spawn_cause(cause, why, r);
+			free(why);
+			return r;
+		}
+		xasprintf(cause, "cannot find user %s", pc->user);
+		return -1;
+	}
+	u->ngroups = 64;
+	u->groups = xcalloc(u->ngroups, sizeof(gid_t));
+	if (getgrouplist(u->pw->pw_name, u->pw->pw_gid, u->groups,
+	    &u->ngroups) == -1) {
+		u->groups = xreallocarray(u->groups, u->ngroups, sizeof(gid_t));
+		if (getgrouplist(u->pw->pw_name, u->pw->pw_gid, u->groups,
+		    &u->ngroups) == -1)
+			u->ngroups = 0;
+	}
+	return 0;
+}
+
+/* The clone's stack, mapped once. 0, or SPAWN_SHORT with *cause. */
+static int
+spawn_map_stack(char **cause)
+{
+	if (spawn_stack != NULL)
+		return 0;
+	spawn_stack = mmap(NULL, SPAWN_STACK_SIZE, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+	if (spawn_stack == MAP_FAILED) {
+		/* out of memory: the machine's, retried */
+		spawn_stack = NULL;
+		spawn_cause(cause, "cannot map a stack for spawning", errno);
+		return SPAWN_SHORT;
+	}
+	return 0;
+}
+
+/*
+ * What the child needs before the clone, in the order a failure is
+ * cheapest: the env_file, the limits, the user, the file to exec, the
+ * notify socket, the stack, the output pipes. 0 with C and *PATH
+ * filled, or -1/SPAWN_SHORT with *cause and nothing held.
+ */
+static int
+spawn_prepare(struct proc *p, struct spawn_child *c, struct spawn_user *u,
+    int outfds[2], char **path, char **cause)
+{
+	const struct program_conf *pc = p->pc;
+	char **fileenv = NULL, *why;
+	int r;
+
+	/* Everything that allocates or reads files happens before fork. */
+	if (pc->env_file != NULL &&
+	    config_read_env_file(pc->env_file, &fileenv, &why) == -1) {
+		/* Read at each start, so a restart picks up new secrets. */
+		xasprintf(cause, "env_file: %s", why);
+		free(why);
+		return spawn_recheck(cause);
+	}
+	c->set_nofile = spawn_rlimit(pc->rlimit_nofile, &c->rl_nofile);
+	c->set_core = spawn_rlimit(pc->rlimit_core, &c->rl_core);
+	if ((r = spawn_lookup_user(pc, u, cause)) != 0) {
+		strv_free(fileenv);
+		return r;
+	}
+	if ((*path = spawn_resolve(pc->path ? pc->path : pc->argv[0],
+	    cause)) == NULL)
+		r = -1;
+	/* The notify socket is made when the first notify program needs it. */
+	else if (pc->ready == READY_NOTIFY && notify_address() == NULL &&
+	    notify_open(tendd_conf != NULL ? tendd_conf->socket : NULL,
+	    cause) == -1)
+		r = spawn_recheck(cause);
+	else if ((r = spawn_map_stack(cause)) != 0)
+		;
+	/* The output pipes, and the log files they go to (spec §6). */
+	else if ((r = output_spawn_prepare(p, outfds, cause)) != 0) {
+		output_spawn_done(p, 0);
+		/* a log file that could not be opened for lack of room too */
+		if (r != SPAWN_SHORT)
+			r = spawn_recheck(cause);
+	}
+	if (r != 0) {
+		free(u->groups);
+		free(*path);
+		*path = NULL;
+		strv_free(fileenv);
+		return r;
+	}
+	c->envp = spawn_build_env(p, u->pw, fileenv, &c->pidslot);
+	strv_free(fileenv);
+	return 0;
+}
+
+/*
+ * The child reported a failure before exec, and is exiting: the cause,
+ * and P left without a process (reap.c collects it as an unknown pid).
+ */
+static int
+spawn_failed_child(struct proc *p, const char *path, const char *cgdir,
+    struct spawn_child *c, char **cause)
+{
+	char note[96], *s;
+	int r;
+
+	*cause = spawn_describe(p, path, cgdir, &c->rep);
+	r = c->rep.err == EMFILE || c->rep.err == ENFILE ? SPAWN_SHORT : -1;
+	if (c->rep.err == ENFILE) {
+		spawn_short_note(ENFILE, note, sizeof(note));
+		xasprintf(&s, "%s%s", *cause, note);
+		free(*cause);
+		*cause = s;
+	}
+	output_spawn_done(p, 0);
+	p->pid = 0;
+	if (p->pidfd != -1) {
+		close(p->pidfd);
+		p->pidfd = -1;
+	}
+	return r;
+}
+
 int
 spawn_proc(struct proc *p, char **cause)
 {
-	const struct program_conf *pc = p->pc;
-	struct passwd pwbuf, *pw = NULL;
-	struct rlimit rl_nofile, rl_core;
-	char pwstr[4096], *path, **envp, **fileenv = NULL, *why, *pidslot;
-	const char *cgdir;
-	int set_nofile, set_core;
-	gid_t *groups = NULL;
-	int ngroups = 0, r, outfds[2], saved = 0, pidfd;
-	sigset_t all, old;
+	struct spawn_user u;
 	struct spawn_child child;
+	char *path = NULL;
+	const char *cgdir;
+	int r, outfds[2], saved = 0, pidfd;
+	sigset_t all, old;
 	pid_t pid;
 
 	if ((r = spawn_room(cause)) != 0)
@@ -889,90 +1043,9 @@ spawn_proc(struct proc *p, char **cause)
 	 */
 	if (cgroup_may_spawn(cause) == -1)
 		return SPAWN_SHORT;
-	/* Everything that allocates or reads files happens before fork. */
-	if (pc->env_file != NULL &&
-	    config_read_env_file(pc->env_file, &fileenv, &why) == -1) {
-		/* Read at each start, so a restart picks up new secrets. */
-		xasprintf(cause, "env_file: %s", why);
-		free(why);
-		return spawn_recheck(cause);
-	}
-	set_nofile = spawn_rlimit(pc->rlimit_nofile, &rl_nofile);
-	set_core = spawn_rlimit(pc->rlimit_core, &rl_core);
-	if (pc->user != NULL) {
-		/*
-		 * The user and group databases are files: without a
-		 * descriptor to read them, the user would seem not to exist
-		 * or to have no supplementary groups.
-		 */
-		if ((r = spawn_probe()) != 0) {
-			xasprintf(&why, "cannot look up user %s", pc->user);
-			r = spawn_cause(cause, why, r);
-			free(why);
-			strv_free(fileenv);
-			return r;
-		}
-		r = getpwnam_r(pc->user, &pwbuf, pwstr, sizeof(pwstr), &pw);
-		if (pw == NULL) {
-			strv_free(fileenv);
-			if (r != 0) {
-				xasprintf(&why, "cannot find user %s", pc->user);
-				r = spawn_cause(cause, why, r);
-				free(why);
-				return r;
-			}
-			xasprintf(cause, "cannot find user %s", pc->user);
-			return -1;
-		}
-		ngroups = 64;
-		groups = xcalloc(ngroups, sizeof(gid_t));
-		if (getgrouplist(pw->pw_name, pw->pw_gid, groups, &ngroups) == -1) {
-			groups = xreallocarray(groups, ngroups, sizeof(gid_t));
-			if (getgrouplist(pw->pw_name, pw->pw_gid, groups,
-			    &ngroups) == -1)
-				ngroups = 0;
-		}
-	}
-	if ((path = spawn_resolve(pc->path ? pc->path : pc->argv[0],
-	    cause)) == NULL) {
-		free(groups);
-		strv_free(fileenv);
-		return -1;
-	}
-	/* The notify socket is made when the first notify program needs it. */
-	if (pc->ready == READY_NOTIFY && notify_address() == NULL &&
-	    notify_open(tendd_conf != NULL ? tendd_conf->socket : NULL,
-	    cause) == -1) {
-		free(groups);
-		free(path);
-		strv_free(fileenv);
-		return spawn_recheck(cause);
-	}
-	if (spawn_stack == NULL) {
-		spawn_stack = mmap(NULL, SPAWN_STACK_SIZE, PROT_READ |
-		    PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
-		if (spawn_stack == MAP_FAILED) {
-			/* out of memory: the machine's, retried */
-			spawn_stack = NULL;
-			spawn_cause(cause, "cannot map a stack for spawning",
-			    errno);
-			free(groups);
-			free(path);
-			strv_free(fileenv);
-			return SPAWN_SHORT;
-		}
-	}
-	/* The output pipes, and the log files they go to (spec §6). */
-	if ((r = output_spawn_prepare(p, outfds, cause)) != 0) {
-		output_spawn_done(p, 0);
-		free(groups);
-		free(path);
-		strv_free(fileenv);
-		/* a log file that could not be opened for lack of room too */
-		return r == SPAWN_SHORT ? r : spawn_recheck(cause);
-	}
-	envp = spawn_build_env(p, pw, fileenv, &pidslot);
-	strv_free(fileenv);
+	memset(&child, 0, sizeof(child));
+	if ((r = spawn_prepare(p, &child, &u, outfds, &path, cause)) != 0)
+		return r;
 	if (spawn_nsigs == -1)
 		spawn_list_signals();
 
@@ -982,20 +1055,14 @@ spawn_proc(struct proc *p, char **cause)
 	 */
 	sigfillset(&all);
 	sigprocmask(SIG_BLOCK, &all, &old);
-	child.pc = pc;
+	child.pc = p->pc;
 	child.path = path;
-	child.envp = envp;
-	child.pidslot = pidslot;
 	spawn_enter_slots(&child, outfds);
-	child.set_nofile = set_nofile;
-	child.set_core = set_core;
-	child.rl_nofile = rl_nofile;
-	child.rl_core = rl_core;
-	child.has_user = pw != NULL;
-	child.uid = pw != NULL ? pw->pw_uid : 0;
-	child.gid = pw != NULL ? pw->pw_gid : 0;
-	child.ngroups = ngroups;
-	child.groups = groups;
+	child.has_user = u.pw != NULL;
+	child.uid = u.pw != NULL ? u.pw->pw_uid : 0;
+	child.gid = u.pw != NULL ? u.pw->pw_gid : 0;
+	child.ngroups = u.ngroups;
+	child.groups = u.groups;
 	child.cgroup = cgroup_proc_prepare(p, spawn_clones_into_cgroup(),
 	    &cgdir);
 	child.parent = getpid();
@@ -1012,8 +1079,8 @@ spawn_proc(struct proc *p, char **cause)
 	saved = errno;
 	spawn_leave_slots();
 	sigprocmask(SIG_SETMASK, &old, NULL);
-	strv_free(envp);
-	free(groups);
+	strv_free(child.envp);
+	free(u.groups);
 	if (pid == -1) {
 		/*
 		 * Out of descriptors for the pidfd, of processes, of memory:
@@ -1031,27 +1098,9 @@ spawn_proc(struct proc *p, char **cause)
 		pidfd = pidfd_open(pid, 0);
 	p->pidfd = pidfd;
 
-	/* A report: the child gave up before exec, and is exiting. */
 	if (child.rep.stage != 0) {
-		*cause = spawn_describe(p, path, cgdir, &child.rep);
-		r = child.rep.err == EMFILE || child.rep.err == ENFILE ?
-		    SPAWN_SHORT : -1;
-		if (child.rep.err == ENFILE) {
-			char note[96], *s;
-
-			spawn_short_note(ENFILE, note, sizeof(note));
-			xasprintf(&s, "%s%s", *cause, note);
-			free(*cause);
-			*cause = s;
-		}
-		output_spawn_done(p, 0);
+		r = spawn_failed_child(p, path, cgdir, &child, cause);
 		free(path);
-		/* reap.c collects it as an unknown pid */
-		p->pid = 0;
-		if (p->pidfd != -1) {
-			close(p->pidfd);
-			p->pidfd = -1;
-		}
 		return r;
 	}
 	free(path);
@@ -1059,7 +1108,7 @@ spawn_proc(struct proc *p, char **cause)
 	cgroup_proc_spawned(p, cgdir != NULL);
 	output_spawn_done(p, 1);
 	log_debug("%s: spawned pid %ld: %s", p->fullname, (long)pid,
-	    pc->command);
+	    p->pc->command);
 	return 0;
 }
 

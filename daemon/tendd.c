@@ -461,8 +461,19 @@ tendd_autostart(void)
 	systemd_autostart_done();
 }
 
-int
-main(int argc, char **argv)
+/* What the command line asks for. */
+struct tendd_opts {
+	const char	*file;
+	const char	*socket;	/* --socket, else NULL */
+	const char	*level;		/* --loglevel, else NULL */
+	int		 check;
+	int		 strict;
+	int		 daemonize;
+};
+
+/* -1 to go on, else main's exit status (--version, --help, a mistake). */
+static int
+tendd_options(int argc, char **argv, struct tendd_opts *o)
 {
 	static const struct option longopts[] = {
 		{ "config", required_argument, NULL, 'c' },
@@ -475,36 +486,28 @@ main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *file = TEND_DEFAULT_CONFIG, *sock = NULL, *level = NULL;
-	int check = 0, strict = 0, daemonize = 0, readyfd = -1, ch, i;
-	struct event *sigev[6];
-	static const int sigs[6] = {
-		SIGCHLD, SIGTERM, SIGINT, SIGQUIT, SIGHUP, SIGUSR1
-	};
-	struct diag d = { 0 };
-	struct sigaction sa;
-	char *cause = NULL;
-	int nprocs = 0;
+	int ch;
 
+	o->file = TEND_DEFAULT_CONFIG;
 	while ((ch = getopt_long(argc, argv, "c:l:s:hV", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'c':
-			file = optarg;
+			o->file = optarg;
 			break;
 		case 'C':
-			check = 1;
+			o->check = 1;
 			break;
 		case 'S':
-			strict = 1;
+			o->strict = 1;
 			break;
 		case 'l':
-			level = optarg;
+			o->level = optarg;
 			break;
 		case 's':
-			sock = optarg;
+			o->socket = optarg;
 			break;
 		case 'd':
-			daemonize = 1;
+			o->daemonize = 1;
 			break;
 		case 'V':
 			printf("tendd %s (protocol %d)\n", TEND_VERSION,
@@ -523,24 +526,36 @@ main(int argc, char **argv)
 		tendd_usage(stderr);
 		return 1;
 	}
+	return -1;
+}
 
-	log_init(level ? tendd_parse_level(level) : LOG_LEVEL_INFO, "tendd");
-	tendd_config_flags = strict ? CONFIG_STRICT : 0;
-	tendd_opt_socket = sock != NULL;
-	tendd_opt_level = level != NULL;
-	tendd_conf = config_load(file, tendd_config_flags, &d);
+/*
+ * Reads the config into tendd_conf and prints what it found. -1 to go
+ * on, else main's exit status (errors, or --check done).
+ */
+static int
+tendd_load(const struct tendd_opts *o)
+{
+	struct diag d = { 0 };
+
+	log_init(o->level ? tendd_parse_level(o->level) : LOG_LEVEL_INFO,
+	    "tendd");
+	tendd_config_flags = o->strict ? CONFIG_STRICT : 0;
+	tendd_opt_socket = o->socket != NULL;
+	tendd_opt_level = o->level != NULL;
+	tendd_conf = config_load(o->file, tendd_config_flags, &d);
 	tendd_print_diag(&d);
 	if (tendd_conf == NULL) {
 		fprintf(stderr, "tendd: %s: %d error%s, %d warning%s; "
-		    "nothing started\n", file, d.nerrors,
+		    "nothing started\n", o->file, d.nerrors,
 		    d.nerrors == 1 ? "" : "s", d.nwarnings,
 		    d.nwarnings == 1 ? "" : "s");
 		diag_clear(&d);
 		return 1;
 	}
-	if (check) {
+	if (o->check) {
 		printf("%s: OK: %d program%s, %d process%s, %d group%s, "
-		    "%d warning%s\n", file, tendd_conf->nprograms,
+		    "%d warning%s\n", o->file, tendd_conf->nprograms,
 		    tendd_conf->nprograms == 1 ? "" : "s",
 		    tendd_conf->nprocs, tendd_conf->nprocs == 1 ? "" : "es",
 		    tendd_conf->ngroups, tendd_conf->ngroups == 1 ? "" : "s",
@@ -550,19 +565,27 @@ main(int argc, char **argv)
 		return 0;
 	}
 	diag_clear(&d);
-
-	if (sock != NULL) {
+	if (o->socket != NULL) {
 		free(tendd_conf->socket);
-		tendd_conf->socket = xstrdup(sock);
+		tendd_conf->socket = xstrdup(o->socket);
 	}
-	log_set_level(level ? tendd_parse_level(level) : tendd_conf->loglevel);
-	/* LISTEN_PID names this process: read before --daemonize forks. */
-	if (systemd_init(&cause) == -1) {
-		fprintf(stderr, "tendd: %s\n", cause);
-		free(cause);
-		config_free(tendd_conf);
-		return 1;
-	}
+	log_set_level(o->level ? tendd_parse_level(o->level) :
+	    tendd_conf->loglevel);
+	return -1;
+}
+
+/*
+ * The process tendd runs as: its log, umask, limits, directory, signals
+ * and, with --daemonize, its fork. The descriptor to tell the parent
+ * tendd is ready on, or -1.
+ */
+static int
+tendd_become(const struct tendd_opts *o)
+{
+	struct sigaction sa;
+	char *cause = NULL;
+	int readyfd = -1;
+
 	log_set_rotation(tendd_conf->logfile_maxbytes,
 	    tendd_conf->logfile_backups);
 	if (log_open(tendd_conf->logfile, tendd_conf->identifier,
@@ -582,7 +605,7 @@ main(int argc, char **argv)
 	sa.sa_handler = SIG_IGN;
 	sigaction(SIGPIPE, &sa, NULL);
 
-	if (daemonize) {
+	if (o->daemonize) {
 		if (getenv("NOTIFY_SOCKET") != NULL)
 			log_warn("--daemonize under systemd: the forked tendd "
 			    "is not the main process systemd knows; run "
@@ -592,8 +615,16 @@ main(int argc, char **argv)
 	/* Orphans of our children come to us, so no zombie outlives them. */
 	if (prctl(PR_SET_CHILD_SUBREAPER, 1) == -1)
 		log_warn("cannot become a child subreaper: %s", strerror(errno));
-
 	tendd_raise_nofile(tendd_conf);
+	return readyfd;
+}
+
+/* The loop, the control socket, what a predecessor left, the pidfile. */
+static void
+tendd_open(void)
+{
+	char *cause = NULL;
+
 	if ((tendd_base = event_base_new()) == NULL)
 		fatal("cannot create the event loop");
 	spawn_init();
@@ -617,30 +648,12 @@ main(int argc, char **argv)
 	if (tendd_conf->pidfile != NULL &&
 	    tendd_write_pidfile(tendd_conf->pidfile) == 0)
 		tendd_pidfile = xstrdup(tendd_conf->pidfile);
+}
 
-	for (i = 0; i < (int)nitems(sigs); i++) {
-		sigev[i] = evsignal_new(tendd_base, sigs[i], tendd_signal_cb,
-		    NULL);
-		if (sigev[i] == NULL || event_add(sigev[i], NULL) == -1)
-			fatal("cannot watch signal %d", sigs[i]);
-	}
-
-	program_setup(tendd_conf);
-	nprocs = program_nprocs;
-	log_info("tendd %s started (pid %ld): %d process%s from %s",
-	    TEND_VERSION, (long)getpid(), nprocs, nprocs == 1 ? "" : "es",
-	    tendd_conf->file);
-	if (readyfd != -1) {
-		if (write(readyfd, "", 1) < 0)
-			log_debug("cannot tell the parent we are ready");
-		close(readyfd);
-		log_detach();
-	}
-	/* Once what a predecessor left has ended: it may hold their ports. */
-	cgroup_after_sweep(tendd_autostart);
-
-	event_base_dispatch(tendd_base);
-
+/* After the loop: what is left of the children, then everything else. */
+static void
+tendd_close(void)
+{
 	/* Children that died in the last round are collected too. */
 	reap_children();
 	output_close_all();
@@ -653,6 +666,54 @@ main(int argc, char **argv)
 		unlink(tendd_pidfile);
 		free(tendd_pidfile);
 	}
+}
+
+int
+main(int argc, char **argv)
+{
+	static const int sigs[6] = {
+		SIGCHLD, SIGTERM, SIGINT, SIGQUIT, SIGHUP, SIGUSR1
+	};
+	struct tendd_opts o = { 0 };
+	struct event *sigev[6];
+	char *cause = NULL;
+	int readyfd, status, i;
+
+	if ((status = tendd_options(argc, argv, &o)) != -1 ||
+	    (status = tendd_load(&o)) != -1)
+		return status;
+	/* LISTEN_PID names this process: read before --daemonize forks. */
+	if (systemd_init(&cause) == -1) {
+		fprintf(stderr, "tendd: %s\n", cause);
+		free(cause);
+		config_free(tendd_conf);
+		return 1;
+	}
+	readyfd = tendd_become(&o);
+	tendd_open();
+	for (i = 0; i < (int)nitems(sigs); i++) {
+		sigev[i] = evsignal_new(tendd_base, sigs[i], tendd_signal_cb,
+		    NULL);
+		if (sigev[i] == NULL || event_add(sigev[i], NULL) == -1)
+			fatal("cannot watch signal %d", sigs[i]);
+	}
+
+	program_setup(tendd_conf);
+	log_info("tendd %s started (pid %ld): %d process%s from %s",
+	    TEND_VERSION, (long)getpid(), program_nprocs,
+	    program_nprocs == 1 ? "" : "es", tendd_conf->file);
+	if (readyfd != -1) {
+		if (write(readyfd, "", 1) < 0)
+			log_debug("cannot tell the parent we are ready");
+		close(readyfd);
+		log_detach();
+	}
+	/* Once what a predecessor left has ended: it may hold their ports. */
+	cgroup_after_sweep(tendd_autostart);
+
+	event_base_dispatch(tendd_base);
+
+	tendd_close();
 	for (i = 0; i < (int)nitems(sigs); i++)
 		event_free(sigev[i]);
 	reap_close();
