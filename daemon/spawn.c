@@ -260,33 +260,21 @@ spawn_fill_pid(char *slot)
 	*d = '\0';
 }
 
-/* The path exec will run, looked up in tendd's PATH like a shell does. */
+/*
+ * The path exec will run: a name without '/' is looked up in tendd's
+ * PATH, by the rule of the lookup at load (config_env_which).
+ */
 static char *
 spawn_resolve(const char *file, char **cause)
 {
-	const char *path, *s, *e;
-	char *cand;
-	int saved = ENOENT;
+	char *found;
+	int err;
 
 	if (strchr(file, '/') != NULL)
 		return xstrdup(file);
-	path = getenv("PATH");
-	if (path == NULL)
-		path = "/usr/local/bin:/usr/bin:/bin";
-	for (s = path; ; s = e + 1) {
-		e = strchrnul(s, ':');
-		xasprintf(&cand, "%.*s%s%s", (int)(e - s), s,
-		    e == s ? "" : "/", file);
-		if (access(cand, X_OK) == 0)
-			return cand;
-		if (errno != ENOENT && errno != ENOTDIR)
-			saved = errno;
-		free(cand);
-		if (*e == '\0')
-			break;
-	}
-	xasprintf(cause, "cannot execute %s: %s", file, strerror(saved));
-	return NULL;
+	if ((found = config_env_which(file, NULL, &err)) == NULL)
+		xasprintf(cause, "cannot execute %s: %s", file, strerror(err));
+	return found;
 }
 
 /*

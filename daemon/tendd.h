@@ -199,6 +199,17 @@ long	 config_proc_fds(const struct tend_conf *conf);
  * with *cause ("cannot read F: ...", "F:3: expected KEY=VALUE").
  */
 int	 config_read_env_file(const char *path, char ***env, char **cause);
+/* The PATH of a child whose environment gives none, tendd's included. */
+#define CONFIG_DEFAULT_PATH	"/usr/local/bin:/usr/bin:/bin"
+/*
+ * Where a command name without '/' is found, at load (in the program's
+ * own PATH) and at each start (in tendd's): in SEARCH (a PATH value;
+ * NULL: tendd's own, else CONFIG_DEFAULT_PATH), the first absolute entry
+ * holding an executable file that is not a directory. An allocated path,
+ * or NULL with *err: the first reason an entry's file could not be run
+ * (EACCES, EISDIR, ...), else ENOENT.
+ */
+char	*config_env_which(const char *file, const char *search, int *err);
 
 void	 diag_add(struct diag *, int is_error, const char *fmt, ...)
 	    __attribute__((format(printf, 3, 4)));
