@@ -45,11 +45,12 @@ cmd_output_tail(struct conn *c, json_t *id, struct cmd_args *a)
 enum cmd_retval
 cmd_output_clear(struct conn *c, json_t *id, struct cmd_args *a)
 {
-	struct reply_results rr = { json_array(), NULL };
+	struct reply_results rr;
 	struct proc *p;
 	size_t i;
 	char *cause;
 
+	reply_results_start(&rr);
 	for (i = 0; i < a->n; i++) {
 		p = a->procs[i];
 		cause = NULL;

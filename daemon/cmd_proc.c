@@ -29,7 +29,7 @@ cmd_proc_act(struct conn *c, json_t *id, struct cmd_args *a,
 		[ACT_RESTART] = "start requested",
 		[ACT_KILL] = "SIGKILL sent",
 	};
-	struct reply_results rr = { json_array(), NULL };
+	struct reply_results rr;
 	struct proc *p;
 	size_t i;
 	char *cause;
@@ -51,6 +51,7 @@ cmd_proc_act(struct conn *c, json_t *id, struct cmd_args *a,
 	}
 	if (a->wait)
 		return CMD_RETURN_PARK;
+	reply_results_start(&rr);
 	for (i = 0; i < a->n; i++)
 		reply_results_add(&rr, a->procs[i]->display, 1,
 		    program_state_name(a->procs[i]->state), done[which]);
@@ -90,12 +91,13 @@ static enum cmd_retval
 cmd_proc_each(struct conn *c, json_t *id, struct cmd_args *a,
     int (*fn)(struct proc *, int, char **), const char *done)
 {
-	struct reply_results rr = { json_array(), NULL };
+	struct reply_results rr;
 	struct proc *p;
 	size_t i;
 	char *cause;
 	int ok;
 
+	reply_results_start(&rr);
 	for (i = 0; i < a->n; i++) {
 		p = a->procs[i];
 		cause = NULL;

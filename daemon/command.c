@@ -703,7 +703,7 @@ waiter_name(struct waiter *w, size_t i)
 static int
 waiter_try_reply(struct waiter *w)
 {
-	struct reply_results rr = { json_array(), NULL };
+	struct reply_results rr;
 	size_t i;
 
 	for (i = 0; i < w->n; i++) {
@@ -715,6 +715,7 @@ waiter_try_reply(struct waiter *w)
 		waiter_reply_wait(w, NULL);
 		return 1;
 	}
+	reply_results_start(&rr);
 	for (i = 0; i < w->n; i++)
 		reply_results_add(&rr, waiter_name(w, i), w->done[i] > 0,
 		    w->procs[i] != NULL ?

@@ -150,13 +150,14 @@ json_t	*reply_result(const char *name, int ok, const char *state,
 	    const char *msg);
 json_t	*reply_strv(char **v);
 /*
- * N processes' results: ok, or failed naming the first failure. Start
- * with { json_array(), NULL }.
+ * N processes' results, then one reply: ok, or failed naming the first
+ * failure. start, add each, send.
  */
 struct reply_results {
 	json_t		*results;
 	char		*first;		/* "NAME: why" of the first failure */
 };
+void	 reply_results_start(struct reply_results *);
 void	 reply_results_add(struct reply_results *, const char *name, int ok,
 	    const char *state, const char *msg);
 void	 reply_results_send(struct conn *, json_t *id, struct reply_results *);

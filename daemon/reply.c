@@ -90,6 +90,13 @@ reply_strv(char **v)
 }
 
 void
+reply_results_start(struct reply_results *rr)
+{
+	rr->results = json_array();
+	rr->first = NULL;
+}
+
+void
 reply_results_add(struct reply_results *rr, const char *name, int ok,
     const char *state, const char *msg)
 {
