@@ -48,52 +48,67 @@ static TAILQ_HEAD(, waiter) waiters = TAILQ_HEAD_INITIALIZER(waiters);
 /* ------------------------------------------------------------------ */
 /* The table                                                            */
 
-#define ARG(f)		offsetof(struct cmd_args, f)
-/* "names": a list; REQUIRED is the missing_field message, or NULL. */
-#define NAMES(required)	{ "names", CMD_T_NAMES, ARG(names), 0, required, { 0 } }
-#define BOOL(key, f, d)	{ key, CMD_T_BOOL, ARG(f), d, NULL, { 0 } }
-#define NEED_NAMES	"no process named: give names, or all"
+/*
+ * A field: its key, its type (command_types[] below has each one's
+ * check), the member of struct cmd_args it fills, its default, and for a
+ * required one the missing_field message.
+ */
+#define FIELD(key, t, member, d, need)					\
+	{ .name = key, .type = t, .off = offsetof(struct cmd_args, member), \
+	  .def = d, .missing = need }
+#define CHOICE(key, member, a, b)					\
+	{ .name = key, .type = CMD_T_CHOICE,				\
+	  .off = offsetof(struct cmd_args, member), .choices = { a, b } }
+#define BOOL(key, member, d)	FIELD(key, CMD_T_BOOL, member, d, NULL)
+#define WAIT			BOOL("wait", wait, 1)
+#define NAMES			FIELD("names", CMD_T_NAMES, names, 0, \
+				    "no process named: give names, or all")
+#define NAMES_OR_ALL		FIELD("names", CMD_T_NAMES, names, 0, NULL)
 
+/*
+ * Every command. Its fields are checked in the order given, then the
+ * flags: CMD_NOT_IN_SHUTDOWN refuses it while tendd shuts down;
+ * CMD_PARKS lets its handler park it until `until` (up, down, settled);
+ * CMD_STREAMS lets its handler turn the connection into a stream.
+ */
 static const struct cmd_entry command_table[] = {
-	{ "version", { { 0 } }, 0, 0, cmd_daemon_version },
-	{ "status", {
-		BOOL("rows", fields.rows, 0),
-		{ "fields", CMD_T_FIELDS, ARG(fields), 0, NULL, { 0 } },
-		NAMES(NULL),
-	  }, 0, 0, cmd_status_exec },
-	{ "start", { BOOL("wait", wait, 1), NAMES(NEED_NAMES) },
-	  CMD_NOT_IN_SHUTDOWN | CMD_PARKS, OP_START, cmd_proc_start },
-	{ "stop", { BOOL("wait", wait, 1), NAMES(NEED_NAMES) },
-	  CMD_PARKS, OP_STOP, cmd_proc_stop },
-	{ "restart", { BOOL("wait", wait, 1), NAMES(NEED_NAMES) },
-	  CMD_NOT_IN_SHUTDOWN | CMD_PARKS, OP_START, cmd_proc_restart },
-	{ "shutdown", { { 0 } }, 0, 0, cmd_daemon_shutdown },
-	{ "tail", {
-		{ "name", CMD_T_NAME, ARG(name), 0, "tail needs a name", { 0 } },
-		{ "stream", CMD_T_CHOICE, ARG(stream), OUTPUT_STDOUT, NULL,
-		  { "stdout", "stderr" } },
-		{ "lines", CMD_T_LINES, ARG(lines), 10, NULL, { 0 } },
-		BOOL("follow", follow, 0),
-		{ "encoding", CMD_T_CHOICE, ARG(base64), 0, NULL,
-		  { "text", "base64" } },
-	  }, 0, 0, cmd_output_tail },
-	{ "clear", { NAMES(NEED_NAMES) }, 0, 0, cmd_output_clear },
-	{ "reopen", { { 0 } }, 0, 0, cmd_output_reopen },
-	{ "reload", { BOOL("check", check, 0) },
-	  CMD_NOT_IN_SHUTDOWN, 0, cmd_daemon_reload },
-	{ "kill", { BOOL("wait", wait, 1), NAMES(NEED_NAMES) },
-	  CMD_PARKS, OP_STOP, cmd_proc_kill },
-	{ "signal", {
-		{ "signal", CMD_T_SIGNAL, ARG(sig), 0, "no signal given", { 0 } },
-		NAMES(NEED_NAMES),
-	  }, 0, 0, cmd_proc_signal },
-	{ "pause", { NAMES(NEED_NAMES) }, 0, 0, cmd_proc_pause },
-	{ "resume", { NAMES(NEED_NAMES) }, 0, 0, cmd_proc_resume },
-	{ "wait", {
-		{ "timeout", CMD_T_SECONDS, ARG(timeout), -1, NULL, { 0 } },
-		NAMES(NEED_NAMES),
-	  }, CMD_PARKS, OP_WAIT, cmd_proc_wait },
-	{ "events", { NAMES(NULL) }, CMD_STREAMS, 0, events_subscribe },
+	{ .name = "version", .exec = cmd_daemon_version },
+	{ .name = "status", .exec = cmd_status_exec,
+	  .fields = { BOOL("rows", fields.rows, 0),
+		      FIELD("fields", CMD_T_FIELDS, fields, 0, NULL),
+		      NAMES_OR_ALL } },
+	{ .name = "start", .exec = cmd_proc_start, .fields = { WAIT, NAMES },
+	  .flags = CMD_NOT_IN_SHUTDOWN | CMD_PARKS, .until = OP_START },
+	{ .name = "stop", .exec = cmd_proc_stop, .fields = { WAIT, NAMES },
+	  .flags = CMD_PARKS, .until = OP_STOP },
+	{ .name = "restart", .exec = cmd_proc_restart,
+	  .fields = { WAIT, NAMES },
+	  .flags = CMD_NOT_IN_SHUTDOWN | CMD_PARKS, .until = OP_START },
+	{ .name = "shutdown", .exec = cmd_daemon_shutdown },
+	{ .name = "tail", .exec = cmd_output_tail,
+	  .fields = { FIELD("name", CMD_T_NAME, name, 0, "tail needs a name"),
+		      CHOICE("stream", stream, "stdout", "stderr"),
+		      FIELD("lines", CMD_T_LINES, lines, 10, NULL),
+		      BOOL("follow", follow, 0),
+		      CHOICE("encoding", base64, "text", "base64") } },
+	{ .name = "clear", .exec = cmd_output_clear, .fields = { NAMES } },
+	{ .name = "reopen", .exec = cmd_output_reopen },
+	{ .name = "reload", .exec = cmd_daemon_reload,
+	  .fields = { BOOL("check", check, 0) },
+	  .flags = CMD_NOT_IN_SHUTDOWN },
+	{ .name = "kill", .exec = cmd_proc_kill, .fields = { WAIT, NAMES },
+	  .flags = CMD_PARKS, .until = OP_STOP },
+	{ .name = "signal", .exec = cmd_proc_signal,
+	  .fields = { FIELD("signal", CMD_T_SIGNAL, sig, 0, "no signal given"),
+		      NAMES } },
+	{ .name = "pause", .exec = cmd_proc_pause, .fields = { NAMES } },
+	{ .name = "resume", .exec = cmd_proc_resume, .fields = { NAMES } },
+	{ .name = "wait", .exec = cmd_proc_wait,
+	  .fields = { FIELD("timeout", CMD_T_SECONDS, timeout, -1, NULL),
+		      NAMES },
+	  .flags = CMD_PARKS, .until = OP_WAIT },
+	{ .name = "events", .exec = events_subscribe,
+	  .fields = { NAMES_OR_ALL }, .flags = CMD_STREAMS },
 };
 
 /* Row I of the table, or NULL past its end (for the tests). */
