@@ -240,19 +240,12 @@ command_check_fields(const struct cmd_field *f, json_t *v, void *at,
 	return cmd_status_pick(v, at, msg) == -1 ? -2 : 0;
 }
 
-/* The form of "names" is checked after the rest (command_check_names). */
-static int
-command_check_later(const struct cmd_field *f, json_t *v, void *at,
-    char **msg)
-{
-	return 0;
-}
-
 static const struct {
 	command_check_fn check;
 	const char	*must;		/* KEY must be ... */
 } command_types[] = {
-	[CMD_T_NAMES] = { command_check_later, "a list of strings" },
+	/* checked after the shutdown refusal: command_check_names */
+	[CMD_T_NAMES] = { NULL, "a list of strings" },
 	[CMD_T_NAME] = { command_check_name, "a string" },
 	[CMD_T_BOOL] = { command_check_bool, "true or false" },
 	[CMD_T_LINES] = { command_check_lines, "a whole number" },
@@ -285,6 +278,10 @@ command_args_init(const struct cmd_entry *e, struct cmd_args *a)
 		case CMD_T_SECONDS:
 			*(double *)at = (double)f->def;
 			break;
+		case CMD_T_FIELDS:
+			/* every field, in the table's order */
+			cmd_status_pick(NULL, at, NULL);
+			break;
 		default:
 			break;
 		}
@@ -301,13 +298,14 @@ command_check_fields_of(const struct cmd_entry *e, json_t *req,
 	int rc;
 
 	for (f = e->fields; f < e->fields + CMD_MAXFIELDS && f->name; f++) {
+		if (command_types[f->type].check == NULL)
+			continue;	/* names: command_check_names */
 		v = json_object_get(req, f->name);
-		if (v == NULL && f->missing != NULL &&
-		    f->type != CMD_T_NAMES) {
+		if (v == NULL && f->missing != NULL) {
 			*msg = xstrdup(f->missing);
 			return TEND_ERR_MISSING;
 		}
-		if (v == NULL && f->type != CMD_T_FIELDS)
+		if (v == NULL)
 			continue;
 		rc = command_types[f->type].check(f, v, (char *)a + f->off,
 		    msg);
