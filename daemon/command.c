@@ -1,15 +1,18 @@
 /*
- * command.c: one request line in, one reply out (spec §5). A table maps
- * "cmd" to a handler; every field is checked before anything changes.
- * Requests that wait for an outcome (start, stop, restart, kill, wait) are
- * parked as waiters and answered from command_state_changed(), so the
- * loop never blocks on them; the events stream hangs off the same place.
+ * command.c: one request line in, one reply out (spec §5). command_table[]
+ * below is every command: the fields it takes, its flags, its handler
+ * (cmd_*.c, events.c). Dispatch checks every field a row declares before
+ * a handler runs, so nothing changes on a request that is refused; the
+ * handler gets the parsed fields (struct cmd_args) and replies through
+ * reply.c.
  *
- * Nothing here trusts a string: every one a reply or an event carries
- * goes through protocol_string() (or jsonw), which makes it valid UTF-8,
- * and a quote of what a client sent is cut by utf8_dup(), never inside a
- * character. A reply that cannot be built (no memory) costs its
- * connection (control_send), never tendd.
+ * Requests that wait for an outcome (start, stop, restart, kill, wait)
+ * are parked here as waiters and answered from command_state_changed(),
+ * so the loop never blocks on them; the events stream (events.c) hangs
+ * off the same place.
+ *
+ * A quote of what a client sent is cut by utf8_dup(), never inside a
+ * character.
  */
 #include <fnmatch.h>
 #include <limits.h>
@@ -21,26 +24,8 @@
 #include <event2/event.h>
 #include <jansson.h>
 
-#include "jsonw.h"
-#include "tendd.h"
+#include "command.h"
 #include "utf8.h"
-
-/*
- * What a parked request waits for: up (start, restart), down (stop,
- * kill), or settled, with no restart coming (wait).
- */
-enum waiter_op {
-	OP_START,
-	OP_STOP,
-	OP_WAIT,
-};
-
-enum command_action {
-	ACT_START,
-	ACT_STOP,
-	ACT_RESTART,
-	ACT_KILL,
-};
 
 /* One parked request: which processes, and what outcome it waits for. */
 struct waiter {
@@ -60,162 +45,376 @@ struct waiter {
 };
 static TAILQ_HEAD(, waiter) waiters = TAILQ_HEAD_INITIALIZER(waiters);
 
-/* An events subscriber: its connection and the names it asked for. */
-struct subscriber {
-	TAILQ_ENTRY(subscriber) entry;
-	struct conn	*conn;
-	json_t		*names;		/* NULL: every process */
+/* ------------------------------------------------------------------ */
+/* The table                                                            */
+
+/*
+ * A field: its key, its type (command_types[] below has each one's
+ * check), the member of struct cmd_args it fills, its default, and for a
+ * required one the missing_field message.
+ */
+#define FIELD(key, t, member, d, need)					\
+	{ .name = key, .type = t, .off = offsetof(struct cmd_args, member), \
+	  .def = d, .missing = need }
+#define CHOICE(key, member, a, b)					\
+	{ .name = key, .type = CMD_T_CHOICE,				\
+	  .off = offsetof(struct cmd_args, member), .choices = { a, b } }
+#define BOOL(key, member, d)	FIELD(key, CMD_T_BOOL, member, d, NULL)
+#define WAIT			BOOL("wait", wait, 1)
+#define NAMES			FIELD("names", CMD_T_NAMES, names, 0, \
+				    "no process named: give names, or all")
+#define NAMES_OR_ALL		FIELD("names", CMD_T_NAMES, names, 0, NULL)
+
+/*
+ * Every command. Its fields are checked in the order given, then the
+ * flags: CMD_NOT_IN_SHUTDOWN refuses it while tendd shuts down;
+ * CMD_PARKS lets its handler park it until `until` (up, down, settled);
+ * CMD_STREAMS lets its handler turn the connection into a stream.
+ */
+static const struct cmd_entry command_table[] = {
+	{ .name = "version", .exec = cmd_daemon_version },
+	{ .name = "status", .exec = cmd_status_exec,
+	  .fields = { BOOL("rows", fields.rows, 0),
+		      FIELD("fields", CMD_T_FIELDS, fields, 0, NULL),
+		      NAMES_OR_ALL } },
+	{ .name = "start", .exec = cmd_proc_start, .fields = { WAIT, NAMES },
+	  .flags = CMD_NOT_IN_SHUTDOWN | CMD_PARKS, .until = OP_START },
+	{ .name = "stop", .exec = cmd_proc_stop, .fields = { WAIT, NAMES },
+	  .flags = CMD_PARKS, .until = OP_STOP },
+	{ .name = "restart", .exec = cmd_proc_restart,
+	  .fields = { WAIT, NAMES },
+	  .flags = CMD_NOT_IN_SHUTDOWN | CMD_PARKS, .until = OP_START },
+	{ .name = "shutdown", .exec = cmd_daemon_shutdown },
+	{ .name = "tail", .exec = cmd_output_tail,
+	  .fields = { FIELD("name", CMD_T_NAME, name, 0, "tail needs a name"),
+		      CHOICE("stream", stream, "stdout", "stderr"),
+		      FIELD("lines", CMD_T_LINES, lines, 10, NULL),
+		      BOOL("follow", follow, 0),
+		      CHOICE("encoding", base64, "text", "base64") } },
+	{ .name = "clear", .exec = cmd_output_clear, .fields = { NAMES } },
+	{ .name = "reopen", .exec = cmd_output_reopen },
+	{ .name = "reload", .exec = cmd_daemon_reload,
+	  .fields = { BOOL("check", check, 0) },
+	  .flags = CMD_NOT_IN_SHUTDOWN },
+	{ .name = "kill", .exec = cmd_proc_kill, .fields = { WAIT, NAMES },
+	  .flags = CMD_PARKS, .until = OP_STOP },
+	{ .name = "signal", .exec = cmd_proc_signal,
+	  .fields = { FIELD("signal", CMD_T_SIGNAL, sig, 0, "no signal given"),
+		      NAMES } },
+	{ .name = "pause", .exec = cmd_proc_pause, .fields = { NAMES } },
+	{ .name = "resume", .exec = cmd_proc_resume, .fields = { NAMES } },
+	{ .name = "wait", .exec = cmd_proc_wait,
+	  .fields = { FIELD("timeout", CMD_T_SECONDS, timeout, -1, NULL),
+		      NAMES },
+	  .flags = CMD_PARKS, .until = OP_WAIT },
+	{ .name = "events", .exec = events_subscribe,
+	  .fields = { NAMES_OR_ALL }, .flags = CMD_STREAMS },
 };
-static TAILQ_HEAD(, subscriber) subscribers =
-    TAILQ_HEAD_INITIALIZER(subscribers);
-/* Numbers every state change, so a consumer can see the order. */
-static json_int_t command_event_seq;
 
-struct cmd_handler {
-	const char	*name;
-	void		(*fn)(struct conn *, json_t *id, json_t *req);
+/* Row I of the table, or NULL past its end (for the tests). */
+const struct cmd_entry *
+command_at(size_t i)
+{
+	return i < nitems(command_table) ? &command_table[i] : NULL;
+}
+
+const struct cmd_entry *
+command_find(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < nitems(command_table); i++)
+		if (strcmp(name, command_table[i].name) == 0)
+			return &command_table[i];
+	return NULL;
+}
+
+/* ------------------------------------------------------------------ */
+/* Field checks: each stores the value at AT, or says what is wrong.    */
+
+/*
+ * A check returns 0, or -1 when V is not of its type at all (the message
+ * is "KEY must be ..." from command_types[]), or -2 with its own *MSG.
+ */
+typedef int	(*command_check_fn)(const struct cmd_field *, json_t *v,
+		    void *at, char **msg);
+
+static int
+command_check_bool(const struct cmd_field *f, json_t *v, void *at,
+    char **msg)
+{
+	if (!json_is_boolean(v))
+		return -1;
+	*(int *)at = json_is_true(v);
+	return 0;
+}
+
+static int
+command_check_name(const struct cmd_field *f, json_t *v, void *at,
+    char **msg)
+{
+	if (!json_is_string(v))
+		return -1;
+	*(json_t **)at = v;
+	return 0;
+}
+
+static int
+command_check_lines(const struct cmd_field *f, json_t *v, void *at,
+    char **msg)
+{
+	json_int_t n;
+
+	if (!json_is_integer(v))
+		return -1;
+	n = json_integer_value(v);
+	*(long *)at = n < 0 ? -1 : n > LONG_MAX ? LONG_MAX : (long)n;
+	return 0;
+}
+
+static int
+command_check_seconds(const struct cmd_field *f, json_t *v, void *at,
+    char **msg)
+{
+	if (json_is_null(v))
+		return 0;
+	if (!json_is_number(v) || !(json_number_value(v) >= 0))
+		return -1;
+	/* beyond any timer libevent can hold: no timeout */
+	if (json_number_value(v) < (double)INT_MAX)
+		*(double *)at = json_number_value(v);
+	return 0;
+}
+
+/* A name (HUP, SIGHUP, hup, rtmin+1) or a number. */
+static int
+command_check_signal(const struct cmd_field *f, json_t *v, void *at,
+    char **msg)
+{
+	json_int_t n;
+	char *quote;
+	int sig;
+
+	if (json_is_integer(v)) {
+		n = json_integer_value(v);
+		sig = n >= 1 && n <= SIGRTMAX ? (int)n : -1;
+	} else if (json_is_string(v))
+		sig = util_signal_number(json_string_value(v));
+	else
+		return -1;
+	if (sig <= 0) {
+		if (json_is_string(v)) {
+			quote = utf8_dup(json_string_value(v), 64);
+			xasprintf(msg, "unknown signal: %s", quote);
+			free(quote);
+		} else
+			xasprintf(msg, "unknown signal: %lld",
+			    (long long)json_integer_value(v));
+		return -2;
+	}
+	*(int *)at = sig;
+	return 0;
+}
+
+static int
+command_check_choice(const struct cmd_field *f, json_t *v, void *at,
+    char **msg)
+{
+	int i;
+
+	for (i = 0; i < 2; i++)
+		if (json_is_string(v) &&
+		    strcmp(json_string_value(v), f->choices[i]) == 0) {
+			*(int *)at = i;
+			return 0;
+		}
+	xasprintf(msg, "%s must be %s or %s", f->name, f->choices[0],
+	    f->choices[1]);
+	return -2;
+}
+
+static int
+command_check_fields(const struct cmd_field *f, json_t *v, void *at,
+    char **msg)
+{
+	return cmd_status_pick(v, at, msg) == -1 ? -2 : 0;
+}
+
+static const struct {
+	command_check_fn check;
+	const char	*must;		/* KEY must be ... */
+} command_types[] = {
+	/* checked after the shutdown refusal: command_check_names */
+	[CMD_T_NAMES] = { NULL, "a list of strings" },
+	[CMD_T_NAME] = { command_check_name, "a string" },
+	[CMD_T_BOOL] = { command_check_bool, "true or false" },
+	[CMD_T_LINES] = { command_check_lines, "a whole number" },
+	[CMD_T_SECONDS] = { command_check_seconds,
+			    "a number of seconds, 0 or more" },
+	[CMD_T_SIGNAL] = { command_check_signal, "a name or a number" },
+	[CMD_T_CHOICE] = { command_check_choice, NULL },
+	[CMD_T_FIELDS] = { command_check_fields, NULL },
 };
 
-static void	 command_version(struct conn *, json_t *, json_t *);
-static void	 command_status(struct conn *, json_t *, json_t *);
-static void	 command_start(struct conn *, json_t *, json_t *);
-static void	 command_stop(struct conn *, json_t *, json_t *);
-static void	 command_restart(struct conn *, json_t *, json_t *);
-static void	 command_shutdown(struct conn *, json_t *, json_t *);
-static void	 command_tail(struct conn *, json_t *, json_t *);
-static void	 command_clear(struct conn *, json_t *, json_t *);
-static void	 command_reopen(struct conn *, json_t *, json_t *);
-static void	 command_reload(struct conn *, json_t *, json_t *);
-static void	 command_kill(struct conn *, json_t *, json_t *);
-static void	 command_signal(struct conn *, json_t *, json_t *);
-static void	 command_pause(struct conn *, json_t *, json_t *);
-static void	 command_resume(struct conn *, json_t *, json_t *);
-static void	 command_wait(struct conn *, json_t *, json_t *);
-static void	 command_events(struct conn *, json_t *, json_t *);
-
-static const struct cmd_handler command_table[] = {
-	{ "version", command_version },
-	{ "status", command_status },
-	{ "start", command_start },
-	{ "stop", command_stop },
-	{ "restart", command_restart },
-	{ "shutdown", command_shutdown },
-	/* output (output.c, logfile.c) */
-	{ "tail", command_tail },
-	{ "clear", command_clear },
-	{ "reopen", command_reopen },
-	{ "reload", command_reload },
-	{ "kill", command_kill },
-	{ "signal", command_signal },
-	{ "pause", command_pause },
-	{ "resume", command_resume },
-	{ "wait", command_wait },
-	{ "events", command_events },
-};
-
+/* Every default first, so a refused field leaves nothing half-set. */
 static void
-command_error(struct conn *c, json_t *id, const char *code, const char *msg)
+command_args_init(const struct cmd_entry *e, struct cmd_args *a)
 {
-	control_send(c, json_pack("{s:O, s:b, s:{s:s, s:o}}", "id", id,
-	    "ok", 0, "error", "code", code, "message", protocol_string(msg)));
+	const struct cmd_field *f;
+	void *at;
+
+	memset(a, 0, sizeof(*a));
+	a->timeout = -1;
+	for (f = e->fields; f < e->fields + CMD_MAXFIELDS && f->name; f++) {
+		at = (char *)a + f->off;
+		switch (f->type) {
+		case CMD_T_BOOL:
+		case CMD_T_CHOICE:
+			*(int *)at = (int)f->def;
+			break;
+		case CMD_T_LINES:
+			*(long *)at = f->def;
+			break;
+		case CMD_T_SECONDS:
+			*(double *)at = (double)f->def;
+			break;
+		case CMD_T_FIELDS:
+			/* every field, in the table's order */
+			cmd_status_pick(NULL, at, NULL);
+			break;
+		default:
+			break;
+		}
+	}
 }
 
-/* {"id", "ok": false, "error": {CODE, MSG}, KEY: V}; steals V. */
-static json_t *
-command_failed(json_t *id, const char *code, const char *msg,
-    const char *key, json_t *v)
+/* Each field of E's row in REQ, in the row's order: the first wrong one. */
+static const char *
+command_check_fields_of(const struct cmd_entry *e, json_t *req,
+    struct cmd_args *a, char **msg)
 {
-	return json_pack("{s:O, s:b, s:{s:s, s:o}, s:o}", "id", id, "ok", 0,
-	    "error", "code", code, "message", protocol_string(msg), key, v);
-}
+	const struct cmd_field *f;
+	json_t *v;
+	int rc;
 
-static json_t *
-command_ok(json_t *id)
-{
-	return json_pack("{s:O, s:b}", "id", id, "ok", 1);
-}
-
-/*
- * Building a reply: each step steals V and passes the array or object
- * on, or NULL once anything failed (no memory), which control_send()
- * then turns into a dropped connection rather than half a reply.
- */
-static json_t *
-command_push(json_t *a, json_t *v)
-{
-	if (json_array_append_new(a, v) == 0)
-		return a;
-	json_decref(a);
+	for (f = e->fields; f < e->fields + CMD_MAXFIELDS && f->name; f++) {
+		if (command_types[f->type].check == NULL)
+			continue;	/* names: command_check_names */
+		v = json_object_get(req, f->name);
+		if (v == NULL && f->missing != NULL) {
+			*msg = xstrdup(f->missing);
+			return TEND_ERR_MISSING;
+		}
+		if (v == NULL)
+			continue;
+		rc = command_types[f->type].check(f, v, (char *)a + f->off,
+		    msg);
+		if (rc == -1)
+			xasprintf(msg, "%s must be %s", f->name,
+			    command_types[f->type].must);
+		if (rc != 0)
+			return TEND_ERR_BAD_REQUEST;
+	}
 	return NULL;
 }
 
-static json_t *
-command_set(json_t *o, const char *key, json_t *v)
+/* E's "names" field, or NULL when it takes none. */
+static const struct cmd_field *
+command_names_field(const struct cmd_entry *e)
 {
-	if (json_object_set_new(o, key, v) == 0)
-		return o;
-	json_decref(o);
+	const struct cmd_field *f;
+
+	for (f = e->fields; f < e->fields + CMD_MAXFIELDS && f->name; f++)
+		if (f->type == CMD_T_NAMES)
+			return f;
 	return NULL;
 }
 
-/* {"name", "ok", "state", "message"}: one process's part of a reply. */
-static json_t *
-command_result(const char *name, int ok, const char *state, const char *msg)
+/*
+ * "names": absent or empty is every process (or missing_field where the
+ * row says so); else a list of strings, matched later.
+ */
+static const char *
+command_check_names(const struct cmd_entry *e, json_t *req,
+    struct cmd_args *a, char **msg)
 {
-	return json_pack("{s:o, s:b, s:s, s:o}", "name", protocol_string(name),
-	    "ok", ok, "state", state, "message", protocol_string(msg));
+	const struct cmd_field *f;
+	json_t *names, *v;
+	size_t i;
+
+	if ((f = command_names_field(e)) == NULL)
+		return NULL;
+	names = json_object_get(req, f->name);
+	if (names != NULL && !json_is_array(names))
+		goto bad;
+	if (names == NULL || json_array_size(names) == 0) {
+		if (f->missing != NULL) {
+			*msg = xstrdup(f->missing);
+			return TEND_ERR_MISSING;
+		}
+		return NULL;
+	}
+	json_array_foreach(names, i, v)
+		if (!json_is_string(v))
+			goto bad;
+	a->names = json_incref(names);
+	return NULL;
+bad:
+	xasprintf(msg, "%s must be %s", f->name,
+	    command_types[CMD_T_NAMES].must);
+	return TEND_ERR_BAD_REQUEST;
 }
 
-/*
- * The fields of a process object, in the order a status reply writes
- * them unless a request's "fields" picks some, in its own order
- * (docs/protocol.md).
- */
-enum command_field {
-	FIELD_NAME,
-	FIELD_GROUP,
-	FIELD_PROCESS,
-	FIELD_STATE,
-	FIELD_PID,
-	FIELD_EXITCODE,
-	FIELD_UPTIME,
-	FIELD_RESTARTS,
-	FIELD_DAEMON,
-	FIELD_DESCRIPTION,
-	FIELD_SPAWNERR,
-	FIELD_SINCE,
-	FIELD_WANT,
-	FIELD_COUNT
-};
-static const char *const command_field_names[FIELD_COUNT] = {
-	[FIELD_NAME] = "name",
-	[FIELD_GROUP] = "group",
-	[FIELD_PROCESS] = "process",
-	[FIELD_STATE] = "state",
-	[FIELD_PID] = "pid",
-	[FIELD_EXITCODE] = "exitcode",
-	[FIELD_UPTIME] = "uptime",
-	[FIELD_RESTARTS] = "restarts",
-	[FIELD_DAEMON] = "daemon",
-	[FIELD_DESCRIPTION] = "description",
-	[FIELD_SPAWNERR] = "spawnerr",
-	[FIELD_SINCE] = "since",
-	[FIELD_WANT] = "want",
-};
+int
+command_check(const char *line, size_t len, int shutting_down,
+    const struct cmd_entry **e, json_t **req, json_t **id,
+    struct cmd_args *a, const char **code, char **msg)
+{
+	const char *name;
+	char *quote;
 
-/* Which fields a status reply carries, in which order, and how. */
-struct command_fields {
-	enum command_field f[FIELD_COUNT];
-	int		 n;
-	int		 rows;		/* arrays of values, not objects */
-};
+	memset(a, 0, sizeof(*a));
+	*e = NULL;
+	if (protocol_decode(line, len, req, id, &name, code, msg) == -1)
+		return -1;
+	if ((*e = command_find(name)) == NULL) {
+		quote = utf8_dup(name, 100);
+		xasprintf(msg, "unknown command: %s", quote);
+		free(quote);
+		*code = TEND_ERR_UNKNOWN_CMD;
+		return -1;
+	}
+	command_args_init(*e, a);
+	if ((*code = command_check_fields_of(*e, *req, a, msg)) != NULL)
+		return -1;
+	if (((*e)->flags & CMD_NOT_IN_SHUTDOWN) && shutting_down) {
+		*code = TEND_ERR_SHUTTING_DOWN;
+		*msg = xstrdup("tendd is shutting down");
+		return -1;
+	}
+	if ((*code = command_check_names(*e, *req, a, msg)) != NULL)
+		return -1;
+	return 0;
+}
+
+void
+command_args_free(struct cmd_args *a)
+{
+	json_decref(a->names);
+	free(a->procs);
+	a->names = NULL;
+	a->procs = NULL;
+}
+
+/* ------------------------------------------------------------------ */
+/* Names -> processes                                                   */
 
 /*
  * program_describe() into BUF (LEN bytes) as text: what it quotes (a
  * path, a child's STATUS=) made valid UTF-8, and where it was cut to
  * fit, cut between characters.
  */
-static void
+void
 command_describe(struct proc *p, char *buf, size_t len)
 {
 	char raw[1024];
@@ -226,85 +425,13 @@ command_describe(struct proc *p, char *buf, size_t len)
 	utf8_clean(buf, len, raw, n, n == sizeof(raw) - 1 ? UTF8_WASCUT : 0);
 }
 
-/*
- * Process P as a JSON object (or with ROWS, an array of values) of
- * fields FS, written straight into W: a status of thousands builds no
- * jansson objects. NOW is util_now() for the whole reply.
- */
-static void
-command_proc_write(struct jsonw *w, struct proc *p,
-    const struct command_fields *fs, double now)
-{
-	char desc[1024];
-	int up = p->state == PROC_RUNNING || p->state == PROC_PAUSED;
-	int i;
-
-	jsonw_open(w, fs->rows ? '[' : '{');
-	for (i = 0; i < fs->n; i++) {
-		if (!fs->rows)
-			jsonw_key(w, command_field_names[fs->f[i]]);
-		switch (fs->f[i]) {
-		case FIELD_NAME:
-			jsonw_string(w, p->display);
-			break;
-		case FIELD_GROUP:
-			jsonw_string(w, p->group);
-			break;
-		case FIELD_PROCESS:
-			jsonw_string(w, p->name);
-			break;
-		case FIELD_STATE:
-			jsonw_string(w, program_state_name(p->state));
-			break;
-		case FIELD_PID:
-			if (p->pid > 0)
-				jsonw_int(w, p->pid);
-			else
-				jsonw_null(w);
-			break;
-		case FIELD_EXITCODE:
-			if (p->has_exited)
-				jsonw_int(w, p->exitcode);
-			else
-				jsonw_null(w);
-			break;
-		case FIELD_UPTIME:
-			jsonw_real(w, up ? now - p->running_time : 0.0);
-			break;
-		case FIELD_RESTARTS:
-			jsonw_int(w, p->restarts);
-			break;
-		case FIELD_DAEMON:
-			jsonw_bool(w, p->pc->daemon);
-			break;
-		case FIELD_DESCRIPTION:
-			command_describe(p, desc, sizeof(desc));
-			jsonw_string(w, desc);
-			break;
-		case FIELD_SPAWNERR:
-			jsonw_string(w, p->spawnerr);
-			break;
-		case FIELD_SINCE:
-			jsonw_real(w, p->state_wall);
-			break;
-		case FIELD_WANT:
-			jsonw_string(w, p->want == WANT_UP ? "up" :
-			    p->want == WANT_DOWN ? "down" : "none");
-			break;
-		case FIELD_COUNT:
-			break;
-		}
-	}
-	jsonw_close(w, fs->rows ? ']' : '}');
-}
-
 static int
 command_glob(const char *s)
 {
 	return strpbrk(s, "*?[") != NULL;
 }
 
-static int
+int
 command_matches(const struct proc *p, const char *name)
 {
 	const char *colon;
@@ -321,75 +448,65 @@ command_matches(const struct proc *p, const char *name)
 	return strcmp(name, p->name) == 0;
 }
 
-/*
- * NAMES -> processes in priority order, each once. Any name that matches
- * nothing refuses the whole request: nothing is changed half-way.
- */
-static struct proc **
-command_resolve(struct conn *c, json_t *id, json_t *req, int required,
-    size_t *np)
+/* The names of NAMES (checked strings) that match nothing, FIRST first. */
+static json_t *
+command_unknown(json_t *names, size_t *nunknown, const char **first)
 {
-	json_t *names = json_object_get(req, "names"), *v, *unknown;
-	struct proc **out, *p;
-	size_t i, n = 0, k, total = 0, nunknown;
-	const char *first = NULL;
-	char *msg;
+	json_t *unknown = json_array(), *v;
+	struct proc *p;
+	size_t i;
 	int any;
 
-	*np = 0;
-	if (names != NULL && !json_is_array(names)) {
-		command_error(c, id, TEND_ERR_BAD_REQUEST,
-		    "names must be a list of strings");
-		return NULL;
-	}
-	if (names == NULL || json_array_size(names) == 0) {
-		if (required) {
-			command_error(c, id, TEND_ERR_MISSING,
-			    "no process named: give names, or all");
-			return NULL;
-		}
-		names = NULL;
-	}
-	json_array_foreach(names, i, v) {
-		if (!json_is_string(v)) {
-			command_error(c, id, TEND_ERR_BAD_REQUEST,
-			    "names must be a list of strings");
-			return NULL;
-		}
-	}
-	total = (size_t)program_nprocs;
-	out = xcalloc(total + 1, sizeof(*out));
-	unknown = json_array();
-	nunknown = 0;
+	*nunknown = 0;
 	json_array_foreach(names, i, v) {
 		any = 0;
 		TAILQ_FOREACH(p, &procs, entry)
 			if (command_matches(p, json_string_value(v)))
 				any = 1;
-		if (!any && nunknown++ == 0)
-			first = json_string_value(v);
-		if (!any)
-			unknown = command_push(unknown, json_incref(v));
+		if (!any) {
+			if ((*nunknown)++ == 0)
+				*first = json_string_value(v);
+			unknown = reply_push(unknown, json_incref(v));
+		}
 	}
+	return unknown;
+}
+
+/*
+ * NAMES (NULL: all) -> processes in priority order, each once. Any name
+ * that matches nothing refuses the whole request: nothing is changed
+ * half-way.
+ */
+static struct proc **
+command_resolve(struct conn *c, json_t *id, json_t *names, size_t *np)
+{
+	json_t *v, *unknown;
+	struct proc **out, *p;
+	size_t i, n = 0, nunknown;
+	const char *first = NULL;
+	char *msg;
+
+	*np = 0;
+	unknown = command_unknown(names, &nunknown, &first);
 	if (nunknown > 0) {
 		if (nunknown == 1)
 			xasprintf(&msg, "no such process: %s", first);
 		else
 			xasprintf(&msg, "no such process: %s (and %zu more)",
 			    first, nunknown - 1);
-		control_send(c, command_failed(id, TEND_ERR_UNKNOWN_NAME, msg,
+		reply_send(c, reply_failed(id, TEND_ERR_UNKNOWN_NAME, msg,
 		    "names", unknown));
 		free(msg);
-		free(out);
 		return NULL;
 	}
 	json_decref(unknown);
+	out = xcalloc((size_t)program_nprocs + 1, sizeof(*out));
 	TAILQ_FOREACH(p, &procs, entry) {
 		if (names == NULL) {
 			out[n++] = p;
 			continue;
 		}
-		json_array_foreach(names, k, v) {
+		json_array_foreach(names, i, v) {
 			if (command_matches(p, json_string_value(v))) {
 				out[n++] = p;
 				break;
@@ -400,134 +517,8 @@ command_resolve(struct conn *c, json_t *id, json_t *req, int required,
 	return out;
 }
 
-static void
-command_version(struct conn *c, json_t *id, json_t *req)
-{
-	json_t *r;
-
-	r = command_set(command_ok(id), "version", json_string(TEND_VERSION));
-	r = command_set(r, "protocol", json_integer(TEND_PROTOCOL_VERSION));
-	r = command_set(r, "pid", json_integer(getpid()));
-	control_send(c, r);
-}
-
-/*
- * status's "fields" (which keys, in which order; all when absent or
- * empty) and "rows". 0 with *FS, or -1 once refused.
- */
-static int
-command_status_fields(struct conn *c, json_t *id, json_t *req,
-    struct command_fields *fs)
-{
-	json_t *fields = json_object_get(req, "fields"), *v;
-	json_t *rows = json_object_get(req, "rows");
-	unsigned seen = 0;
-	size_t i;
-	int f;
-	char *msg, *quote;
-
-	if (rows != NULL && !json_is_boolean(rows)) {
-		command_error(c, id, TEND_ERR_BAD_REQUEST,
-		    "rows must be true or false");
-		return -1;
-	}
-	fs->rows = json_is_true(rows);
-	if (fields != NULL && !json_is_array(fields)) {
-		command_error(c, id, TEND_ERR_BAD_REQUEST,
-		    "fields must be a list of strings");
-		return -1;
-	}
-	fs->n = 0;
-	json_array_foreach(fields, i, v) {
-		if (!json_is_string(v)) {
-			command_error(c, id, TEND_ERR_BAD_REQUEST,
-			    "fields must be a list of strings");
-			return -1;
-		}
-		for (f = 0; f < FIELD_COUNT; f++)
-			if (strcmp(json_string_value(v),
-			    command_field_names[f]) == 0)
-				break;
-		if (f == FIELD_COUNT || (seen & (1u << f))) {
-			quote = utf8_dup(json_string_value(v), 64);
-			xasprintf(&msg, "%s field: %s", f == FIELD_COUNT ?
-			    "unknown" : "repeated", quote);
-			command_error(c, id, TEND_ERR_BAD_REQUEST, msg);
-			free(quote);
-			free(msg);
-			return -1;
-		}
-		seen |= 1u << f;
-		fs->f[fs->n++] = (enum command_field)f;
-	}
-	if (fs->n == 0)
-		for (f = 0; f < FIELD_COUNT; f++)
-			fs->f[fs->n++] = (enum command_field)f;
-	return 0;
-}
-
-/*
- * The reply is written as text, not built as objects: at a thousand
- * processes that is most of what status costs tendd.
- */
-static void
-command_status(struct conn *c, json_t *id, json_t *req)
-{
-	struct command_fields fs;
-	struct proc **ps;
-	struct jsonw w;
-	size_t i, n;
-	double now;
-	char *ids;
-
-	if (command_status_fields(c, id, req, &fs) == -1)
-		return;
-	if ((ps = command_resolve(c, id, req, 0, &n)) == NULL)
-		return;
-	if ((ids = json_dumps(id, JSON_COMPACT | JSON_ENCODE_ANY)) == NULL) {
-		control_unbuilt(c, "a reply");
-		free(ps);
-		return;
-	}
-	now = util_now();
-	jsonw_init(&w, 64 + n * (size_t)(24 + 20 * fs.n));
-	jsonw_open(&w, '{');
-	jsonw_key(&w, "id");
-	jsonw_raw(&w, ids, strlen(ids));
-	jsonw_key(&w, "ok");
-	jsonw_bool(&w, 1);
-	jsonw_key(&w, "processes");
-	jsonw_open(&w, '[');
-	for (i = 0; i < n; i++)
-		command_proc_write(&w, ps[i], &fs, now);
-	jsonw_close(&w, ']');
-	jsonw_close(&w, '}');
-	if (w.failed)
-		control_unbuilt(c, "a reply");
-	else
-		control_send_line(c, w.buf, w.len);
-	jsonw_free(&w);
-	free(ids);
-	free(ps);
-}
-
-/* The "wait" field: true unless given as false. */
-static int
-command_wants_wait(struct conn *c, json_t *id, json_t *req, int *wait)
-{
-	json_t *w = json_object_get(req, "wait");
-
-	*wait = 1;
-	if (w == NULL)
-		return 0;
-	if (!json_is_boolean(w)) {
-		command_error(c, id, TEND_ERR_BAD_REQUEST, "wait must be true "
-		    "or false");
-		return -1;
-	}
-	*wait = json_is_true(w);
-	return 0;
-}
+/* ------------------------------------------------------------------ */
+/* Parked requests                                                      */
 
 static void
 waiter_free(struct waiter *w)
@@ -600,7 +591,7 @@ waiter_reply_wait(struct waiter *w, const char *timedout)
 	for (i = 0; i < w->n; i++) {
 		if (w->res[i] != NULL || w->done[i] != 0) {
 			/* settled (no result only when memory ran out) */
-			results = command_push(results, json_incref(w->res[i]));
+			results = reply_push(results, json_incref(w->res[i]));
 			st = json_integer_value(json_object_get(w->res[i],
 			    "status"));
 			if (status == 0 && st != 0)
@@ -610,16 +601,16 @@ waiter_reply_wait(struct waiter *w, const char *timedout)
 		if (left++ == 0)
 			first = i;
 		xasprintf(&msg, "still %s", program_state_name(w->procs[i]->state));
-		results = command_push(results, json_pack("{s:o, s:b, s:s, s:n, "
+		results = reply_push(results, json_pack("{s:o, s:b, s:s, s:n, "
 		    "s:n, s:s}", "name", protocol_string(w->procs[i]->display),
 		    "ok", 0, "state", program_state_name(w->procs[i]->state),
 		    "exitcode", "status", "message", msg));
 		free(msg);
 	}
 	if (timedout == NULL) {
-		r = command_set(command_ok(w->id), "status",
+		r = reply_set(reply_ok(w->id), "status",
 		    json_integer(status));
-		r = command_set(r, "results", results);
+		r = reply_set(r, "results", results);
 	} else {
 		if (left > 1)
 			xasprintf(&msg, "%s still running after %s (and %zu more)",
@@ -627,11 +618,11 @@ waiter_reply_wait(struct waiter *w, const char *timedout)
 		else
 			xasprintf(&msg, "%s still running after %s",
 			    w->procs[first]->display, timedout);
-		r = command_failed(w->id, TEND_ERR_TIMEOUT, msg, "results",
+		r = reply_failed(w->id, TEND_ERR_TIMEOUT, msg, "results",
 		    results);
 		free(msg);
 	}
-	control_send(w->conn, r);
+	reply_send(w->conn, r);
 }
 
 static void
@@ -725,9 +716,8 @@ waiter_name(struct waiter *w, size_t i)
 static int
 waiter_try_reply(struct waiter *w)
 {
-	json_t *r, *results;
-	size_t i, failed = 0, first = 0;
-	char *msg;
+	struct reply_results rr;
+	size_t i;
 
 	for (i = 0; i < w->n; i++) {
 		waiter_check(w, i);
@@ -738,24 +728,13 @@ waiter_try_reply(struct waiter *w)
 		waiter_reply_wait(w, NULL);
 		return 1;
 	}
-	results = json_array();
-	for (i = 0; i < w->n; i++) {
-		if (w->done[i] < 0 && failed++ == 0)
-			first = i;
-		results = command_push(results, command_result(waiter_name(w, i),
-		    w->done[i] > 0, w->procs[i] != NULL ?
+	reply_results_start(&rr);
+	for (i = 0; i < w->n; i++)
+		reply_results_add(&rr, waiter_name(w, i), w->done[i] > 0,
+		    w->procs[i] != NULL ?
 		    program_state_name(w->procs[i]->state) : "STOPPED",
-		    w->msgs[i]));
-	}
-	if (failed) {
-		xasprintf(&msg, "%s: %s", waiter_name(w, first),
-		    w->msgs[first]);
-		r = command_failed(w->id, TEND_ERR_FAILED, msg, "results",
-		    results);
-		free(msg);
-	} else
-		r = command_set(command_ok(w->id), "results", results);
-	control_send(w->conn, r);
+		    w->msgs[i]);
+	reply_results_send(w->conn, w->id, &rr);
 	return 1;
 }
 
@@ -793,571 +772,83 @@ command_park(struct conn *c, json_t *id, enum waiter_op op,
 }
 
 /* start, stop, restart: act on every process, then wait or reply. */
-static void
-command_act(struct conn *c, json_t *id, json_t *req,
-    enum command_action which)
-{
-	struct proc **ps;
-	size_t i, n;
-	int wait;
-	char *cause;
-	json_t *results;
-
-	if (command_wants_wait(c, id, req, &wait) == -1)
-		return;
-	if ((which == ACT_START || which == ACT_RESTART) &&
-	    tendd_shutting_down()) {
-		command_error(c, id, TEND_ERR_SHUTTING_DOWN,
-		    "tendd is shutting down");
-		return;
-	}
-	if ((ps = command_resolve(c, id, req, 1, &n)) == NULL)
-		return;
-	for (i = 0; i < n; i++) {
-		cause = NULL;
-		if (which == ACT_STOP)
-			program_stop(ps[i], &cause);
-		else if (which == ACT_KILL)
-			program_kill(ps[i], &cause);
-		else if (which == ACT_RESTART && program_is_up(ps[i])) {
-			/* restart: stop, and come back up once down */
-			program_stop(ps[i], &cause);
-			ps[i]->want = WANT_UP;
-		} else
-			program_start(ps[i], &cause);
-		free(cause);
-	}
-	if (wait) {
-		command_park(c, id, which == ACT_STOP || which == ACT_KILL ?
-		    OP_STOP : OP_START, ps, n, -1);
-		return;
-	}
-	results = json_array();
-	for (i = 0; i < n; i++)
-		results = command_push(results, command_result(ps[i]->display,
-		    1, program_state_name(ps[i]->state),
-		    which == ACT_STOP ? "stop requested" :
-		    which == ACT_KILL ? "SIGKILL sent" : "start requested"));
-	free(ps);
-	control_send(c, command_set(command_ok(id), "results", results));
-}
-
-static void
-command_start(struct conn *c, json_t *id, json_t *req)
-{
-	command_act(c, id, req, ACT_START);
-}
-
-static void
-command_stop(struct conn *c, json_t *id, json_t *req)
-{
-	command_act(c, id, req, ACT_STOP);
-}
-
-static void
-command_restart(struct conn *c, json_t *id, json_t *req)
-{
-	command_act(c, id, req, ACT_RESTART);
-}
-
-static void
-command_shutdown(struct conn *c, json_t *id, json_t *req)
-{
-	control_send(c, command_ok(id));
-	/* The connection stays open; it closes when tendd exits. */
-	control_hold(c);
-	tendd_shutdown(0, "shutdown requested by tendctl");
-}
 
 /* ------------------------------------------------------------------ */
-/* Output: tail, clear, reopen                                          */
+/* Dispatch                                                             */
 
 /*
- * {"name": N, "stream": "stdout"|"stderr", "lines": N (10; -1: all that
- * is kept), "follow": bool, "encoding": "text"|"base64"}. With follow,
- * the reply is followed by {"id", "name", "stream", "data"} objects
- * (and {"skipped": N} after a reader fell behind) until it closes.
+ * The processes a request's names (or tail's one name) select; -1 once
+ * refused (unknown_name, or tail's name matching more than one).
  */
-static void
-command_tail(struct conn *c, json_t *id, json_t *req)
+static int
+command_select(struct conn *c, json_t *id, const struct cmd_entry *e,
+    struct cmd_args *a)
 {
-	json_t *name = json_object_get(req, "name"), *v, *q, *r;
-	enum output_stream which = OUTPUT_STDOUT;
-	struct proc **ps;
-	const char *enc = "text";
-	long lines = 10;
-	int follow = 0, base64;
-	size_t n, len;
-	char *buf, *msg;
-
-	if (name == NULL) {
-		command_error(c, id, TEND_ERR_MISSING, "tail needs a name");
-		return;
-	}
-	if (!json_is_string(name)) {
-		command_error(c, id, TEND_ERR_BAD_REQUEST,
-		    "name must be a string");
-		return;
-	}
-	if ((v = json_object_get(req, "stream")) != NULL) {
-		if (json_is_string(v) &&
-		    strcmp(json_string_value(v), "stderr") == 0)
-			which = OUTPUT_STDERR;
-		else if (!json_is_string(v) ||
-		    strcmp(json_string_value(v), "stdout") != 0) {
-			command_error(c, id, TEND_ERR_BAD_REQUEST,
-			    "stream must be stdout or stderr");
-			return;
-		}
-	}
-	if ((v = json_object_get(req, "lines")) != NULL) {
-		if (!json_is_integer(v)) {
-			command_error(c, id, TEND_ERR_BAD_REQUEST,
-			    "lines must be a whole number");
-			return;
-		}
-		lines = json_integer_value(v) < 0 ? -1 :
-		    json_integer_value(v) > LONG_MAX ? LONG_MAX :
-		    (long)json_integer_value(v);
-	}
-	if ((v = json_object_get(req, "follow")) != NULL) {
-		if (!json_is_boolean(v)) {
-			command_error(c, id, TEND_ERR_BAD_REQUEST,
-			    "follow must be true or false");
-			return;
-		}
-		follow = json_is_true(v);
-	}
-	if ((v = json_object_get(req, "encoding")) != NULL) {
-		if (!json_is_string(v) ||
-		    (strcmp(json_string_value(v), "text") != 0 &&
-		    strcmp(json_string_value(v), "base64") != 0)) {
-			command_error(c, id, TEND_ERR_BAD_REQUEST,
-			    "encoding must be text or base64");
-			return;
-		}
-		enc = json_string_value(v);
-	}
-	base64 = strcmp(enc, "base64") == 0;
-
-	if ((q = json_pack("{s:[O]}", "names", name)) == NULL) {
-		control_unbuilt(c, "a reply");
-		return;
-	}
-	ps = command_resolve(c, id, q, 1, &n);
-	json_decref(q);
-	if (ps == NULL)
-		return;
-	if (n != 1) {
-		xasprintf(&msg, "%s names %zu processes; tail shows one",
-		    json_string_value(name), n);
-		command_error(c, id, TEND_ERR_BAD_REQUEST, msg);
-		free(msg);
-		free(ps);
-		return;
-	}
-	output_tail(ps[0], which, lines, &buf, &len);
-	/* as text, a character still being written is not shown in half */
-	if (!base64)
-		len -= utf8_partial_tail(buf, len);
-	r = command_set(command_ok(id), "name", protocol_string(ps[0]->display));
-	r = command_set(r, "stream", json_string(which == OUTPUT_STDOUT ?
-	    "stdout" : "stderr"));
-	r = command_set(r, "encoding", json_string(enc));
-	r = command_set(r, "data", output_json_data(buf ? buf : "", len,
-	    base64));
-	free(buf);
-	control_send(c, r);
-	if (follow)
-		output_follow(ps[0], which, c, id, base64);
-	free(ps);
-}
-
-static void
-command_clear(struct conn *c, json_t *id, json_t *req)
-{
-	struct proc **ps;
-	size_t i, n, failed = 0;
-	json_t *results, *r;
-	char *cause, *first = NULL;
-
-	if ((ps = command_resolve(c, id, req, 1, &n)) == NULL)
-		return;
-	results = json_array();
-	for (i = 0; i < n; i++) {
-		cause = NULL;
-		if (output_clear(ps[i], &cause) == -1) {
-			if (failed++ == 0)
-				xasprintf(&first, "%s: %s", ps[i]->display,
-				    cause);
-		}
-		results = command_push(results, command_result(ps[i]->display,
-		    cause == NULL, program_state_name(ps[i]->state),
-		    cause ? cause : "cleared"));
-		free(cause);
-	}
-	if (failed) {
-		r = command_failed(id, TEND_ERR_FAILED, first, "results",
-		    results);
-		free(first);
-	} else
-		r = command_set(command_ok(id), "results", results);
-	free(ps);
-	control_send(c, r);
-}
-
-static void
-command_reopen(struct conn *c, json_t *id, json_t *req)
-{
-	char *causes = NULL;
-
-	if (tendd_reopen_logs("reopen requested by tendctl", &causes) == -1)
-		command_error(c, id, TEND_ERR_FAILED, causes);
-	else
-		control_send(c, command_ok(id));
-	free(causes);
-}
-
-static json_t *
-command_strv_json(char **v)
-{
-	json_t *a = json_array();
-
-	for (; v != NULL && *v != NULL; v++)
-		a = command_push(a, protocol_string(*v));
-	return a;
-}
-
-/*
- * reload: the config is read again; with errors nothing changes and they
- * come back in "errors". "check": only the plan, nothing applied.
- */
-static void
-command_reload(struct conn *c, json_t *id, json_t *req)
-{
-	static const char *const kinds[] = {
-		[RELOAD_ADDED] = "added",
-		[RELOAD_CHANGED] = "changed",
-		[RELOAD_REMOVED] = "removed",
-	};
-	json_t *chk = json_object_get(req, "check"), *errors, *warnings;
-	json_t *changes, *item, *r;
-	struct reload_plan plan;
-	struct diag d = { 0 };
 	char *msg;
-	int i, check = 0;
 
-	if (chk != NULL && !json_is_boolean(chk)) {
-		command_error(c, id, TEND_ERR_BAD_REQUEST, "check must be true "
-		    "or false");
-		return;
-	}
-	check = json_is_true(chk);
-	if (tendd_shutting_down()) {
-		command_error(c, id, TEND_ERR_SHUTTING_DOWN,
-		    "tendd is shutting down");
-		return;
-	}
-	i = tendd_reload(check ? TENDD_RELOAD_CHECK : 0, &d, &plan);
-	errors = json_array();
-	warnings = json_array();
-	for (int k = 0; k < d.n; k++) {
-		if (d.msgs[k].is_error)
-			errors = command_push(errors,
-			    protocol_string(d.msgs[k].text));
-		else
-			warnings = command_push(warnings,
-			    protocol_string(d.msgs[k].text));
-	}
-	if (i == -1) {
-		xasprintf(&msg, "the config has %d error%s; nothing was "
-		    "changed", d.nerrors, d.nerrors == 1 ? "" : "s");
-		r = command_failed(id, TEND_ERR_CONFIG, msg, "errors", errors);
-		control_send(c, command_set(r, "warnings", warnings));
-		free(msg);
-		diag_clear(&d);
-		reload_plan_free(&plan);
-		return;
-	}
-	changes = json_array();
-	for (i = 0; i < plan.n; i++) {
-		item = json_pack("{s:o, s:o, s:o, s:s}",
-		    "name", protocol_string(plan.items[i].name),
-		    "group", protocol_string(plan.items[i].group),
-		    "process", protocol_string(plan.items[i].process),
-		    "change", kinds[plan.items[i].change]);
-		if (plan.items[i].change == RELOAD_CHANGED)
-			item = command_set(item, "keys",
-			    command_strv_json(plan.items[i].keys));
-		changes = command_push(changes, item);
-	}
-	r = command_set(command_ok(id), "applied", json_boolean(!check));
-	r = command_set(r, "changes", changes);
-	r = command_set(r, "unchanged", json_integer(plan.unchanged));
-	r = command_set(r, "restart_required",
-	    command_strv_json(plan.restart));
-	r = command_set(r, "warnings", warnings);
-	json_decref(errors);
-	control_send(c, r);
-	diag_clear(&d);
-	reload_plan_free(&plan);
-}
-
-static void
-command_kill(struct conn *c, json_t *id, json_t *req)
-{
-	command_act(c, id, req, ACT_KILL);
-}
-
-/*
- * pause, resume, signal: one action per process, done at once. Every
- * result is ok, or the reply is "failed" naming the first that is not.
- */
-static void
-command_each(struct conn *c, json_t *id, json_t *req,
-    int (*fn)(struct proc *, int, char **), int arg, const char *done)
-{
-	struct proc **ps;
-	size_t i, n, failed = 0;
-	char *cause, *msg = NULL;
-	json_t *r, *results;
-	int ok;
-
-	if ((ps = command_resolve(c, id, req, 1, &n)) == NULL)
-		return;
-	results = json_array();
-	for (i = 0; i < n; i++) {
-		cause = NULL;
-		ok = fn(ps[i], arg, &cause) == 0;
-		if (!ok && failed++ == 0)
-			xasprintf(&msg, "%s: %s", ps[i]->display,
-			    cause != NULL ? cause : "failed");
-		results = command_push(results, command_result(ps[i]->display,
-		    ok, program_state_name(ps[i]->state),
-		    ok ? done : cause != NULL ? cause : "failed"));
-		free(cause);
-	}
-	if (failed) {
-		r = command_failed(id, TEND_ERR_FAILED, msg, "results",
-		    results);
-		free(msg);
-	} else
-		r = command_set(command_ok(id), "results", results);
-	free(ps);
-	control_send(c, r);
-}
-
-static int
-command_do_pause(struct proc *p, int arg, char **cause)
-{
-	return program_pause(p, cause);
-}
-
-static int
-command_do_resume(struct proc *p, int arg, char **cause)
-{
-	return program_resume(p, cause);
-}
-
-static int
-command_do_signal(struct proc *p, int sig, char **cause)
-{
-	return program_signal(p, sig, cause);
-}
-
-static void
-command_pause(struct conn *c, json_t *id, json_t *req)
-{
-	command_each(c, id, req, command_do_pause, 0, "paused");
-}
-
-static void
-command_resume(struct conn *c, json_t *id, json_t *req)
-{
-	command_each(c, id, req, command_do_resume, 0, "resumed");
-}
-
-/* "signal": a name (HUP, SIGHUP, hup) or a number. */
-static void
-command_signal(struct conn *c, json_t *id, json_t *req)
-{
-	json_t *s = json_object_get(req, "signal");
-	char *msg, *quote, done[64];
-	json_int_t n;
-	int sig;
-
-	if (s == NULL) {
-		command_error(c, id, TEND_ERR_MISSING, "no signal given");
-		return;
-	}
-	if (json_is_integer(s)) {
-		n = json_integer_value(s);
-		sig = n >= 1 && n <= SIGRTMAX ? (int)n : -1;
-	} else if (json_is_string(s))
-		sig = util_signal_number(json_string_value(s));
-	else {
-		command_error(c, id, TEND_ERR_BAD_REQUEST,
-		    "signal must be a name or a number");
-		return;
-	}
-	if (sig <= 0) {
-		if (json_is_string(s)) {
-			quote = utf8_dup(json_string_value(s), 64);
-			xasprintf(&msg, "unknown signal: %s", quote);
-			free(quote);
-		} else
-			xasprintf(&msg, "unknown signal: %lld",
-			    (long long)json_integer_value(s));
-		command_error(c, id, TEND_ERR_BAD_REQUEST, msg);
-		free(msg);
-		return;
-	}
-	snprintf(done, sizeof(done), "SIG%s sent", util_signal_name(sig));
-	command_each(c, id, req, command_do_signal, sig, done);
-}
-
-/* wait: join. "timeout" (seconds, optional) bounds it. */
-static void
-command_wait(struct conn *c, json_t *id, json_t *req)
-{
-	json_t *t = json_object_get(req, "timeout");
-	struct proc **ps;
-	double timeout = -1;
-	size_t n;
-
-	if (t != NULL && !json_is_null(t)) {
-		if (!json_is_number(t) || !(json_number_value(t) >= 0)) {
-			command_error(c, id, TEND_ERR_BAD_REQUEST, "timeout must "
-			    "be a number of seconds, 0 or more");
-			return;
+	if (a->name != NULL) {
+		if ((a->names = json_pack("[O]", a->name)) == NULL) {
+			reply_unbuilt(c);
+			return -1;
 		}
-		/* beyond any timer libevent can hold: no timeout */
-		if (json_number_value(t) < (double)INT_MAX)
-			timeout = json_number_value(t);
+	} else if (command_names_field(e) == NULL)
+		return 0;
+	if ((a->procs = command_resolve(c, id, a->names, &a->n)) == NULL)
+		return -1;
+	if (a->name != NULL && a->n != 1) {
+		xasprintf(&msg, "%s names %zu processes; %s shows one",
+		    json_string_value(a->name), a->n, e->name);
+		reply_error(c, id, TEND_ERR_BAD_REQUEST, msg);
+		free(msg);
+		return -1;
 	}
-	if ((ps = command_resolve(c, id, req, 1, &n)) == NULL)
-		return;
-	command_park(c, id, OP_WAIT, ps, n, timeout);
-}
-
-/*
- * events: a stream of state changes from now on, one object a line,
- * for every process or those NAMES match.
- */
-static void
-command_events(struct conn *c, json_t *id, json_t *req)
-{
-	json_t *names = json_object_get(req, "names");
-	struct subscriber *s;
-	struct proc **ps;
-	size_t n;
-
-	/* The names are checked now, and matched again at each change. */
-	if ((ps = command_resolve(c, id, req, 0, &n)) == NULL)
-		return;
-	free(ps);
-	s = xcalloc(1, sizeof(*s));
-	s->conn = c;
-	if (names != NULL && json_array_size(names) > 0)
-		s->names = json_incref(names);
-	TAILQ_INSERT_TAIL(&subscribers, s, entry);
-	control_send(c, command_ok(id));
-	control_stream(c);
-	log_debug("events: a client subscribed%s", s->names ? " (to some "
-	    "processes)" : "");
-}
-
-static int
-command_matches_any(const struct proc *p, json_t *names)
-{
-	json_t *v;
-	size_t i;
-
-	json_array_foreach(names, i, v)
-		if (command_matches(p, json_string_value(v)))
-			return 1;
 	return 0;
-}
-
-/*
- * One line for every subscriber: the state change P just made. NULL
- * when memory ran out.
- */
-static char *
-command_event_line(struct proc *p, enum proc_state old, size_t *len)
-{
-	char desc[1024], *line;
-	json_t *j, *pid;
-	int had = old == PROC_STARTING || old == PROC_RUNNING ||
-	    old == PROC_PAUSED || old == PROC_STOPPING;
-
-	/* The pid that ended, for a transition an exit caused. */
-	if (p->pid > 0)
-		pid = json_integer(p->pid);
-	else if (had && p->last_pid > 0)
-		pid = json_integer(p->last_pid);
-	else
-		pid = json_null();
-	command_describe(p, desc, sizeof(desc));
-	j = json_pack("{s:s, s:I, s:f, s:o, s:o, s:o, s:s, s:s, s:o, s:o, "
-	    "s:o, s:o}",
-	    "event", "state",
-	    "seq", command_event_seq,
-	    "time", p->state_wall,
-	    "name", protocol_string(p->display),
-	    "group", protocol_string(p->group),
-	    "process", protocol_string(p->name),
-	    "from", program_state_name(old),
-	    "to", program_state_name(p->state),
-	    "pid", pid,
-	    "exitcode", p->has_exited ? json_integer(p->exitcode) : json_null(),
-	    "reason", protocol_string(p->reason),
-	    "description", protocol_string(desc));
-	line = j != NULL ? json_dumps(j, JSON_COMPACT) : NULL;
-	json_decref(j);
-	*len = line != NULL ? strlen(line) : 0;
-	return line;
 }
 
 void
 command_dispatch(struct conn *c, const char *line, size_t len)
 {
+	const struct cmd_entry *e;
+	struct cmd_args a;
 	json_t *req, *id;
-	const char *name, *code;
-	size_t i;
-	char *msg, *quote;
+	const char *code;
+	char *msg;
 
-	if (protocol_decode(line, len, &req, &id, &name, &code, &msg) == -1) {
-		command_error(c, id, code, msg);
-		json_decref(id);
+	if (command_check(line, len, tendd_shutting_down(), &e, &req, &id,
+	    &a, &code, &msg) == -1) {
+		reply_error(c, id, code, msg);
 		free(msg);
-		return;
-	}
-	for (i = 0; i < nitems(command_table); i++) {
-		if (strcmp(name, command_table[i].name) == 0) {
-			command_table[i].fn(c, id, req);
+	} else if (command_select(c, id, e, &a) == 0) {
+		switch (e->exec(c, id, &a)) {
+		case CMD_RETURN_DONE:
+			break;
+		case CMD_RETURN_PARK:
+			if (!(e->flags & CMD_PARKS))
+				fatal("command %s parked: not in its row",
+				    e->name);
+			command_park(c, id, e->until, a.procs, a.n,
+			    e->until == OP_WAIT ? a.timeout : -1);
+			a.procs = NULL;
+			break;
+		case CMD_RETURN_STREAM:
+			if (!(e->flags & CMD_STREAMS))
+				fatal("command %s streams: not in its row",
+				    e->name);
+			control_stream(c);
 			break;
 		}
 	}
-	if (i == nitems(command_table)) {
-		quote = utf8_dup(name, 100);
-		xasprintf(&msg, "unknown command: %s", quote);
-		command_error(c, id, TEND_ERR_UNKNOWN_CMD, msg);
-		free(quote);
-		free(msg);
-	}
+	command_args_free(&a);
 	json_decref(id);
 	json_decref(req);
 }
 
+/* Every state change: the waiters it answers, then the events stream. */
 void
 command_state_changed(struct proc *p, enum proc_state old)
 {
 	struct waiter *w, *next;
-	struct subscriber *s;
-	size_t i, len;
-	char *line = NULL;
-	int built = 0;
+	size_t i;
 
 	for (w = TAILQ_FIRST(&waiters); w != NULL; w = next) {
 		next = TAILQ_NEXT(w, entry);
@@ -1372,29 +863,13 @@ command_state_changed(struct proc *p, enum proc_state old)
 		}
 	}
 
-	/* control_send never frees a connection here: the list holds. */
-	command_event_seq++;
-	TAILQ_FOREACH(s, &subscribers, entry) {
-		if (s->names != NULL && !command_matches_any(p, s->names))
-			continue;
-		if (!built) {
-			line = command_event_line(p, old, &len);
-			built = 1;
-		}
-		/* without it, a subscriber would miss an event unawares */
-		if (line == NULL)
-			control_unbuilt(s->conn, "an event");
-		else
-			control_send_line(s->conn, line, len);
-	}
-	free(line);
+	events_state_changed(p, old);
 }
 
 void
 command_conn_gone(struct conn *c)
 {
 	struct waiter *w, *next;
-	struct subscriber *s, *snext;
 
 	output_conn_gone(c);
 	for (w = TAILQ_FIRST(&waiters); w != NULL; w = next) {
@@ -1404,29 +879,18 @@ command_conn_gone(struct conn *c)
 			waiter_free(w);
 		}
 	}
-	for (s = TAILQ_FIRST(&subscribers); s != NULL; s = snext) {
-		snext = TAILQ_NEXT(s, entry);
-		if (s->conn == c) {
-			TAILQ_REMOVE(&subscribers, s, entry);
-			json_decref(s->names);
-			free(s);
-		}
-	}
+	events_conn_gone(c);
 }
 
 int
 command_conn_waiting(struct conn *c)
 {
 	struct waiter *w;
-	struct subscriber *s;
 
 	TAILQ_FOREACH(w, &waiters, entry)
 		if (w->conn == c)
 			return 1;
-	TAILQ_FOREACH(s, &subscribers, entry)
-		if (s->conn == c)
-			return 1;
-	return 0;
+	return events_conn_waiting(c);
 }
 
 void
@@ -1434,7 +898,6 @@ command_proc_gone(struct proc *p)
 {
 	struct waiter *w, *next;
 	size_t i;
-
 	int held;
 
 	for (w = TAILQ_FIRST(&waiters); w != NULL; w = next) {
@@ -1474,7 +937,7 @@ command_shutdown_done(void)
 	while ((w = TAILQ_FIRST(&waiters)) != NULL) {
 		TAILQ_REMOVE(&waiters, w, entry);
 		if (!waiter_try_reply(w))
-			command_error(w->conn, w->id, TEND_ERR_SHUTTING_DOWN,
+			reply_error(w->conn, w->id, TEND_ERR_SHUTTING_DOWN,
 			    "tendd shut down first");
 		waiter_free(w);
 	}

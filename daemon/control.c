@@ -30,6 +30,7 @@
 #include <event2/listener.h>
 #include <jansson.h>
 
+#include "command.h"
 #include "tendd.h"
 
 /* A reader this far behind is stuck: drop it rather than grow. */
@@ -227,8 +228,7 @@ control_sweep_cb(int fd, short ev, void *arg)
 static void
 control_reply_error(struct conn *c, const char *code, const char *msg)
 {
-	control_send(c, json_pack("{s:n, s:b, s:{s:s, s:o}}", "id", "ok", 0,
-	    "error", "code", code, "message", protocol_string(msg)));
+	reply_send(c, reply_failed(json_null(), code, msg, NULL, NULL));
 }
 
 /*

@@ -647,6 +647,7 @@ void	 control_close_all(void);
 
 /* ------------------------------------------------------------------ */
 /* command.c: requests -> handlers -> replies; parked requests.         */
+/* (the command layer's own interface is command.h)                     */
 
 void	 command_dispatch(struct conn *, const char *line, size_t len);
 /* A connection is going away: forget its parked requests. */

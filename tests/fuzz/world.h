@@ -7,8 +7,9 @@
  * as tendd reads it), the program table and its state machine (program.c),
  * the control socket and its connections (control.c, listening on a
  * socket in that directory; the harness connects as clients do), framing,
- * the command table, name matching, parked requests and the events stream
- * (command.c), output pipes and tail rings (output.c), log files
+ * the command table, name matching and parked requests (command.c), the
+ * handlers (cmd_*.c), the events stream (events.c), the replies
+ * (reply.c), output pipes and tail rings (output.c), log files
  * (logfile.c), reload and shutdown (tendd.c).
  *
  * Fake, because it would touch the OS beyond this process (linked with
