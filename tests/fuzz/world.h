@@ -1037,6 +1037,7 @@ world_end(void)
 	tendd_stopping = 0;
 	tendd_exit_status = 0;
 	program_stopping_all = 0;
+	program_step_queued = 0;
 	/*
 	 * Log files start empty, so rotation is the same each time; the
 	 * current one is emptied rather than removed (a new inode each
