@@ -144,7 +144,12 @@ $(B)/unit/tendd-nomain.o: daemon/tendd.c common/*.h daemon/*.h | $(DEPSTAMP)
 
 $(B)/unit/%: tests/unit/%.c $(DAEMON_LIB_OBJ) $(COMMON_OBJ) $(EXTRA_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(CMOCKA_LIBS)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) $(UNIT_WRAP_$*) -o $@ $^ $(PKG_LIBS) $(CMOCKA_LIBS)
+
+# test_state runs the state machine's actions with spawning, signals and
+# errors counted instead of done (see the test).
+UNIT_WRAP_test_state = -Wl,--wrap=spawn_proc -Wl,--wrap=spawn_signal \
+	-Wl,--wrap=log_error
 
 # Fuzz targets (tests/fuzz/): linked with libFuzzer in the fuzz build,
 # or with replay.c's main() to replay saved inputs (make check).

@@ -134,38 +134,63 @@ program_sort(void)
 	free(all);
 }
 
+/* One process as the display-name rule sees it. */
+struct display_slot {
+	const char	*group;
+	const char	*name;
+	size_t		 idx;		/* in the caller's list */
+	int		 bare;		/* out: shown as NAME alone */
+};
+
 static int
-proc_group_cmp(const void *x, const void *y)
+display_slot_cmp(const void *x, const void *y)
 {
-	const struct proc *a = *(struct proc *const *)x;
-	const struct proc *b = *(struct proc *const *)y;
+	const struct display_slot *a = x, *b = y;
 
 	return strcmp(a->group, b->group);
 }
 
 /*
  * As supervisorctl shows names: PROCESS when it is alone in a group of
- * its own name, GROUP:PROCESS otherwise. Groups change with reloads.
+ * its own name, GROUP:PROCESS otherwise. The one place the rule is
+ * written: for the processes (groups change with reloads) and for a
+ * config a reload would load. Sorts ALL by group.
  */
+static void
+program_display_rule(struct display_slot *all, size_t n)
+{
+	size_t i, j, k;
+
+	qsort(all, n, sizeof(*all), display_slot_cmp);
+	for (i = 0; i < n; i = j) {
+		for (j = i + 1; j < n && strcmp(all[i].group,
+		    all[j].group) == 0; j++)
+			;
+		for (k = i; k < j; k++)
+			all[k].bare = j - i == 1 &&
+			    strcmp(all[k].group, all[k].name) == 0;
+	}
+}
+
 static void
 program_update_display(void)
 {
 	struct proc **all;
-	size_t i, j, n;
-	int alone;
+	struct display_slot *slots;
+	size_t i, n;
 
 	all = program_array(&n);
-	qsort(all, n, sizeof(*all), proc_group_cmp);
-	for (i = 0; i < n; i = j) {
-		for (j = i + 1; j < n && strcmp(all[i]->group,
-		    all[j]->group) == 0; j++)
-			;
-		alone = j - i == 1;
-		for (; i < j; i++)
-			all[i]->display = alone &&
-			    strcmp(all[i]->group, all[i]->name) == 0 ?
-			    all[i]->name : all[i]->fullname;
+	slots = xcalloc(n + 1, sizeof(*slots));
+	for (i = 0; i < n; i++)
+		slots[i] = (struct display_slot){ all[i]->group, all[i]->name,
+		    i, 0 };
+	program_display_rule(slots, n);
+	for (i = 0; i < n; i++) {
+		struct proc *p = all[slots[i].idx];
+
+		p->display = slots[i].bare ? p->name : p->fullname;
 	}
+	free(slots);
 	free(all);
 }
 
@@ -744,51 +769,28 @@ proc_target(const struct proc *p)
 	return p->next_pc != NULL ? p->next_pc : p->pc;
 }
 
-struct pc_slot {
-	const struct program_conf *pc;
-	size_t		 idx;		/* in the config's list */
-};
-
-static int
-pc_slot_cmp(const void *x, const void *y)
-{
-	const struct pc_slot *a = x, *b = y;
-
-	return strcmp(a->pc->group, b->pc->group);
-}
-
-/*
- * How status will show each process of CONF, in the config's order:
- * PROCESS when alone in a group of its name, else GROUP:PROCESS.
- */
+/* How status will show each process of CONF, in the config's order. */
 static char **
 program_conf_displays(const struct tend_conf *conf)
 {
 	struct program_conf *pc;
-	struct pc_slot *all;
+	struct display_slot *all;
 	char **names;
-	size_t i, j, k, n = 0;
+	size_t i, n = 0;
 
 	all = xcalloc(conf->nprocs + 1, sizeof(*all));
 	TAILQ_FOREACH(pc, &conf->programs, entry) {
-		all[n].pc = pc;
-		all[n].idx = n;
+		all[n] = (struct display_slot){ pc->group, pc->name, n, 0 };
 		n++;
 	}
-	qsort(all, n, sizeof(*all), pc_slot_cmp);
+	program_display_rule(all, n);
 	names = xcalloc(n + 1, sizeof(*names));
-	for (i = 0; i < n; i = j) {
-		for (j = i + 1; j < n && strcmp(all[i].pc->group,
-		    all[j].pc->group) == 0; j++)
-			;
-		for (k = i; k < j; k++) {
-			pc = (struct program_conf *)all[k].pc;
-			if (j - i == 1 && strcmp(pc->group, pc->name) == 0)
-				names[all[k].idx] = xstrdup(pc->name);
-			else
-				xasprintf(&names[all[k].idx], "%s:%s",
-				    pc->group, pc->name);
-		}
+	for (i = 0; i < n; i++) {
+		if (all[i].bare)
+			names[all[i].idx] = xstrdup(all[i].name);
+		else
+			xasprintf(&names[all[i].idx], "%s:%s", all[i].group,
+			    all[i].name);
 	}
 	free(all);
 	return names;

@@ -175,7 +175,9 @@ const struct state_action state_actions[A_N] = {
 	    S(PROC_STOPPING) | S(PROC_STOPPED) | S(PROC_STARTING) |
 	    S(PROC_RUNNING), FX_K },
 	[A_GROUPKILL] =	{ "group-kill",	state_a_groupkill, 0, FX_K },
-	[A_REAP] =	{ "reap",	state_a_reap,	UP, FX_K },
+	/* with no output to wait for, the end is handled at once */
+	[A_REAP] =	{ "reap",	state_a_reap,	UP | DOWN,
+	    FX_S | FX_K | FX_F },
 	[A_END_START] =	{ "end-starting", state_a_end_start,
 	    S(PROC_EXITED) | S(PROC_STOPPED) | S(PROC_BACKOFF) | S(PROC_FATAL),
 	    0 },
