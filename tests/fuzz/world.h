@@ -30,9 +30,10 @@
  *                  exit, and every service with it);
  *   log_error()    prints, or aborts where the target says no error can
  *                  be right (world_strict).
- * Nothing else is replaced. tendd.c and program.c are included here rather
- * than linked, so that their file-scope state (shutting down, stopping all)
- * is put back between inputs; their code is the daemon's, unchanged.
+ * Nothing else is replaced. tendd.c, program.c and state.c are included
+ * here rather than linked, so that their file-scope state (shutting down,
+ * stopping all, a shutdown step queued) is put back between inputs and
+ * the state setter can be called; their code is the daemon's, unchanged.
  *
  * Every input starts from the same table (world_start) and leaves nothing
  * behind (world_end): no connection, process, timer, pipe or log file.
@@ -44,6 +45,7 @@
 #include "tendd.c"
 #undef main
 #include "program.c"
+#include "state.c"
 
 #include <dirent.h>
 #include <linux/sockios.h>
