@@ -2,8 +2,7 @@
  * program.c: the processes as a whole: the list in start order, pid
  * lookup, the names status shows, what a person or a module asks of a
  * process (handed to the state machine, state.c, as events), the status
- * description, the shutdown order and the reload plan and its
- * application.
+ * description, the shutdown order (reload.c changes the list).
  */
 #include <errno.h>
 #include <math.h>
@@ -23,7 +22,6 @@ struct procs procs = TAILQ_HEAD_INITIALIZER(procs);
 int		 program_nprocs;
 
 int		 program_stopping_all;	/* tendd is shutting down */
-static int	 program_reloading;	/* program_reload() is under way */
 static int	 program_step_queued;	/* program_shutdown_step() is due */
 
 /* pid -> proc, so a reap costs the same with 10 or 10000 processes. */
@@ -103,7 +101,7 @@ proc_order_cmp(const void *x, const void *y)
 	return strcmp(a->fullname, b->fullname);
 }
 
-static struct proc **
+struct proc **
 program_array(size_t *np)
 {
 	struct proc **all, *p;
@@ -120,7 +118,7 @@ program_array(size_t *np)
 }
 
 /* After priorities may have changed: the list in start order again. */
-static void
+void
 program_sort(void)
 {
 	struct proc **all;
@@ -133,14 +131,6 @@ program_sort(void)
 		TAILQ_INSERT_TAIL(&procs, all[i], entry);
 	free(all);
 }
-
-/* One process as the display-name rule sees it. */
-struct display_slot {
-	const char	*group;
-	const char	*name;
-	size_t		 idx;		/* in the caller's list */
-	int		 bare;		/* out: shown as NAME alone */
-};
 
 static int
 display_slot_cmp(const void *x, const void *y)
@@ -156,7 +146,7 @@ display_slot_cmp(const void *x, const void *y)
  * written: for the processes (groups change with reloads) and for a
  * config a reload would load. Sorts ALL by group.
  */
-static void
+void
 program_display_rule(struct display_slot *all, size_t n)
 {
 	size_t i, j, k;
@@ -172,7 +162,7 @@ program_display_rule(struct display_slot *all, size_t n)
 	}
 }
 
-static void
+void
 program_update_display(void)
 {
 	struct proc **all;
@@ -194,8 +184,8 @@ program_update_display(void)
 	free(all);
 }
 
-static struct proc *
-proc_new(struct program_conf *pc)
+struct proc *
+program_new(struct program_conf *pc)
 {
 	struct proc *p = xcalloc(1, sizeof(*p));
 
@@ -223,7 +213,7 @@ program_setup(struct tend_conf *conf)
 	struct proc *p;
 
 	TAILQ_FOREACH(pc, &conf->programs, entry) {
-		p = proc_new(pc);
+		p = program_new(pc);
 		TAILQ_INSERT_TAIL(&procs, p, entry);
 	}
 	program_sort();
@@ -436,17 +426,6 @@ program_notify_mainpid(struct proc *p, pid_t pid, char **cause)
 	return adopt_mainpid(p, pid, cause);
 }
 
-static void
-program_format_exit(char *buf, size_t len, int code)
-{
-	if (code < 0)
-		snprintf(buf, len, "killed by SIG%s", util_signal_name(-code));
-	else
-		snprintf(buf, len, "exited with code %d", code);
-}
-
-
-
 /* "exit 3" or "exit -9 (SIGKILL)": the spec's code, and for people the name. */
 static void
 proc_format_code(char *buf, size_t len, int code)
@@ -466,7 +445,7 @@ program_describe(const struct proc *p, char *buf, size_t len)
 
 	left = p->timer_due > now ? p->timer_due - now : 0;
 	if (p->has_exited)
-		program_format_exit(how, sizeof(how), p->exitcode);
+		state_format_exit(how, sizeof(how), p->exitcode);
 	else
 		how[0] = '\0';
 
@@ -636,8 +615,8 @@ program_shutdown(void)
 	program_shutdown_step();
 }
 
-static void
-proc_free(struct proc *p)
+void
+program_free(struct proc *p)
 {
 	program_nprocs--;
 	if (p->timer != NULL)
@@ -670,7 +649,7 @@ program_free_all(void)
 
 	while ((p = TAILQ_FIRST(&procs)) != NULL) {
 		TAILQ_REMOVE(&procs, p, entry);
-		proc_free(p);
+		program_free(p);
 	}
 	for (i = 0; i < PIDHASH_SIZE; i++) {
 		while (pidhash[i] != NULL) {
@@ -680,298 +659,4 @@ program_free_all(void)
 			free(s);
 		}
 	}
-}
-
-/* ------------------------------------------------------------------ */
-/* Reload                                                               */
-
-/* A process removed by a reload is down: forget it. */
-void
-program_forget(struct proc *p)
-{
-	log_info("%s: removed from the config", p->display);
-	/* Whoever holds a pointer to it lets go first. */
-	command_proc_gone(p);
-	TAILQ_REMOVE(&procs, p, entry);
-	if (p->pid > 0)
-		program_pid_del(p->pid);
-	proc_free(p);
-	/* A reload under way shows the new names once, at its end. */
-	if (!program_reloading)
-		program_update_display();
-}
-
-/* "a, b, c" */
-static char *
-program_join(char **v)
-{
-	char *s = xstrdup(""), *more;
-	size_t i;
-
-	for (i = 0; v != NULL && v[i] != NULL; i++) {
-		xasprintf(&more, "%s%s%s", s, i > 0 ? ", " : "", v[i]);
-		free(s);
-		s = more;
-	}
-	return s;
-}
-
-/* Down after a stop for a changed config: from now on, the new settings. */
-void
-program_take_next(struct proc *p)
-{
-	int moved = p->pc->priority != p->next_pc->priority ||
-	    p->pc->group_priority != p->next_pc->group_priority;
-
-	if (p->pc_owned)
-		config_program_free(p->pc);
-	p->pc = p->next_pc;
-	p->pc_owned = 0;
-	p->next_pc = NULL;
-	if (moved)
-		program_sort();
-}
-
-static int
-proc_fullname_cmp(const void *x, const void *y)
-{
-	const struct proc *a = *(struct proc *const *)x;
-	const struct proc *b = *(struct proc *const *)y;
-
-	return strcmp(a->fullname, b->fullname);
-}
-
-/* The processes, sorted by GROUP:NAME, to match a new config against. */
-static struct proc **
-program_by_fullname(size_t *np)
-{
-	struct proc **all = program_array(np);
-
-	qsort(all, *np, sizeof(*all), proc_fullname_cmp);
-	return all;
-}
-
-static struct proc *
-program_lookup(struct proc **all, size_t n, const struct program_conf *pc)
-{
-	struct proc key, *kp = &key, **found;
-
-	xasprintf(&key.fullname, "%s:%s", pc->group, pc->name);
-	found = bsearch(&kp, all, n, sizeof(*all), proc_fullname_cmp);
-	free(key.fullname);
-	return found != NULL ? *found : NULL;
-}
-
-/* The settings P will run with next: what a new config is compared to. */
-static const struct program_conf *
-proc_target(const struct proc *p)
-{
-	return p->next_pc != NULL ? p->next_pc : p->pc;
-}
-
-/* How status will show each process of CONF, in the config's order. */
-static char **
-program_conf_displays(const struct tend_conf *conf)
-{
-	struct program_conf *pc;
-	struct display_slot *all;
-	char **names;
-	size_t i, n = 0;
-
-	all = xcalloc(conf->nprocs + 1, sizeof(*all));
-	TAILQ_FOREACH(pc, &conf->programs, entry) {
-		all[n] = (struct display_slot){ pc->group, pc->name, n, 0 };
-		n++;
-	}
-	program_display_rule(all, n);
-	names = xcalloc(n + 1, sizeof(*names));
-	for (i = 0; i < n; i++) {
-		if (all[i].bare)
-			names[all[i].idx] = xstrdup(all[i].name);
-		else
-			xasprintf(&names[all[i].idx], "%s:%s", all[i].group,
-			    all[i].name);
-	}
-	free(all);
-	return names;
-}
-
-static void
-plan_add(struct reload_plan *plan, enum reload_change change,
-    const char *name, const char *group, const char *process, char **keys)
-{
-	struct reload_item *it;
-
-	plan->items = xreallocarray(plan->items, plan->n + 1,
-	    sizeof(*plan->items));
-	it = &plan->items[plan->n++];
-	it->change = change;
-	it->name = xstrdup(name);
-	it->group = xstrdup(group);
-	it->process = xstrdup(process);
-	it->keys = keys;
-}
-
-void
-program_plan(const struct tend_conf *cur, const struct tend_conf *new,
-    struct reload_plan *plan)
-{
-	struct proc **all, *p;
-	struct program_conf *pc;
-	char **names, **keys;
-	size_t n, i = 0;
-
-	all = program_by_fullname(&n);
-	names = program_conf_displays(new);
-	TAILQ_FOREACH(p, &procs, entry)
-		p->reload_seen = 0;
-	/* In the order of the new config, so it reads like the file. */
-	for (pc = TAILQ_FIRST(&new->programs); pc != NULL;
-	    pc = TAILQ_NEXT(pc, entry), i++) {
-		p = program_lookup(all, n, pc);
-		if (p != NULL)
-			p->reload_seen = 1;
-		if (p == NULL || p->removed) {
-			plan_add(plan, RELOAD_ADDED, names[i], pc->group,
-			    pc->name, NULL);
-			continue;
-		}
-		keys = config_program_changes(cur, proc_target(p), new, pc);
-		if (keys != NULL)
-			plan_add(plan, RELOAD_CHANGED, names[i], pc->group,
-			    pc->name, keys);
-		else
-			plan->unchanged++;
-	}
-	TAILQ_FOREACH(p, &procs, entry) {
-		if (!p->reload_seen && !p->removed)
-			plan_add(plan, RELOAD_REMOVED, p->display, p->group,
-			    p->name, NULL);
-		p->reload_seen = 0;
-	}
-	for (i = 0; names[i] != NULL; i++)
-		free(names[i]);
-	free(names);
-	free(all);
-}
-
-/*
- * The settings of an up process stay with it until it is down, however
- * many reloads come meanwhile: its stop uses them. Take them off OLD.
- */
-void
-program_own_pc(struct proc *p, struct tend_conf *old)
-{
-	if (p->pc_owned)
-		return;
-	TAILQ_REMOVE(&old->programs, p->pc, entry);
-	p->pc_owned = 1;
-}
-
-static void
-program_change(struct proc *p, struct tend_conf *old,
-    struct program_conf *pc, char **keys)
-{
-	struct state_arg a = { .pc = pc, .old = old };
-	char *list = program_join(keys);
-
-	a.why = list;
-	state_event(p, E_CHANGE, &a);
-	free(list);
-}
-
-static void
-program_remove(struct proc *p, struct tend_conf *old)
-{
-	struct state_arg a = { .old = old };
-
-	p->removed = 1;
-	p->want = WANT_DOWN;
-	p->next_pc = NULL;	/* it was in OLD's list */
-	state_event(p, E_REMOVE, &a);
-}
-
-void
-program_reload(struct tend_conf *old, struct tend_conf *new)
-{
-	struct state_arg a = { .reset = STATE_RESET_TRIES };
-	struct proc **all, *p, *next;
-	struct program_conf *pc;
-	char **keys;
-	size_t n;
-
-	program_reloading = 1;
-	all = program_by_fullname(&n);
-	TAILQ_FOREACH(p, &procs, entry)
-		p->reload_seen = p->reload_start = 0;
-	TAILQ_FOREACH(pc, &new->programs, entry) {
-		p = program_lookup(all, n, pc);
-		if (p == NULL) {
-			p = proc_new(pc);
-			TAILQ_INSERT_TAIL(&procs, p, entry);
-			p->reload_seen = 1;
-			if (pc->autostart)
-				p->reload_start = 1;
-			log_info("%s:%s: added to the config", pc->group,
-			    pc->name);
-			continue;
-		}
-		p->reload_seen = 1;
-		if (p->removed) {
-			/* Still stopping from a reload that removed it. */
-			log_info("%s: back in the config: it starts again "
-			    "once stopped", p->display);
-			p->removed = 0;
-			p->next_pc = pc;
-			p->want = pc->autostart ? WANT_UP : WANT_NONE;
-			continue;
-		}
-		keys = config_program_changes(old, proc_target(p), new, pc);
-		if (keys == NULL) {
-			/* Untouched: same pid, same timers, new settings. */
-			if (p->next_pc != NULL)
-				p->next_pc = pc;
-			else
-				p->pc = pc;
-			continue;
-		}
-		program_change(p, old, pc, keys);
-		strv_free(keys);
-	}
-	free(all);
-	for (p = TAILQ_FIRST(&procs); p != NULL; p = next) {
-		next = TAILQ_NEXT(p, entry);
-		if (!p->reload_seen && !p->removed)
-			program_remove(p, old);
-	}
-	program_reloading = 0;
-	program_sort();
-	program_update_display();
-
-	/* Start order, as at boot: low priorities first. */
-	TAILQ_FOREACH(p, &procs, entry) {
-		if (p->reload_start == 0)
-			continue;
-		p->want = WANT_UP;
-		a.why = p->reload_start == 1 ? "added by reload" :
-		    "config changed";
-		state_event(p, E_START, &a);
-		p->reload_start = 0;
-	}
-}
-
-void
-reload_plan_free(struct reload_plan *plan)
-{
-	int i;
-
-	for (i = 0; i < plan->n; i++) {
-		free(plan->items[i].name);
-		free(plan->items[i].group);
-		free(plan->items[i].process);
-		strv_free(plan->items[i].keys);
-	}
-	free(plan->items);
-	strv_free(plan->restart);
-	memset(plan, 0, sizeof(*plan));
 }

@@ -126,9 +126,9 @@ static int state_a_forget(struct proc *, enum state_event, struct state_arg *);
 static int state_a_join(struct proc *, enum state_event, struct state_arg *);
 
 #define S(s)	(1u << (s))
-#define UP	(S(PROC_STARTING) | S(PROC_RUNNING) | S(PROC_PAUSED) | \
+#define M_UP	(S(PROC_STARTING) | S(PROC_RUNNING) | S(PROC_PAUSED) | \
 		    S(PROC_STOPPING))
-#define DOWN	(S(PROC_STOPPED) | S(PROC_EXITED) | S(PROC_BACKOFF) | \
+#define M_DOWN	(S(PROC_STOPPED) | S(PROC_EXITED) | S(PROC_BACKOFF) | \
 		    S(PROC_FATAL))
 #define FX_S	STATE_FX_SPAWN
 #define FX_K	STATE_FX_SIGNAL
@@ -163,7 +163,7 @@ const struct state_action state_actions[A_N] = {
 	[A_STARTED] =	{ "started",	state_a_started,
 	    S(PROC_RUNNING) | S(PROC_STOPPING) | S(PROC_STOPPED), FX_K },
 	[A_POLL] =	{ "poll-pidfile", state_a_poll,
-	    S(PROC_RUNNING) | DOWN, 0 },
+	    S(PROC_RUNNING) | M_DOWN, 0 },
 	[A_RETRY] =	{ "retry",	state_a_retry,
 	    S(PROC_STARTING) | S(PROC_RUNNING) | S(PROC_BACKOFF) |
 	    S(PROC_FATAL), FX_S },
@@ -176,7 +176,7 @@ const struct state_action state_actions[A_N] = {
 	    S(PROC_RUNNING), FX_K },
 	[A_GROUPKILL] =	{ "group-kill",	state_a_groupkill, 0, FX_K },
 	/* with no output to wait for, the end is handled at once */
-	[A_REAP] =	{ "reap",	state_a_reap,	UP | DOWN,
+	[A_REAP] =	{ "reap",	state_a_reap,	M_UP | M_DOWN,
 	    FX_S | FX_K | FX_F },
 	[A_END_START] =	{ "end-starting", state_a_end_start,
 	    S(PROC_EXITED) | S(PROC_STOPPED) | S(PROC_BACKOFF) | S(PROC_FATAL),
@@ -185,7 +185,7 @@ const struct state_action state_actions[A_N] = {
 	    S(PROC_EXITED) | S(PROC_BACKOFF) | S(PROC_STARTING) |
 	    S(PROC_RUNNING) | S(PROC_FATAL), FX_S },
 	[A_END_STOP] =	{ "end-stopping", state_a_end_stop,
-	    DOWN | S(PROC_STARTING) | S(PROC_RUNNING), FX_S | FX_F },
+	    M_DOWN | S(PROC_STARTING) | S(PROC_RUNNING), FX_S | FX_F },
 	[A_CHANGE_UP] =	{ "restart-changed", state_a_change_up,
 	    S(PROC_STOPPING) | S(PROC_STOPPED) | S(PROC_STARTING) |
 	    S(PROC_RUNNING), FX_K },
@@ -211,7 +211,7 @@ const struct state_action state_actions[A_N] = {
 #define PA	A_PAUSE
 #define RE	A_RESUME
 #define SG	A_SIGNAL
-#define UP_	A_STARTED
+#define UP	A_STARTED
 #define PO	A_POLL
 #define RT	A_RETRY
 #define K9	A_ESCALATE
@@ -230,24 +230,39 @@ const struct state_action state_actions[A_N] = {
 #define FG	A_FORGET
 #define JN	A_JOIN
 
-/* The machine: what each event does in each state (docs/design.md). */
+/*
+ * The machine: what each event does in each state (docs/design.md).
+ * __ missing (a test fails)   no nothing to do           XX cannot happen
+ * rf refused: not running     st stray timer (debug)     lt READY=1 too late
+ * SP spawn    SO stop signal  KI SIGKILL     CA BACKOFF -> STOPPED
+ * PA SIGSTOP  RE SIGCONT      SG send it     UP startsecs/ready over
+ * PO read the pidfile         RT retry       K9 stopwaitsecs over: SIGKILL
+ * JO joinsecs over: stop      RD READY=1     WD watchdog failed
+ * TR WATCHDOG=trigger         GK kill the rest of its group
+ * RP reaped: handover or wait for output     ES/ER/EP judge the end of a
+ * start, a run, a stop        CU restart with new settings
+ * CI take new settings        RU stop, forget once down   FG forget
+ * JN join a job at shutdown
+ * Columns: start stop kill pause resume signal timer ready watchdog
+ * trigger exited reaped drained change remove shutdown level.
+ */
 const unsigned char state_table[ST_N][E_N] = {
-/*		  start stop kill pause resume signal timer ready wdog trig exited reaped drained change remove shutdown level */
-[ST_NEW] =	  { SP, no, no, rf, rf, rf, st, lt, no, no, XX, XX, no, CI, FG, no, XX },
-[ST_STARTING] =	  { no, SO, KI, rf, no, SG, UP_,RD, no, TR, no, RP, no, CU, RU, JN, SO },
-[ST_AWAIT_PIDFILE]={ no, SO, KI, rf, no, rf, PO, RD, no, TR, XX, XX, no, CU, RU, SO, XX },
-[ST_STARTING_ENDED]={no, SO, KI, rf, no, SG, st, lt, no, no, XX, XX, ES, CU, RU, SO, SO },
-[ST_RUNNING] =	  { no, SO, KI, PA, no, SG, no, lt, WD, TR, no, RP, no, CU, RU, JN, SO },
-[ST_JOINING] =	  { no, SO, KI, PA, no, SG, JO, lt, WD, TR, no, RP, no, CU, RU, JN, SO },
-[ST_RUNNING_ENDED]={ no, SO, KI, PA, no, SG, st, lt, no, no, XX, XX, ER, CU, RU, JN, SO },
-[ST_PAUSED] =	  { no, SO, KI, no, RE, SG, st, lt, no, no, no, RP, no, CU, RU, JN, SO },
-[ST_PAUSED_ENDED]={ no, SO, KI, no, RE, SG, st, lt, no, no, XX, XX, ER, CU, RU, JN, SO },
-[ST_STOPPING] =	  { no, no, KI, rf, rf, SG, K9, lt, no, no, GK, RP, no, CU, RU, no, no },
-[ST_STOPPING_ENDED]={no, no, KI, rf, rf, SG, st, lt, no, no, XX, XX, EP, CU, RU, no, no },
-[ST_STOPPED] =	  { SP, no, no, rf, rf, rf, st, lt, no, no, XX, XX, no, CI, FG, no, XX },
-[ST_EXITED] =	  { SP, no, no, rf, rf, rf, st, lt, no, no, XX, XX, no, CI, FG, no, XX },
-[ST_BACKOFF] =	  { SP, CA, CA, rf, rf, rf, RT, lt, no, no, XX, XX, no, CI, FG, CA, XX },
-[ST_FATAL] =	  { SP, no, no, rf, rf, rf, st, lt, no, no, XX, XX, no, CI, FG, no, XX },
+/*                       sta sto kil pau res sig tim rdy wdg trg exi rea dra chg rem shu lvl */
+[ST_NEW]             = { SP, no, no, rf, rf, rf, st, lt, no, no, XX, XX, no, CI, FG, no, XX },
+[ST_STARTING]        = { no, SO, KI, rf, no, SG, UP, RD, no, TR, no, RP, no, CU, RU, JN, SO },
+[ST_AWAIT_PIDFILE]   = { no, SO, KI, rf, no, rf, PO, RD, no, TR, XX, XX, no, CU, RU, SO, XX },
+[ST_STARTING_ENDED]  = { no, SO, KI, rf, no, SG, st, lt, no, no, XX, XX, ES, CU, RU, SO, SO },
+[ST_RUNNING]         = { no, SO, KI, PA, no, SG, no, lt, WD, TR, no, RP, no, CU, RU, JN, SO },
+[ST_JOINING]         = { no, SO, KI, PA, no, SG, JO, lt, WD, TR, no, RP, no, CU, RU, JN, SO },
+[ST_RUNNING_ENDED]   = { no, SO, KI, PA, no, SG, st, lt, no, no, XX, XX, ER, CU, RU, JN, SO },
+[ST_PAUSED]          = { no, SO, KI, no, RE, SG, st, lt, no, no, no, RP, no, CU, RU, JN, SO },
+[ST_PAUSED_ENDED]    = { no, SO, KI, no, RE, SG, st, lt, no, no, XX, XX, ER, CU, RU, JN, SO },
+[ST_STOPPING]        = { no, no, KI, rf, rf, SG, K9, lt, no, no, GK, RP, no, CU, RU, no, no },
+[ST_STOPPING_ENDED]  = { no, no, KI, rf, rf, SG, st, lt, no, no, XX, XX, EP, CU, RU, no, no },
+[ST_STOPPED]         = { SP, no, no, rf, rf, rf, st, lt, no, no, XX, XX, no, CI, FG, no, XX },
+[ST_EXITED]          = { SP, no, no, rf, rf, rf, st, lt, no, no, XX, XX, no, CI, FG, no, XX },
+[ST_BACKOFF]         = { SP, CA, CA, rf, rf, rf, RT, lt, no, no, XX, XX, no, CI, FG, CA, XX },
+[ST_FATAL]           = { SP, no, no, rf, rf, rf, st, lt, no, no, XX, XX, no, CI, FG, no, XX },
 };
 
 #undef __
@@ -263,7 +278,7 @@ const unsigned char state_table[ST_N][E_N] = {
 #undef PA
 #undef RE
 #undef SG
-#undef UP_
+#undef UP
 #undef PO
 #undef RT
 #undef K9
@@ -1150,7 +1165,7 @@ state_a_reap(struct proc *p, enum state_event ev, struct state_arg *arg)
 	return 0;
 }
 
-static void
+void
 state_format_exit(char *buf, size_t len, int code)
 {
 	if (code < 0)
@@ -1283,11 +1298,11 @@ state_a_end_stop(struct proc *p, enum state_event ev, struct state_arg *arg)
 	state_set(p, PROC_STOPPED, "%s", how);
 	/* Stopped for a reload: gone now, or on to its new settings. */
 	if (p->removed) {
-		program_forget(p);
+		reload_forget(p);
 		return 0;
 	}
 	if (p->next_pc != NULL)
-		program_take_next(p);
+		reload_take_next(p);
 	/* restart, or a start that came while it was stopping */
 	if (p->want == WANT_UP && p->state == PROC_STOPPED &&
 	    !program_stopping_all) {
@@ -1308,7 +1323,7 @@ static int
 state_a_change_up(struct proc *p, enum state_event ev, struct state_arg *arg)
 {
 	log_info("%s: config changed (%s): restarting", p->display, arg->why);
-	program_own_pc(p, arg->old);
+	reload_own_pc(p, arg->old);
 	p->next_pc = arg->pc;
 	/* A person's stop stands; anything else comes back up. */
 	if (p->want != WANT_DOWN)
@@ -1317,7 +1332,7 @@ state_a_change_up(struct proc *p, enum state_event ev, struct state_arg *arg)
 		state_enter_stopping(p, p->pc->stopsignal, NULL);
 	/* Nothing to stop after all: on to the new settings now. */
 	if (!state_has_process(p)) {
-		program_take_next(p);
+		reload_take_next(p);
 		if (p->want == WANT_UP)
 			p->reload_start = 2;
 	}
@@ -1338,13 +1353,13 @@ static int
 state_a_remove_up(struct proc *p, enum state_event ev, struct state_arg *arg)
 {
 	log_info("%s: removed from the config: stopping", p->display);
-	program_own_pc(p, arg->old);
+	reload_own_pc(p, arg->old);
 	if (p->state != PROC_STOPPING)
 		state_enter_stopping(p, p->pc->stopsignal, NULL);
 	if (state_has_process(p))
 		return 0;
 	/* Nothing was running: forgotten now (its pc with it). */
-	program_forget(p);
+	reload_forget(p);
 	return 0;
 }
 
@@ -1353,7 +1368,7 @@ state_a_forget(struct proc *p, enum state_event ev, struct state_arg *arg)
 {
 	if (p->state == PROC_BACKOFF)
 		state_set(p, PROC_STOPPED, "%s", state_cancel_why[ev]);
-	program_forget(p);
+	reload_forget(p);
 	return 0;
 }
 

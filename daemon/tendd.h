@@ -313,16 +313,23 @@ extern int program_nprocs;
 const char *program_state_name(enum proc_state);
 /* Builds processes for CONF (first load). */
 void	 program_setup(struct tend_conf *);
-/* What reloading from CUR to NEW would do, per process. */
-struct reload_plan;
-void	 program_plan(const struct tend_conf *cur, const struct tend_conf *new,
-	    struct reload_plan *);
+/* The list: a new process (not in it yet), in start order, freed. */
+struct proc *program_new(struct program_conf *);
+void	 program_free(struct proc *);
+struct proc **program_array(size_t *);	/* allocated, NULL-ended */
+void	 program_sort(void);
 /*
- * Applies NEW (tendd_conf already points to it) over OLD: adds, stops,
- * restarts; unchanged processes are re-pointed to NEW and left alone.
- * OLD may be freed afterwards.
+ * The display-name rule (PROCESS when alone in a group of its name,
+ * GROUP:PROCESS otherwise), for processes or a config's programs.
  */
-void	 program_reload(struct tend_conf *old, struct tend_conf *new);
+struct display_slot {
+	const char	*group;
+	const char	*name;
+	size_t		 idx;		/* in the caller's list */
+	int		 bare;		/* out: shown as NAME alone */
+};
+void	 program_display_rule(struct display_slot *, size_t);
+void	 program_update_display(void);
 /* autostart, by priority (low first). */
 void	 program_autostart(void);
 /* A person's start/stop. Return 0, or -1 with a reason in *cause. */
@@ -355,10 +362,6 @@ void	 program_describe_text(const struct proc *, char *, size_t);
 /* pid -> process (program_find_pid()). */
 void	 program_pid_add(pid_t, struct proc *);
 void	 program_pid_del(pid_t);
-/* Reload's bookkeeping, for the machine's reload actions. */
-void	 program_forget(struct proc *);	/* frees P */
-void	 program_take_next(struct proc *);
-void	 program_own_pc(struct proc *, struct tend_conf *old);
 /* Set while tendd shuts down. */
 extern int program_stopping_all;
 /* A transition during shutdown: take the next step from the loop. */
@@ -509,6 +512,27 @@ enum state_outcome {
 /* The outcome for GOAL now; *msg (allocated, or NULL) says it. */
 enum state_outcome state_outcome(const struct proc *, enum state_goal,
 	    char **msg);
+
+/* How an end is said: "exited with code 1", "killed by SIGTERM". */
+void	 state_format_exit(char *, size_t, int code);
+
+/* ------------------------------------------------------------------ */
+/* reload.c: a new config, process by process.                         */
+
+/* What reloading from CUR to NEW would do, per process. */
+struct reload_plan;
+void	 reload_diff(const struct tend_conf *cur, const struct tend_conf *new,
+	    struct reload_plan *);
+/*
+ * Applies NEW (tendd_conf already points to it) over OLD: adds, stops,
+ * restarts; unchanged processes are re-pointed to NEW and left alone.
+ * OLD may be freed afterwards.
+ */
+void	 reload_apply(struct tend_conf *old, struct tend_conf *new);
+/* For the machine's reload actions (state.c). */
+void	 reload_forget(struct proc *);	/* a removed process is down: frees P */
+void	 reload_take_next(struct proc *); /* down: on to its new settings */
+void	 reload_own_pc(struct proc *, struct tend_conf *old);
 
 /* ------------------------------------------------------------------ */
 /* adopt.c: a launcher's daemon (pidfile), MAINPID=.                    */
