@@ -392,7 +392,7 @@ state_vset(struct proc *p, enum proc_state s, double arm, const char *fmt,
 {
 	enum proc_state old = p->state;
 
-	/* Each state arms its own timer; none carries over. */
+	/* Each state arms its own timer (state_info[]); none carries over. */
 	evtimer_del(p->timer);
 	p->timer_due = 0;
 	if (arm >= 0)
@@ -403,6 +403,9 @@ state_vset(struct proc *p, enum proc_state s, double arm, const char *fmt,
 	if (fmt != NULL)
 		xvasprintf(&p->reason, fmt, ap);
 	p->state = s;
+	if (arm >= 0 && state_info[state_of(p)].timer == TIMER_NONE)
+		log_error("%s: a timer armed in state %s, which has none",
+		    p->display, state_info[state_of(p)].name);
 	p->state_time = util_now();
 	p->state_wall = util_wallclock();
 	/*
@@ -1304,8 +1307,7 @@ state_a_end_stop(struct proc *p, enum state_event ev, struct state_arg *arg)
 	if (p->next_pc != NULL)
 		reload_take_next(p);
 	/* restart, or a start that came while it was stopping */
-	if (p->want == WANT_UP && p->state == PROC_STOPPED &&
-	    !program_stopping_all) {
+	if (p->want == WANT_UP && !program_stopping_all) {
 		p->startfails = 0;
 		p->crashes = 0;
 		state_spawn(p, "start requested while stopping");
