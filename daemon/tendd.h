@@ -655,7 +655,7 @@ int	 systemd_wants_journal(const char *logfile);
 void	 systemd_start(void);
 /* The initial autostart programs have all been spawned. */
 void	 systemd_autostart_done(void);
-/* proc_set_state() calls this after every change. */
+/* state_set() calls this after every change. */
 void	 systemd_state_changed(struct proc *, enum proc_state old);
 /*
  * Around a reload: systemd_reloading() before the config is read

@@ -4,9 +4,10 @@
  * it writes (fuzz_daemon.c, fuzz_events.c). Included by one target each.
  *
  * Real: the config (a file in a private directory, read by config_load()
- * as tendd reads it), the program table and its state machine (program.c),
- * the control socket and its connections (control.c, listening on a
- * socket in that directory; the harness connects as clients do), framing,
+ * as tendd reads it), the program table and its state machine (program.c,
+ * state.c, reload.c), the control socket and its connections (control.c,
+ * listening on a socket in that directory; the harness connects as
+ * clients do), framing,
  * the command table, name matching, parked requests and the events stream
  * (command.c), output pipes and tail rings (output.c), log files
  * (logfile.c), reload and shutdown (tendd.c).
