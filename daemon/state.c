@@ -353,8 +353,6 @@ state_event(struct proc *p, enum state_event ev, struct state_arg *arg)
 
 	if (arg == NULL)
 		arg = &none;
-	log_debug("%s: %s in %s: %s", p->display, state_event_names[ev],
-	    state_info[s].name, a->name);
 	if (a->fn == NULL) {
 		log_error("%s: no action for %s in state %s", p->display,
 		    state_event_names[ev], state_info[s].name);
@@ -365,8 +363,6 @@ state_event(struct proc *p, enum state_event ev, struct state_arg *arg)
 }
 
 /* ---- the setter */
-
-static void state_watchdog_arm_now(struct proc *);
 
 void
 state_arm(struct proc *p, double secs)
@@ -430,7 +426,7 @@ state_vset(struct proc *p, enum proc_state s, double arm, const char *fmt,
 		    p->reason ? ")" : "");
 
 	/* The watchdog runs only while RUNNING: PAUSED cannot ping. */
-	state_watchdog_arm_now(p);
+	state_watchdog_arm(p);
 
 	/* Told at once: they never call back into the machine. */
 	command_state_changed(p, old);
@@ -867,8 +863,8 @@ state_watchdog_cb(int fd, short ev, void *arg)
 }
 
 /* (Re)arms the watchdog when P is RUNNING: a full watchdog_secs from now. */
-static void
-state_watchdog_arm_now(struct proc *p)
+void
+state_watchdog_arm(struct proc *p)
 {
 	struct timeval tv;
 	double secs = p->watchdog_secs;
@@ -884,12 +880,6 @@ state_watchdog_arm_now(struct proc *p)
 		fatal("cannot create a timer");
 	tv = util_timeval(secs);
 	evtimer_add(p->watchdog, &tv);
-}
-
-void
-state_watchdog_arm(struct proc *p)
-{
-	state_watchdog_arm_now(p);
 }
 
 static int
