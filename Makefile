@@ -144,7 +144,12 @@ $(B)/unit/tendd-nomain.o: daemon/tendd.c common/*.h daemon/*.h | $(DEPSTAMP)
 
 $(B)/unit/%: tests/unit/%.c $(DAEMON_LIB_OBJ) $(COMMON_OBJ) $(EXTRA_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(CMOCKA_LIBS)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) $(UNIT_WRAP_$*) -o $@ $^ $(PKG_LIBS) $(CMOCKA_LIBS)
+
+# test_state runs the state machine's actions with spawning, signals and
+# errors counted instead of done (see the test).
+UNIT_WRAP_test_state = -Wl,--wrap=spawn_proc -Wl,--wrap=spawn_signal \
+	-Wl,--wrap=log_error
 
 # Fuzz targets (tests/fuzz/): linked with libFuzzer in the fuzz build,
 # or with replay.c's main() to replay saved inputs (make check).
@@ -157,16 +162,17 @@ $(B)/fuzz/fuzz-%: tests/fuzz/fuzz_%.c $(DAEMON_LIB_OBJ) $(COMMON_OBJ)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -fsanitize=fuzzer -o $@ $^ $(PKG_LIBS)
 
 # The targets that run tendd itself in process (tests/fuzz/world.h):
-# they include tendd.c and program.c (so their state can be reset between
-# inputs) instead of linking them, and fake only what touches the OS:
+# they include tendd.c, program.c and state.c (so their state can be reset
+# between inputs, and the events target can call the state setter) instead
+# of linking them, and fake only what touches the OS:
 # spawn_proc and spawn_signal; fatal() aborts so the fuzzer reports it,
 # and log_error() may (world_strict).
 FUZZ_WORLD = daemon events
 FUZZ_WRAP = -Wl,--wrap=spawn_proc -Wl,--wrap=spawn_signal -Wl,--wrap=fatal \
 	    -Wl,--wrap=log_error
-WORLD_OBJ = $(filter-out $(B)/daemon/program.o $(B)/unit/tendd-nomain.o,\
-	    $(DAEMON_LIB_OBJ)) $(COMMON_OBJ)
-WORLD_SRC = tests/fuzz/world.h daemon/tendd.c daemon/program.c
+WORLD_OBJ = $(filter-out $(B)/daemon/program.o $(B)/daemon/state.o \
+	    $(B)/unit/tendd-nomain.o,$(DAEMON_LIB_OBJ)) $(COMMON_OBJ)
+WORLD_SRC = tests/fuzz/world.h daemon/tendd.c daemon/program.c daemon/state.c
 
 $(FUZZ_WORLD:%=$(B)/fuzz/replay-%): $(B)/fuzz/replay-%: tests/fuzz/fuzz_%.c \
     tests/fuzz/replay.c $(WORLD_SRC) $(WORLD_OBJ) $(EXTRA_OBJ)

@@ -642,68 +642,17 @@ static void
 waiter_check(struct waiter *w, size_t i)
 {
 	struct proc *p = w->procs[i];
-	char desc[1024];
+	enum state_outcome o;
 
 	if (w->done[i] != 0 || p == NULL)
 		return;
-	if (w->op == OP_START && p->removed) {
-		/* It goes away once down: it will not come up. */
-		w->done[i] = -1;
-		w->msgs[i] = xstrdup("removed from the config by a reload");
+	o = state_outcome(p, w->op == OP_WAIT ? GOAL_SETTLED :
+	    w->op == OP_STOP ? GOAL_DOWN : GOAL_UP, &w->msgs[i]);
+	if (o == OUTCOME_PENDING)
 		return;
-	}
-	if (w->op == OP_WAIT) {
-		if (program_is_settled(p)) {
-			w->done[i] = 1;
-			w->res[i] = command_wait_result(p);
-		}
-		return;
-	}
-	if (w->op == OP_STOP) {
-		if (!program_is_up(p)) {
-			w->done[i] = 1;
-			w->msgs[i] = xstrdup("stopped");
-		}
-		return;
-	}
-	switch (p->state) {
-	case PROC_RUNNING:
-		w->done[i] = 1;
-		w->msgs[i] = xstrdup("started");
-		return;
-	case PROC_EXITED:
-		/* a job that ran to completion did what start asked */
-		command_describe(p, desc, sizeof(desc));
-		if (!p->pc->daemon &&
-		    config_exitcode_expected(p->pc, p->exitcode)) {
-			w->done[i] = 1;
-			xasprintf(&w->msgs[i], "started and finished (%s)", desc);
-		} else {
-			w->done[i] = -1;
-			xasprintf(&w->msgs[i], "exited (%s)", desc);
-		}
-		return;
-	case PROC_FATAL:
-		w->done[i] = -1;
-		command_describe(p, desc, sizeof(desc));
-		xasprintf(&w->msgs[i], "%s", desc);
-		return;
-	case PROC_BACKOFF:
-		w->done[i] = -1;
-		xasprintf(&w->msgs[i], "%s (%s)", p->shortfails > 0 ?
-		    "could not be started yet" : "did not stay up",
-		    p->reason ? p->reason : "exited");
-		return;
-	case PROC_STOPPED:
-		/* a restart passes through STOPPED on its way up */
-		if (p->want == WANT_UP)
-			return;
-		w->done[i] = -1;
-		w->msgs[i] = xstrdup("stopped before it was up");
-		return;
-	default:
-		return;
-	}
+	w->done[i] = o == OUTCOME_DONE ? 1 : -1;
+	if (w->op == OP_WAIT)
+		w->res[i] = command_wait_result(p);
 }
 
 static const char *

@@ -5,7 +5,7 @@
  * with sd_notify(); the kernel-checked sender pid says which process a
  * message is from. Only a process's main pid or a member of its process
  * group is heard, and only for programs with ready = notify. What the
- * messages mean is decided in program.c.
+ * messages mean is decided by the state machine (state.c).
  */
 #include <errno.h>
 #include <fcntl.h>

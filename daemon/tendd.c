@@ -194,7 +194,7 @@ tendd_reload_apply(int flags, struct diag *d, struct reload_plan *plan)
 		free(new->socket);
 		new->socket = xstrdup(tendd_conf->socket);
 	}
-	program_plan(tendd_conf, new, plan);
+	reload_diff(tendd_conf, new, plan);
 	plan->restart = config_restart_changes(tendd_conf, new);
 	if (flags & TENDD_RELOAD_CHECK) {
 		config_free(new);
@@ -225,7 +225,7 @@ tendd_reload_apply(int flags, struct diag *d, struct reload_plan *plan)
 	log_set_rotation(new->logfile_maxbytes, new->logfile_backups);
 	tendd_apply_limits(new);
 	tendd_raise_nofile(new);
-	program_reload(old, new);
+	reload_apply(old, new);
 	config_free(old);
 	return 0;
 }

@@ -216,7 +216,7 @@ void	 diag_add(struct diag *, int is_error, const char *fmt, ...)
 void	 diag_clear(struct diag *);
 
 /* ------------------------------------------------------------------ */
-/* program.c: the per-process state machine.                           */
+/* program.c: the processes as a whole; state.c: the state machine.    */
 
 enum proc_state {
 	PROC_NEW,
@@ -324,16 +324,23 @@ extern int program_nprocs;
 const char *program_state_name(enum proc_state);
 /* Builds processes for CONF (first load). */
 void	 program_setup(struct tend_conf *);
-/* What reloading from CUR to NEW would do, per process. */
-struct reload_plan;
-void	 program_plan(const struct tend_conf *cur, const struct tend_conf *new,
-	    struct reload_plan *);
+/* The list: a new process (not in it yet), in start order, freed. */
+struct proc *program_new(struct program_conf *);
+void	 program_free(struct proc *);
+struct proc **program_array(size_t *);	/* allocated, NULL-ended */
+void	 program_sort(void);
 /*
- * Applies NEW (tendd_conf already points to it) over OLD: adds, stops,
- * restarts; unchanged processes are re-pointed to NEW and left alone.
- * OLD may be freed afterwards.
+ * The display-name rule (PROCESS when alone in a group of its name,
+ * GROUP:PROCESS otherwise), for processes or a config's programs.
  */
-void	 program_reload(struct tend_conf *old, struct tend_conf *new);
+struct display_slot {
+	const char	*group;
+	const char	*name;
+	size_t		 idx;		/* in the caller's list */
+	int		 bare;		/* out: shown as NAME alone */
+};
+void	 program_display_rule(struct display_slot *, size_t);
+void	 program_update_display(void);
 /* autostart, by priority (low first). */
 void	 program_autostart(void);
 /* A person's start/stop. Return 0, or -1 with a reason in *cause. */
@@ -346,8 +353,6 @@ int	 program_pause(struct proc *, char **cause);
 int	 program_resume(struct proc *, char **cause);
 /* Any signal to the process (STOP and CONT go through pause/resume). */
 int	 program_signal(struct proc *, int sig, char **cause);
-/* Settled: no process, no restart coming (what tendctl wait joins). */
-int	 program_is_settled(const struct proc *);
 /*
  * reap.c calls this when the process has ended but is not reaped yet
  * (its pid still names nobody else), then program_reaped() with STATUS.
@@ -361,9 +366,17 @@ void	 program_reaped(struct proc *, int status);
 void	 program_output_done(struct proc *);
 struct proc *program_find_pid(pid_t);
 /* The status-line description (pid and uptime, retry n of m in Ns, ...). */
-void	 program_describe(struct proc *, char *, size_t);
-int	 program_is_up(const struct proc *);	/* has a live process */
-int	 program_is_done(const struct proc *);	/* settled: no process, no timer */
+void	 program_describe(const struct proc *, char *, size_t);
+int	 program_is_up(const struct proc *);	/* = state_has_process() */
+/* The same, cut between characters to fit (replies, events). */
+void	 program_describe_text(const struct proc *, char *, size_t);
+/* pid -> process (program_find_pid()). */
+void	 program_pid_add(pid_t, struct proc *);
+void	 program_pid_del(pid_t);
+/* Set while tendd shuts down. */
+extern int program_stopping_all;
+/* A transition during shutdown: take the next step from the loop. */
+void	 program_shutdown_progress(void);
 /* Delay before failed-start retry N (1, 2, 4 ... up to backoff_max). */
 double	 program_backoff(const struct program_conf *, int n);
 /* Delay before restarting after the Nth quick exit from RUNNING in a row. */
@@ -382,6 +395,171 @@ void	 program_notify_watchdog_usec(struct proc *, uint64_t usec);
 void	 program_notify_status(struct proc *, const char *text);
 /* MAINPID=: supervise PID instead (a descendant). 0, or -1 with *cause. */
 int	 program_notify_mainpid(struct proc *, pid_t pid, char **cause);
+
+/* ------------------------------------------------------------------ */
+/* state.c: the per-process state machine (docs/design.md).             */
+
+/* Internal states: the public state refined by what was once flags. */
+enum state_id {
+	ST_NEW,
+	ST_STARTING,		/* a process, judged by startsecs/READY=1 */
+	ST_AWAIT_PIDFILE,	/* STARTING, its launcher gone, no daemon yet */
+	ST_STARTING_ENDED,	/* reaped while STARTING, output draining */
+	ST_RUNNING,
+	ST_JOINING,		/* a job RUNNING at shutdown: joinsecs */
+	ST_RUNNING_ENDED,	/* reaped while RUNNING, output draining */
+	ST_PAUSED,
+	ST_PAUSED_ENDED,	/* reaped while PAUSED, output draining */
+	ST_STOPPING,
+	ST_STOPPING_ENDED,	/* reaped while STOPPING, output draining */
+	ST_STOPPED,
+	ST_EXITED,
+	ST_BACKOFF,
+	ST_FATAL,
+	ST_N
+};
+
+enum state_event {
+	E_START,	/* a person, autostart, a reload */
+	E_STOP,
+	E_KILL,
+	E_PAUSE,
+	E_RESUME,
+	E_SIGNAL,	/* any other signal, sent as is */
+	E_TIMER,	/* the state's timer */
+	E_READY,	/* READY=1 */
+	E_WATCHDOG,	/* no WATCHDOG=1 in time */
+	E_TRIGGER,	/* WATCHDOG=trigger */
+	E_EXITED,	/* the process ended, not reaped yet */
+	E_REAPED,	/* ... reaped (arg status) */
+	E_DRAINED,	/* ... and its last output is in */
+	E_CHANGE,	/* a reload changed its config (arg pc, old, why) */
+	E_REMOVE,	/* a reload removed it (arg old) */
+	E_SHUTDOWN,	/* tendd shuts down */
+	E_LEVEL,	/* shutdown: its priority level's turn to stop */
+	E_N
+};
+
+/* The timer each internal state has (state_info[].timer). */
+enum state_timer {
+	TIMER_NONE,
+	TIMER_START,	/* startsecs, or ready_timeout for READY=1 */
+	TIMER_PIDFILE,	/* the next pidfile read, up to ready_timeout */
+	TIMER_JOIN,	/* joinsecs */
+	TIMER_STOPWAIT,	/* stopwaitsecs, then SIGKILL (none once killed) */
+	TIMER_BACKOFF,	/* the retry or restart delay */
+};
+
+struct state_info {
+	const char	*name;
+	enum proc_state	 public;
+	enum state_timer timer;
+};
+extern const struct state_info state_info[ST_N];
+extern const char *const state_event_names[E_N];
+
+/* What an event carries; any field may be unused. */
+#define STATE_RESET_TRIES	0x1	/* startfails, crashes */
+#define STATE_RESET_SHORT	0x2	/* shortfails */
+struct state_arg {
+	const char	*why;		/* a reason for the log and the event */
+	int		 reset;		/* E_START: STATE_RESET_* */
+	int		 sig;		/* E_SIGNAL */
+	int		 status;	/* E_REAPED: the wait status */
+	struct program_conf *pc;	/* E_CHANGE: the new settings */
+	struct tend_conf *old;		/* E_CHANGE, E_REMOVE */
+	char		**cause;	/* a refused request: why */
+};
+
+/* The actions of the table, and what each may do (as data, for tests). */
+enum state_action_id {
+	A_MISSING,	/* a hole in the table: a test failure */
+	A_NOTHING,	/* nothing to do: what was asked holds already */
+	A_IMPOSSIBLE,	/* cannot happen: logged as an error */
+	A_REFUSE,	/* not in this state: -1 and a cause */
+	A_STRAY,	/* a leftover timer: logged (debug) */
+	A_LATE,		/* READY=1 when it no longer counts */
+	A_SPAWN, A_STOP, A_KILL, A_CANCEL, A_PAUSE, A_RESUME, A_SIGNAL,
+	A_STARTED, A_POLL, A_RETRY, A_ESCALATE, A_JOINED, A_READY,
+	A_WATCHDOG, A_TRIGGER, A_GROUPKILL, A_REAP, A_END_START,
+	A_END_RUN, A_END_STOP, A_CHANGE_UP, A_CHANGE_IDLE, A_REMOVE_UP,
+	A_FORGET, A_JOIN,
+	A_N
+};
+#define STATE_FX_SPAWN	0x1	/* may spawn the program */
+#define STATE_FX_SIGNAL	0x2	/* may signal the process */
+#define STATE_FX_FORGET	0x4	/* may free the process (reload) */
+#define STATE_FX_REFUSE	0x8	/* may return -1 with a cause */
+struct state_action {
+	const char	*name;
+	int		(*fn)(struct proc *, enum state_event,
+			    struct state_arg *);
+	unsigned	 next;		/* public states it may enter (bits) */
+	unsigned	 fx;		/* STATE_FX_* */
+};
+extern const struct state_action state_actions[A_N];
+extern const unsigned char state_table[ST_N][E_N];
+
+enum state_id state_of(const struct proc *);
+/* Handle EV for P as the table says. 0, or -1 with *arg->cause. */
+int	 state_event(struct proc *, enum state_event, struct state_arg *);
+/* "has a process": a live pid, or reaped with output still coming. */
+int	 state_has_process(const struct proc *);
+void	 state_arm(struct proc *, double secs);
+void	 state_watchdog_arm(struct proc *);
+void	 state_timer_cb(int, short, void *);
+
+/* What a waiting client is told. */
+enum state_goal {
+	GOAL_UP,	/* tendctl start: up (or a job finished) */
+	GOAL_DOWN,	/* tendctl stop: no process */
+	GOAL_SETTLED,	/* tendctl wait: no process, no restart coming */
+};
+enum state_outcome {
+	OUTCOME_PENDING,
+	OUTCOME_DONE,
+	OUTCOME_FAILED,
+};
+/* The outcome for GOAL now; *msg (allocated, or NULL) says it. */
+enum state_outcome state_outcome(const struct proc *, enum state_goal,
+	    char **msg);
+
+/* How an end is said: "exited with code 1", "killed by SIGTERM". */
+void	 state_format_exit(char *, size_t, int code);
+
+/* ------------------------------------------------------------------ */
+/* reload.c: a new config, process by process.                         */
+
+/* What reloading from CUR to NEW would do, per process. */
+struct reload_plan;
+void	 reload_diff(const struct tend_conf *cur, const struct tend_conf *new,
+	    struct reload_plan *);
+/*
+ * Applies NEW (tendd_conf already points to it) over OLD: adds, stops,
+ * restarts; unchanged processes are re-pointed to NEW and left alone.
+ * OLD may be freed afterwards.
+ */
+void	 reload_apply(struct tend_conf *old, struct tend_conf *new);
+/* For the machine's reload actions (state.c). */
+void	 reload_forget(struct proc *);	/* a removed process is down: frees P */
+void	 reload_take_next(struct proc *); /* down: on to its new settings */
+void	 reload_own_pc(struct proc *, struct tend_conf *old);
+
+/* ------------------------------------------------------------------ */
+/* adopt.c: a launcher's daemon (pidfile), MAINPID=.                    */
+
+pid_t	 adopt_parent_of(pid_t);	/* -1 when gone */
+/* Supervise PID as P's process (a child of tendd or of P's). */
+int	 adopt_pid(struct proc *, pid_t pid, const char *from, char **cause);
+/* Read P's pidfile and adopt what it names: 1 when P has its daemon. */
+int	 adopt_pidfile(struct proc *);
+/* Whether P's pidfile names PID. */
+int	 adopt_pidfile_names(struct proc *, pid_t pid);
+/* Whether it names another process P would adopt. */
+int	 adopt_pidfile_names_other(struct proc *);
+/* PID is gone: its pidfile, if it still names it, goes too. */
+void	 adopt_pidfile_remove(struct proc *, pid_t pid);
+int	 adopt_mainpid(struct proc *, pid_t pid, char **cause);
 
 /* ------------------------------------------------------------------ */
 /* spawn.c: fork + exec of one process.                                 */
@@ -488,7 +666,7 @@ int	 systemd_wants_journal(const char *logfile);
 void	 systemd_start(void);
 /* The initial autostart programs have all been spawned. */
 void	 systemd_autostart_done(void);
-/* proc_set_state() calls this after every change. */
+/* state_set() calls this after every change. */
 void	 systemd_state_changed(struct proc *, enum proc_state old);
 /*
  * Around a reload: systemd_reloading() before the config is read

@@ -420,9 +420,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	json_decref(lines);
 	p->state = (enum proc_state)from;
 	if (f[2][0] != '\0')
-		proc_set_state(p, (enum proc_state)to, "%s", f[2]);
+		state_set(p, (enum proc_state)to, "%s", f[2]);
 	else
-		proc_set_state(p, (enum proc_state)to, NULL);
+		state_set(p, (enum proc_state)to, NULL);
 	world_settle();
 
 	if (sub->eof)

@@ -4,12 +4,13 @@
  * it writes (fuzz_daemon.c, fuzz_events.c). Included by one target each.
  *
  * Real: the config (a file in a private directory, read by config_load()
- * as tendd reads it), the program table and its state machine (program.c),
- * the control socket and its connections (control.c, listening on a
- * socket in that directory; the harness connects as clients do), framing,
- * the command table, name matching and parked requests (command.c), the
- * handlers (cmd_*.c), the events stream (events.c), the replies
- * (reply.c), output pipes and tail rings (output.c), log files
+ * as tendd reads it), the program table and its state machine (program.c,
+ * state.c, reload.c), the control socket and its connections (control.c,
+ * listening on a socket in that directory; the harness connects as
+ * clients do), framing, the command table, name matching and parked
+ * requests (command.c), the handlers (cmd_*.c), the events stream
+ * (events.c), the replies (reply.c), output pipes and tail rings
+ * (output.c), log files
  * (logfile.c), reload and shutdown (tendd.c).
  *
  * Fake, because it would touch the OS beyond this process (linked with
@@ -31,9 +32,10 @@
  *                  exit, and every service with it);
  *   log_error()    prints, or aborts where the target says no error can
  *                  be right (world_strict).
- * Nothing else is replaced. tendd.c and program.c are included here rather
- * than linked, so that their file-scope state (shutting down, stopping all)
- * is put back between inputs; their code is the daemon's, unchanged.
+ * Nothing else is replaced. tendd.c, program.c and state.c are included
+ * here rather than linked, so that their file-scope state (shutting down,
+ * stopping all, a shutdown step queued) is put back between inputs and
+ * the state setter can be called; their code is the daemon's, unchanged.
  *
  * Every input starts from the same table (world_start) and leaves nothing
  * behind (world_end): no connection, process, timer, pipe or log file.
@@ -45,6 +47,7 @@
 #include "tendd.c"
 #undef main
 #include "program.c"
+#include "state.c"
 
 #include <dirent.h>
 #include <linux/sockios.h>
@@ -1038,6 +1041,7 @@ world_end(void)
 	tendd_stopping = 0;
 	tendd_exit_status = 0;
 	program_stopping_all = 0;
+	program_step_queued = 0;
 	/*
 	 * Log files start empty, so rotation is the same each time; the
 	 * current one is emptied rather than removed (a new inode each

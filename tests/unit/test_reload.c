@@ -1,6 +1,6 @@
 /*
- * test_reload.c: the per-process diff of a reload (program_plan) and its
- * bookkeeping (program_reload) on processes that are not running, so that
+ * test_reload.c: the per-process diff of a reload (reload_diff) and its
+ * bookkeeping (reload_apply) on processes that are not running, so that
  * nothing is spawned: matching by GROUP:NAME, re-pointing unchanged ones
  * to the new config, forgetting removed ones, the names status shows.
  */
@@ -173,7 +173,7 @@ test_plan_and_apply(void **state)
 	    "process_name = w_%(process_num)d\n"
 	    "numprocs = 6\n"
 	    "autostart = false\n");
-	program_plan(c1, c2, &plan);
+	reload_diff(c1, c2, &plan);
 	text = plan_text(&plan);
 	assert_string_equal(text, "c added; b changed command stopwaitsecs; "
 	    "w:w_4 added; w:w_5 added; gone removed; ");
@@ -183,7 +183,7 @@ test_plan_and_apply(void **state)
 
 	/* Applying it: the same objects, pointing to the new config. */
 	tendd_conf = c2;
-	program_reload(c1, c2);
+	reload_apply(c1, c2);
 	config_free(c1);
 	assert_ptr_equal(find("a:a"), a);
 	assert_ptr_equal(a->pc, pc_of(c2, "a", "a"));
@@ -204,14 +204,14 @@ test_plan_and_apply(void **state)
 	/* 6 -> 4: the last two go, the others are untouched. */
 	c1 = c2;
 	c2 = load(base);
-	program_plan(c1, c2, &plan);
+	reload_diff(c1, c2, &plan);
 	text = plan_text(&plan);
 	assert_string_equal(text, "b changed command stopwaitsecs; gone added; "
 	    "c removed; w:w_4 removed; w:w_5 removed; ");
 	free(text);
 	reload_plan_free(&plan);
 	tendd_conf = c2;
-	program_reload(c1, c2);
+	reload_apply(c1, c2);
 	config_free(c1);
 	assert_ptr_equal(find("w:w_3"), w3);
 	assert_null(find("w:w_4"));
@@ -252,7 +252,7 @@ test_plan_groups_and_env(void **state)
 	    "[program:y]\n"
 	    "command = /bin/true\n"
 	    "autostart = false\n");
-	program_plan(c1, c2, &plan);
+	reload_diff(c1, c2, &plan);
 	text = plan_text(&plan);
 	/* y stays y:y, alone in a group of its name: shown as y. */
 	assert_string_equal(text, "g:x added; y changed [tend] environment; "
@@ -260,7 +260,7 @@ test_plan_groups_and_env(void **state)
 	free(text);
 	reload_plan_free(&plan);
 	tendd_conf = c2;
-	program_reload(c1, c2);
+	reload_apply(c1, c2);
 	config_free(c1);
 	assert_string_equal(find("g:x")->display, "g:x");
 	assert_string_equal(find("y:y")->display, "y");
