@@ -115,7 +115,7 @@ cmd_status_field(struct jsonw *w, struct proc *p, enum command_field f,
 		jsonw_bool(w, p->pc->daemon);
 		break;
 	case FIELD_DESCRIPTION:
-		command_describe(p, desc, sizeof(desc));
+		program_describe_text(p, desc, sizeof(desc));
 		jsonw_string(w, desc);
 		break;
 	case FIELD_SPAWNERR:

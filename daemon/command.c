@@ -409,22 +409,6 @@ command_args_free(struct cmd_args *a)
 /* ------------------------------------------------------------------ */
 /* Names -> processes                                                   */
 
-/*
- * program_describe() into BUF (LEN bytes) as text: what it quotes (a
- * path, a child's STATUS=) made valid UTF-8, and where it was cut to
- * fit, cut between characters.
- */
-void
-command_describe(struct proc *p, char *buf, size_t len)
-{
-	char raw[1024];
-	size_t n;
-
-	program_describe(p, raw, sizeof(raw));
-	n = strlen(raw);
-	utf8_clean(buf, len, raw, n, n == sizeof(raw) - 1 ? UTF8_WASCUT : 0);
-}
-
 static int
 command_glob(const char *s)
 {

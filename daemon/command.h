@@ -129,8 +129,6 @@ int	 command_check(const char *line, size_t len, int shutting_down,
 	    const struct cmd_entry **e, json_t **req, json_t **id,
 	    struct cmd_args *a, const char **code, char **msg);
 void	 command_args_free(struct cmd_args *);
-/* program_describe() as valid UTF-8, never cut inside a character. */
-void	 command_describe(struct proc *, char *buf, size_t len);
 /* Does P match NAME (all, GROUP:*, GROUP:NAME, NAME, a glob)? */
 int	 command_matches(const struct proc *, const char *name);
 

@@ -71,7 +71,7 @@ events_line(struct proc *p, enum proc_state old, size_t *len)
 		pid = json_integer(p->last_pid);
 	else
 		pid = json_null();
-	command_describe(p, desc, sizeof(desc));
+	program_describe_text(p, desc, sizeof(desc));
 	j = json_pack("{s:s, s:I, s:f, s:o, s:o, s:o, s:s, s:s, s:o, s:o, "
 	    "s:o, s:o}",
 	    "event", "state",
