@@ -275,6 +275,14 @@ reload_apply(struct tend_conf *old, struct tend_conf *new)
 	reload_running = 0;
 	program_sort();
 	program_update_display();
+	/*
+	 * The new depends_on from now on (a LIVE key: nothing restarts for
+	 * it); what waits looks again at what it waits for.
+	 */
+	depend_build();
+	TAILQ_FOREACH(p, &procs, entry)
+		if (p->state == PROC_WAITING)
+			state_event(p, E_DEPS, NULL);
 
 	/* Start order, as at boot: low priorities first. */
 	TAILQ_FOREACH(p, &procs, entry) {
