@@ -148,8 +148,9 @@ depend_clear(struct proc *p)
 
 /*
  * From each process's depends_on (its current settings; a process a
- * reload removed has none and is no one's). At load and each reload:
- * the only walk over every process.
+ * reload removed keeps its old ones until it is down, and is no living
+ * process's dependency). At load and each reload: the only walk over
+ * every process.
  */
 void
 depend_build(void)
@@ -162,13 +163,15 @@ depend_build(void)
 	TAILQ_FOREACH(p, &procs, entry)
 		depend_clear(p);
 	TAILQ_FOREACH(p, &procs, entry) {
-		if (p->removed || p->pc->depends_on == NULL)
+		/* a removed one still stopping keeps its (old) edges */
+		if (p->pc->depends_on == NULL)
 			continue;
 		names = depend_split(p->pc->depends_on);
 		gen = depend_next_gen();
 		for (i = 0; names != NULL && names[i] != NULL; i++) {
 			TAILQ_FOREACH(q, &procs, entry) {
-				if (q == p || q->removed || q->dep_gen == gen ||
+				if (q == p || (q->removed && !p->removed) ||
+				    q->dep_gen == gen ||
 				    !depend_match(names[i], q->group, q->name))
 					continue;
 				q->dep_gen = gen;
@@ -302,10 +305,46 @@ depend_dependents_up(const struct proc *p)
 	return 0;
 }
 
+/* P's dependents are down: what was held for them is done now. */
+static void
+depend_release(struct proc *d)
+{
+	struct state_arg a = { .why = NULL };
+	int kind = d->stop_held;
+
+	d->stop_held = 0;
+	switch (kind) {
+	case DEPEND_HOLD_STOP:
+		if (d->want == WANT_DOWN)
+			state_event(d, E_STOP, NULL);
+		break;
+	case DEPEND_HOLD_RESTART:
+		state_event(d, E_STOP, NULL);
+		break;
+	case DEPEND_HOLD_CHANGE:
+		a.pc = d->next_pc;
+		a.why = d->held_why;
+		if (state_has_process(d))
+			state_event(d, E_CHANGE, &a);
+		else {
+			/* it ended meanwhile: on to the new settings now */
+			reload_take_next(d);
+			if (d->want == WANT_UP)
+				state_event(d, E_START, &a);
+		}
+		free(d->held_why);
+		d->held_why = NULL;
+		break;
+	case DEPEND_HOLD_REMOVE:
+		state_event(d, E_REMOVE, NULL);
+		break;
+	}
+}
+
 void
 depend_changed(struct proc *p)
 {
-	struct state_arg a = { .dep = p, .why = "stop requested" };
+	struct state_arg a = { .dep = p };
 	struct proc *d;
 	int i;
 
@@ -321,32 +360,50 @@ depend_changed(struct proc *p)
 	/* down: a stop held for it may go on */
 	for (i = 0; i < p->ndeps; i++) {
 		d = p->deps[i];
-		if (!d->stop_held || depend_dependents_up(d))
-			continue;
-		d->stop_held = 0;
-		if (d->want == WANT_DOWN)
-			state_event(d, E_STOP, NULL);
+		if (d->stop_held && !depend_dependents_up(d))
+			depend_release(d);
 	}
 }
 
+/* After a reload rebuilt the edges: holds nothing keeps any more. */
+void
+depend_release_free(void)
+{
+	struct proc *p, *next;
+
+	for (p = TAILQ_FIRST(&procs); p != NULL; p = next) {
+		next = TAILQ_NEXT(p, entry);
+		if (p->stop_held && !depend_dependents_up(p))
+			depend_release(p);
+	}
+}
+
+/*
+ * Stops P's dependents, then P once they are down. KIND: a person's
+ * stop (P is wanted down) or a restart (P comes back as it wants).
+ */
 static void
-depend_stop_walk(struct proc *p, unsigned gen)
+depend_stop_walk(struct proc *p, unsigned gen, int kind)
 {
 	int i, held = 0;
 
 	p->dep_gen = gen;
 	for (i = 0; i < p->nrdeps; i++) {
 		if (p->rdeps[i]->dep_gen != gen)
-			depend_stop_walk(p->rdeps[i], gen);
+			depend_stop_walk(p->rdeps[i], gen, kind);
 		if (state_has_process(p->rdeps[i]))
 			held = 1;
 	}
-	p->want = WANT_DOWN;
+	if (kind == DEPEND_HOLD_STOP)
+		p->want = WANT_DOWN;
 	if (held) {
-		p->stop_held = 1;
+		p->stop_held = kind;
 		return;
 	}
 	p->stop_held = 0;
+	/* one to come back that has no process waits as it is (on P) */
+	if (kind == DEPEND_HOLD_RESTART && !state_has_process(p))
+		return;
 	state_event(p, E_STOP, NULL);
 }
 
@@ -354,6 +411,25 @@ depend_stop_walk(struct proc *p, unsigned gen)
 int
 depend_stop(struct proc *p, char **cause)
 {
-	depend_stop_walk(p, depend_next_gen());
+	depend_stop_walk(p, depend_next_gen(), DEPEND_HOLD_STOP);
 	return 0;
+}
+
+int
+depend_hold(struct proc *p, int kind)
+{
+	unsigned gen;
+	int i;
+
+	if (!state_has_process(p) || !depend_dependents_up(p))
+		return 0;
+	gen = depend_next_gen();
+	p->dep_gen = gen;
+	for (i = 0; i < p->nrdeps; i++)
+		if (p->rdeps[i]->dep_gen != gen)
+			depend_stop_walk(p->rdeps[i], gen, DEPEND_HOLD_RESTART);
+	if (!depend_dependents_up(p))
+		return 0;
+	p->stop_held = kind;
+	return 1;
 }

@@ -648,6 +648,7 @@ program_free(struct proc *p)
 	if (p->watchdog != NULL)
 		event_free(p->watchdog);
 	free(p->fail_why);
+	free(p->held_why);
 	free(p->notify_status);
 	free(p->pidfile_err);
 	reap_unwatch(p);

@@ -325,7 +325,8 @@ struct proc {
 	int		 dep_cursor;	/* where the last unmet one was */
 	struct proc	**rdeps;	/* what waits for it */
 	int		 nrdeps;
-	int		 stop_held;	/* a stop waits for its dependents */
+	int		 stop_held;	/* DEPEND_HOLD_*: waits for its dependents */
+	char		*held_why;	/* DEPEND_HOLD_CHANGE: the keys that differ */
 	unsigned	 dep_gen;	/* visited by the walk of that number */
 };
 TAILQ_HEAD(procs, proc);
@@ -568,8 +569,21 @@ struct proc *depend_unmet(struct proc *, int *failed);
 void	 depend_pull(struct proc *);
 /* P changed state: tell what waits for it, release held stops. */
 void	 depend_changed(struct proc *);
+void	 depend_release_free(void);
 /* A person's stop: dependents first, P once they are down. */
 int	 depend_stop(struct proc *, char **cause);
+/* What waits in proc.stop_held, to be done once the dependents are down. */
+#define DEPEND_HOLD_STOP	1	/* a person's stop (if still wanted) */
+#define DEPEND_HOLD_RESTART	2	/* a dependent of a reloaded one: stop,
+					   and come back up as it wants */
+#define DEPEND_HOLD_CHANGE	3	/* a reload changed it (next_pc) */
+#define DEPEND_HOLD_REMOVE	4	/* a reload removed it */
+/*
+ * A reload changes or removes P (KIND): when something that depends on
+ * it is up, those are stopped first (to come back once P is), P's part
+ * held until they are down: 1. 0: nothing holds it, act now.
+ */
+int	 depend_hold(struct proc *, int kind);
 /* Whether a process that depends on P still has a process. */
 int	 depend_dependents_up(const struct proc *);
 

@@ -25,9 +25,10 @@ class Events:
         self.sock.settimeout(15)
         self.got = []
 
-    def until(self, name, to):
-        """Reads events until NAME reaches state TO; returns that event."""
-        for e in self.got:
+    def until(self, name, to, since=0):
+        """Reads events until NAME reaches state TO (an event from the
+        SINCE-th on); returns that event."""
+        for e in self.got[since:]:
             if e["name"] == name and e["to"] == to:
                 return e
 
@@ -311,3 +312,39 @@ def test_reload_changes_dependencies_without_restarts(tend):
     assert rc == 0 and "0 changed" in out, (rc, out, err)
     tend.wait_state("web", "RUNNING")
     assert tend.proc_status("slow")["state"] == "STARTING"
+
+
+def test_reload_restarting_or_removing_a_dependency_stops_dependents_first(
+        tend):
+    db = svc(tend, "db", "startsecs = 0")
+    web = svc(tend, "web", "startsecs = 0", "depends_on = db")
+    tend.write_config(db + web + svc(tend, "api", "startsecs = 0",
+                                     "depends_on = web"))
+    tend.start()
+    for n in ("db", "web", "api"):
+        tend.wait_state(n, "RUNNING")
+    ev = Events(tend)
+    try:
+        # db changed: api, web stop (in that order), db restarts, they
+        # come back after it
+        tend.write_config(db.replace("startsecs = 0", "startsecs = 0\n"
+                                     "stopwaitsecs = 7")
+                          + web + svc(tend, "api", "startsecs = 0",
+                                      "depends_on = web"))
+        rc, out, err = tend.ctl("reload")
+        assert rc == 0 and "1 changed" in out, (rc, out, err)
+        ev.until("api", "RUNNING")
+        assert ev.seq("api", "STOPPED") < ev.seq("web", "STOPPING")
+        assert ev.seq("web", "STOPPED") < ev.seq("db", "STOPPING")
+        assert ev.seq("db", "RUNNING") < ev.seq("web", "STARTING")
+        assert ev.seq("web", "RUNNING") < ev.seq("api", "STARTING")
+        # db and web removed, api no longer depends: web stops before db
+        tend.write_config(svc(tend, "api", "startsecs = 0"))
+        n = len(ev.got)
+        rc, out, err = tend.ctl("reload")
+        assert rc == 0, (rc, out, err)
+        ev.until("db", "STOPPED", since=n)
+        assert ev.seq("web", "STOPPED", 1) < ev.seq("db", "STOPPING", 1)
+        wait_for(lambda: set(tend.status()) == {"api"}, what="db, web gone")
+    finally:
+        ev.close()
