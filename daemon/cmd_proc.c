@@ -38,7 +38,7 @@ cmd_proc_act(struct conn *c, json_t *id, struct cmd_args *a,
 		p = a->procs[i];
 		cause = NULL;
 		if (which == ACT_STOP)
-			program_stop(p, &cause);
+			program_stop_tree(p, &cause);
 		else if (which == ACT_KILL)
 			program_kill(p, &cause);
 		else if (which == ACT_RESTART && program_is_up(p)) {

@@ -819,6 +819,9 @@ config_load(const char *file, int flags, struct diag *d)
 			config_check_groups(&rd);
 	}
 	config_check_names(&rd, conf);
+	/* only a whole config can say what a name is not */
+	if (rd.nerrors == 0)
+		config_check_depends(&rd, conf);
 	conf->proc_fds = config_proc_fds(conf);
 	config_check_fds(&rd, conf);
 

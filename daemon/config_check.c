@@ -467,3 +467,132 @@ config_check_fds(struct config_reader *rd, const struct tend_conf *conf)
 	    ", which tendd cannot raise (no CAP_SYS_RESOURCE)");
 }
 
+
+
+/* ------------------------------------------------------------------ */
+/* depends_on: every name known, no cycle (between programs)          */
+
+struct config_dep_prog {
+	const char	*name;		/* [program:NAME] */
+	size_t		*adj;		/* programs it depends on */
+	size_t		 nadj;
+	struct config_rawkey *key;	/* its depends_on, for messages */
+};
+
+static size_t
+config_dep_index(struct config_dep_prog *progs, size_t n, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (strcmp(progs[i].name, name) == 0)
+			return i;
+	return n;
+}
+
+static void
+config_dep_edge(struct config_dep_prog *from, size_t to)
+{
+	size_t i;
+
+	for (i = 0; i < from->nadj; i++)
+		if (from->adj[i] == to)
+			return;
+	from->adj = xreallocarray(from->adj, from->nadj + 1,
+	    sizeof(*from->adj));
+	from->adj[from->nadj++] = to;
+}
+
+/* The raw depends_on of [program:NAME] (where messages point). */
+static struct config_rawkey *
+config_dep_key(struct config_reader *rd, const char *program)
+{
+	int i;
+
+	for (i = 0; i < rd->nsecs; i++)
+		if (strncmp(rd->secs[i].name, "program:", 8) == 0 &&
+		    strcmp(rd->secs[i].name + 8, program) == 0)
+			return config_sec_key(&rd->secs[i], "depends_on");
+	return NULL;
+}
+
+/* One process's names: edges from its program, or unknown-name errors. */
+static void
+config_dep_names(struct config_reader *rd, struct tend_conf *conf,
+    struct config_dep_prog *progs, size_t n, struct program_conf *pc)
+{
+	struct config_dep_prog *from;
+	struct program_conf *q;
+	char **names = depend_split(pc->depends_on);
+	size_t i, to;
+	int found;
+
+	from = &progs[config_dep_index(progs, n, pc->program)];
+	if (from->key == NULL)
+		from->key = config_dep_key(rd, pc->program);
+	for (i = 0; names != NULL && names[i] != NULL; i++) {
+		found = 0;
+		TAILQ_FOREACH(q, &conf->programs, entry) {
+			if (!depend_match(names[i], q->group, q->name))
+				continue;
+			found = 1;
+			to = config_dep_index(progs, n, q->program);
+			config_dep_edge(from, to);
+		}
+		if (!found && from->key != NULL)
+			config_error(rd, from->key->file, from->key->line,
+			    "[%s] %s: unknown name %s (no process or group "
+			    "of that name)", from->key->section,
+			    from->key->written, names[i]);
+	}
+	strv_free(names);
+}
+
+void
+config_check_depends(struct config_reader *rd, struct tend_conf *conf)
+{
+	struct config_dep_prog *progs;
+	struct program_conf *pc, *last = NULL;
+	size_t n = 0, i, *path = NULL, plen = 0, **adj, *nadj;
+	char *cycle, *more;
+
+	progs = xcalloc(conf->nprocs + 1, sizeof(*progs));
+	TAILQ_FOREACH(pc, &conf->programs, entry)
+		if (config_dep_index(progs, n, pc->program) == n)
+			progs[n++].name = pc->program;
+	/* copies of a program usually say the same: read each text once */
+	TAILQ_FOREACH(pc, &conf->programs, entry) {
+		if (pc->depends_on != NULL && (last == NULL ||
+		    strcmp(last->program, pc->program) != 0 ||
+		    strcmp(last->depends_on, pc->depends_on) != 0))
+			config_dep_names(rd, conf, progs, n, pc);
+		if (pc->depends_on != NULL)
+			last = pc;
+	}
+	adj = xcalloc(n + 1, sizeof(*adj));
+	nadj = xcalloc(n + 1, sizeof(*nadj));
+	for (i = 0; i < n; i++) {
+		adj[i] = progs[i].adj;
+		nadj[i] = progs[i].nadj;
+	}
+	if (depend_cycle(n, adj, nadj, &path, &plen) &&
+	    progs[path[0]].key != NULL) {
+		cycle = xstrdup(progs[path[0]].name);
+		for (i = 1; i < plen; i++) {
+			xasprintf(&more, "%s -> %s", cycle, progs[path[i]].name);
+			free(cycle);
+			cycle = more;
+		}
+		config_error(rd, progs[path[0]].key->file,
+		    progs[path[0]].key->line, "[%s] %s: cycle %s",
+		    progs[path[0]].key->section, progs[path[0]].key->written,
+		    cycle);
+		free(cycle);
+	}
+	free(path);
+	for (i = 0; i < n; i++)
+		free(progs[i].adj);
+	free(progs);
+	free(adj);
+	free(nadj);
+}

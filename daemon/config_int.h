@@ -270,6 +270,7 @@ void	 config_check_process(struct config_reader *, struct tend_conf *,
 	    struct program_conf *, struct config_rawsec *);
 void	 config_check_groups(struct config_reader *);
 void	 config_check_names(struct config_reader *, struct tend_conf *);
+void	 config_check_depends(struct config_reader *, struct tend_conf *);
 void	 config_check_fds(struct config_reader *, const struct tend_conf *);
 
 /* config_env.c */

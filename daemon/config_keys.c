@@ -195,6 +195,9 @@ static const struct config_key config_keys_program[] = {
 	    "notify: WATCHDOG=1 at least this often" },
 	{ "pidfile", CT_PATH, P(pidfile), PROC, { .s = NULL }, NULL,
 	    "a self-daemonizing program: the pid to supervise" },
+	/* depends_on: checked whole (names, cycles) by config_check_depends() */
+	{ "depends_on", CT_STRING, P(depends_on), LIVE, { .s = NULL }, NULL,
+	    "started after these are up or done; stopped before them" },
 	/* Read once per program, before its processes: config_program(). */
 	{ "numprocs", CT_NUMPROCS, NOWHERE, NONE, { .i = 1 }, NULL,
 	    "processes of the program (a change adds or removes some)" },

@@ -218,6 +218,7 @@ program_setup(struct tend_conf *conf)
 	}
 	program_sort();
 	program_update_display();
+	depend_build();
 }
 
 void
@@ -307,6 +308,13 @@ program_start(struct proc *p, char **cause)
 	/* a person's start is a fresh series of tries */
 	p->want = WANT_UP;
 	return state_event(p, E_START, &a);
+}
+
+/* tendctl stop: what depends on P first (depend.c). */
+int
+program_stop_tree(struct proc *p, char **cause)
+{
+	return depend_stop(p, cause);
 }
 
 int
@@ -524,6 +532,18 @@ program_describe(const struct proc *p, char *buf, size_t len)
 		snprintf(buf, len, "%s", p->spawnerr ? p->spawnerr :
 		    p->reason ? p->reason : "failed");
 		break;
+	case PROC_WAITING: {
+		/* the dependency it waits for now, in its state now */
+		struct proc *d;
+		int failed;
+
+		if ((d = depend_unmet((struct proc *)p, &failed)) != NULL)
+			snprintf(buf, len, "waiting for %s (%s)", d->display,
+			    program_state_name(d->state));
+		else
+			snprintf(buf, len, "waiting for its dependencies");
+		break;
+	}
 	}
 }
 
@@ -541,7 +561,9 @@ program_describe_text(const struct proc *p, char *buf, size_t len)
 /*
  * Shutdown order: services stop by priority, highest first, each level
  * after the one above it is down; jobs are joined meanwhile, each for its
- * own joinsecs, then stopped like a service.
+ * own joinsecs, then stopped like a service. A service that something
+ * still up depends on is not of any level yet (depends_on orders before
+ * priority): it stops in the first step after its dependents are down.
  */
 static void
 program_shutdown_step(void)
@@ -554,7 +576,8 @@ program_shutdown_step(void)
 			return;
 	}
 	TAILQ_FOREACH_REVERSE(p, &procs, procs, entry) {
-		if (p->pc->daemon && program_is_up(p) && !p->shutdown_stop) {
+		if (p->pc->daemon && program_is_up(p) && !p->shutdown_stop &&
+		    !depend_dependents_up(p)) {
 			level = p;
 			break;
 		}
@@ -562,7 +585,7 @@ program_shutdown_step(void)
 	if (level != NULL) {
 		TAILQ_FOREACH_REVERSE(p, &procs, procs, entry) {
 			if (p->pc->daemon && program_is_up(p) &&
-			    !p->shutdown_stop &&
+			    !p->shutdown_stop && !depend_dependents_up(p) &&
 			    proc_level_cmp(p, level) == 0) {
 				p->shutdown_stop = 1;
 				state_event(p, E_LEVEL, NULL);
@@ -619,11 +642,13 @@ void
 program_free(struct proc *p)
 {
 	program_nprocs--;
+	depend_detach(p);
 	if (p->timer != NULL)
 		event_free(p->timer);
 	if (p->watchdog != NULL)
 		event_free(p->watchdog);
 	free(p->fail_why);
+	free(p->held_why);
 	free(p->notify_status);
 	free(p->pidfile_err);
 	reap_unwatch(p);

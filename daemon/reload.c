@@ -203,6 +203,18 @@ reload_change(struct proc *p, struct tend_conf *old,
 	struct state_arg a = { .pc = pc, .old = old };
 	char *list = reload_join(keys);
 
+	/* what depends on it stops first, and comes back after it */
+	if (depend_hold(p, DEPEND_HOLD_CHANGE)) {
+		log_info("%s: config changed (%s): restarting once its "
+		    "dependents are down", p->display, list);
+		reload_own_pc(p, old);
+		p->next_pc = pc;
+		if (p->want != WANT_DOWN)
+			p->want = WANT_UP;
+		free(p->held_why);
+		p->held_why = list;
+		return;
+	}
 	a.why = list;
 	state_event(p, E_CHANGE, &a);
 	free(list);
@@ -216,6 +228,13 @@ reload_remove(struct proc *p, struct tend_conf *old)
 	p->removed = 1;
 	p->want = WANT_DOWN;
 	p->next_pc = NULL;	/* it was in OLD's list */
+	/* what depends on it stops first */
+	if (depend_hold(p, DEPEND_HOLD_REMOVE)) {
+		log_info("%s: removed from the config: stopping once its "
+		    "dependents are down", p->display);
+		reload_own_pc(p, old);
+		return;
+	}
 	state_event(p, E_REMOVE, &a);
 }
 
@@ -275,6 +294,15 @@ reload_apply(struct tend_conf *old, struct tend_conf *new)
 	reload_running = 0;
 	program_sort();
 	program_update_display();
+	/*
+	 * The new depends_on from now on (a LIVE key: nothing restarts for
+	 * it); what waits looks again at what it waits for.
+	 */
+	depend_build();
+	depend_release_free();
+	TAILQ_FOREACH(p, &procs, entry)
+		if (p->state == PROC_WAITING)
+			state_event(p, E_DEPS, NULL);
 
 	/* Start order, as at boot: low priorities first. */
 	TAILQ_FOREACH(p, &procs, entry) {

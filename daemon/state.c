@@ -43,6 +43,7 @@ static const char *const state_public_names[PROC_NSTATES] = {
 	[PROC_EXITED] = "EXITED",
 	[PROC_BACKOFF] = "BACKOFF",
 	[PROC_FATAL] = "FATAL",
+	[PROC_WAITING] = "WAITING",
 };
 
 /* Each internal state: its name, the spec's state, the timer it has. */
@@ -62,6 +63,7 @@ const struct state_info state_info[ST_N] = {
 	[ST_EXITED] =		{ "EXITED",		PROC_EXITED,	TIMER_NONE },
 	[ST_BACKOFF] =		{ "BACKOFF",		PROC_BACKOFF,	TIMER_BACKOFF },
 	[ST_FATAL] =		{ "FATAL",		PROC_FATAL,	TIMER_NONE },
+	[ST_WAITING] =		{ "WAITING",		PROC_WAITING,	TIMER_NONE },
 };
 
 const char *const state_event_names[E_N] = {
@@ -73,12 +75,20 @@ const char *const state_event_names[E_N] = {
 	[E_DRAINED] = "drained", [E_CHANGE] = "reload-change",
 	[E_REMOVE] = "reload-remove", [E_SHUTDOWN] = "shutdown",
 	[E_LEVEL] = "shutdown-level",
+	[E_DEPS] = "dependency",
 };
 
 /* A BACKOFF's wait cancelled: the reason, by what cancelled it. */
 static const char *const state_cancel_why[E_N] = {
 	[E_STOP] = "stopped while waiting to restart",
 	[E_KILL] = "killed while waiting to restart",
+	[E_REMOVE] = "removed from the config",
+	[E_SHUTDOWN] = "tendd is shutting down",
+};
+/* A WAITING process's start cancelled: the reason. */
+static const char *const state_unwait_why[E_N] = {
+	[E_STOP] = "stopped while waiting for its dependencies",
+	[E_KILL] = "killed while waiting for its dependencies",
 	[E_REMOVE] = "removed from the config",
 	[E_SHUTDOWN] = "tendd is shutting down",
 };
@@ -124,6 +134,7 @@ static int state_a_remove_up(struct proc *, enum state_event,
     struct state_arg *);
 static int state_a_forget(struct proc *, enum state_event, struct state_arg *);
 static int state_a_join(struct proc *, enum state_event, struct state_arg *);
+static int state_a_deps(struct proc *, enum state_event, struct state_arg *);
 
 #define S(s)	(1u << (s))
 #define M_UP	(S(PROC_STARTING) | S(PROC_RUNNING) | S(PROC_PAUSED) | \
@@ -149,7 +160,7 @@ const struct state_action state_actions[A_N] = {
 	[A_LATE] =	{ "late",	state_a_late,		0, 0 },
 	[A_SPAWN] =	{ "spawn",	state_a_spawn,
 	    S(PROC_STARTING) | S(PROC_RUNNING) | S(PROC_BACKOFF) |
-	    S(PROC_FATAL), FX_S },
+	    S(PROC_FATAL) | S(PROC_WAITING), FX_S },
 	[A_STOP] =	{ "stop",	state_a_stop,
 	    S(PROC_STOPPING) | S(PROC_STOPPED) | S(PROC_STARTING) |
 	    S(PROC_RUNNING), FX_K },
@@ -166,7 +177,7 @@ const struct state_action state_actions[A_N] = {
 	    S(PROC_RUNNING) | M_DOWN, 0 },
 	[A_RETRY] =	{ "retry",	state_a_retry,
 	    S(PROC_STARTING) | S(PROC_RUNNING) | S(PROC_BACKOFF) |
-	    S(PROC_FATAL), FX_S },
+	    S(PROC_FATAL) | S(PROC_WAITING), FX_S },
 	[A_ESCALATE] =	{ "sigkill",	state_a_escalate, 0, FX_K },
 	[A_JOINED] =	{ "join-over",	state_a_joined,	S(PROC_STOPPING), FX_K },
 	[A_READY] =	{ "ready",	state_a_ready,	S(PROC_RUNNING), 0 },
@@ -176,16 +187,17 @@ const struct state_action state_actions[A_N] = {
 	    S(PROC_RUNNING), FX_K },
 	[A_GROUPKILL] =	{ "group-kill",	state_a_groupkill, 0, FX_K },
 	/* with no output to wait for, the end is handled at once */
-	[A_REAP] =	{ "reap",	state_a_reap,	M_UP | M_DOWN,
-	    FX_S | FX_K | FX_F },
+	[A_REAP] =	{ "reap",	state_a_reap,	M_UP | M_DOWN |
+	    S(PROC_WAITING), FX_S | FX_K | FX_F },
 	[A_END_START] =	{ "end-starting", state_a_end_start,
 	    S(PROC_EXITED) | S(PROC_STOPPED) | S(PROC_BACKOFF) | S(PROC_FATAL),
 	    0 },
 	[A_END_RUN] =	{ "end-running", state_a_end_run,
 	    S(PROC_EXITED) | S(PROC_BACKOFF) | S(PROC_STARTING) |
-	    S(PROC_RUNNING) | S(PROC_FATAL), FX_S },
+	    S(PROC_RUNNING) | S(PROC_FATAL) | S(PROC_WAITING), FX_S },
 	[A_END_STOP] =	{ "end-stopping", state_a_end_stop,
-	    M_DOWN | S(PROC_STARTING) | S(PROC_RUNNING), FX_S | FX_F },
+	    M_DOWN | S(PROC_STARTING) | S(PROC_RUNNING) | S(PROC_WAITING),
+	    FX_S | FX_F },
 	[A_CHANGE_UP] =	{ "restart-changed", state_a_change_up,
 	    S(PROC_STOPPING) | S(PROC_STOPPED) | S(PROC_STARTING) |
 	    S(PROC_RUNNING), FX_K },
@@ -195,6 +207,9 @@ const struct state_action state_actions[A_N] = {
 	    S(PROC_RUNNING), FX_K | FX_F },
 	[A_FORGET] =	{ "forget",	state_a_forget,	S(PROC_STOPPED), FX_F },
 	[A_JOIN] =	{ "join",	state_a_join,	S(PROC_RUNNING), FX_K },
+	[A_DEPS] =	{ "dependency",	state_a_deps,
+	    S(PROC_STARTING) | S(PROC_RUNNING) | S(PROC_BACKOFF) |
+	    S(PROC_FATAL) | S(PROC_WAITING), FX_S },
 };
 
 /* Short names, so that the table below fits on a screen. */
@@ -229,6 +244,7 @@ const struct state_action state_actions[A_N] = {
 #define RU	A_REMOVE_UP
 #define FG	A_FORGET
 #define JN	A_JOIN
+#define DP	A_DEPS
 
 /*
  * The machine: what each event does in each state (docs/design.md).
@@ -242,27 +258,29 @@ const struct state_action state_actions[A_N] = {
  * RP reaped: handover or wait for output     ES/ER/EP judge the end of a
  * start, a run, a stop        CU restart with new settings
  * CI take new settings        RU stop, forget once down   FG forget
- * JN join a job at shutdown
+ * JN join a job at shutdown  DP a dependency is up, done or failed:
+ * start, wait on, or FATAL
  * Columns: start stop kill pause resume signal timer ready watchdog
- * trigger exited reaped drained change remove shutdown level.
+ * trigger exited reaped drained change remove shutdown level dependency.
  */
 const unsigned char state_table[ST_N][E_N] = {
-/*                       sta sto kil pau res sig tim rdy wdg trg exi rea dra chg rem shu lvl */
-[ST_NEW]             = { SP, no, no, rf, rf, rf, st, lt, no, no, XX, XX, no, CI, FG, no, XX },
-[ST_STARTING]        = { no, SO, KI, rf, no, SG, UP, RD, no, TR, no, RP, no, CU, RU, JN, SO },
-[ST_AWAIT_PIDFILE]   = { no, SO, KI, rf, no, rf, PO, RD, no, TR, XX, XX, no, CU, RU, SO, XX },
-[ST_STARTING_ENDED]  = { no, SO, KI, rf, no, SG, st, lt, no, no, XX, XX, ES, CU, RU, SO, SO },
-[ST_RUNNING]         = { no, SO, KI, PA, no, SG, no, lt, WD, TR, no, RP, no, CU, RU, JN, SO },
-[ST_JOINING]         = { no, SO, KI, PA, no, SG, JO, lt, WD, TR, no, RP, no, CU, RU, JN, SO },
-[ST_RUNNING_ENDED]   = { no, SO, KI, PA, no, SG, st, lt, no, no, XX, XX, ER, CU, RU, JN, SO },
-[ST_PAUSED]          = { no, SO, KI, no, RE, SG, st, lt, no, no, no, RP, no, CU, RU, JN, SO },
-[ST_PAUSED_ENDED]    = { no, SO, KI, no, RE, SG, st, lt, no, no, XX, XX, ER, CU, RU, JN, SO },
-[ST_STOPPING]        = { no, no, KI, rf, rf, SG, K9, lt, no, no, GK, RP, no, CU, RU, no, no },
-[ST_STOPPING_ENDED]  = { no, no, KI, rf, rf, SG, st, lt, no, no, XX, XX, EP, CU, RU, no, no },
-[ST_STOPPED]         = { SP, no, no, rf, rf, rf, st, lt, no, no, XX, XX, no, CI, FG, no, XX },
-[ST_EXITED]          = { SP, no, no, rf, rf, rf, st, lt, no, no, XX, XX, no, CI, FG, no, XX },
-[ST_BACKOFF]         = { SP, CA, CA, rf, rf, rf, RT, lt, no, no, XX, XX, no, CI, FG, CA, XX },
-[ST_FATAL]           = { SP, no, no, rf, rf, rf, st, lt, no, no, XX, XX, no, CI, FG, no, XX },
+/*                       sta sto kil pau res sig tim rdy wdg trg exi rea dra chg rem shu lvl dep */
+[ST_NEW]             = { SP, no, no, rf, rf, rf, st, lt, no, no, XX, XX, no, CI, FG, no, XX, no },
+[ST_STARTING]        = { no, SO, KI, rf, no, SG, UP, RD, no, TR, no, RP, no, CU, RU, JN, SO, no },
+[ST_AWAIT_PIDFILE]   = { no, SO, KI, rf, no, rf, PO, RD, no, TR, XX, XX, no, CU, RU, SO, XX, no },
+[ST_STARTING_ENDED]  = { no, SO, KI, rf, no, SG, st, lt, no, no, XX, XX, ES, CU, RU, SO, SO, no },
+[ST_RUNNING]         = { no, SO, KI, PA, no, SG, no, lt, WD, TR, no, RP, no, CU, RU, JN, SO, no },
+[ST_JOINING]         = { no, SO, KI, PA, no, SG, JO, lt, WD, TR, no, RP, no, CU, RU, JN, SO, no },
+[ST_RUNNING_ENDED]   = { no, SO, KI, PA, no, SG, st, lt, no, no, XX, XX, ER, CU, RU, JN, SO, no },
+[ST_PAUSED]          = { no, SO, KI, no, RE, SG, st, lt, no, no, no, RP, no, CU, RU, JN, SO, no },
+[ST_PAUSED_ENDED]    = { no, SO, KI, no, RE, SG, st, lt, no, no, XX, XX, ER, CU, RU, JN, SO, no },
+[ST_STOPPING]        = { no, no, KI, rf, rf, SG, K9, lt, no, no, GK, RP, no, CU, RU, no, no, no },
+[ST_STOPPING_ENDED]  = { no, no, KI, rf, rf, SG, st, lt, no, no, XX, XX, EP, CU, RU, no, no, no },
+[ST_STOPPED]         = { SP, no, no, rf, rf, rf, st, lt, no, no, XX, XX, no, CI, FG, no, XX, no },
+[ST_EXITED]          = { SP, no, no, rf, rf, rf, st, lt, no, no, XX, XX, no, CI, FG, no, XX, no },
+[ST_BACKOFF]         = { SP, CA, CA, rf, rf, rf, RT, lt, no, no, XX, XX, no, CI, FG, CA, XX, no },
+[ST_FATAL]           = { SP, no, no, rf, rf, rf, st, lt, no, no, XX, XX, no, CI, FG, no, XX, no },
+[ST_WAITING]         = { no, CA, CA, rf, rf, rf, st, lt, no, no, XX, XX, no, CI, FG, CA, XX, DP },
 };
 
 #undef __
@@ -296,6 +314,7 @@ const unsigned char state_table[ST_N][E_N] = {
 #undef RU
 #undef FG
 #undef JN
+#undef DP
 
 const char *
 program_state_name(enum proc_state s)
@@ -333,6 +352,8 @@ state_of(const struct proc *p)
 		return ST_BACKOFF;
 	case PROC_FATAL:
 		return ST_FATAL;
+	case PROC_WAITING:
+		return ST_WAITING;
 	}
 	return ST_FATAL;
 }
@@ -431,6 +452,12 @@ state_vset(struct proc *p, enum proc_state s, double arm, const char *fmt,
 	/* Told at once: they never call back into the machine. */
 	command_state_changed(p, old);
 	systemd_state_changed(p, old);
+	/*
+	 * What depends on P is told after: its events follow P's. Only
+	 * P's dependents are looked at (depend.c), whatever N is.
+	 */
+	if (p->ndeps > 0 || p->nrdeps > 0)
+		depend_changed(p);
 
 	/*
 	 * A critical program's end stops tendd at once, before anything
@@ -666,9 +693,39 @@ state_spawn_short(struct proc *p, char *cause)
 		    program_backoff(p->pc, p->shortfails), "%s", cause);
 }
 
+/*
+ * Its dependencies (depend.c) not all up or done: WAITING, or FATAL when
+ * one failed. PULL (a start, not a retry) starts those that are neither
+ * up nor done first. 1 when the spawn must not happen now.
+ */
+static int
+state_held(struct proc *p, int pull)
+{
+	struct proc *d;
+	int failed, i;
+
+	if (p->ndeps == 0)
+		return 0;
+	if (pull)
+		depend_pull(p);
+	for (i = 0; i < p->ndeps; i++) {
+		if (depend_failed(p->deps[i])) {
+			state_set(p, PROC_FATAL, "dependency %s failed",
+			    p->deps[i]->display);
+			return 1;
+		}
+	}
+	if ((d = depend_unmet(p, &failed)) == NULL)
+		return 0;
+	if (p->state != PROC_WAITING)
+		state_set(p, PROC_WAITING, "waiting for %s (%s)", d->display,
+		    program_state_name(d->state));
+	return 1;
+}
+
 /* WHY, when given, says what led to this spawn in the transition's log. */
 static void
-state_spawn(struct proc *p, const char *why)
+state_spawn_pull(struct proc *p, const char *why, int pull)
 {
 	char *cause = NULL;
 	int r;
@@ -677,6 +734,8 @@ state_spawn(struct proc *p, const char *why)
 		return;
 	free(p->spawnerr);
 	p->spawnerr = NULL;
+	if (state_held(p, pull))
+		return;
 	if ((r = spawn_proc(p, &cause)) == SPAWN_SHORT) {
 		state_spawn_short(p, cause);
 		return;
@@ -712,6 +771,13 @@ state_spawn(struct proc *p, const char *why)
 	state_startsecs(p);
 }
 
+/* A spawn that is no start (a retry, a restart): no dependency pulled in. */
+static void
+state_spawn(struct proc *p, const char *why)
+{
+	state_spawn_pull(p, why, 0);
+}
+
 static int
 state_a_spawn(struct proc *p, enum state_event ev, struct state_arg *arg)
 {
@@ -721,7 +787,24 @@ state_a_spawn(struct proc *p, enum state_event ev, struct state_arg *arg)
 	}
 	if (arg->reset & STATE_RESET_SHORT)
 		p->shortfails = 0;
-	state_spawn(p, arg->why);
+	state_spawn_pull(p, arg->why, 1);
+	return 0;
+}
+
+/* WAITING, and a dependency is up, done or failed (arg->dep). */
+static int
+state_a_deps(struct proc *p, enum state_event ev, struct state_arg *arg)
+{
+	int failed;
+
+	if (arg->dep != NULL && depend_failed(arg->dep)) {
+		state_set(p, PROC_FATAL, "dependency %s failed",
+		    arg->dep->display);
+		return 0;
+	}
+	if (depend_unmet(p, &failed) != NULL && !failed)
+		return 0;
+	state_spawn(p, "dependencies up");
 	return 0;
 }
 
@@ -806,7 +889,8 @@ state_a_kill(struct proc *p, enum state_event ev, struct state_arg *arg)
 static int
 state_a_cancel(struct proc *p, enum state_event ev, struct state_arg *arg)
 {
-	state_set(p, PROC_STOPPED, "%s", state_cancel_why[ev]);
+	state_set(p, PROC_STOPPED, "%s", p->state == PROC_WAITING ?
+	    state_unwait_why[ev] : state_cancel_why[ev]);
 	return 0;
 }
 
@@ -1300,7 +1384,7 @@ state_a_end_stop(struct proc *p, enum state_event ev, struct state_arg *arg)
 	if (p->want == WANT_UP && !program_stopping_all) {
 		p->startfails = 0;
 		p->crashes = 0;
-		state_spawn(p, "start requested while stopping");
+		state_spawn_pull(p, "start requested while stopping", 1);
 	}
 	return 0;
 }
@@ -1358,7 +1442,7 @@ state_a_remove_up(struct proc *p, enum state_event ev, struct state_arg *arg)
 static int
 state_a_forget(struct proc *p, enum state_event ev, struct state_arg *arg)
 {
-	if (p->state == PROC_BACKOFF)
+	if (p->state == PROC_BACKOFF || p->state == PROC_WAITING)
 		state_set(p, PROC_STOPPED, "%s", state_cancel_why[ev]);
 	reload_forget(p);
 	return 0;

@@ -96,6 +96,7 @@ struct program_conf {
 	double		 ready_timeout;	/* notify, pidfile: 0 = wait forever */
 	double		 watchdog_secs;	/* notify only; 0: no watchdog */
 	char		*pidfile;	/* self-daemonizing: the pid to supervise */
+	char		*depends_on;	/* names, as written (depend.c splits) */
 
 	/* Output (spec §6): where each stream goes and how it rotates. */
 	char		*stdout_logfile;	/* "AUTO", "NONE", "journal",
@@ -228,8 +229,9 @@ enum proc_state {
 	PROC_EXITED,
 	PROC_BACKOFF,
 	PROC_FATAL,
+	PROC_WAITING,	/* to be started once its dependencies are */
 };
-#define PROC_NSTATES	(PROC_FATAL + 1)
+#define PROC_NSTATES	(PROC_WAITING + 1)
 
 /* What a person asked for, apart from what is happening (runit's want). */
 enum proc_want {
@@ -316,6 +318,16 @@ struct proc {
 	char		*cgroup;
 	char		*cgroup_join;
 	int		 cgroup_slot;	/* 1 + its slot in SOCKET.state; 0 */
+
+	/* depend.c: depends_on as edges both ways, rebuilt at each load. */
+	struct proc	**deps;		/* what it waits for */
+	int		 ndeps;
+	int		 dep_cursor;	/* where the last unmet one was */
+	struct proc	**rdeps;	/* what waits for it */
+	int		 nrdeps;
+	int		 stop_held;	/* DEPEND_HOLD_*: waits for its dependents */
+	char		*held_why;	/* DEPEND_HOLD_CHANGE: the keys that differ */
+	unsigned	 dep_gen;	/* visited by the walk of that number */
 };
 TAILQ_HEAD(procs, proc);
 extern struct procs procs;
@@ -346,6 +358,8 @@ void	 program_autostart(void);
 /* A person's start/stop. Return 0, or -1 with a reason in *cause. */
 int	 program_start(struct proc *, char **cause);
 int	 program_stop(struct proc *, char **cause);
+/* tendctl stop: the processes that depend on it first (spec §7). */
+int	 program_stop_tree(struct proc *, char **cause);
 /* SIGKILL now, no restart. */
 int	 program_kill(struct proc *, char **cause);
 /* SIGSTOP -> PAUSED, SIGCONT -> RUNNING (tendctl pause/resume). */
@@ -416,6 +430,7 @@ enum state_id {
 	ST_EXITED,
 	ST_BACKOFF,
 	ST_FATAL,
+	ST_WAITING,		/* its dependencies are not up yet */
 	ST_N
 };
 
@@ -437,6 +452,7 @@ enum state_event {
 	E_REMOVE,	/* a reload removed it (arg old) */
 	E_SHUTDOWN,	/* tendd shuts down */
 	E_LEVEL,	/* shutdown: its priority level's turn to stop */
+	E_DEPS,		/* a dependency became up, done or failed */
 	E_N
 };
 
@@ -469,6 +485,7 @@ struct state_arg {
 	struct program_conf *pc;	/* E_CHANGE: the new settings */
 	struct tend_conf *old;		/* E_CHANGE, E_REMOVE */
 	char		**cause;	/* a refused request: why */
+	struct proc	*dep;		/* E_DEPS: the dependency that changed */
 };
 
 /* The actions of the table, and what each may do (as data, for tests). */
@@ -483,7 +500,7 @@ enum state_action_id {
 	A_STARTED, A_POLL, A_RETRY, A_ESCALATE, A_JOINED, A_READY,
 	A_WATCHDOG, A_TRIGGER, A_GROUPKILL, A_REAP, A_END_START,
 	A_END_RUN, A_END_STOP, A_CHANGE_UP, A_CHANGE_IDLE, A_REMOVE_UP,
-	A_FORGET, A_JOIN,
+	A_FORGET, A_JOIN, A_DEPS,
 	A_N
 };
 #define STATE_FX_SPAWN	0x1	/* may spawn the program */
@@ -526,6 +543,49 @@ enum state_outcome state_outcome(const struct proc *, enum state_goal,
 
 /* How an end is said: "exited with code 1", "killed by SIGTERM". */
 void	 state_format_exit(char *, size_t, int code);
+
+/* ------------------------------------------------------------------ */
+/* depend.c: depends_on (spec §7).                                      */
+
+/* "a, b c" -> a NULL-ended vector (NULL when empty). */
+char	**depend_split(const char *list);
+/* Whether the depends_on name DEP names process GROUP:NAME. */
+int	 depend_match(const char *dep, const char *group, const char *name);
+/*
+ * A cycle among N nodes whose edges are ADJ[i][0 .. NADJ[i]-1]: 1 with
+ * *PATH (allocated) the nodes of the cycle, the first one again at the
+ * end, *PLEN of them; 0 when there is none.
+ */
+int	 depend_cycle(size_t n, size_t *const *adj, const size_t *nadj,
+	    size_t **path, size_t *plen);
+/* The edges of every process, from its current settings. */
+void	 depend_build(void);
+/* P is freed: no edge may point at it. */
+void	 depend_detach(struct proc *);
+/* A dependency that holds P back (NULL: none); *FAILED when it failed. */
+int	 depend_failed(const struct proc *);
+struct proc *depend_unmet(struct proc *, int *failed);
+/* Start P's dependencies, transitively, that are neither up nor done. */
+void	 depend_pull(struct proc *);
+/* P changed state: tell what waits for it, release held stops. */
+void	 depend_changed(struct proc *);
+void	 depend_release_free(void);
+/* A person's stop: dependents first, P once they are down. */
+int	 depend_stop(struct proc *, char **cause);
+/* What waits in proc.stop_held, to be done once the dependents are down. */
+#define DEPEND_HOLD_STOP	1	/* a person's stop (if still wanted) */
+#define DEPEND_HOLD_RESTART	2	/* a dependent of a reloaded one: stop,
+					   and come back up as it wants */
+#define DEPEND_HOLD_CHANGE	3	/* a reload changed it (next_pc) */
+#define DEPEND_HOLD_REMOVE	4	/* a reload removed it */
+/*
+ * A reload changes or removes P (KIND): when something that depends on
+ * it is up, those are stopped first (to come back once P is), P's part
+ * held until they are down: 1. 0: nothing holds it, act now.
+ */
+int	 depend_hold(struct proc *, int kind);
+/* Whether a process that depends on P still has a process. */
+int	 depend_dependents_up(const struct proc *);
 
 /* ------------------------------------------------------------------ */
 /* reload.c: a new config, process by process.                         */

@@ -45,7 +45,7 @@ HELPERS = BUILD / "helpers"
 TEST_TIMEOUT = 40          # seconds; each test is meant to take < 20
 MIN_DEADLINE = 10.0        # seconds; the shortest deadline of any wait
 STATES = ("NEW", "STARTING", "RUNNING", "PAUSED", "STOPPING", "STOPPED",
-          "EXITED", "BACKOFF", "FATAL")
+          "EXITED", "BACKOFF", "FATAL", "WAITING")
 # tendd logs each state change as "NAME: OLD -> NEW" (at info level).
 TRANSITION_RE = re.compile(
     r"([\w.:*-]+): (%s) -> (%s)\b" % ("|".join(STATES), "|".join(STATES)))

@@ -302,6 +302,8 @@ static const struct {
 	{ "ready_timeout", "5", "ready_timeout" },
 	{ "watchdog_secs", "5", "watchdog_secs" },
 	{ "pidfile", "/nonexistent/pid", "pidfile" },
+	/* LIVE: named by no reload; the name it gives must exist */
+	{ "depends_on", "y\n[program:y]\ncommand = /bin/true", "" },
 };
 
 static char *

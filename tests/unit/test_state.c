@@ -398,6 +398,10 @@ static const struct expect expects[] = {
 	{ ST_RUNNING, E_REAPED, ST_STARTING, 1, 0 },
 	{ ST_JOINING, E_TIMER, ST_STOPPING, 0, 2 },
 	{ ST_AWAIT_PIDFILE, E_STOP, ST_STOPPED, 0, 0 },
+	/* no dependency left unmet: on to the spawn */
+	{ ST_WAITING, E_DEPS, ST_STARTING, 1, 0 },
+	{ ST_WAITING, E_STOP, ST_STOPPED, 0, 0 },
+	{ ST_WAITING, E_SHUTDOWN, ST_STOPPED, 0, 0 },
 };
 
 static void
@@ -475,6 +479,152 @@ test_outcome(void **state)
 	config_free(conf);
 }
 
+/* depends_on: db (a service), mig (a job, after db), web (after both). */
+static const char config_deps[] =
+    "[tend]\n"
+    "socket = t.sock\n"
+    "childlogdir = .\n"
+    "[program:db]\n"
+    "command = /bin/true db\n"
+    "autostart = false\n"
+    "startsecs = 1\n"
+    "stdout_logfile = NONE\n"
+    "stderr_logfile = NONE\n"
+    "[program:mig]\n"
+    "command = /bin/true mig\n"
+    "autostart = false\n"
+    "daemon = false\n"
+    "depends_on = db\n"
+    "stdout_logfile = NONE\n"
+    "stderr_logfile = NONE\n"
+    "[program:web]\n"
+    "command = /bin/true web\n"
+    "startsecs = 1\n"
+    "depends_on = db, mig\n"
+    "stdout_logfile = NONE\n"
+    "stderr_logfile = NONE\n";
+
+static struct tend_conf *
+load_deps(void)
+{
+	struct diag d = { 0 };
+	struct tend_conf *conf;
+	FILE *f = fopen("t.conf", "w");
+
+	assert_non_null(f);
+	assert_int_equal(fputs(config_deps, f) >= 0, 1);
+	assert_int_equal(fclose(f), 0);
+	conf = config_load("t.conf", 0, &d);
+	assert_non_null(conf);
+	diag_clear(&d);
+	tendd_conf = conf;
+	program_setup(conf);
+	return conf;
+}
+
+/* A process's end, as reap.c and output.c report it. */
+static void
+end_with(struct proc *p, int code)
+{
+	struct state_arg a = { .status = W_EXITCODE(code, 0) };
+
+	state_event(p, E_REAPED, &a);
+}
+
+static void
+timer_over(struct proc *p)
+{
+	fire(p, E_TIMER);
+	state_event(p, E_TIMER, NULL);
+}
+
+/*
+ * WAITING: a start pulls the dependencies in and waits; each becoming
+ * up or done lets the next go; a stop takes the dependents first.
+ */
+static void
+test_depends(void **state)
+{
+	struct state_arg arg = { .why = "a test" };
+	struct tend_conf *conf = load_deps();
+	struct proc *db = find("db"), *mig = find("mig"), *web = find("web");
+	char desc[256], *cause = NULL;
+
+	assert_int_equal(web->ndeps, 2);
+	assert_int_equal(db->nrdeps, 2);
+	spawns = errors = 0;
+	web->want = WANT_UP;
+	state_event(web, E_START, &arg);
+	assert_int_equal(spawns, 1);		/* db alone */
+	assert_int_equal(db->state, PROC_STARTING);
+	assert_int_equal(mig->state, PROC_WAITING);
+	assert_int_equal(web->state, PROC_WAITING);
+	program_describe(web, desc, sizeof(desc));
+	assert_string_equal(desc, "waiting for db (STARTING)");
+	timer_over(db);				/* up for startsecs */
+	assert_int_equal(db->state, PROC_RUNNING);
+	assert_int_equal(mig->state, PROC_STARTING);
+	assert_int_equal(web->state, PROC_WAITING);
+	program_describe(web, desc, sizeof(desc));
+	assert_string_equal(desc, "waiting for mig (STARTING)");
+	end_with(mig, 0);			/* the job is done */
+	assert_int_equal(mig->state, PROC_EXITED);
+	assert_int_equal(web->state, PROC_STARTING);
+	assert_int_equal(spawns, 3);
+	timer_over(web);
+	assert_int_equal(web->state, PROC_RUNNING);
+
+	/* a crash of db restarts it: web stays up */
+	end_with(db, 1);
+	assert_int_equal(db->state, PROC_STARTING);
+	assert_int_equal(web->state, PROC_RUNNING);
+	timer_over(db);
+
+	/* stop db: web first, db once web is down */
+	signals = 0;
+	assert_int_equal(program_stop_tree(db, &cause), 0);
+	assert_int_equal(web->state, PROC_STOPPING);
+	assert_int_equal(db->state, PROC_RUNNING);
+	assert_int_equal(db->stop_held, 1);
+	end_with(web, 0);
+	assert_int_equal(web->state, PROC_STOPPED);
+	assert_int_equal(db->state, PROC_STOPPING);
+	end_with(db, 0);
+	assert_int_equal(db->state, PROC_STOPPED);
+
+	/* db cannot start: what waits on it is FATAL */
+	spawn_fails = 1;
+	web->want = WANT_UP;
+	state_event(web, E_START, &arg);
+	spawn_fails = 0;
+	assert_int_equal(db->state, PROC_FATAL);
+	assert_int_equal(web->state, PROC_FATAL);
+	assert_string_equal(web->reason, "dependency db failed");
+
+	/* a job that fails for good fails its dependents */
+	put_in(mig, ST_STOPPED);		/* to be run again */
+	web->want = WANT_UP;
+	state_event(web, E_START, &arg);	/* db again */
+	timer_over(db);
+	assert_int_equal(web->state, PROC_WAITING);
+	mig->pc->autorestart = AUTORESTART_FALSE;
+	end_with(mig, 3);			/* before startsecs: retried */
+	assert_int_equal(mig->state, PROC_BACKOFF);
+	assert_int_equal(web->state, PROC_WAITING);
+	timer_over(mig);
+	timer_over(mig);			/* up, not done: a job */
+	assert_int_equal(mig->state, PROC_RUNNING);
+	assert_int_equal(web->state, PROC_WAITING);
+	end_with(mig, 3);			/* not retried */
+	assert_int_equal(mig->state, PROC_EXITED);
+	assert_int_equal(web->state, PROC_FATAL);
+	assert_string_equal(web->reason, "dependency mig failed");
+	assert_int_equal(errors, 0);
+	program_free_all();
+	tendd_conf = NULL;
+	config_free(conf);
+}
+
 int
 main(void)
 {
@@ -484,6 +634,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_spot_checks, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_outcome, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_depends, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
