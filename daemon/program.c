@@ -469,6 +469,11 @@ program_describe(const struct proc *p, char *buf, size_t len)
 			    "READY=1%s%s", (long)p->pid,
 			    p->notify_status ? ": " : "",
 			    p->notify_status ? p->notify_status : "");
+		else if (p->pc->ready == READY_PROBE)
+			snprintf(buf, len, "pid %ld, starting, waiting for %s%s%s",
+			    (long)p->pid, p->pc->ready_spec,
+			    probe_ready_error(p) ? ": " : "",
+			    probe_ready_error(p) ? probe_ready_error(p) : "");
 		else if (p->timer_due > 0)
 			snprintf(buf, len, "pid %ld, starting; RUNNING in %.0fs",
 			    (long)p->pid, ceil(left));
@@ -477,9 +482,11 @@ program_describe(const struct proc *p, char *buf, size_t len)
 		break;
 	case PROC_RUNNING:
 		util_format_duration(dur, sizeof(dur), now - p->running_time);
-		snprintf(buf, len, "pid %ld, uptime %s%s%s", (long)p->pid, dur,
+		/* only when not healthy (probe.c) */
+		probe_describe_health(p, how, sizeof(how));
+		snprintf(buf, len, "pid %ld, uptime %s%s%s%s", (long)p->pid, dur,
 		    p->notify_status ? ", " : "",
-		    p->notify_status ? p->notify_status : "");
+		    p->notify_status ? p->notify_status : "", how);
 		break;
 	case PROC_PAUSED:
 		util_format_duration(dur, sizeof(dur), now - p->running_time);
@@ -626,6 +633,7 @@ program_free(struct proc *p)
 	free(p->fail_why);
 	free(p->notify_status);
 	free(p->pidfile_err);
+	probe_free(p);
 	reap_unwatch(p);
 	if (p->pidfd != -1)
 		close(p->pidfd);
