@@ -1147,6 +1147,14 @@ commands_print_event(json_t *ev)
 			    ".%03d ", (int)((now - (double)secs) * 1000));
 		}
 	}
+	/* a health check's verdict (tendd's probes) */
+	if (strcmp(print_str(ev, "event", ""), "health") == 0) {
+		printf("%s%s: %s%s%s\n", when, print_str(ev, "name", "?"),
+		    print_str(ev, "health", "no health check"),
+		    json_is_string(json_object_get(ev, "health_detail")) ?
+		    ": " : "", print_str(ev, "health_detail", ""));
+		return;
+	}
 	printf("%s%s: %s -> %s", when, print_str(ev, "name", "?"),
 	    print_str(ev, "from", "?"), print_str(ev, "to", "?"));
 	if (json_is_integer(pid) && reason != NULL)
