@@ -82,7 +82,10 @@ def cpu_ticks(pid):
 def status(tendctl, sock):
     r = subprocess.run([tendctl, "-s", sock, "--json", "status"],
                        capture_output=True, text=True, timeout=60)
-    return json.loads(r.stdout)
+    st = json.loads(r.stdout)
+    if not isinstance(st, list):
+        raise ValueError("not up yet")
+    return st
 
 
 def run_case(args, name, extra, server):
