@@ -7,7 +7,8 @@ measured over --secs (default 20) of steady state after --warm seconds:
   idle   no health check: the floor
   http   healthcheck = http://127.0.0.1:PORT/, healthcheck_interval = 1
          (N GETs a second to a small asyncio server in this script, which
-         answers 200 and closes; its CPU is not counted)
+         answers 200 and keeps the connection, as most servers do; its CPU
+         is not counted)
   exec   healthcheck = exec:/bin/true, healthcheck_interval = 10
          (N/10 commands spawned, reaped and judged a second)
 
@@ -41,7 +42,7 @@ TICK = os.sysconf("SC_CLK_TCK")
 
 
 class Server:
-    """A tiny HTTP responder in a thread: 200, no body, close."""
+    """A tiny HTTP responder in a thread: 200, no body, keep-alive."""
 
     def __init__(self):
         self.hits = 0
@@ -49,12 +50,14 @@ class Server:
         ready = threading.Event()
 
         async def handle(reader, writer):
+            # HTTP/1.1 keep-alive, as nginx and most servers answer
             try:
-                await reader.readuntil(b"\r\n\r\n")
-                self.hits += 1
-                writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n"
-                             b"Connection: close\r\n\r\n")
-                await writer.drain()
+                while True:
+                    await reader.readuntil(b"\r\n\r\n")
+                    self.hits += 1
+                    writer.write(b"HTTP/1.1 200 OK\r\n"
+                                 b"Content-Length: 0\r\n\r\n")
+                    await writer.drain()
             except Exception:
                 pass
             writer.close()
@@ -74,9 +77,10 @@ class Server:
 
 
 def cpu_ticks(pid):
+    """(utime, stime) of PID, in clock ticks."""
     with open("/proc/%d/stat" % pid) as f:
         fields = f.read().rsplit(")", 1)[1].split()
-    return int(fields[11]) + int(fields[12])
+    return int(fields[11]), int(fields[12])
 
 
 def status(tendctl, sock):
@@ -124,7 +128,9 @@ def run_case(args, name, extra, server):
         st = status(args.tendctl, sock)
         res = {
             "case": name,
-            "cpu_pct": 100.0 * (c1 - c0) / TICK / (t1 - t0),
+            "cpu_pct": 100.0 * (sum(c1) - sum(c0)) / TICK / (t1 - t0),
+            "user_pct": 100.0 * (c1[0] - c0[0]) / TICK / (t1 - t0),
+            "sys_pct": 100.0 * (c1[1] - c0[1]) / TICK / (t1 - t0),
             "secs": t1 - t0,
             "http_per_s": (h1 - h0) / (t1 - t0),
             "running": sum(p["state"] == "RUNNING" for p in st),
@@ -182,19 +188,21 @@ def main():
         f.write("%d processes of /bin/sleep, all RUNNING; tendd's CPU "
                 "(utime + stime) over %gs of steady state, as %% of one "
                 "CPU.\n\n" % (args.n, args.secs))
-        f.write("| case | tendd CPU | HTTP GETs/s served | RUNNING | "
-                "restarts | healthy / unhealthy / unknown |\n")
-        f.write("|---|---|---|---|---|---|\n")
+        f.write("| case | tendd CPU | user | system | HTTP GETs/s served | "
+                "RUNNING | restarts | healthy / unhealthy / unknown |\n")
+        f.write("|---|---|---|---|---|---|---|---|\n")
         for r in results:
-            f.write("| %s | %.2f%% | %.0f | %d | %d | %d / %d / %d |\n" % (
-                r["case"], r["cpu_pct"], r["http_per_s"], r["running"],
+            f.write("| %s | %.2f%% | %.2f%% | %.2f%% | %.0f | %d | %d | "
+                    "%d / %d / %d |\n" % (
+                r["case"], r["cpu_pct"], r["user_pct"], r["sys_pct"],
+                r["http_per_s"], r["running"],
                 r["restarts"], r["health"]["healthy"],
                 r["health"]["unhealthy"], r["health"]["unknown"]))
         f.write("\nidle: no health check. http: `healthcheck = "
                 "http://127.0.0.1:PORT/`, `healthcheck_interval = 1` (the "
                 "server is this script's asyncio responder, its CPU not "
                 "counted). exec: `healthcheck = exec:/bin/true`, "
-                "`healthcheck_interval = 10`. Target: http under 5%% of "
+                "`healthcheck_interval = 10`. Target: http under 5% of "
                 "one CPU.\n")
     print("wrote", args.out)
 

@@ -420,6 +420,9 @@ config_proc_fds(const struct tend_conf *conf)
 	shared = xcalloc(max + 1, sizeof(*shared));
 	TAILQ_FOREACH(pc, &conf->programs, entry) {
 		n++;				/* its pidfd */
+		/* a probe's socket or pidfd (one try at a time: probe.c) */
+		if (pc->ready_probe != NULL || pc->health_probe != NULL)
+			n++;
 		for (s = 0; s < (pc->redirect_stderr ? 1 : 2); s++) {
 			dest = s == 0 ? pc->stdout_logfile : pc->stderr_logfile;
 			if (dest == NULL || strcmp(dest, "NONE") == 0)

@@ -79,8 +79,10 @@ struct probe_run {
 	int		 fd;
 	struct event	*io;
 	struct evdns_getaddrinfo_request *dns;
-	/* http */
+	/* http: the connection is kept between tries that succeed */
 	struct evhttp_connection *evcon;
+	int		 http_reused;	/* this try went on a kept connection */
+	int		 http_noresp;	/* ... and got no response at all */
 	/* exec */
 	pid_t		 pid;
 	int		 pidfd;
@@ -425,11 +427,14 @@ probe_exec_drop(struct probe_run *r)
 }
 
 /*
- * Whatever the try under way holds goes. Not busy first: freeing evhttp's
- * connection may call its callbacks, which must find nothing to finish.
+ * Whatever the try under way holds goes; with KEEP_HTTP, an HTTP
+ * connection that just answered stays for the next try (no connect, no
+ * accept each time: most of what an HTTP check costs). Not busy first:
+ * freeing evhttp's connection may call its callbacks, which must find
+ * nothing to finish.
  */
 static void
-probe_cancel(struct probe_run *r)
+probe_settle(struct probe_run *r, int keep_http)
 {
 	r->busy = 0;
 	if (r->io != NULL) {
@@ -445,7 +450,7 @@ probe_cancel(struct probe_run *r)
 		evdns_getaddrinfo_cancel(r->dns);
 		r->dns = NULL;
 	}
-	if (r->evcon != NULL) {
+	if (r->evcon != NULL && !keep_http) {
 		evhttp_connection_free(r->evcon);
 		r->evcon = NULL;
 	}
@@ -453,6 +458,12 @@ probe_cancel(struct probe_run *r)
 	evtimer_del(r->timer);
 	r->done = 0;
 	r->len[0] = r->len[1] = 0;
+}
+
+static void
+probe_cancel(struct probe_run *r)
+{
+	probe_settle(r, 0);
 }
 
 static void
@@ -592,12 +603,14 @@ probe_http_done_cb(struct evhttp_request *req, void *arg)
 	int code = req != NULL ? evhttp_request_get_response_code(req) : 0;
 
 	if (code >= 200 && code < 400)
-		probe_finish(r, 1, "HTTP %d", code);
+		probe_finish(r, 1, NULL);
 	else if (code > 0)
 		probe_finish(r, 0, "HTTP %d", code);
-	else
+	else {
+		r->http_noresp = 1;
 		probe_finish(r, 0, "HTTP: no response (connection refused, "
 		    "closed or broken)");
+	}
 }
 
 static void
@@ -618,6 +631,7 @@ probe_http_error_cb(enum evhttp_request_error err, void *arg)
 	case EVREQ_HTTP_REQUEST_CANCEL:
 		break;
 	default:
+		r->http_noresp = 1;
 		probe_finish(r, 0, "HTTP: no response (connection refused, "
 		    "closed or broken)");
 		break;
@@ -632,29 +646,35 @@ probe_try_http(struct probe_run *r, const struct probe_spec *sp)
 	struct evdns_base *dns = NULL;
 	int fd;
 
-	if (!probe_is_numeric(sp->host) && (dns = probe_dns_base()) == NULL) {
-		probe_finish(r, 0, "HTTP %s: no resolver", sp->host);
-		return;
+	r->http_reused = r->evcon != NULL;
+	r->http_noresp = 0;
+	if (r->evcon == NULL) {
+		if (!probe_is_numeric(sp->host) &&
+		    (dns = probe_dns_base()) == NULL) {
+			probe_finish(r, 0, "HTTP %s: no resolver", sp->host);
+			return;
+		}
+		r->evcon = evhttp_connection_base_new(tendd_base, dns,
+		    sp->host, (unsigned short)sp->port);
+		if (r->evcon == NULL) {
+			probe_finish(r, 0, "HTTP: out of memory");
+			return;
+		}
+		evhttp_connection_set_timeout(r->evcon,
+		    (int)(r->p->pc->probe_timeout + 1));
+		evhttp_connection_set_retries(r->evcon, 0);
+		evhttp_connection_set_max_body_size(r->evcon,
+		    PROBE_HTTP_BODY_MAX);
+		evhttp_connection_set_max_headers_size(r->evcon,
+		    PROBE_HTTP_HEADERS_MAX);
 	}
-	r->evcon = evhttp_connection_base_new(tendd_base, dns, sp->host,
-	    (unsigned short)sp->port);
-	req = r->evcon != NULL ? evhttp_request_new(probe_http_done_cb, r) :
-	    NULL;
-	if (req == NULL) {
+	if ((req = evhttp_request_new(probe_http_done_cb, r)) == NULL) {
 		probe_finish(r, 0, "HTTP: out of memory");
 		return;
 	}
-	evhttp_connection_set_timeout(r->evcon,
-	    (int)(r->p->pc->probe_timeout + 1));
-	evhttp_connection_set_retries(r->evcon, 0);
-	evhttp_connection_set_max_body_size(r->evcon, PROBE_HTTP_BODY_MAX);
-	evhttp_connection_set_max_headers_size(r->evcon,
-	    PROBE_HTTP_HEADERS_MAX);
 	evhttp_request_set_error_cb(req, probe_http_error_cb);
 	evhttp_add_header(evhttp_request_get_output_headers(req), "Host",
 	    sp->hosthdr);
-	evhttp_add_header(evhttp_request_get_output_headers(req),
-	    "Connection", "close");
 	evhttp_add_header(evhttp_request_get_output_headers(req),
 	    "User-Agent", "tend-probe");
 	if (evhttp_make_request(r->evcon, req, EVHTTP_REQ_GET,
@@ -929,11 +949,18 @@ probe_timer_cb(int fd, short ev, void *arg)
 		ok = 0;
 		xasprintf(&why, "timed out after probe_timeout=%gs",
 		    r->p->pc->probe_timeout);
+	} else if (!r->ok && r->http_reused && r->http_noresp) {
+		/* the kept connection was closed under it: once more, afresh */
+		probe_cancel(r);
+		r->busy = 1;
+		probe_arm(r, r->p->pc->probe_timeout);
+		probe_try_http(r, probe_spec_of(r));
+		return;
 	} else {
 		ok = r->ok;
 		why = r->why;
 		r->why = NULL;
-		probe_cancel(r);
+		probe_settle(r, ok);
 	}
 	if (r->what == RUN_READY)
 		probe_ready_outcome(r, ok, why);

@@ -455,3 +455,50 @@ def test_malformed_probe_values_are_config_errors(tend):
             (20, "[program:c] healthcheck_retries: must be more than 0"),
             (21, "[program:c] probe_timeout: must be more than 0")):
         assert "%s:%d: %s" % (conf, line, text) in out, (line, text, out)
+
+
+def test_reload_removing_probed_processes_drops_their_probes(tend, mute):
+    """A reload that removes processes whose probes are under way (an
+    exec probe that never exits, an HTTP request never answered) stops
+    them and drops what the probes held; the rest runs on."""
+    body = f"""
+        [program:keep]
+        command = {tend.helper("sleeper")}
+        startsecs = 0
+    """
+    gone = f"""
+        [program:stuck]
+        command = {tend.helper("sleeper")}
+        ready = exec:/bin/sleep 8888
+        probe_timeout = 60
+        ready_timeout = 0
+
+        [program:mute]
+        command = {tend.helper("sleeper")}
+        startsecs = 0
+        healthcheck = http://127.0.0.1:{mute.port}/
+        healthcheck_interval = 0.05
+        probe_timeout = 60
+    """
+    tend.write_config(body + gone)
+    tend.start()
+
+    def probe_kids():
+        out = []
+        for k in descendants(tend.pid):
+            try:
+                if "8888" in open("/proc/%d/cmdline" % k).read():
+                    out.append(k)
+            except OSError:
+                pass
+        return out
+    wait_for(probe_kids, what="the exec probe running")
+    wait_for(lambda: mute.conns, what="the HTTP check connected")
+    keep = tend.wait_state("keep", "RUNNING")["pid"]
+    tend.write_config(body)
+    r = tend.request("reload")
+    assert r["ok"], r
+    wait_for(lambda: sorted(tend.status()) == ["keep"],
+             what="stuck and mute removed")
+    wait_for(lambda: not probe_kids(), what="the exec probe killed")
+    assert tend.proc_status("keep")["pid"] == keep
