@@ -20,6 +20,7 @@
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <errno.h>
+#include <math.h>
 #include <netdb.h>
 #include <regex.h>
 #include <signal.h>
@@ -377,6 +378,25 @@ probe_arm(struct probe_run *r, double secs)
 	struct timeval tv = util_timeval(secs);
 
 	evtimer_add(r->timer, &tv);
+}
+
+/*
+ * The wait before the next check: on a grid of PROBE_GRID seconds when
+ * the interval is long enough for that not to matter, so that the checks
+ * of many processes share the loop's wake-ups (a thousand checks a
+ * second then wake tendd 40 times, not a thousand).
+ */
+#define PROBE_GRID	0.025
+static void
+probe_arm_interval(struct probe_run *r, double secs)
+{
+	double due;
+
+	if (secs >= 1.0) {
+		due = util_now() + secs;
+		secs += ceil(due / PROBE_GRID) * PROBE_GRID - due;
+	}
+	probe_arm(r, secs);
 }
 
 /* The try under way has an outcome: acted on from the timer, at once. */
@@ -900,7 +920,7 @@ probe_ready_outcome(struct probe_run *r, int ok, const char *why)
 	free(r->ready_error);
 	r->ready_error = xstrdup(why ? why : "failed");
 	log_debug("%s: not ready yet: %s", r->p->display, r->ready_error);
-	probe_arm(r, r->p->pc->ready_interval);
+	probe_arm_interval(r, r->p->pc->ready_interval);
 }
 
 static void
@@ -914,13 +934,13 @@ probe_health_outcome(struct probe_run *r, int ok, const char *why)
 		r->fails = 0;
 		if (r->health != HEALTH_HEALTHY)
 			probe_set_health(r, HEALTH_HEALTHY, NULL);
-		probe_arm(r, pc->healthcheck_interval);
+		probe_arm_interval(r, pc->healthcheck_interval);
 		return;
 	}
 	r->fails++;
 	probe_set_health(r, HEALTH_UNHEALTHY, why ? why : "failed");
 	if (r->fails < pc->healthcheck_retries) {
-		probe_arm(r, pc->healthcheck_interval);
+		probe_arm_interval(r, pc->healthcheck_interval);
 		return;
 	}
 	/* restarted as a crash (state.c's watchdog action, with the reason) */
@@ -1000,7 +1020,7 @@ probe_state_changed(struct proc *p, enum proc_state old)
 		r->fails = 0;
 		if (r->health != HEALTH_UNKNOWN)
 			probe_set_health(r, HEALTH_UNKNOWN, NULL);
-		probe_arm(r, pc->healthcheck_interval);
+		probe_arm_interval(r, pc->healthcheck_interval);
 	} else if (r != NULL) {
 		probe_stop(r);
 		r->fails = 0;

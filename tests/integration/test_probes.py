@@ -179,6 +179,13 @@ def test_each_ready_probe_waits_for_its_condition(tend, web):
         command = /bin/sh -c 'echo booting; while [ ! -e go.log ]; do sleep 0.02; done; echo "server listening on 8080" >&2; exec sleep 1000'
         directory = %(here)s
         ready = log:listening on [0-9]+$
+
+        [program:who]
+        command = {tend.public_helper("sleeper")}
+        user = nobody
+        directory = /
+        ready = exec:/bin/sh -c 'test "$(id -u)" = "$(id -u nobody)" && test "$(pwd)" = / && test "$USER" = nobody'
+        ready_interval = 0.05
     """)
     tend.start()
     # What each is waiting for, in its status line, while STARTING.
@@ -206,6 +213,8 @@ def test_each_ready_probe_waits_for_its_condition(tend, web):
     tend.wait_state("ex", "RUNNING")
     (tend.dir / "go.log").write_text("")
     tend.wait_state("log", "RUNNING")
+    # as the program's user, in its directory and environment
+    tend.wait_state("who", "RUNNING")
     log = tend.log()
     for name, spec in (("tcp", "tcp:127.0.0.1:%d" % port),
                        ("web", "http://127.0.0.1:%d/healthz" % web.port),
