@@ -130,7 +130,8 @@ events_health_line(struct proc *p, size_t *len)
 	char *line;
 	json_t *j;
 
-	j = json_pack("{s:s, s:I, s:f, s:o, s:o, s:o, s:s, s:o, s:o, s:o}",
+	j = json_pack("{s:s, s:I, s:f, s:o, s:o, s:o, s:s, s:o, s:o, s:o, "
+	    "s:i, s:i}",
 	    "event", "health",
 	    "seq", events_seq,
 	    "time", util_wallclock(),
@@ -141,7 +142,9 @@ events_health_line(struct proc *p, size_t *len)
 	    "pid", p->pid > 0 ? json_integer(p->pid) : json_null(),
 	    "health", probe_health_name(p) != NULL ?
 	    json_string(probe_health_name(p)) : json_null(),
-	    "health_detail", protocol_string(detail));
+	    "health_detail", protocol_string(detail),
+	    "failures", probe_health_failures(p),
+	    "retries", p->pc->healthcheck_retries);
 	line = j != NULL ? json_dumps(j, JSON_COMPACT) : NULL;
 	json_decref(j);
 	*len = line != NULL ? strlen(line) : 0;

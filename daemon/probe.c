@@ -1079,6 +1079,12 @@ probe_health_detail(const struct proc *p)
 	    p->probe->detail : NULL;
 }
 
+int
+probe_health_failures(const struct proc *p)
+{
+	return p->probe != NULL ? p->probe->fails : 0;
+}
+
 void
 probe_describe_health(const struct proc *p, char *buf, size_t len)
 {

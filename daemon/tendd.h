@@ -618,6 +618,8 @@ const char *probe_ready_error(const struct proc *);
 /* Health (JSON status): "healthy", "unhealthy", "unknown", or NULL. */
 const char *probe_health_name(const struct proc *);
 const char *probe_health_detail(const struct proc *);
+/* Health checks failed in a row in this run. */
+int	 probe_health_failures(const struct proc *);
 /* ", unhealthy (2 of 3: HTTP 503)" for the status line, or "". */
 void	 probe_describe_health(const struct proc *, char *, size_t);
 

@@ -18,7 +18,7 @@ import threading
 
 import pytest
 
-from conftest import TENDD, descendants, read_json_line, wait_for
+from conftest import TENDCTL, TENDD, descendants, read_json_line, wait_for
 
 
 class Web:
@@ -400,7 +400,17 @@ def test_health_checks_status_events_and_restarts(tend, web):
         assert {p["name"]: p["health"] for p in js}["good"] == "healthy"
 
         r0 = st["sick"]["restarts"]
+        follow = subprocess.Popen(
+            [str(TENDCTL), "-s", str(tend.sock), "events", "patient"],
+            stdout=subprocess.PIPE, text=True)
+        tend.track(follow.pid)
         sick.code = 503
+        # tendctl events says it in a line, with the count
+        line = wait_for(lambda: (lambda l: l if "unhealthy" in l else None)(
+            follow.stdout.readline()), what="a health line from tendctl")
+        assert "patient: unhealthy (1 of 1000000): HTTP 503" in line, line
+        follow.kill()
+        follow.wait()
         # the patient one stays RUNNING, unhealthy, and says so
         p = described(tend, "patient", "unhealthy (")
         assert p["state"] == "RUNNING"
@@ -418,6 +428,8 @@ def test_health_checks_status_events_and_restarts(tend, web):
         bad = [e for e in ev.lines if e.get("event") == "health" and
                e["name"] == "sick" and e["health"] == "unhealthy"]
         assert [e["health_detail"] for e in bad][:2] == ["HTTP 503"] * 2
+        assert [(e["failures"], e["retries"]) for e in bad][:2] == \
+            [(1, 2), (2, 2)]
         assert bad[1]["seq"] < stop["seq"]
         back = ev.until(lambda e: e.get("event") == "state" and
                         e["name"] == "sick" and e["to"] == "BACKOFF",
