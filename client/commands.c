@@ -1147,6 +1147,21 @@ commands_print_event(json_t *ev)
 			    ".%03d ", (int)((now - (double)secs) * 1000));
 		}
 	}
+	/* a health check's verdict (tendd's probes) */
+	if (strcmp(print_str(ev, "event", ""), "health") == 0) {
+		json_t *n = json_object_get(ev, "failures");
+
+		printf("%s%s: %s", when, print_str(ev, "name", "?"),
+		    print_str(ev, "health", "no health check"));
+		if (json_integer_value(n) > 0)
+			printf(" (%lld of %lld)", (long long)json_integer_value(n),
+			    (long long)json_integer_value(json_object_get(ev,
+			    "retries")));
+		if (json_is_string(json_object_get(ev, "health_detail")))
+			printf(": %s", print_str(ev, "health_detail", ""));
+		printf("\n");
+		return;
+	}
 	printf("%s%s: %s -> %s", when, print_str(ev, "name", "?"),
 	    print_str(ev, "from", "?"), print_str(ev, "to", "?"));
 	if (json_is_integer(pid) && reason != NULL)

@@ -26,6 +26,8 @@ static const char *const cmd_status_names[FIELD_COUNT] = {
 	[FIELD_SPAWNERR] = "spawnerr",
 	[FIELD_SINCE] = "since",
 	[FIELD_WANT] = "want",
+	[FIELD_HEALTH] = "health",
+	[FIELD_HEALTH_DETAIL] = "health_detail",
 };
 
 /*
@@ -127,6 +129,12 @@ cmd_status_field(struct jsonw *w, struct proc *p, enum command_field f,
 	case FIELD_WANT:
 		jsonw_string(w, p->want == WANT_UP ? "up" :
 		    p->want == WANT_DOWN ? "down" : "none");
+		break;
+	case FIELD_HEALTH:
+		jsonw_string(w, probe_health_name(p));
+		break;
+	case FIELD_HEALTH_DETAIL:
+		jsonw_string(w, probe_health_detail(p));
 		break;
 	case FIELD_COUNT:
 		break;

@@ -40,6 +40,8 @@ enum command_field {
 	FIELD_SPAWNERR,
 	FIELD_SINCE,
 	FIELD_WANT,
+	FIELD_HEALTH,		/* probe.c: null without a health check */
+	FIELD_HEALTH_DETAIL,
 	FIELD_COUNT
 };
 
@@ -189,6 +191,8 @@ enum cmd_retval cmd_daemon_reload(struct conn *, json_t *, struct cmd_args *);
 /* events.c: the events stream */
 enum cmd_retval events_subscribe(struct conn *, json_t *, struct cmd_args *);
 void	 events_state_changed(struct proc *, enum proc_state old);
+/* probe.c: P's health changed (or failed once more): a "health" event. */
+void	 events_health_changed(struct proc *);
 void	 events_conn_gone(struct conn *);
 int	 events_conn_waiting(struct conn *);
 

@@ -364,6 +364,8 @@ config_program_free(struct program_conf *pc)
 	strv_free(pc->argv);
 	free(pc->path);
 	strv_free(pc->env_file_env);
+	probe_spec_free(pc->ready_probe);
+	probe_spec_free(pc->health_probe);
 	free(pc);
 }
 
@@ -537,6 +539,32 @@ config_program_count(struct config_reader *rd, struct config_rawsec *sec,
 }
 
 /*
+ * ready and healthcheck as probe.c runs them, from the values as written
+ * (checked when read: a failure here is only a value that was refused).
+ */
+static void
+config_probes(struct config_reader *rd, struct program_conf *pc,
+    struct config_rawsec *sec)
+{
+	enum probe_kind kind = PROBE_NONE;
+	char *why = NULL;
+
+	pc->ready = READY_NONE;
+	if (pc->ready_spec != NULL && probe_spec_parse(pc->ready_spec,
+	    PROBE_FOR_READY, &kind, &pc->ready_probe, &why) == 0)
+		pc->ready = kind == PROBE_NOTIFY ? READY_NOTIFY :
+		    kind == PROBE_NONE ? READY_NONE : READY_PROBE;
+	free(why);
+	why = NULL;
+	if (pc->healthcheck != NULL)
+		probe_spec_parse(pc->healthcheck, 0, &kind, &pc->health_probe,
+		    &why);
+	free(why);
+	(void)rd;
+	(void)sec;
+}
+
+/*
  * One process of SEC: every key expanded with its own process_num and
  * group, read, stored and checked. NULL after reporting an error.
  */
@@ -574,6 +602,7 @@ config_process(struct config_reader *rd, struct tend_conf *conf,
 		    k->section, why);
 		free(why);
 	}
+	config_probes(rd, pc, sec);
 	config_check_readiness(rd, pc, sec);
 	if (rd->nerrors > errors) {
 		config_program_free(pc);

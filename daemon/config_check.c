@@ -273,6 +273,33 @@ config_check_groups(struct config_reader *rd)
 }
 
 
+/* A probe's period must be a period: 0 would try without end. */
+static void
+config_check_positive(struct config_reader *rd, struct config_rawsec *sec,
+    const char *key, double v)
+{
+	struct config_rawkey *k;
+
+	if (v > 0)
+		return;
+	k = config_sec_key(sec, key);
+	config_error(rd, k != NULL ? k->file : sec->file,
+	    k != NULL ? k->line : sec->line, "[%s] %s: must be more than 0",
+	    sec->label, key);
+}
+
+static void
+config_check_probes(struct config_reader *rd, struct program_conf *pc,
+    struct config_rawsec *sec)
+{
+	config_check_positive(rd, sec, "ready_interval", pc->ready_interval);
+	config_check_positive(rd, sec, "probe_timeout", pc->probe_timeout);
+	config_check_positive(rd, sec, "healthcheck_interval",
+	    pc->healthcheck_interval);
+	config_check_positive(rd, sec, "healthcheck_retries",
+	    pc->healthcheck_retries);
+}
+
 /*
  * ready, watchdog_secs and pidfile judge readiness in different ways;
  * combinations that cannot mean anything are said out loud.
@@ -289,6 +316,14 @@ config_check_readiness(struct config_reader *rd, struct program_conf *pc,
 		    k != NULL ? k->line : sec->line, "[%s] pidfile: cannot be "
 		    "combined with ready = notify (a notify program names its "
 		    "main process with MAINPID=); use one of them", sec->label);
+	}
+	config_check_probes(rd, pc, sec);
+	if (pc->pidfile != NULL && pc->ready == READY_PROBE) {
+		k = config_sec_key(sec, "pidfile");
+		config_error(rd, k != NULL ? k->file : sec->file,
+		    k != NULL ? k->line : sec->line, "[%s] pidfile: cannot be "
+		    "combined with a ready probe (ready = %s); use one of them",
+		    sec->label, pc->ready_spec);
 	}
 	if (pc->watchdog_secs > 0 && pc->ready != READY_NOTIFY) {
 		k = config_sec_key(sec, "watchdog_secs");
@@ -385,6 +420,9 @@ config_proc_fds(const struct tend_conf *conf)
 	shared = xcalloc(max + 1, sizeof(*shared));
 	TAILQ_FOREACH(pc, &conf->programs, entry) {
 		n++;				/* its pidfd */
+		/* a probe's socket or pidfd (one try at a time: probe.c) */
+		if (pc->ready_probe != NULL || pc->health_probe != NULL)
+			n++;
 		for (s = 0; s < (pc->redirect_stderr ? 1 : 2); s++) {
 			dest = s == 0 ? pc->stdout_logfile : pc->stderr_logfile;
 			if (dest == NULL || strcmp(dest, "NONE") == 0)

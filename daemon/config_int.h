@@ -131,7 +131,8 @@ enum config_type {
 	CT_AUTORESTART,
 	CT_RETRIES,	/* a count or infinite */
 	CT_COMMAND,
-	CT_READY,
+	CT_READY,	/* none, notify or a probe (probe.c); kept as written */
+	CT_HEALTH,	/* healthcheck: none or a probe */
 	CT_RLIMIT,
 	CT_NUMPROCS,	/* 0 .. CONFIG_NUMPROCS_MAX */
 	CT_NUMSTART,	/* numprocs_start: 0 .. INT_MAX */

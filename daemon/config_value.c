@@ -29,6 +29,8 @@ config_value_is_string(enum config_type type)
 	case CT_PATH:
 	case CT_SOCKET:
 	case CT_NAME:
+	case CT_READY:
+	case CT_HEALTH:
 		return 1;
 	default:
 		return 0;
@@ -440,14 +442,33 @@ config_value_word_cb(struct config_reader *rd, const struct config_rawkey *k,
 			return -1;
 		}
 		return 0;
-	default:	/* CT_READY */
-		v->i = strcasecmp(s, "notify") == 0 ? READY_NOTIFY : READY_NONE;
-		if (strcasecmp(s, "none") != 0 && strcasecmp(s, "notify") != 0) {
-			xasprintf(why, "expected none or notify, got '%s'", s);
-			return -1;
-		}
+	default:
 		return 0;
 	}
+}
+
+/*
+ * ready and healthcheck: checked by probe.c's parser (a probe's command,
+ * regex, host and port), kept as written; the words in one spelling.
+ */
+static int
+config_value_probe_cb(struct config_reader *rd, const struct config_rawkey *k,
+    enum config_type type, const char *s, const char *value,
+    union config_val *v, char **why)
+{
+	struct probe_spec *spec = NULL;
+	enum probe_kind kind;
+
+	if (probe_spec_parse(s, type == CT_READY ? PROBE_FOR_READY : 0, &kind,
+	    &spec, why) == -1)
+		return -1;
+	probe_spec_free(spec);
+	if (kind == PROBE_NONE || kind == PROBE_NOTIFY) {
+		v->s = xstrdup(kind == PROBE_NONE ? "none" : "notify");
+		return 0;
+	}
+	v->s = xstrdup(s);
+	return 0;
 }
 
 static int
@@ -563,7 +584,8 @@ static config_value_fn *const config_value_fns[CT_NTYPES] = {
 	[CT_AUTORESTART] = config_value_word_cb,
 	[CT_RETRIES] = config_value_int_cb,
 	[CT_COMMAND] = config_value_command_cb,
-	[CT_READY] = config_value_word_cb,
+	[CT_READY] = config_value_probe_cb,
+	[CT_HEALTH] = config_value_probe_cb,
 	[CT_RLIMIT] = config_value_rlimit_cb,
 	[CT_NUMPROCS] = config_value_int_cb,
 	[CT_NUMSTART] = config_value_int_cb,

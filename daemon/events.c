@@ -118,6 +118,63 @@ events_state_changed(struct proc *p, enum proc_state old)
 	free(line);
 }
 
+/*
+ * A health event: the check's verdict changed, or it failed once more
+ * (the count of failures in a row is part of what it says). Numbered in
+ * the same sequence as state changes, so their order can be read.
+ */
+static char *
+events_health_line(struct proc *p, size_t *len)
+{
+	const char *detail = probe_health_detail(p);
+	char *line;
+	json_t *j;
+
+	j = json_pack("{s:s, s:I, s:f, s:o, s:o, s:o, s:s, s:o, s:o, s:o, "
+	    "s:i, s:i}",
+	    "event", "health",
+	    "seq", events_seq,
+	    "time", util_wallclock(),
+	    "name", protocol_string(p->display),
+	    "group", protocol_string(p->group),
+	    "process", protocol_string(p->name),
+	    "state", program_state_name(p->state),
+	    "pid", p->pid > 0 ? json_integer(p->pid) : json_null(),
+	    "health", probe_health_name(p) != NULL ?
+	    json_string(probe_health_name(p)) : json_null(),
+	    "health_detail", protocol_string(detail),
+	    "failures", probe_health_failures(p),
+	    "retries", p->pc->healthcheck_retries);
+	line = j != NULL ? json_dumps(j, JSON_COMPACT) : NULL;
+	json_decref(j);
+	*len = line != NULL ? strlen(line) : 0;
+	return line;
+}
+
+void
+events_health_changed(struct proc *p)
+{
+	struct subscriber *s;
+	char *line = NULL;
+	size_t len = 0;
+	int built = 0;
+
+	events_seq++;
+	TAILQ_FOREACH(s, &subscribers, entry) {
+		if (s->names != NULL && !events_matches_any(p, s->names))
+			continue;
+		if (!built) {
+			line = events_health_line(p, &len);
+			built = 1;
+		}
+		if (line == NULL)
+			control_unbuilt(s->conn, "an event");
+		else
+			control_send_line(s->conn, line, len);
+	}
+	free(line);
+}
+
 void
 events_conn_gone(struct conn *c)
 {

@@ -517,6 +517,19 @@ output_tell_followers(struct outstream *os, uint64_t from)
 	}
 }
 
+/* New bytes FROM .. total of OS, as the ring holds them, to probe.c. */
+static void
+output_tell_probe(struct outstream *os, uint64_t from)
+{
+	size_t off = (size_t)(from % OUTPUT_RING_SIZE);
+	size_t len = (size_t)(os->total - from), seg = OUTPUT_RING_SIZE - off;
+
+	if (seg > len)
+		seg = len;
+	probe_output(os->out->p, os->which, os->ring + off, seg, os->ring,
+	    len - seg);
+}
+
 void
 output_follow(struct proc *p, enum output_stream which, struct conn *c,
     json_t *id, int base64)
@@ -662,6 +675,9 @@ output_read_once(struct outpipe *op)
 		}
 		if (!TAILQ_EMPTY(&os->followers))
 			output_tell_followers(os, before);
+		/* ready = log:REGEX (probe.c): only a probed process pays */
+		if (os->out->p->probe != NULL)
+			output_tell_probe(os, before);
 		if (!os->blocked)
 			output_flush(os);
 		/* Not from here (OP may go with the process): from the loop. */

@@ -445,6 +445,56 @@ proc_format_code(char *buf, size_t len, int code)
 		snprintf(buf, len, "exit %d", code);
 }
 
+/* STARTING: what it waits for. */
+static void
+program_describe_starting(const struct proc *p, char *buf, size_t len,
+    double left)
+{
+	if (p->pid <= 0)
+		snprintf(buf, len, "starting, waiting for %s%s%s",
+		    p->pc->pidfile ? p->pc->pidfile : "a process",
+		    p->pidfile_err ? ": " : "",
+		    p->pidfile_err ? p->pidfile_err : "");
+	else if (p->pc->ready == READY_NOTIFY)
+		snprintf(buf, len, "pid %ld, starting, waiting for "
+		    "READY=1%s%s", (long)p->pid,
+		    p->notify_status ? ": " : "",
+		    p->notify_status ? p->notify_status : "");
+	else if (p->pc->ready == READY_PROBE)
+		snprintf(buf, len, "pid %ld, starting, waiting for %s%s%s",
+		    (long)p->pid, p->pc->ready_spec,
+		    probe_ready_error(p) ? ": " : "",
+		    probe_ready_error(p) ? probe_ready_error(p) : "");
+	else if (p->timer_due > 0)
+		snprintf(buf, len, "pid %ld, starting; RUNNING in %.0fs",
+		    (long)p->pid, ceil(left));
+	else
+		snprintf(buf, len, "pid %ld, starting", (long)p->pid);
+}
+
+/* BACKOFF: why, and when the next try comes. */
+static void
+program_describe_backoff(const struct proc *p, char *buf, size_t len,
+    char *how, size_t howlen, double left)
+{
+	/* tend's own verdict (not ready, watchdog) says more */
+	if (p->fail_why != NULL)
+		snprintf(how, howlen, "%s", p->fail_why);
+	/* a start the machine could not make: as long as it takes */
+	if (p->shortfails > 0 && p->spawnerr != NULL)
+		snprintf(buf, len, "%s; retry %d in %.0fs", p->spawnerr,
+		    p->shortfails, ceil(left));
+	else if (p->startfails > 0 && p->pc->startretries >= 0)
+		snprintf(buf, len, "%s; retry %d of %d in %.0fs", how,
+		    p->startfails, p->pc->startretries, ceil(left));
+	else if (p->startfails > 0)
+		snprintf(buf, len, "%s; retry %d in %.0fs", how,
+		    p->startfails, ceil(left));
+	else
+		snprintf(buf, len, "%s; restart in %.0fs", how,
+		    ceil(left));
+}
+
 void
 program_describe(const struct proc *p, char *buf, size_t len)
 {
@@ -467,27 +517,15 @@ program_describe(const struct proc *p, char *buf, size_t len)
 		    " (autostart = false)");
 		break;
 	case PROC_STARTING:
-		if (p->pid <= 0)
-			snprintf(buf, len, "starting, waiting for %s%s%s",
-			    p->pc->pidfile ? p->pc->pidfile : "a process",
-			    p->pidfile_err ? ": " : "",
-			    p->pidfile_err ? p->pidfile_err : "");
-		else if (p->pc->ready == READY_NOTIFY)
-			snprintf(buf, len, "pid %ld, starting, waiting for "
-			    "READY=1%s%s", (long)p->pid,
-			    p->notify_status ? ": " : "",
-			    p->notify_status ? p->notify_status : "");
-		else if (p->timer_due > 0)
-			snprintf(buf, len, "pid %ld, starting; RUNNING in %.0fs",
-			    (long)p->pid, ceil(left));
-		else
-			snprintf(buf, len, "pid %ld, starting", (long)p->pid);
+		program_describe_starting(p, buf, len, left);
 		break;
 	case PROC_RUNNING:
 		util_format_duration(dur, sizeof(dur), now - p->running_time);
-		snprintf(buf, len, "pid %ld, uptime %s%s%s", (long)p->pid, dur,
+		/* only when not healthy (probe.c) */
+		probe_describe_health(p, how, sizeof(how));
+		snprintf(buf, len, "pid %ld, uptime %s%s%s%s", (long)p->pid, dur,
 		    p->notify_status ? ", " : "",
-		    p->notify_status ? p->notify_status : "");
+		    p->notify_status ? p->notify_status : "", how);
 		break;
 	case PROC_PAUSED:
 		util_format_duration(dur, sizeof(dur), now - p->running_time);
@@ -511,22 +549,7 @@ program_describe(const struct proc *p, char *buf, size_t len)
 			snprintf(buf, len, "stopped %s ago", dur);
 		break;
 	case PROC_BACKOFF:
-		/* tend's own verdict (not ready, watchdog) says more */
-		if (p->fail_why != NULL)
-			snprintf(how, sizeof(how), "%s", p->fail_why);
-		/* a start the machine could not make: as long as it takes */
-		if (p->shortfails > 0 && p->spawnerr != NULL)
-			snprintf(buf, len, "%s; retry %d in %.0fs", p->spawnerr,
-			    p->shortfails, ceil(left));
-		else if (p->startfails > 0 && p->pc->startretries >= 0)
-			snprintf(buf, len, "%s; retry %d of %d in %.0fs", how,
-			    p->startfails, p->pc->startretries, ceil(left));
-		else if (p->startfails > 0)
-			snprintf(buf, len, "%s; retry %d in %.0fs", how,
-			    p->startfails, ceil(left));
-		else
-			snprintf(buf, len, "%s; restart in %.0fs", how,
-			    ceil(left));
+		program_describe_backoff(p, buf, len, how, sizeof(how), left);
 		break;
 	case PROC_FATAL:
 		snprintf(buf, len, "%s", p->spawnerr ? p->spawnerr :
@@ -651,6 +674,7 @@ program_free(struct proc *p)
 	free(p->held_why);
 	free(p->notify_status);
 	free(p->pidfile_err);
+	probe_free(p);
 	reap_unwatch(p);
 	if (p->pidfd != -1)
 		close(p->pidfd);

@@ -153,6 +153,9 @@ reap_children(void)
 			reap_proc(p, &si);
 			continue;
 		}
+		/* an exec probe's child (probe.c) */
+		if (probe_reap_pid(pid))
+			continue;
 		if (reap_pid(pid, &status) == -1) {
 			/*
 			 * waitid() would name the same zombie again and again:

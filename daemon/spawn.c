@@ -336,6 +336,8 @@ spawn_default_signals(void)
 struct spawn_child {
 	const struct program_conf *pc;
 	const char	*path;
+	char *const	*argv;		/* pc->argv, or a probe's command */
+	int		 pdeath;	/* PDEATHSIG: services and probes */
 	char		**envp;
 	char		*pidslot;
 	int		 nullfd, outfds[2];
@@ -760,8 +762,8 @@ spawn_child_main(void *arg)
 		spawn_report_failure(c, STAGE_CHDIR);
 	if (pc->umask >= 0)
 		umask((mode_t)pc->umask);
-	/* After the uid change, which clears it; services only. */
-	if (pc->daemon) {
+	/* After the uid change, which clears it; services and probes. */
+	if (c->pdeath) {
 		if (prctl(PR_SET_PDEATHSIG, SIGKILL) == -1)
 			spawn_report_failure(c, STAGE_PDEATHSIG);
 		if (getppid() != c->parent)
@@ -779,7 +781,7 @@ spawn_child_main(void *arg)
 		spawn_fill_pid(c->pidslot);
 	sigemptyset(&empty);
 	sigprocmask(SIG_SETMASK, &empty, NULL);
-	execve(c->path, pc->argv, c->envp);
+	execve(c->path, c->argv, c->envp);
 	spawn_report_failure(c, STAGE_EXEC);
 }
 
@@ -1045,6 +1047,8 @@ spawn_proc(struct proc *p, char **cause)
 	sigprocmask(SIG_BLOCK, &all, &old);
 	child.pc = p->pc;
 	child.path = path;
+	child.argv = p->pc->argv;
+	child.pdeath = p->pc->daemon;
 	spawn_enter_slots(&child, outfds);
 	child.has_user = u.pw != NULL;
 	child.uid = u.pw != NULL ? u.pw->pw_uid : 0;
@@ -1097,6 +1101,94 @@ spawn_proc(struct proc *p, char **cause)
 	output_spawn_done(p, 1);
 	log_debug("%s: spawned pid %ld: %s", p->fullname, (long)pid,
 	    p->pc->command);
+	return 0;
+}
+
+/*
+ * An exec probe: what spawn_prepare() does for the program itself,
+ * without its output pipes, cgroup or notify socket. The probe's
+ * output goes to /dev/null: tendd reads nothing from it.
+ */
+int
+spawn_command(struct proc *p, char *const *argv, pid_t *pidp, int *pidfdp,
+    char **cause)
+{
+	const struct program_conf *pc = p->pc;
+	struct spawn_user u;
+	struct spawn_child child;
+	char **fileenv = NULL, *path, *why;
+	int r, outfds[2] = { -1, -1 }, pidfd = -1, saved;
+	sigset_t all, old;
+	pid_t pid;
+
+	*pidp = 0;
+	*pidfdp = -1;
+	if ((r = spawn_room(cause)) != 0)
+		return r;
+	if (pc->env_file != NULL &&
+	    config_read_env_file(pc->env_file, &fileenv, &why) == -1) {
+		xasprintf(cause, "env_file: %s", why);
+		free(why);
+		return -1;
+	}
+	memset(&child, 0, sizeof(child));
+	child.set_nofile = spawn_rlimit(pc->rlimit_nofile, &child.rl_nofile);
+	child.set_core = spawn_rlimit(pc->rlimit_core, &child.rl_core);
+	if ((r = spawn_lookup_user(pc, &u, cause)) != 0) {
+		strv_free(fileenv);
+		return r;
+	}
+	if ((path = spawn_resolve(argv[0], cause)) == NULL ||
+	    (r = spawn_map_stack(cause)) != 0) {
+		free(u.groups);
+		free(path);
+		strv_free(fileenv);
+		return path == NULL ? -1 : r;
+	}
+	child.envp = spawn_build_env(p, u.pw, fileenv, &child.pidslot);
+	strv_free(fileenv);
+	if (spawn_nsigs == -1)
+		spawn_list_signals();
+
+	sigfillset(&all);
+	sigprocmask(SIG_BLOCK, &all, &old);
+	child.pc = pc;
+	child.path = path;
+	child.argv = argv;
+	child.pdeath = 1;
+	spawn_enter_slots(&child, outfds);
+	child.has_user = u.pw != NULL;
+	child.uid = u.pw != NULL ? u.pw->pw_uid : 0;
+	child.gid = u.pw != NULL ? u.pw->pw_gid : 0;
+	child.ngroups = u.ngroups;
+	child.groups = u.groups;
+	child.cgroup = NULL;
+	child.parent = getpid();
+	SPAWN_STACK_FRESH(spawn_stack, SPAWN_STACK_SIZE);
+	pid = spawn_clone(&child, NULL, &pidfd);
+	saved = errno;
+	spawn_leave_slots();
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	strv_free(child.envp);
+	free(u.groups);
+	if (pid == -1) {
+		r = spawn_cause(cause, "cannot fork", saved);
+		free(path);
+		return saved == EAGAIN || saved == ENOMEM ? SPAWN_SHORT : r;
+	}
+	if (pidfd == -1)
+		pidfd = pidfd_open(pid, 0);
+	if (child.rep.stage != 0) {
+		/* the child exits: the sweep collects it as not ours */
+		*cause = spawn_describe(p, path, NULL, &child.rep);
+		if (pidfd != -1)
+			close(pidfd);
+		free(path);
+		return -1;
+	}
+	free(path);
+	*pidp = pid;
+	*pidfdp = pidfd;
 	return 0;
 }
 

@@ -452,6 +452,7 @@ state_vset(struct proc *p, enum proc_state s, double arm, const char *fmt,
 	/* Told at once: they never call back into the machine. */
 	command_state_changed(p, old);
 	systemd_state_changed(p, old);
+	probe_state_changed(p, old);
 	/*
 	 * What depends on P is told after: its events follow P's. Only
 	 * P's dependents are looked at (depend.c), whatever N is.
@@ -650,7 +651,7 @@ state_reset_run(struct proc *p)
 	free(p->pidfile_err);
 	p->pidfile_err = NULL;
 	p->start_deadline = 0;
-	if (pc->ready == READY_NOTIFY && pc->ready_timeout > 0)
+	if (pc->ready != READY_NONE && pc->ready_timeout > 0)
 		p->start_deadline = util_now() + pc->ready_timeout;
 }
 
@@ -763,7 +764,7 @@ state_spawn_pull(struct proc *p, const char *why, int pull)
 	 * command is judged like any other until it exits (see
 	 * state_handover()).
 	 */
-	if (p->pc->ready == READY_NOTIFY) {
+	if (p->pc->ready != READY_NONE) {
 		if (p->start_deadline > 0)
 			state_arm(p, p->pc->ready_timeout);
 		return;
@@ -926,8 +927,12 @@ state_fail(struct proc *p, enum proc_fail fail, const char *fmt, ...)
 static int
 state_a_watchdog(struct proc *p, enum state_event ev, struct state_arg *arg)
 {
-	state_fail(p, FAIL_WATCHDOG, "watchdog timeout: no WATCHDOG=1 for "
-	    "%gs", p->watchdog_secs);
+	/* probe.c's health check, which failed too often, says why */
+	if (arg->why != NULL)
+		state_fail(p, FAIL_WATCHDOG, "%s", arg->why);
+	else
+		state_fail(p, FAIL_WATCHDOG, "watchdog timeout: no WATCHDOG=1 "
+		    "for %gs", p->watchdog_secs);
 	return 0;
 }
 
@@ -973,7 +978,9 @@ state_a_ready(struct proc *p, enum state_event ev, struct state_arg *arg)
 		return state_a_late(p, ev, arg);
 	p->ready_seen = 1;
 	p->startfails = 0;
-	state_set(p, PROC_RUNNING, "READY=1");
+	/* a ready probe (probe.c) says which */
+	state_set(p, PROC_RUNNING, "%s", arg->why != NULL ? arg->why :
+	    "READY=1");
 	return 0;
 }
 
@@ -1154,6 +1161,12 @@ state_a_started(struct proc *p, enum state_event ev, struct state_arg *arg)
 		    "(no READY=1)", p->pc->ready_timeout);
 		return 0;
 	}
+	if (p->pc->ready == READY_PROBE && !p->ready_seen) {
+		state_fail(p, FAIL_START, "not ready after ready_timeout=%gs: "
+		    "%s", p->pc->ready_timeout, probe_ready_error(p) != NULL ?
+		    probe_ready_error(p) : "no try finished");
+		return 0;
+	}
 	p->startfails = 0;
 	state_set(p, PROC_RUNNING, NULL);
 	return 0;
@@ -1316,7 +1329,7 @@ state_a_end_start(struct proc *p, enum state_event ev, struct state_arg *arg)
 		state_set(p, PROC_EXITED, "%s", how);
 		return 0;
 	}
-	if (pc->ready == READY_NOTIFY)
+	if (pc->ready != READY_NONE)
 		xasprintf(&what, "%s before it was ready", how);
 	else
 		xasprintf(&what, "%s before startsecs=%gs", how, pc->startsecs);

@@ -718,6 +718,7 @@ main(int argc, char **argv)
 		event_free(sigev[i]);
 	reap_close();
 	program_free_all();
+	probe_close();
 	cgroup_close();
 	logfile_close_all();
 	config_free(tendd_conf);

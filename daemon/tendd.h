@@ -19,6 +19,8 @@
 struct event_base;
 struct event;
 struct json_t;
+struct probe_spec;
+struct probe_run;
 
 extern struct event_base *tendd_base;
 
@@ -35,6 +37,7 @@ enum autorestart {
 enum ready_mode {
 	READY_NONE,	/* up after startsecs */
 	READY_NOTIFY,	/* up when it sends READY=1 (notify.c) */
+	READY_PROBE,	/* up when its probe succeeds (probe.c) */
 };
 
 enum loglevel {
@@ -92,11 +95,21 @@ struct program_conf {
 	char		**env_file_env;	/* content at load; NULL: none */
 	long long	 rlimit_nofile;	/* N, CONFIG_RLIMIT_UNSET, _INFINITY */
 	long long	 rlimit_core;
-	enum ready_mode	 ready;
+	enum ready_mode	 ready;		/* from ready_spec */
 	double		 ready_timeout;	/* notify, pidfile: 0 = wait forever */
 	double		 watchdog_secs;	/* notify only; 0: no watchdog */
 	char		*pidfile;	/* self-daemonizing: the pid to supervise */
 	char		*depends_on;	/* names, as written (depend.c splits) */
+
+	/* Probes (probe.c, spec §7): readiness beyond notify, health. */
+	char		*ready_spec;	/* `ready` as written: none, notify, a probe */
+	struct probe_spec *ready_probe;	/* derived; NULL unless READY_PROBE */
+	double		 ready_interval;
+	double		 probe_timeout;
+	char		*healthcheck;	/* as written; "none" */
+	struct probe_spec *health_probe; /* derived; NULL: none */
+	double		 healthcheck_interval;
+	int		 healthcheck_retries;
 
 	/* Output (spec §6): where each stream goes and how it rotates. */
 	char		*stdout_logfile;	/* "AUTO", "NONE", "journal",
@@ -313,6 +326,9 @@ struct proc {
 
 	struct event	*timer;		/* the one timer of the current state */
 	struct output	*out;		/* output.c: pipes, tail rings, logs */
+
+	/* probe.c: the ready probe or health check under way; NULL: none */
+	struct probe_run *probe;
 
 	/* cgroup.c: its cgroup directory and cgroup.procs; NULL if none */
 	char		*cgroup;
@@ -622,6 +638,52 @@ void	 adopt_pidfile_remove(struct proc *, pid_t pid);
 int	 adopt_mainpid(struct proc *, pid_t pid, char **cause);
 
 /* ------------------------------------------------------------------ */
+/* probe.c: readiness probes and health checks (spec §7).               */
+
+enum probe_kind {
+	PROBE_NONE,
+	PROBE_NOTIFY,	/* ready only: READY=1 (notify.c) */
+	PROBE_TCP,	/* tcp:HOST:PORT */
+	PROBE_HTTP,	/* http://HOST[:PORT]/PATH */
+	PROBE_EXEC,	/* exec:COMMAND */
+	PROBE_LOG,	/* ready only: log:REGEX */
+};
+#define PROBE_FOR_READY		0x1	/* notify and log: allowed */
+/*
+ * Reads a `ready` (FOR_READY) or `healthcheck` value. 0 with *SPEC
+ * (NULL for none and notify; *KIND says which), or -1 with *why.
+ */
+int	 probe_spec_parse(const char *value, int flags, enum probe_kind *kind,
+	    struct probe_spec **spec, char **why);
+void	 probe_spec_free(struct probe_spec *);
+/* What a spec is, for the unit tests. */
+enum probe_kind probe_spec_kind(const struct probe_spec *);
+const char *probe_spec_host(const struct probe_spec *);
+int	 probe_spec_port(const struct probe_spec *);
+const char *probe_spec_path(const struct probe_spec *);
+char	*const *probe_spec_argv(const struct probe_spec *);
+int	 probe_spec_matches(const struct probe_spec *, const char *line);
+/* state_set() calls this after every change: probes start and stop. */
+void	 probe_state_changed(struct proc *, enum proc_state old);
+/* output.c: new bytes of P's stream (two pieces of its ring). */
+void	 probe_output(struct proc *, int stream, const char *a, size_t alen,
+	    const char *b, size_t blen);
+/* reap.c's sweep: PID was an exec probe's child; it is reaped here (1). */
+int	 probe_reap_pid(pid_t pid);
+/* P goes away, or tendd exits. */
+void	 probe_free(struct proc *);
+void	 probe_close(void);
+/* The last ready probe's error ("connection refused"), or NULL. */
+const char *probe_ready_error(const struct proc *);
+/* Health (JSON status): "healthy", "unhealthy", "unknown", or NULL. */
+const char *probe_health_name(const struct proc *);
+const char *probe_health_detail(const struct proc *);
+/* Health checks failed in a row in this run. */
+int	 probe_health_failures(const struct proc *);
+/* ", unhealthy (2 of 3: HTTP 503)" for the status line, or "". */
+void	 probe_describe_health(const struct proc *, char *, size_t);
+
+/* ------------------------------------------------------------------ */
 /* spawn.c: fork + exec of one process.                                 */
 
 /*
@@ -640,6 +702,14 @@ int	 spawn_proc(struct proc *, char **cause);
 int	 spawn_cause(char **cause, const char *what, int err);
 /* Signal the process (and its group when GROUP is set). */
 int	 spawn_signal(struct proc *, int sig, int group);
+/*
+ * Another command of P's (an exec probe): ARGV as P's user, in its
+ * directory, environment and limits, in a session of its own, output to
+ * /dev/null, killed if tendd dies. 0 with *PID and *PIDFD (-1 if none),
+ * or -1 / SPAWN_SHORT with *cause.
+ */
+int	 spawn_command(struct proc *, char *const *argv, pid_t *pid,
+	    int *pidfd, char **cause);
 /* tendd's environment minus what belongs to tendd's own supervisor. */
 void	 spawn_init(void);
 

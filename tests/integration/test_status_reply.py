@@ -11,7 +11,7 @@ from conftest import STATES, read_json_line
 
 ALL_FIELDS = ["name", "group", "process", "state", "pid", "exitcode",
               "uptime", "restarts", "daemon", "description", "spawnerr",
-              "since", "want"]
+              "since", "want", "health", "health_detail"]
 
 # Bytes a path can hold that JSON must escape or cannot carry as they
 # are: a quote, a backslash, a tab, control bytes (ESC too), bytes that
@@ -74,6 +74,8 @@ def test_full_reply_has_every_field_with_its_type(tend):
         assert type(p["daemon"]) is bool
         assert p["spawnerr"] is None or isinstance(p["spawnerr"], str)
         assert p["want"] in ("up", "down", "none")
+        # no healthcheck here: null (test_probes.py has the others)
+        assert p["health"] is None and p["health_detail"] is None
     web, idle, job, broken = (by[n] for n in ("web", "idle", "job",
                                               "broken"))
     assert type(web["pid"]) is int and web["pid"] > 0

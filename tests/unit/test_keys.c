@@ -300,6 +300,11 @@ static const struct {
 	{ "log_timestamps", "true", "log_timestamps" },
 	{ "ready", "notify", "ready" },
 	{ "ready_timeout", "5", "ready_timeout" },
+	{ "ready_interval", "0.1", "ready_interval" },
+	{ "probe_timeout", "1", "probe_timeout" },
+	{ "healthcheck", "tcp:127.0.0.1:80", "healthcheck" },
+	{ "healthcheck_interval", "3", "healthcheck_interval" },
+	{ "healthcheck_retries", "5", "healthcheck_retries" },
 	{ "watchdog_secs", "5", "watchdog_secs" },
 	{ "pidfile", "/nonexistent/pid", "pidfile" },
 	/* LIVE: named by no reload; the name it gives must exist */

@@ -96,9 +96,25 @@ command = %s
 process_name = %%(program_name)s_%%(process_num)d
 numprocs = %d
 startsecs = 0
+
+[program:probed]
+command = %s
+ready = exec:/bin/true
+ready_interval = 0.1
+healthcheck = http://127.0.0.1:1/
+healthcheck_interval = 0.2
+healthcheck_retries = 2
+backoff_max = 1
+
+[program:tcpready]
+command = %s
+ready = tcp:127.0.0.1:1
+ready_interval = 0.2
+ready_timeout = 0
 """ % (t.helper("spew", "--ticks", "1000000", "--every", "0.02", "--both"),
        t.helper("exitwith", "3", "--after", "0.1", "--record", rec),
-       t.helper("sleeper"), 3 if changed else 2)
+       t.helper("sleeper"), 3 if changed else 2, t.helper("sleeper"),
+       t.helper("sleeper"))
     if not removed:
         text += """
 [program:catch]
@@ -144,6 +160,12 @@ def scenario(t):
         got = stream_lines(s, 3, SLOW, bytearray())
         assert got[0].get("ok") and "data" in got[2], got
         # and the client goes away mid-stream
+
+    step("probes: an exec ready probe, a failing HTTP health check "
+         "restarts, a TCP probe waiting")
+    wait_for(lambda: t.log().count("health check failed") >= 2, SLOW * 2,
+             what="two restarts by the health check")
+    assert t.status()["tcpready"]["state"] == "STARTING"
 
     step("a crash loop restarts with backoff")
     wait_for(lambda: len(open(t.path("crash.rec")).read().splitlines()) >= 4
