@@ -99,10 +99,21 @@ static const struct config_key config_keys_uhs[] = {
 	    "its permissions, unless [tend] socket_mode" },
 	{ "chown", CT_OWNER, NOWHERE, TENDD, { .i = 0 }, NULL,
 	    "its owner, unless [tend] socket_owner" },
-	{ "username", CT_UNSUPPORTED, NOWHERE, NONE, { .i = 0 }, NULL,
-	    "warned about, ignored" },
-	{ "password", CT_UNSUPPORTED, NOWHERE, NONE, { .i = 0 }, NULL,
-	    "warned about, ignored" },
+	{ "username", CT_STRING, T(http_username), TENDD, { .s = NULL }, NULL,
+	    "HTTP Basic auth user of the XML-RPC interface on the socket" },
+	{ "password", CT_STRING, T(http_password), TENDD, { .s = NULL }, NULL,
+	    "its password (never logged)" },
+	{ NULL, CT_ANY, NOWHERE, NONE, { .i = 0 }, NULL, NULL }
+};
+
+/* supervisord's XML-RPC interface on TCP (spec section 9). */
+static const struct config_key config_keys_inet[] = {
+	{ "port", CT_STRING, T(inet_port), TENDD, { .s = NULL }, NULL,
+	    "HOST:PORT to serve the XML-RPC interface on" },
+	{ "username", CT_STRING, T(inet_username), TENDD, { .s = NULL }, NULL,
+	    "HTTP Basic auth user" },
+	{ "password", CT_STRING, T(inet_password), TENDD, { .s = NULL }, NULL,
+	    "its password (never logged)" },
 	{ NULL, CT_ANY, NOWHERE, NONE, { .i = 0 }, NULL, NULL }
 };
 
@@ -238,6 +249,7 @@ static const struct config_key *const config_keys_sections[] = {
 	[CONFIG_SEC_PROGRAM] = config_keys_program,
 	[CONFIG_SEC_GROUP] = config_keys_group,
 	[CONFIG_SEC_INCLUDE] = config_keys_include,
+	[CONFIG_SEC_INET] = config_keys_inet,
 };
 
 const struct config_key *
