@@ -57,6 +57,57 @@ static TAILQ_HEAD(, rpc_park) rpc_parked = TAILQ_HEAD_INITIALIZER(rpc_parked);
 
 /* Groups an update's removeProcessGroup took out, for its addProcessGroup. */
 static char	**rpc_readd;
+/*
+ * Groups removeProcessGroup took out that the file still has: hidden from
+ * this interface (as supervisord forgets them) until addProcessGroup.
+ */
+static char	**rpc_hidden;
+
+static int
+rpc_strv_has(char **v, const char *s)
+{
+	size_t i;
+
+	for (i = 0; v != NULL && v[i] != NULL; i++)
+		if (strcmp(v[i], s) == 0)
+			return 1;
+	return 0;
+}
+
+static void
+rpc_strv_add(char ***v, const char *s)
+{
+	size_t n = strv_len(*v);
+
+	if (rpc_strv_has(*v, s))
+		return;
+	*v = xreallocarray(*v, n + 2, sizeof(char *));
+	(*v)[n] = xstrdup(s);
+	(*v)[n + 1] = NULL;
+}
+
+/* 1 when S was in *V (and is not any more). */
+static int
+rpc_strv_take(char **v, const char *s)
+{
+	size_t i, n = strv_len(v);
+
+	for (i = 0; i < n; i++)
+		if (strcmp(v[i], s) == 0) {
+			free(v[i]);
+			v[i] = v[n - 1];
+			v[n - 1] = NULL;
+			return 1;
+		}
+	return 0;
+}
+
+/* What this interface shows: not removed by a reload, not hidden. */
+static int
+rpc_visible(const struct proc *p)
+{
+	return !p->removed && !rpc_strv_has(rpc_hidden, p->group);
+}
 
 static json_t *
 rpc_fault(struct rpc_ctx *x, int code, const char *name, const char *extra)
@@ -115,7 +166,7 @@ rpc_group_exists(const char *group)
 	struct proc *p;
 
 	TAILQ_FOREACH(p, &procs, entry)
-		if (strcmp(p->group, group) == 0 && !p->removed)
+		if (strcmp(p->group, group) == 0 && rpc_visible(p))
 			return 1;
 	return 0;
 }
@@ -127,7 +178,7 @@ rpc_lookup(const char *group, const char *name)
 
 	TAILQ_FOREACH(p, &procs, entry)
 		if (strcmp(p->group, group) == 0 && strcmp(p->name, name) == 0 &&
-		    !p->removed)
+		    rpc_visible(p))
 			return p;
 	return NULL;
 }
@@ -582,7 +633,7 @@ rpc_members(const char *group, size_t *n)
 
 	ps = xcalloc((size_t)program_nprocs + 1, sizeof(*ps));
 	TAILQ_FOREACH(p, &procs, entry)
-		if (!p->removed && (group == NULL ||
+		if (rpc_visible(p) && (group == NULL ||
 		    strcmp(p->group, group) == 0) && k < (size_t)program_nprocs)
 			ps[k++] = p;
 	*n = k;
@@ -855,6 +906,17 @@ rpc_getAllProcessInfo(struct rpc_ctx *x)
 	return all;
 }
 
+/* getAllConfigInfo's order: by process name (supervisord's sort). */
+static int
+rpc_name_order(const void *a, const void *b)
+{
+	const struct proc *pa = *(struct proc *const *)a;
+	const struct proc *pb = *(struct proc *const *)b;
+	int r = strcmp(pa->name, pb->name);
+
+	return r != 0 ? r : strcmp(pa->group, pb->group);
+}
+
 static json_t *
 rpc_getAllConfigInfo(struct rpc_ctx *x)
 {
@@ -864,7 +926,7 @@ rpc_getAllConfigInfo(struct rpc_ctx *x)
 	const struct program_conf *pc;
 
 	ps = rpc_members(NULL, &n);
-	qsort(ps, n, sizeof(*ps), rpc_lexical_cmp);
+	qsort(ps, n, sizeof(*ps), rpc_name_order);
 	for (i = 0; i < n; i++) {
 		pc = ps[i]->pc;
 		json_array_append_new(all, json_pack("{s:b, s:o, s:o, s:s, "
@@ -1231,41 +1293,32 @@ rpc_reloadConfig(struct rpc_ctx *x)
 static void
 rpc_apply(struct rpc_ctx *x)
 {
-	json_t *g = NULL, *lists;
+	json_t *g = NULL, *lists, *v;
 	size_t i, j;
-	json_t *v;
 
 	if (rpc_reread(x, 0, &g) == -1)
 		return;
 	lists = json_array_get(g, 0);
 	for (i = 0; i < 2; i++)
-		json_array_foreach(json_array_get(lists, i), j, v) {
-			char *one[2] = { (char *)json_string_value(v), NULL };
-			char **both = rpc_readd;
-			size_t n = strv_len(both), k;
-
-			rpc_readd = xcalloc(n + 2, sizeof(char *));
-			for (k = 0; k < n; k++)
-				rpc_readd[k] = both[k];
-			rpc_readd[n] = xstrdup(one[0]);
-			free(both);
-		}
+		json_array_foreach(json_array_get(lists, i), j, v)
+			rpc_strv_add(&rpc_readd, json_string_value(v));
 	json_decref(g);
 }
 
-static int
-rpc_take_readd(const char *name)
+/* addProcessGroup of a group that is there: its autostart processes go. */
+static void
+rpc_start_group(const char *name)
 {
-	size_t i, n = strv_len(rpc_readd);
+	struct proc *p;
+	char *cause;
 
-	for (i = 0; i < n; i++)
-		if (strcmp(rpc_readd[i], name) == 0) {
-			free(rpc_readd[i]);
-			rpc_readd[i] = rpc_readd[n - 1];
-			rpc_readd[n - 1] = NULL;
-			return 1;
+	TAILQ_FOREACH(p, &procs, entry)
+		if (strcmp(p->group, name) == 0 && rpc_visible(p) &&
+		    p->pc->autostart && !state_has_process(p)) {
+			cause = NULL;
+			program_start(p, &cause);
+			free(cause);
 		}
-	return 0;
 }
 
 static json_t *
@@ -1274,8 +1327,11 @@ rpc_addProcessGroup(struct rpc_ctx *x)
 	const char *name = rpc_str(x, 0);
 	json_t *g = NULL;
 
-	if (rpc_take_readd(name))
+	if (rpc_strv_take(rpc_hidden, name) |
+	    rpc_strv_take(rpc_readd, name)) {
+		rpc_start_group(name);
 		return json_true();
+	}
 	if (rpc_group_exists(name))
 		return FAULT(x, ALREADY_ADDED, name);
 	if (rpc_reread(x, TENDD_RELOAD_CHECK, &g) == -1)
@@ -1289,7 +1345,8 @@ rpc_addProcessGroup(struct rpc_ctx *x)
 	rpc_apply(x);
 	if (x->text != NULL)
 		return NULL;
-	rpc_take_readd(name);
+	rpc_strv_take(rpc_readd, name);
+	rpc_start_group(name);
 	return json_true();
 }
 
@@ -1307,6 +1364,9 @@ rpc_removeProcessGroup(struct rpc_ctx *x)
 	rpc_apply(x);
 	if (x->text != NULL)
 		return NULL;
+	/* still in the file: gone from here until addProcessGroup */
+	if (rpc_group_exists(name))
+		rpc_strv_add(&rpc_hidden, name);
 	return json_true();
 }
 
