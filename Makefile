@@ -208,7 +208,7 @@ SAN_FLAGS = -fsanitize=address,undefined -fno-sanitize-recover=undefined \
 SAN_MAKE = $(MAKE) --no-print-directory B=$(SAN_B) CFLAGS="-O1 -g $(SAN_FLAGS)" \
 	   LDFLAGS="-fsanitize=address,undefined -static-libubsan" \
 	   EXTRA_OBJ=$(SAN_B)/sanitizers/options.o TENDCTL_STATIC=
-FUZZ_TARGETS = ini config argv expand protocol jsonw daemon events
+FUZZ_TARGETS = ini config argv expand protocol jsonw daemon events http
 SAN_UNITS = $(UNIT_SRC:tests/unit/%.c=$(SAN_B)/unit/%)
 SAN_REPLAYS = $(FUZZ_TARGETS:%=$(SAN_B)/fuzz/replay-%)
 

@@ -69,6 +69,16 @@ http_conn_new(struct conn *c, int inet)
 	return h;
 }
 
+static void	 http_request_free(struct http_conn *);
+
+/* For the fuzz target: a state with no connection. */
+void
+http_conn_free(struct http_conn *h)
+{
+	http_request_free(h);
+	free(h);
+}
+
 static void
 http_request_free(struct http_conn *h)
 {

@@ -51,6 +51,11 @@ void	 xmlrpc_encode_fault(struct xmlrpc_buf *, int code, const char *text);
 void	 xmlrpc_put_text(struct xmlrpc_buf *, const char *, size_t);
 int	 xmlrpc_base64_decode(const char *in, unsigned char *out, size_t *n);
 
+/* http.c: a request's head (CRLF CRLF included) as the reader parses
+   it: 0, or the HTTP status refusing it; for the fuzz target. */
+int	 http_parse_head(struct http_conn *, char *head, size_t len);
+void	 http_conn_free(struct http_conn *);
+
 /* http.c: what the methods answer through. */
 /* The XML-RPC reply to C's request in flight (steals nothing). */
 void	 http_reply_value(struct conn *, json_t *value);
