@@ -590,6 +590,25 @@ http_read(struct conn *c, struct evbuffer *in)
 	}
 	if (h != NULL && h->streaming)
 		evbuffer_drain(in, evbuffer_get_length(in));
+	else if (h != NULL && h->busy &&
+	    evbuffer_get_length(in) > HTTP_MAX_HEAD + HTTP_MAX_BODY) {
+		/* pipelining this much behind a call that waits: refused */
+		log_info("control: closing an HTTP client (pid %ld) that sent "
+		    "over %d bytes while waiting for a reply",
+		    (long)control_peer_pid(c), HTTP_MAX_HEAD + HTTP_MAX_BODY);
+		control_finish(c);
+	}
+}
+
+/* The stream's end (its process went away): the last chunk, then close. */
+void
+http_stream_end(struct conn *c)
+{
+	struct http_conn *h = control_http(c);
+
+	if (h != NULL && h->chunked)
+		control_send_bytes(c, "0\r\n\r\n", 5);
+	control_finish(c);
 }
 
 void

@@ -1077,7 +1077,7 @@ output_free(struct proc *p)
 			struct follower *f = TAILQ_FIRST(&os->followers);
 
 			if (f->raw)
-				control_finish(f->conn);
+				http_stream_end(f->conn);
 			else
 				control_send(f->conn, json_pack("{s:O, s:s, "
 				    "s:s, s:b}", "id", f->id, "name", p->display,

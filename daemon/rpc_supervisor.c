@@ -370,7 +370,11 @@ rpc_bool(struct rpc_ctx *x, size_t i, int def)
 {
 	json_t *v = json_array_get(x->params, i);
 
-	return v == NULL ? def : json_is_true(v);
+	if (v == NULL)
+		return def;
+	if (json_is_integer(v))
+		return json_integer_value(v) != 0;
+	return json_is_true(v);
 }
 
 static long long
@@ -587,13 +591,17 @@ rpc_check_exec(struct rpc_ctx *x, struct proc *p, const char *name)
 	char *found;
 	int err = 0;
 
+	const char *file;
+
 	if (p->pc->argv == NULL || p->pc->argv[0] == NULL)
 		return NULL;
-	if (strchr(p->pc->argv[0], '/') != NULL) {
-		if (access(p->pc->argv[0], F_OK) == -1)
-			return FAULT(x, NO_FILE, p->pc->argv[0]);
-		if (access(p->pc->argv[0], X_OK) == -1)
-			return FAULT(x, NOT_EXECUTABLE, p->pc->argv[0]);
+	/* the file found in the program's PATH at load, or as written */
+	file = p->pc->path != NULL ? p->pc->path : p->pc->argv[0];
+	if (strchr(file, '/') != NULL) {
+		if (access(file, F_OK) == -1)
+			return FAULT(x, NO_FILE, file);
+		if (access(file, X_OK) == -1)
+			return FAULT(x, NOT_EXECUTABLE, file);
 		return NULL;
 	}
 	if ((found = config_env_which(p->pc->argv[0], NULL, &err)) == NULL)
