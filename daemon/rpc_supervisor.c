@@ -217,9 +217,10 @@ rpc_state(const struct proc *p)
 		return RS_EXITED;
 	case PROC_FATAL:
 		return RS_FATAL;
+	default:
+		/* tend's own states beside these (WAITING): on their way up */
+		return RS_STARTING;
 	}
-	/* tend's own states beside these (WAITING) are on their way up */
-	return RS_STARTING;
 }
 
 static const char *

@@ -133,8 +133,7 @@ def srv():
     write_conf(t, programs=PROGRAMS.format(py=PY, script=script,
                                            result=t.child_result))
     t.start()
-    t.rpc = proxy(t.sock)
-    wait_for(lambda: t.rpc.supervisor.getProcessInfo("a")["state"] == 20,
+    wait_for(lambda: proxy(t.sock).supervisor.getProcessInfo("a")["state"] == 20,
              what="a RUNNING")
     yield t
     t.cleanup()
@@ -147,7 +146,7 @@ def fault(fn, *args):
 
 
 def test_versions_state_pid(srv):
-    s = srv.rpc.supervisor
+    s = proxy(srv.sock).supervisor
     assert s.getAPIVersion() == "3.0"
     assert s.getVersion() == "3.0"
     assert isinstance(s.getSupervisorVersion(), str)
@@ -159,7 +158,7 @@ def test_versions_state_pid(srv):
 
 
 def test_process_info(srv):
-    info = srv.rpc.supervisor.getProcessInfo("a")
+    info = proxy(srv.sock).supervisor.getProcessInfo("a")
     assert set(info) == INFO_FIELDS
     assert info["name"] == "a" and info["group"] == "a"
     assert info["state"] == 20 and info["statename"] == "RUNNING"
@@ -168,15 +167,15 @@ def test_process_info(srv):
     assert info["pid"] == srv.proc_status("a")["pid"]
     assert info["description"].startswith("pid %d, uptime 0:" % info["pid"])
     assert 0 < info["start"] <= info["now"]
-    b = srv.rpc.supervisor.getProcessInfo("b")
+    b = proxy(srv.sock).supervisor.getProcessInfo("b")
     assert (b["state"], b["statename"], b["description"], b["pid"],
             b["start"]) == (0, "STOPPED", "Not started", 0, 0)
-    g = srv.rpc.supervisor.getProcessInfo("grp:g1")
+    g = proxy(srv.sock).supervisor.getProcessInfo("grp:g1")
     assert (g["name"], g["group"]) == ("g1", "grp")
 
 
 def test_all_process_info_lexical(srv):
-    all_ = srv.rpc.supervisor.getAllProcessInfo()
+    all_ = proxy(srv.sock).supervisor.getAllProcessInfo()
     names = [(i["group"], i["name"]) for i in all_]
     assert names == sorted(names)
     assert ("grp", "g2") in names and ("b", "b") in names
@@ -184,20 +183,20 @@ def test_all_process_info_lexical(srv):
 
 
 def test_bad_names_and_params(srv):
-    s = srv.rpc.supervisor
+    s = proxy(srv.sock).supervisor
     assert fault(s.getProcessInfo, "nope") == (10, "BAD_NAME: nope")
     assert fault(s.startProcess, "nope") == (10, "BAD_NAME: nope")
     assert fault(s.stopProcessGroup, "nope") == (10, "BAD_NAME: nope")
     assert fault(s.getProcessInfo, "grp:*") == (10, "BAD_NAME: grp:*")
     assert fault(s.startProcess, 12) == (2, "INCORRECT_PARAMETERS")
     assert fault(s.getProcessInfo) == (2, "INCORRECT_PARAMETERS")
-    assert fault(srv.rpc.supervisor.noSuchMethod) == (1, "UNKNOWN_METHOD")
-    assert fault(srv.rpc.system.methodHelp, "x.y") == (
+    assert fault(proxy(srv.sock).supervisor.noSuchMethod) == (1, "UNKNOWN_METHOD")
+    assert fault(proxy(srv.sock).system.methodHelp, "x.y") == (
         4, "SIGNATURE_UNSUPPORTED")
 
 
 def test_start_stop_wait(srv):
-    s = srv.rpc.supervisor
+    s = proxy(srv.sock).supervisor
     # start with wait (the default) answers once RUNNING: parked, not polled
     assert s.startProcess("b") is True
     assert s.getProcessInfo("b")["statename"] == "RUNNING"
@@ -214,13 +213,13 @@ def test_start_stop_wait(srv):
 
 
 def test_no_file(srv):
-    s = srv.rpc.supervisor
+    s = proxy(srv.sock).supervisor
     assert fault(s.startProcess, "missing") == (
         20, "NO_FILE: /nonexistent/bin/x")
 
 
 def test_groups(srv):
-    s = srv.rpc.supervisor
+    s = proxy(srv.sock).supervisor
     r = s.stopProcessGroup("grp")
     assert sorted(r, key=lambda x: x["name"]) == [
         {"name": "g1", "group": "grp", "status": 80, "description": "OK"},
@@ -235,7 +234,7 @@ def test_groups(srv):
 
 
 def test_signal(srv):
-    s = srv.rpc.supervisor
+    s = proxy(srv.sock).supervisor
     pid = s.getProcessInfo("a")["pid"]
     assert s.signalProcess("a", "CONT") is True
     assert s.signalProcess("a", 18) is True
@@ -245,8 +244,31 @@ def test_signal(srv):
     assert s.getProcessInfo("a")["pid"] == pid
 
 
+def test_logtail_stream(srv):
+    """GET /logtail/NAME/stderr: what supervisorctl tail -f reads, chunked,
+    and it keeps streaming until the client closes."""
+    s = socket.socket(socket.AF_UNIX)
+    s.settimeout(10)
+    s.connect(str(srv.sock))
+    s.sendall(b"GET /logtail/echo/stderr HTTP/1.1\r\nHost: x\r\n\r\n")
+    got = b""
+    while b"err-line" not in got:
+        b = s.recv(4096)
+        assert b, got
+        got += b
+    head, _, body = got.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 200 OK")
+    assert b"Transfer-Encoding: chunked" in head
+    assert body.startswith(b"9\r\nerr-line\n\r\n")
+    # still open: nothing more, no close
+    s.settimeout(0.3)
+    with pytest.raises(socket.timeout):
+        s.recv(10)
+    s.close()
+
+
 def test_logs(srv):
-    s = srv.rpc.supervisor
+    s = proxy(srv.sock).supervisor
     wait_for(lambda: "out-line" in s.readProcessStdoutLog("echo", -100, 0))
     assert "err-line" in s.readProcessStderrLog("echo", -100, 0)
     assert s.readProcessStdoutLog("echo", 0, 4) == "out-"
@@ -263,7 +285,7 @@ def test_logs(srv):
 
 
 def test_system_methods(srv):
-    sysm = srv.rpc.system
+    sysm = proxy(srv.sock).system
     names = sysm.listMethods()
     for m in SPEC_METHODS:
         assert "supervisor." + m in names
@@ -283,7 +305,7 @@ def test_system_methods(srv):
 
 
 def test_config_info(srv):
-    ci = srv.rpc.supervisor.getAllConfigInfo()
+    ci = proxy(srv.sock).supervisor.getAllConfigInfo()
     a = [c for c in ci if c["name"] == "a"][0]
     assert a["command"] == "/bin/sleep 1000"
     assert a["autostart"] is True and a["inuse"] is True
