@@ -31,6 +31,7 @@ struct rpc_ctx {
 	char		*text;
 	int		 parked;
 	int		 nowait;	/* inside multicall: nothing parks */
+	const char	*name;		/* the name a one-process call was given */
 };
 
 struct rpc_method {
@@ -52,6 +53,7 @@ struct rpc_park {
 	struct proc	**procs;
 	json_t		*results;	/* many: what was known at once */
 	int		*done;
+	char		*name;		/* one: the name as the caller gave it */
 };
 static TAILQ_HEAD(, rpc_park) rpc_parked = TAILQ_HEAD_INITIALIZER(rpc_parked);
 
@@ -430,6 +432,7 @@ rpc_park_free(struct rpc_park *pk)
 {
 	free(pk->procs);
 	free(pk->done);
+	free(pk->name);
 	json_decref(pk->results);
 	free(pk);
 }
@@ -468,8 +471,7 @@ rpc_park_try(struct rpc_park *pk)
 		if (pk->done[0] == FAULT_SUCCESS)
 			http_reply_value(pk->c, json_true());
 		else {
-			rpc_fault(&x, pk->done[0], NULL, pk->procs[0] != NULL ?
-			    pk->procs[0]->fullname : "gone");
+			rpc_fault(&x, pk->done[0], NULL, pk->name);
 			http_reply_fault(pk->c, x.code, x.text);
 			free(x.text);
 		}
@@ -485,7 +487,7 @@ rpc_park_try(struct rpc_park *pk)
 			json_array_append_new(results,
 			    rpc_result(pk->procs[i], FAULT_SUCCESS, "OK"));
 		else {
-			rpc_fault(&x, pk->done[i], NULL, pk->procs[i]->fullname);
+			rpc_fault(&x, pk->done[i], NULL, pk->procs[i]->display);
 			json_array_append_new(results,
 			    rpc_result(pk->procs[i], x.code, x.text));
 			free(x.text);
@@ -502,6 +504,7 @@ rpc_park(struct rpc_ctx *x, enum state_goal goal, int many,
 {
 	struct rpc_park *pk = xcalloc(1, sizeof(*pk));
 
+	pk->name = xstrdup(x->name != NULL ? x->name : ps[0]->display);
 	pk->c = x->c;
 	pk->goal = goal;
 	pk->many = many;
@@ -669,7 +672,7 @@ rpc_act_many(struct rpc_ctx *x, const char *group, int start, int wait)
 
 		if (start ? rpc_is_running(ps[i]) : !rpc_is_running(ps[i]))
 			continue;
-		if (start && rpc_start_one(&one, ps[i], ps[i]->fullname) == -1) {
+		if (start && rpc_start_one(&one, ps[i], ps[i]->display) == -1) {
 			json_array_append_new(results,
 			    rpc_result(ps[i], one.code, one.text));
 			free(one.text);
@@ -716,6 +719,7 @@ rpc_act(struct rpc_ctx *x, int start)
 		FAULT(x, BAD_NAME, spec);
 	else if (start) {
 		if (rpc_start_one(x, p, spec) == 0) {
+			x->name = spec;
 			if (wait && !x->nowait)
 				rpc_park(x, GOAL_UP, 0, &p, 1, NULL);
 			else
@@ -726,6 +730,7 @@ rpc_act(struct rpc_ctx *x, int start)
 	else {
 		program_stop(p, &cause);
 		free(cause);
+		x->name = spec;
 		if (wait && !x->nowait)
 			rpc_park(x, GOAL_DOWN, 0, &p, 1, NULL);
 		else
@@ -818,7 +823,7 @@ rpc_signal_many(struct rpc_ctx *x, const char *group, json_t *sigv)
 
 		if (!rpc_is_signallable(ps[i]))
 			continue;
-		if (rpc_signal_one(&one, ps[i], sig, ps[i]->fullname) == -1)
+		if (rpc_signal_one(&one, ps[i], sig, ps[i]->display) == -1)
 			json_array_append_new(results,
 			    rpc_result(ps[i], one.code, one.text));
 		else

@@ -106,6 +106,12 @@ PROGRAMS = """\
     command = /nonexistent/bin/x
     autostart = false
 
+    [program:dies]
+    command = /bin/false
+    autostart = false
+    startsecs = 1
+    startretries = 0
+
     [program:child]
     command = {py} {script} {result}
     startsecs = 0
@@ -216,6 +222,29 @@ def test_no_file(srv):
     s = proxy(srv.sock).supervisor
     assert fault(s.startProcess, "missing") == (
         20, "NO_FILE: /nonexistent/bin/x")
+
+
+def test_abnormal_termination(srv):
+    s = proxy(srv.sock).supervisor
+    assert fault(s.startProcess, "dies") == (
+        40, "ABNORMAL_TERMINATION: dies")
+    info = s.getProcessInfo("dies")
+    assert (info["statename"], info["state"]) in (("BACKOFF", 30),
+                                                  ("FATAL", 200))
+    assert info["description"] == info["spawnerr"] == \
+        "Exited too quickly (process log may have details)"
+    assert info["exitstatus"] == 1
+
+
+def test_paused_is_running(srv):
+    s = proxy(srv.sock).supervisor
+    assert srv.request("pause", names=["a"])["ok"]
+    try:
+        info = s.getProcessInfo("a")
+        assert (info["statename"], info["description"]) == (
+            "RUNNING", "pid %d, paused" % info["pid"])
+    finally:
+        assert srv.request("resume", names=["a"])["ok"]
 
 
 def test_groups(srv):
