@@ -297,6 +297,9 @@ config_keys_defaults(const struct config_key *keys, void *obj)
 	void *dst;
 
 	for (k = keys; k->name != NULL; k++) {
+		/* no address for a row kept nowhere: obj + (size_t)-1 is UB */
+		if (config_keys_storage(k) == CS_NONE)
+			continue;
 		dst = (char *)obj + k->off;
 		switch (config_keys_storage(k)) {
 		case CS_NONE:
@@ -411,7 +414,8 @@ config_keys_equal(const struct config_key *k, const void *a, const void *b)
 char *
 config_keys_format(const struct config_key *k, const void *obj)
 {
-	const char *p = (const char *)obj + k->off;
+	const char *p = config_keys_storage(k) == CS_NONE ? NULL :
+	    (const char *)obj + k->off;
 	char *s;
 	int i;
 

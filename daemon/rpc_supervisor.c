@@ -571,6 +571,15 @@ rpc_conn_gone(struct conn *c)
 	}
 }
 
+/* What removeProcessGroup left hidden or to re-add: forgotten (fuzz world). */
+void
+rpc_forget(void)
+{
+	strv_free(rpc_hidden);
+	strv_free(rpc_readd);
+	rpc_hidden = rpc_readd = NULL;
+}
+
 void
 rpc_shutdown_done(void)
 {

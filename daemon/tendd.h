@@ -874,6 +874,8 @@ void	 rpc_state_changed(struct proc *);
 void	 rpc_proc_gone(struct proc *);
 void	 rpc_shutdown_done(void);
 void	 rpc_conn_gone(struct conn *);
+/* The groups removeProcessGroup hid: forgotten (the fuzz world's reset). */
+void	 rpc_forget(void);
 
 /* ------------------------------------------------------------------ */
 /* command.c: requests -> handlers -> replies; parked requests.         */

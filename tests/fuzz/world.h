@@ -1036,6 +1036,7 @@ world_end(void)
 		world_client_free(world_clients[0]);
 	control_close_all();
 	world_fakes_reset();
+	rpc_forget();
 	program_free_all();
 	world_next_out = NULL;
 	/* The file as it was, and the config read from it, if it changed. */
