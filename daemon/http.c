@@ -57,6 +57,9 @@ struct http_conn {
 };
 
 static struct evconnlistener *http_listener;
+/* GET /mainlogtail: who follows tendd's own log. */
+static struct conn	**http_mainlog;
+static size_t		 http_nmainlog;
 static char		*http_inet_url;
 
 struct http_conn *
@@ -71,6 +74,35 @@ http_conn_new(struct conn *c, int inet)
 
 static void	 http_request_free(struct http_conn *);
 
+static void
+http_mainlog_forget(struct conn *c)
+{
+	size_t i;
+
+	for (i = 0; i < http_nmainlog; i++)
+		if (http_mainlog[i] == c) {
+			http_mainlog[i] = http_mainlog[--http_nmainlog];
+			return;
+		}
+}
+
+int
+http_mainlog_wanted(void)
+{
+	return http_nmainlog > 0;
+}
+
+/* Called by log.c outside any of http.c's own work (it logs to stderr
+   while it is in here, so nothing comes back). */
+void
+http_mainlog_line(const char *line, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < http_nmainlog; i++)
+		http_send_chunk(http_mainlog[i], line, len);
+}
+
 /* For the fuzz target: a state with no connection. */
 void
 http_conn_free(struct http_conn *h)
@@ -82,6 +114,8 @@ http_conn_free(struct http_conn *h)
 static void
 http_request_free(struct http_conn *h)
 {
+	if (h == NULL)
+		return;
 	free(h->method);
 	free(h->target);
 	free(h->auth);
@@ -99,6 +133,7 @@ http_conn_gone(struct conn *c)
 		return;
 	rpc_conn_gone(c);
 	output_conn_gone(c);
+	http_mainlog_forget(c);
 	http_request_free(h);
 	free(h);
 	control_set_http(c, NULL);
@@ -452,7 +487,10 @@ http_logtail(struct conn *c, struct http_conn *h, char *path)
 	output_follow_raw(p, which, c);
 }
 
-/* GET /mainlogtail: the end of tendd's own log file, if it has one. */
+/*
+ * GET /mainlogtail: the end of tendd's own log file, if it has one, then
+ * each line tendd logs from now on (wherever its log goes).
+ */
 static void
 http_mainlogtail(struct conn *c, struct http_conn *h)
 {
@@ -460,14 +498,15 @@ http_mainlogtail(struct conn *c, struct http_conn *h)
 	const char *path = tendd_conf->logfile;
 	ssize_t n;
 	off_t end;
-	int fd;
+	int fd = -1;
 
-	if (path == NULL || path[0] != '/' || strncmp(path, "/dev/", 5) == 0 ||
-	    (fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)) == -1) {
-		http_error(c, 404);
-		return;
-	}
 	http_stream_start(c, h);
+	http_mainlog = xreallocarray(http_mainlog, http_nmainlog + 1,
+	    sizeof(*http_mainlog));
+	http_mainlog[http_nmainlog++] = c;
+	if (path == NULL || path[0] != '/' || strncmp(path, "/dev/", 5) == 0 ||
+	    (fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)) == -1)
+		return;
 	end = lseek(fd, 0, SEEK_END);
 	if (end > (off_t)sizeof(buf))
 		lseek(fd, end - (off_t)sizeof(buf), SEEK_SET);
@@ -710,6 +749,9 @@ http_close(void)
 	http_listener = NULL;
 	free(http_inet_url);
 	http_inet_url = NULL;
+	free(http_mainlog);
+	http_mainlog = NULL;
+	http_nmainlog = 0;
 }
 
 char *

@@ -865,6 +865,9 @@ void	 http_close(void);
 int	 http_host_is_loopback(const char *host);
 /* A log tail's bytes to C (chunked unless HTTP/1.0). */
 void	 http_send_chunk(struct conn *, const char *, size_t);
+/* GET /mainlogtail: is anyone following tendd's own log; a line of it. */
+int	 http_mainlog_wanted(void);
+void	 http_mainlog_line(const char *, size_t);
 /* ... and its end: the last chunk, then the connection closes. */
 void	 http_stream_end(struct conn *);
 /* SUPERVISOR_SERVER_URL for children (allocated). */

@@ -296,6 +296,26 @@ def test_logtail_stream(srv):
     s.close()
 
 
+def test_mainlogtail_follows(srv):
+    """GET /mainlogtail (supervisorctl maintail -f): the end of tendd's log,
+    then each line it logs."""
+    s = socket.socket(socket.AF_UNIX)
+    s.settimeout(10)
+    s.connect(str(srv.sock))
+    s.sendall(b"GET /mainlogtail HTTP/1.1\r\nHost: x\r\n\r\n")
+    got = b""
+    while b"\r\n\r\n" not in got:
+        got += s.recv(4096)
+    assert got.startswith(b"HTTP/1.1 200 OK")
+    assert proxy(srv.sock).supervisor.startProcess("b") is True
+    while b"b: STARTING -> RUNNING" not in got:
+        b = s.recv(4096)
+        assert b, got
+        got += b
+    s.close()
+    assert proxy(srv.sock).supervisor.stopProcess("b") is True
+
+
 def test_logs(srv):
     s = proxy(srv.sock).supervisor
     wait_for(lambda: "out-line" in s.readProcessStdoutLog("echo", -100, 0))
