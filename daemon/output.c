@@ -546,6 +546,12 @@ output_follow_raw(struct proc *p, enum output_stream which, struct conn *c)
 	TAILQ_LAST(&output_followers, output_followers_head)->raw = 1;
 }
 
+const char *
+output_file_path(const struct proc *p, enum output_stream which)
+{
+	return p->out != NULL ? logfile_file_path(p->out->st[which].lf) : NULL;
+}
+
 void
 output_kept(struct proc *p, enum output_stream which, char **buf,
     size_t *len, unsigned long long *start, unsigned long long *total)

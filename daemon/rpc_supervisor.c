@@ -316,7 +316,22 @@ rpc_describe(const struct proc *p, int state, long long start,
 static json_t *
 rpc_logfile(const char *dest)
 {
-	return json_string(dest != NULL && dest[0] == '/' ? dest : "");
+	return protocol_string(dest != NULL && dest[0] == '/' ? dest : "");
+}
+
+/* The file a process's stream goes to: the open one (AUTO's real name),
+   else the path the config gives. */
+static json_t *
+rpc_proc_logfile(const struct proc *p, enum output_stream which)
+{
+	const char *open = output_file_path(p, which);
+
+	if (open != NULL)
+		return protocol_string(open);
+	if (which == OUTPUT_STDERR && p->pc->redirect_stderr)
+		return json_string("");
+	return rpc_logfile(which == OUTPUT_STDOUT ? p->pc->stdout_logfile :
+	    p->pc->stderr_logfile);
 }
 
 static json_t *
@@ -343,10 +358,9 @@ rpc_info(const struct proc *p)
 	    "statename", rpc_state_name(state),
 	    "spawnerr", protocol_string(rpc_spawnerr(p)),
 	    "exitstatus", exitstatus,
-	    "logfile", rpc_logfile(p->pc->stdout_logfile),
-	    "stdout_logfile", rpc_logfile(p->pc->stdout_logfile),
-	    "stderr_logfile", rpc_logfile(p->pc->redirect_stderr ? NULL :
-	    p->pc->stderr_logfile),
+	    "logfile", rpc_proc_logfile(p, OUTPUT_STDOUT),
+	    "stdout_logfile", rpc_proc_logfile(p, OUTPUT_STDOUT),
+	    "stderr_logfile", rpc_proc_logfile(p, OUTPUT_STDERR),
 	    "pid", (int)p->pid,
 	    "description", protocol_string(desc));
 }

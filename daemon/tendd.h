@@ -738,6 +738,8 @@ void	 output_follow_raw(struct proc *, enum output_stream, struct conn *);
  */
 void	 output_kept(struct proc *, enum output_stream, char **buf,
 	    size_t *len, unsigned long long *start, unsigned long long *total);
+/* The file P's stream is written to (AUTO: its real name), or NULL. */
+const char *output_file_path(const struct proc *, enum output_stream);
 /* C is going away: forget its followers. */
 void	 output_conn_gone(struct conn *);
 /* Bytes as a JSON string: base64, or UTF-8 with bad bytes as U+FFFD. */
@@ -784,6 +786,8 @@ void	 logfile_unwait(struct logfile *, struct logfile_waiter *);
 int	 logfile_clear(struct logfile *, char **cause);
 /* SIGUSR1, tendctl reopen: reopen every file. Failures counted/in *causes. */
 int	 logfile_reopen_all(char **causes);
+/* The file LF writes (an AUTO file's real name); NULL for the others. */
+const char *logfile_file_path(const struct logfile *);
 /* A path of LF for messages ("NONE" style words for the others). */
 int	 logfile_is_journal(const struct logfile *);
 void	 logfile_init(void);

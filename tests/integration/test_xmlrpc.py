@@ -173,6 +173,10 @@ def test_process_info(srv):
     assert info["pid"] == srv.proc_status("a")["pid"]
     assert info["description"].startswith("pid %d, uptime 0:" % info["pid"])
     assert 0 < info["start"] <= info["now"]
+    # AUTO: the file's real name in childlogdir, as supervisord gives it
+    assert info["stdout_logfile"].startswith(str(srv.dir / "logs" / "a-"))
+    assert info["logfile"] == info["stdout_logfile"]
+    assert os.path.exists(info["stderr_logfile"])
     b = proxy(srv.sock).supervisor.getProcessInfo("b")
     assert (b["state"], b["statename"], b["description"], b["pid"],
             b["start"]) == (0, "STOPPED", "Not started", 0, 0)
