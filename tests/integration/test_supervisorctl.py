@@ -251,11 +251,13 @@ def test_same_script_same_output(pair):
     assert rcs["status nosuch"] == 4 and rcs["status a"] == 0
 
 
-def test_tail_f(pair):
+@pytest.mark.parametrize("channel,text", [("stdout", "out-line"),
+                                          ("stderr", "err-line")])
+def test_tail_f(pair, channel, text):
     lines = []
     for s in pair:
         p = subprocess.Popen([SUPERVISORCTL, "-c", s.conf, "tail", "-f",
-                              "echo"], stdout=subprocess.PIPE,
+                              "echo", channel], stdout=subprocess.PIPE,
                              stderr=subprocess.STDOUT, text=True,
                              start_new_session=True)
         try:
@@ -265,7 +267,7 @@ def test_tail_f(pair):
             p.wait()
         lines.append(got)
     assert lines[0] == lines[1]
-    assert "out-line" in lines[1][1]
+    assert text in lines[1][1]
 
 
 def test_shutdown(pair):
