@@ -44,8 +44,9 @@ VERSION	 = 0.1.0
 # valgrind's header lets spawn.c tell when it runs under valgrind (which
 # cannot follow its clone), so it must be there when tendd is built.
 DEBS	 = pkg-config libevent-dev libinih-dev libsystemd-dev libjansson-dev \
-	   libcmocka-dev python3-pytest dpkg-dev systemd man-db valgrind
-PKGS	 = libevent inih libsystemd jansson
+	   libcmocka-dev python3-pytest dpkg-dev systemd man-db valgrind \
+	   libexpat1-dev supervisor
+PKGS	 = libevent inih libsystemd jansson expat
 
 # Recursive (=) so pkg-config runs after the dependency stamp is made.
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
@@ -207,7 +208,7 @@ SAN_FLAGS = -fsanitize=address,undefined -fno-sanitize-recover=undefined \
 SAN_MAKE = $(MAKE) --no-print-directory B=$(SAN_B) CFLAGS="-O1 -g $(SAN_FLAGS)" \
 	   LDFLAGS="-fsanitize=address,undefined -static-libubsan" \
 	   EXTRA_OBJ=$(SAN_B)/sanitizers/options.o TENDCTL_STATIC=
-FUZZ_TARGETS = ini config argv expand protocol jsonw daemon events
+FUZZ_TARGETS = ini config argv expand protocol jsonw daemon events http
 SAN_UNITS = $(UNIT_SRC:tests/unit/%.c=$(SAN_B)/unit/%)
 SAN_REPLAYS = $(FUZZ_TARGETS:%=$(SAN_B)/fuzz/replay-%)
 

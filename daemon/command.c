@@ -797,6 +797,7 @@ command_state_changed(struct proc *p, enum proc_state old)
 	}
 
 	events_state_changed(p, old);
+	rpc_state_changed(p);
 }
 
 void
@@ -833,6 +834,7 @@ command_proc_gone(struct proc *p)
 	size_t i;
 	int held;
 
+	rpc_proc_gone(p);
 	for (w = TAILQ_FIRST(&waiters); w != NULL; w = next) {
 		next = TAILQ_NEXT(w, entry);
 		held = 0;
@@ -866,6 +868,7 @@ command_shutdown_done(void)
 {
 	struct waiter *w;
 
+	rpc_shutdown_done();
 	/* Nothing will change any more: answer whoever still waits. */
 	while ((w = TAILQ_FIRST(&waiters)) != NULL) {
 		TAILQ_REMOVE(&waiters, w, entry);

@@ -287,6 +287,51 @@ config_uhs_hook(struct config_reader *rd, const struct config_rawkey *k,
 	}
 }
 
+static void
+config_inet_hook(struct config_reader *rd, const struct config_rawkey *k,
+    const struct config_key *kd, union config_val *v, void *arg)
+{
+	if (strcmp(kd->name, "port") == 0) {
+		rd->inet_file = k->file;
+		rd->inet_line = k->line;
+	}
+}
+
+/*
+ * [inet_http_server] port = HOST:PORT: a control surface on the network
+ * needs a password (spec section 9), unless only this machine reaches it.
+ */
+static void
+config_check_inet(struct config_reader *rd, struct tend_conf *conf)
+{
+	const char *port = conf->inet_port, *colon;
+	char *host;
+	long n;
+	char *end;
+
+	if (port == NULL)
+		return;
+	colon = strrchr(port, ':');
+	host = colon != NULL ? xstrndup(port, colon - port) : xstrdup("");
+	n = strtol(colon != NULL ? colon + 1 : port, &end, 10);
+	if (*end != '\0' || end == (colon != NULL ? colon + 1 : port) ||
+	    n < 1 || n > 65535)
+		config_error(rd, rd->inet_file, rd->inet_line,
+		    "[inet_http_server] port: %s: expected HOST:PORT with "
+		    "PORT from 1 to 65535", port);
+	else if (!http_host_is_loopback(host) &&
+	    conf->inet_password == NULL)
+		config_error(rd, rd->inet_file, rd->inet_line,
+		    "[inet_http_server] port: %s is reachable from other "
+		    "machines: set username and password (or use 127.0.0.1)",
+		    port);
+	else if ((conf->inet_username == NULL) !=
+	    (conf->inet_password == NULL))
+		config_error(rd, rd->inet_file, rd->inet_line,
+		    "[inet_http_server]: username and password go together");
+	free(host);
+}
+
 /* What %(name)s means in a section of FILE; NULL and -1: undefined. */
 void
 config_expand_vars(struct config_reader *rd, struct expand_vars *vars,
@@ -694,14 +739,17 @@ config_other_section(struct config_reader *rd, struct config_rawsec *sec)
 
 	if (strncmp(sec->name, "eventlistener:", 14) == 0 ||
 	    strncmp(sec->name, "fcgi-program:", 13) == 0 ||
-	    strncmp(sec->name, "rpcinterface:", 13) == 0 ||
-	    strcmp(sec->name, "supervisorctl") == 0 ||
-	    strcmp(sec->name, "inet_http_server") == 0) {
+	    (strncmp(sec->name, "rpcinterface:", 13) == 0 &&
+	    strcmp(sec->name, "rpcinterface:supervisor") != 0)) {
 		config_warn_file(rd, sec->file, sec->line, "[%s]: not "
 		    "supported by tend; the section is ignored", sec->label);
 		return;
 	}
 
+	/* supervisorctl's own, and the interface tendd serves (spec 2) */
+	if (strcmp(sec->name, "supervisorctl") == 0 ||
+	    strcmp(sec->name, "rpcinterface:supervisor") == 0)
+		return;
 	if (colon != NULL) {
 		prefix = xstrndup(sec->name, colon - sec->name);
 		suggestion = expand_suggest(prefix, config_prefixes);
@@ -755,6 +803,8 @@ config_free(struct tend_conf *conf)
 		config_program_free(pc);
 	}
 	config_keys_free(config_keys_table(CONFIG_SEC_TEND), conf);
+	config_keys_free(config_keys_table(CONFIG_SEC_UHS), conf);
+	config_keys_free(config_keys_table(CONFIG_SEC_INET), conf);
 	free(conf->file);
 	free(conf);
 }
@@ -833,7 +883,12 @@ config_load(const char *file, int flags, struct diag *d)
 			    strcmp(sec->name, "unix_http_server") == 0)
 				config_section_keys(&rd, sec,
 				    config_keys_table(CONFIG_SEC_UHS), &vars,
-				    NULL, config_uhs_hook, NULL);
+				    conf, config_uhs_hook, NULL);
+			else if (pass == 0 &&
+			    strcmp(sec->name, "inet_http_server") == 0)
+				config_section_keys(&rd, sec,
+				    config_keys_table(CONFIG_SEC_INET), &vars,
+				    conf, config_inet_hook, NULL);
 			else if (pass == 0 && is_group)
 				config_group(&rd, sec);
 			else if (pass == 1 && is_program)
@@ -841,6 +896,7 @@ config_load(const char *file, int flags, struct diag *d)
 			else if (pass == 1 && !is_group &&
 			    strcmp(sec->name, "tend") != 0 &&
 			    strcmp(sec->name, "unix_http_server") != 0 &&
+			    strcmp(sec->name, "inet_http_server") != 0 &&
 			    strcmp(sec->name, "include") != 0)
 				config_other_section(&rd, sec);
 		}
@@ -853,6 +909,7 @@ config_load(const char *file, int flags, struct diag *d)
 		config_check_depends(&rd, conf);
 	conf->proc_fds = config_proc_fds(conf);
 	config_check_fds(&rd, conf);
+	config_check_inet(&rd, conf);
 
 	/* [tend] says first; supervisord's [unix_http_server] otherwise. */
 	if (rd.tend_socket_line == 0 && rd.uhs_socket != NULL) {

@@ -103,6 +103,8 @@ struct config_reader {
 	int		 uhs_mode;	/* -1: not given */
 	char		*uhs_owner;
 	int		 tend_socket_line;	/* 0: [tend] socket not given */
+	int		 inet_file;	/* where [inet_http_server] port is */
+	int		 inet_line;
 	int		 tend_mode_given;
 	int		 tend_owner_given;
 };
@@ -168,6 +170,7 @@ enum config_section {
 	CONFIG_SEC_PROGRAM,
 	CONFIG_SEC_GROUP,
 	CONFIG_SEC_INCLUDE,
+	CONFIG_SEC_INET,	/* supervisord's [inet_http_server] */
 	CONFIG_NSECTIONS
 };
 

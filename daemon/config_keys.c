@@ -99,10 +99,21 @@ static const struct config_key config_keys_uhs[] = {
 	    "its permissions, unless [tend] socket_mode" },
 	{ "chown", CT_OWNER, NOWHERE, TENDD, { .i = 0 }, NULL,
 	    "its owner, unless [tend] socket_owner" },
-	{ "username", CT_UNSUPPORTED, NOWHERE, NONE, { .i = 0 }, NULL,
-	    "warned about, ignored" },
-	{ "password", CT_UNSUPPORTED, NOWHERE, NONE, { .i = 0 }, NULL,
-	    "warned about, ignored" },
+	{ "username", CT_STRING, T(http_username), TENDD, { .s = NULL }, NULL,
+	    "HTTP Basic auth user of the XML-RPC interface on the socket" },
+	{ "password", CT_STRING, T(http_password), TENDD, { .s = NULL }, NULL,
+	    "its password (never logged)" },
+	{ NULL, CT_ANY, NOWHERE, NONE, { .i = 0 }, NULL, NULL }
+};
+
+/* supervisord's XML-RPC interface on TCP (spec section 9). */
+static const struct config_key config_keys_inet[] = {
+	{ "port", CT_STRING, T(inet_port), TENDD, { .s = NULL }, NULL,
+	    "HOST:PORT to serve the XML-RPC interface on" },
+	{ "username", CT_STRING, T(inet_username), TENDD, { .s = NULL }, NULL,
+	    "HTTP Basic auth user" },
+	{ "password", CT_STRING, T(inet_password), TENDD, { .s = NULL }, NULL,
+	    "its password (never logged)" },
 	{ NULL, CT_ANY, NOWHERE, NONE, { .i = 0 }, NULL, NULL }
 };
 
@@ -252,6 +263,7 @@ static const struct config_key *const config_keys_sections[] = {
 	[CONFIG_SEC_PROGRAM] = config_keys_program,
 	[CONFIG_SEC_GROUP] = config_keys_group,
 	[CONFIG_SEC_INCLUDE] = config_keys_include,
+	[CONFIG_SEC_INET] = config_keys_inet,
 };
 
 const struct config_key *
@@ -299,6 +311,9 @@ config_keys_defaults(const struct config_key *keys, void *obj)
 	void *dst;
 
 	for (k = keys; k->name != NULL; k++) {
+		/* no address for a row kept nowhere: obj + (size_t)-1 is UB */
+		if (config_keys_storage(k) == CS_NONE)
+			continue;
 		dst = (char *)obj + k->off;
 		switch (config_keys_storage(k)) {
 		case CS_NONE:
@@ -413,7 +428,8 @@ config_keys_equal(const struct config_key *k, const void *a, const void *b)
 char *
 config_keys_format(const struct config_key *k, const void *obj)
 {
-	const char *p = (const char *)obj + k->off;
+	const char *p = config_keys_storage(k) == CS_NONE ? NULL :
+	    (const char *)obj + k->off;
 	char *s;
 	int i;
 

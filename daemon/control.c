@@ -6,7 +6,10 @@
  * with a 1 MiB limit, bounds what it queues for a slow reader, times out
  * idle clients, and caps connections so that they can never take the
  * descriptors children and log files need. A socket passed by systemd
- * (socket activation) is taken as it is.
+ * (socket activation) is taken as it is. The first byte of a connection
+ * says what it speaks: an upper-case letter is an HTTP request line
+ * (supervisord's XML-RPC interface, http.c), anything else tendctl's
+ * JSON lines; [inet_http_server]'s TCP connections are HTTP only.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -60,6 +63,9 @@ struct conn {
 	int		 held;		/* waits legitimately: no idle timeout */
 	size_t		 max_output;	/* queued beyond this: dropped */
 	double		 partial_since;	/* monotonic: a request line began */
+	int		 sniffed;	/* its first byte said JSON or HTTP */
+	int		 inet;		/* [inet_http_server]: TCP, no peer creds */
+	struct http_conn *http;		/* HTTP: http.c's state; NULL: JSON */
 };
 static TAILQ_HEAD(, conn) conns = TAILQ_HEAD_INITIALIZER(conns);
 static int		 nconns;
@@ -190,6 +196,8 @@ control_free(struct conn *c)
 		return;
 	}
 	command_conn_gone(c);
+	if (c->http != NULL)
+		http_conn_gone(c);
 	TAILQ_REMOVE(&conns, c, entry);
 	nconns--;
 	bufferevent_free(c->bev);
@@ -267,8 +275,21 @@ control_read_cb(struct bufferevent *bev, void *arg)
 	struct evbuffer_ptr eol;
 	size_t len;
 	char *line;
+	unsigned char first;
 
 	c->busy = 1;
+	if (!c->sniffed && evbuffer_copyout(in, &first, 1) == 1) {
+		c->sniffed = 1;
+		if (c->inet || (first >= 'A' && first <= 'Z'))
+			c->http = http_conn_new(c, c->inet);
+	}
+	if (c->http != NULL) {
+		if (!c->dead && !c->closing)
+			http_read(c, in);
+		c->busy = 0;
+		control_check_dead(c);
+		return;
+	}
 	while (!c->dead && !c->closing) {
 		eol = evbuffer_search_eol(in, NULL, NULL, EVBUFFER_EOL_LF);
 		if (eol.pos == -1) {
@@ -332,7 +353,9 @@ control_event_cb(struct bufferevent *bev, short what, void *arg)
 			return;
 		}
 		c->busy = 1;
-		if (evbuffer_get_length(bufferevent_get_input(bev)) > 0) {
+		if (c->http != NULL)
+			http_timeout(c);
+		else if (evbuffer_get_length(bufferevent_get_input(bev)) > 0) {
 			/* the line deadline has passed too: say so */
 			c->partial_since = util_now() -
 			    tendd_conf->client_timeout;
@@ -370,6 +393,55 @@ control_send_line(struct conn *c, const char *line, size_t len)
 	}
 	evbuffer_add(out, line, len);
 	evbuffer_add(out, "\n", 1);
+}
+
+/* Raw bytes (HTTP): the same bound on what a slow reader may hold. */
+void
+control_send_bytes(struct conn *c, const void *data, size_t len)
+{
+	struct evbuffer *out;
+
+	if (c->dead)
+		return;
+	out = bufferevent_get_output(c->bev);
+	if (evbuffer_get_length(out) > c->max_output) {
+		log_warn("control: dropping a client (pid %ld) with %zu bytes "
+		    "unread", (long)c->pid, evbuffer_get_length(out));
+		control_drop(c);
+		return;
+	}
+	evbuffer_add(out, data, len);
+}
+
+struct http_conn *
+control_http(struct conn *c)
+{
+	return c->http;
+}
+
+void
+control_set_http(struct conn *c, struct http_conn *h)
+{
+	c->http = h;
+}
+
+pid_t
+control_peer_pid(struct conn *c)
+{
+	return c->pid;
+}
+
+/* A held connection is an ordinary one again: idle timeout, more input. */
+void
+control_unhold(struct conn *c)
+{
+	c->held = 0;
+	if (c->dead)
+		return;
+	bufferevent_set_timeouts(c->bev, control_idle_tv(), control_write_tv());
+	/* what it sent meanwhile (pipelined requests), from the loop */
+	bufferevent_trigger(c->bev, EV_READ, BEV_TRIG_IGNORE_WATERMARKS |
+	    BEV_TRIG_DEFER_CALLBACKS);
 }
 
 void
@@ -439,6 +511,53 @@ control_finish(struct conn *c)
 		control_free(c);
 }
 
+static struct conn *
+control_conn_new(int fd)
+{
+	struct conn *c;
+
+	c = xcalloc(1, sizeof(*c));
+	c->max_output = CONTROL_MAX_OUTPUT;
+	c->bev = bufferevent_socket_new(tendd_base, fd, BEV_OPT_CLOSE_ON_FREE);
+	if (c->bev == NULL) {
+		close(fd);
+		free(c);
+		return NULL;
+	}
+	TAILQ_INSERT_TAIL(&conns, c, entry);
+	nconns++;
+	bufferevent_setcb(c->bev, control_read_cb, control_write_cb,
+	    control_event_cb, c);
+	bufferevent_set_timeouts(c->bev, control_idle_tv(), control_write_tv());
+	return c;
+}
+
+/*
+ * [inet_http_server] (http.c accepted FD): HTTP only, Basic auth decides
+ * who is served, the same cap on connections.
+ */
+void
+control_accept_inet(int fd)
+{
+	struct conn *c;
+
+	if ((c = control_conn_new(fd)) == NULL)
+		return;
+	c->inet = 1;
+	c->sniffed = 1;
+	c->uid = (uid_t)-1;
+	c->gid = (gid_t)-1;
+	c->pid = 0;
+	c->http = http_conn_new(c, 1);
+	if (nconns > control_max_conns()) {
+		log_warn("control: %d connections already; refusing a TCP "
+		    "client", nconns - 1);
+		control_free(c);
+		return;
+	}
+	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+}
+
 static void
 control_accept_cb(struct evconnlistener *l, evutil_socket_t fd,
     struct sockaddr *sa, int salen, void *arg)
@@ -452,22 +571,11 @@ control_accept_cb(struct evconnlistener *l, evutil_socket_t fd,
 		close(fd);
 		return;
 	}
-	c = xcalloc(1, sizeof(*c));
+	if ((c = control_conn_new(fd)) == NULL)
+		return;
 	c->uid = cred.uid;
 	c->gid = cred.gid;
 	c->pid = cred.pid;
-	c->max_output = CONTROL_MAX_OUTPUT;
-	c->bev = bufferevent_socket_new(tendd_base, fd, BEV_OPT_CLOSE_ON_FREE);
-	if (c->bev == NULL) {
-		close(fd);
-		free(c);
-		return;
-	}
-	TAILQ_INSERT_TAIL(&conns, c, entry);
-	nconns++;
-	bufferevent_setcb(c->bev, control_read_cb, control_write_cb,
-	    control_event_cb, c);
-	bufferevent_set_timeouts(c->bev, control_idle_tv(), control_write_tv());
 
 	if (!control_peer_allowed(fd, c->uid, c->gid)) {
 		log_warn("control: refused uid %u (pid %ld): not root, not "

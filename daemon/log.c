@@ -728,6 +728,13 @@ log_vwrite(enum loglevel level, const char *fmt, va_list ap)
 	else {
 		busy = 1;
 		log_emit(level, msg);
+		/* supervisorctl maintail -f (http.c), whatever the log's place */
+		if (http_mainlog_wanted()) {
+			char line[LOG_MSG_MAX + 128];
+
+			http_mainlog_line(line, log_format(line, sizeof(line),
+			    level, msg, 0));
+		}
 		busy = 0;
 	}
 	errno = saved;

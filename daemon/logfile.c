@@ -111,6 +111,13 @@ logfile_is_journal(const struct logfile *lf)
 	return lf->kind == LOGFILE_JOURNAL;
 }
 
+/* The file LF writes (an AUTO one's real name); NULL for the others. */
+const char *
+logfile_file_path(const struct logfile *lf)
+{
+	return lf != NULL && lf->kind == LOGFILE_FILE ? lf->path : NULL;
+}
+
 static void
 logfile_retry_cb(int fd, short ev, void *arg)
 {

@@ -75,13 +75,14 @@ struct follower {
 	struct conn	*conn;
 	json_t		*id;
 	int		 base64;
+	int		 raw;		/* HTTP /logtail: bytes as they are */
 	unsigned long long skipped;	/* bytes it missed while behind */
 	struct outstream *os;
 	/* text: the start of a character the last chunk cut, sent next */
 	char		 carry[3];
 	size_t		 ncarry;
 };
-static TAILQ_HEAD(, follower) output_followers =
+static TAILQ_HEAD(output_followers_head, follower) output_followers =
     TAILQ_HEAD_INITIALIZER(output_followers);
 
 struct outstream {
@@ -506,6 +507,12 @@ output_tell_followers(struct outstream *os, uint64_t from)
 		seg = OUTPUT_RING_SIZE - off;
 		if (seg > len)
 			seg = len;
+		if (f->raw) {
+			http_send_chunk(f->conn, os->ring + off, seg);
+			if (seg < len)
+				http_send_chunk(f->conn, os->ring, len - seg);
+			continue;
+		}
 		if (!f->base64) {
 			output_send_text(f, os->ring + off, seg, os->ring,
 			    len - seg);
@@ -543,6 +550,52 @@ output_follow(struct proc *p, enum output_stream which, struct conn *c,
 	f->os = &out->st[which];
 	TAILQ_INSERT_TAIL(&f->os->followers, f, entry);
 	TAILQ_INSERT_TAIL(&output_followers, f, all);
+}
+
+void
+output_follow_raw(struct proc *p, enum output_stream which, struct conn *c)
+{
+	output_follow(p, which, c, NULL, 0);
+	TAILQ_LAST(&output_followers, output_followers_head)->raw = 1;
+}
+
+const char *
+output_file_path(const struct proc *p, enum output_stream which)
+{
+	return p->out != NULL ? logfile_file_path(p->out->st[which].lf) : NULL;
+}
+
+void
+output_kept(struct proc *p, enum output_stream which, char **buf,
+    size_t *len, unsigned long long *start, unsigned long long *total)
+{
+	struct outstream *os;
+	uint64_t from, pos;
+	size_t off, seg, n = 0;
+
+	*buf = NULL;
+	*len = 0;
+	*start = *total = 0;
+	if (p->out == NULL)
+		return;
+	os = &p->out->st[which];
+	from = os->total > OUTPUT_RING_SIZE ? os->total - OUTPUT_RING_SIZE : 0;
+	if (from < os->shown)
+		from = os->shown;
+	*start = from;
+	*total = os->total;
+	if (os->total == from)
+		return;
+	*buf = xmalloc((size_t)(os->total - from));
+	for (pos = from; pos < os->total; pos += seg) {
+		off = (size_t)(pos % OUTPUT_RING_SIZE);
+		seg = OUTPUT_RING_SIZE - off;
+		if (seg > os->total - pos)
+			seg = (size_t)(os->total - pos);
+		memcpy(*buf + n, os->ring + off, seg);
+		n += seg;
+	}
+	*len = n;
 }
 
 static void
@@ -1045,9 +1098,13 @@ output_free(struct proc *p)
 		while (!TAILQ_EMPTY(&os->followers)) {
 			struct follower *f = TAILQ_FIRST(&os->followers);
 
-			control_send(f->conn, json_pack("{s:O, s:s, s:s, s:b}",
-			    "id", f->id, "name", p->display, "stream",
-			    output_stream_name(os->which), "gone", 1));
+			if (f->raw)
+				http_stream_end(f->conn);
+			else
+				control_send(f->conn, json_pack("{s:O, s:s, "
+				    "s:s, s:b}", "id", f->id, "name", p->display,
+				    "stream", output_stream_name(os->which),
+				    "gone", 1));
 			output_follower_free(f);
 		}
 		if (os->cur != NULL)

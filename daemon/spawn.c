@@ -210,6 +210,9 @@ spawn_build_env(struct proc *p, const struct passwd *pw, char **fileenv,
 	if (envp == NULL)
 		envp = xcalloc(1, sizeof(char *));
 	spawn_env_set(&envp, &n, "SUPERVISOR_ENABLED=1");
+	if (tendd_conf != NULL && tendd_conf->socket != NULL)
+		spawn_env_setf(&envp, &n, "SUPERVISOR_SERVER_URL=unix://%s",
+		    tendd_conf->socket);
 	spawn_env_setf(&envp, &n, "TEND_PROCESS_NAME=%s", p->name);
 	spawn_env_setf(&envp, &n, "TEND_GROUP_NAME=%s", p->group);
 	spawn_env_setf(&envp, &n, "SUPERVISOR_PROCESS_NAME=%s", p->name);

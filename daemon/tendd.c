@@ -637,6 +637,9 @@ tendd_open(void)
 	} else if (control_listen(tendd_conf->socket, tendd_conf->socket_mode,
 	    tendd_conf->socket_owner, &cause) == -1)
 		fatal("%s", cause);
+	if (tendd_conf->inet_port != NULL &&
+	    http_listen_inet(tendd_conf->inet_port, &cause) == -1)
+		fatal("%s", cause);
 	/*
 	 * After the socket's lock (taken by either path, on the config's
 	 * socket): a second tendd on it is refused before this.
@@ -660,6 +663,7 @@ tendd_close(void)
 	log_info("tendd exits with status %d", tendd_exit_status);
 	control_close_all();
 	control_close();
+	http_close();
 	notify_close();
 	systemd_close();
 	if (tendd_pidfile != NULL) {

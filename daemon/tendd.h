@@ -155,6 +155,13 @@ struct tend_conf {
 					   all running (config_proc_fds) */
 	int		 ngroups;	/* distinct groups of those */
 	struct program_confs programs;	/* processes, in file order */
+
+	/* supervisord's XML-RPC interface (spec section 9, http.c) */
+	char		*http_username;	/* [unix_http_server]; NULL: none */
+	char		*http_password;
+	char		*inet_port;	/* [inet_http_server] port; NULL: off */
+	char		*inet_username;
+	char		*inet_password;
 };
 
 /* Errors and warnings of one config read, each "file:line: message". */
@@ -853,6 +860,16 @@ void	 output_tail(struct proc *, enum output_stream, long lines,
 /* tail -f: send each new chunk of P's stream to C as {"id": ID, ...}. */
 void	 output_follow(struct proc *, enum output_stream, struct conn *,
 	    struct json_t *id, int base64);
+/* GET /logtail: each new chunk of P's stream to C as it is (http.c). */
+void	 output_follow_raw(struct proc *, enum output_stream, struct conn *);
+/*
+ * What the ring keeps of P's stream: *BUF (allocated) holds bytes
+ * *START .. *TOTAL of all it ever read (readProcessStdoutLog's offsets).
+ */
+void	 output_kept(struct proc *, enum output_stream, char **buf,
+	    size_t *len, unsigned long long *start, unsigned long long *total);
+/* The file P's stream is written to (AUTO: its real name), or NULL. */
+const char *output_file_path(const struct proc *, enum output_stream);
 /* C is going away: forget its followers. */
 void	 output_conn_gone(struct conn *);
 /* Bytes as a JSON string: base64, or UTF-8 with bad bytes as U+FFFD. */
@@ -899,6 +916,8 @@ void	 logfile_unwait(struct logfile *, struct logfile_waiter *);
 int	 logfile_clear(struct logfile *, char **cause);
 /* SIGUSR1, tendctl reopen: reopen every file. Failures counted/in *causes. */
 int	 logfile_reopen_all(char **causes);
+/* The file LF writes (an AUTO file's real name); NULL for the others. */
+const char *logfile_file_path(const struct logfile *);
 /* A path of LF for messages ("NONE" style words for the others). */
 int	 logfile_is_journal(const struct logfile *);
 void	 logfile_init(void);
@@ -952,6 +971,48 @@ void	 control_stream(struct conn *);
 void	 control_send_line(struct conn *, const char *, size_t);
 /* Every connection, to close at exit. */
 void	 control_close_all(void);
+/* HTTP (http.c): raw bytes, the peer's pid, the end of a hold, TCP. */
+void	 control_send_bytes(struct conn *, const void *, size_t);
+pid_t	 control_peer_pid(struct conn *);
+void	 control_unhold(struct conn *);
+void	 control_accept_inet(int fd);
+struct http_conn *control_http(struct conn *);
+void	 control_set_http(struct conn *, struct http_conn *);
+
+/* ------------------------------------------------------------------ */
+/* http.c, xmlrpc.c, rpc_supervisor.c: supervisord's XML-RPC interface  */
+/* (spec section 9; their own header is xmlrpc.h).                      */
+
+struct http_conn;
+/* C's first byte was an HTTP request's (or C is TCP: INET). */
+struct http_conn *http_conn_new(struct conn *, int inet);
+/* C's input (its bufferevent's): requests, one at a time. */
+struct evbuffer;
+void	 http_read(struct conn *, struct evbuffer *in);
+/* C was quiet for client_timeout: 408 for half a request, or closed. */
+void	 http_timeout(struct conn *);
+/* C goes away: its parked call, its log follow, its state. */
+void	 http_conn_gone(struct conn *);
+/* [inet_http_server] port = HOST:PORT: listen. 0, or -1 with *cause. */
+int	 http_listen_inet(const char *hostport, char **cause);
+void	 http_close(void);
+int	 http_host_is_loopback(const char *host);
+/* A log tail's bytes to C (chunked unless HTTP/1.0). */
+void	 http_send_chunk(struct conn *, const char *, size_t);
+/* GET /mainlogtail: is anyone following tendd's own log; a line of it. */
+int	 http_mainlog_wanted(void);
+void	 http_mainlog_line(const char *, size_t);
+/* ... and its end: the last chunk, then the connection closes. */
+void	 http_stream_end(struct conn *);
+/* SUPERVISOR_SERVER_URL for children (allocated). */
+char	*http_server_url(void);
+/* rpc_supervisor.c: parked calls, told what command.c's waiters are. */
+void	 rpc_state_changed(struct proc *);
+void	 rpc_proc_gone(struct proc *);
+void	 rpc_shutdown_done(void);
+void	 rpc_conn_gone(struct conn *);
+/* The groups removeProcessGroup hid: forgotten (the fuzz world's reset). */
+void	 rpc_forget(void);
 
 /* ------------------------------------------------------------------ */
 /* command.c: requests -> handlers -> replies; parked requests.         */

@@ -20,7 +20,9 @@
  *   - tendd never calls fatal(), nor logs an error (none can be right
  *     here: a broken invariant, a log file it cannot write);
  *   - every line a client got is whole, valid UTF-8 and one JSON object;
- *     a reply has an id, a refusal an error code and a message;
+ *     a reply has an id, a refusal an error code and a message (a client
+ *     whose first byte is an upper-case letter speaks HTTP: it may be
+ *     closed only after a response that said "Connection: close");
  *   - no client is dropped: tendd closes one that did not close first
  *     only after a line over the limit, and says so;
  *   - the events stream is the state machine's: seq counts up by one,
@@ -164,7 +166,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		 * saying why: its line was too long. Anything else is a
 		 * client dropped (a reply it could not build, say).
 		 */
-		if (conns[i]->eof && !(flags & 0x05)) {
+		/* HTTP: tendd closes after a response that says so */
+		if (conns[i]->eof && !(flags & 0x05) && conns[i]->len >= 7 &&
+		    memcmp(conns[i]->buf, "HTTP/1.", 7) == 0) {
+			if (memmem(conns[i]->buf, conns[i]->len,
+			    "Connection: close\r\n", 19) == NULL)
+				world_fail("HTTP client %zu was dropped", i);
+		} else if (conns[i]->eof && !(flags & 0x05)) {
 			json_t *last = json_array_get(lines,
 			    json_array_size(lines) - 1);
 

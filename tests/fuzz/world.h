@@ -733,6 +733,13 @@ world_lines(struct world_client *c)
 	size_t i = 0, end;
 	char *nl;
 
+	/*
+	 * A client whose first byte was an upper-case letter speaks HTTP
+	 * (supervisord's interface, http.c): its replies are HTTP responses,
+	 * whose reading the http target checks.
+	 */
+	if (c->len >= 7 && memcmp(c->buf, "HTTP/1.", 7) == 0)
+		return all;
 	if (c->len > 0 && c->buf[c->len - 1] != '\n')
 		world_fail("a line cut short: ...%.*s", (int)(c->len > 200 ?
 		    200 : c->len), c->buf + (c->len > 200 ? c->len - 200 : 0));
@@ -1029,6 +1036,7 @@ world_end(void)
 		world_client_free(world_clients[0]);
 	control_close_all();
 	world_fakes_reset();
+	rpc_forget();
 	program_free_all();
 	world_next_out = NULL;
 	/* The file as it was, and the config read from it, if it changed. */

@@ -42,6 +42,7 @@ static const char *const section_names[CONFIG_NSECTIONS] = {
 	[CONFIG_SEC_PROGRAM] = "[program:NAME]",
 	[CONFIG_SEC_GROUP] = "[group:NAME]",
 	[CONFIG_SEC_INCLUDE] = "[include]",
+	[CONFIG_SEC_INET] = "[inet_http_server]",
 };
 
 static int
@@ -203,7 +204,8 @@ test_rows(void **state)
 				    k->differs != NULL);
 			if (k->reload == CONFIG_RELOAD_TENDD)
 				assert_true(sec == CONFIG_SEC_TEND ||
-				    sec == CONFIG_SEC_UHS);
+				    sec == CONFIG_SEC_UHS ||
+				    sec == CONFIG_SEC_INET);
 			if (sec == CONFIG_SEC_PROGRAM &&
 			    k->off != CONFIG_NOWHERE)
 				assert_true(k->reload ==
