@@ -219,10 +219,12 @@ rpc_state(const struct proc *p)
 		return RS_EXITED;
 	case PROC_FATAL:
 		return RS_FATAL;
-	default:
-		/* tend's own states beside these (WAITING): on their way up */
+	case PROC_WAITING:
+		/* tend's own state: on its way up (spec section 9) */
 		return RS_STARTING;
 	}
+	/* no default: a new state must be mapped here (-Wswitch) */
+	return RS_STARTING;
 }
 
 static const char *
