@@ -7,9 +7,8 @@
  * idle clients, and caps connections so that they can never take the
  * descriptors children and log files need. A socket passed by systemd
  * (socket activation) is taken as it is. The first byte of a connection
- * says what it speaks: an upper-case letter is an HTTP request line
- * (supervisord's XML-RPC interface, http.c), anything else tendctl's
- * JSON lines; [inet_http_server]'s TCP connections are HTTP only.
+ * says what it speaks: an HTTP request line (supervisord's XML-RPC
+ * interface, http.c), anything else tendctl's JSON lines; [inet_http_server]'s TCP connections are HTTP only.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -37,6 +36,8 @@
 #include "tendd.h"
 
 /* A reader this far behind is stuck: drop it rather than grow. */
+/* The longest first line that may be an HTTP request line. */
+#define CONTROL_SNIFF_MAX	8192
 #define CONTROL_MAX_OUTPUT	TEND_MAX_REPLY
 /* A stream subscriber (events) lagging this far is dropped sooner. */
 #define CONTROL_MAX_STREAM	(1024 * 1024)
@@ -267,6 +268,46 @@ control_check_partial(struct conn *c)
 	}
 }
 
+/*
+ * What a connection on the Unix socket speaks, from its first line: an
+ * HTTP request line ("POST /RPC2 HTTP/1.1") is supervisord's interface
+ * (http.c), anything else tendctl's JSON lines, where a line of garbage
+ * gets its bad_request as it always did. 1 HTTP, 0 JSON, -1 not known
+ * until the first line ends.
+ */
+static int
+control_sniff(struct evbuffer *in, unsigned char first)
+{
+	char head[CONTROL_SNIFF_MAX + 1];
+	struct evbuffer_ptr eol;
+	size_t n, i;
+
+	if (first < 'A' || first > 'Z')
+		return 0;
+	eol = evbuffer_search_eol(in, NULL, NULL, EVBUFFER_EOL_LF);
+	if (eol.pos == -1)
+		return evbuffer_get_length(in) > CONTROL_SNIFF_MAX ? 0 : -1;
+	if ((size_t)eol.pos > CONTROL_SNIFF_MAX)
+		return 0;
+	n = evbuffer_copyout(in, head, (size_t)eol.pos);
+	if (n > 0 && head[n - 1] == '\r')
+		n--;
+	head[n] = '\0';
+	/* METHOD SP TARGET SP HTTP/D.D, the method upper-case letters */
+	for (i = 0; head[i] >= 'A' && head[i] <= 'Z'; i++)
+		;
+	if (i == 0 || i > 16 || head[i] != ' ' || head[i + 1] == ' ' ||
+	    head[i + 1] == '\0')
+		return 0;
+	for (i++; head[i] != '\0' && head[i] != ' '; i++)
+		;
+	if (head[i] != ' ' || n - (i + 1) != 8)
+		return 0;
+	return strncmp(head + i + 1, "HTTP/", 5) == 0 &&
+	    head[i + 6] >= '0' && head[i + 6] <= '9' && head[i + 7] == '.' &&
+	    head[i + 8] >= '0' && head[i + 8] <= '9';
+}
+
 static void
 control_read_cb(struct bufferevent *bev, void *arg)
 {
@@ -279,9 +320,16 @@ control_read_cb(struct bufferevent *bev, void *arg)
 
 	c->busy = 1;
 	if (!c->sniffed && evbuffer_copyout(in, &first, 1) == 1) {
-		c->sniffed = 1;
-		if (c->inet || (first >= 'A' && first <= 'Z'))
+		switch (c->inet ? 1 : control_sniff(in, first)) {
+		case -1:
+			/* a request line still coming: wait for its end */
+			c->busy = 0;
+			return;
+		case 1:
 			c->http = http_conn_new(c, c->inet);
+			break;
+		}
+		c->sniffed = 1;
 	}
 	if (c->http != NULL) {
 		if (!c->dead && !c->closing)

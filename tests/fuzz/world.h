@@ -734,7 +734,7 @@ world_lines(struct world_client *c)
 	char *nl;
 
 	/*
-	 * A client whose first byte was an upper-case letter speaks HTTP
+	 * A client whose first line was an HTTP request line speaks HTTP
 	 * (supervisord's interface, http.c): its replies are HTTP responses,
 	 * whose reading the http target checks.
 	 */

@@ -7,6 +7,7 @@ supervisor.childutils; Basic auth, other uids and [inet_http_server];
 hostile HTTP and XML. One tendd serves the whole module where the tests
 only read or put things back.
 """
+import json
 import os
 import socket
 import subprocess
@@ -426,7 +427,7 @@ def test_hostile_input(srv):
             b"<value><array><data>" * 200 + b"</data></array></value>" * 200
             + b"</param></params></methodCall>")
     cases = {
-        b"GARBAGE\r\n\r\n": b"400",
+        b"BREW /RPC2 HTTP/1.1\r\n\r\n": b"405",
         b"GET /RPC2 HTTP/1.1\r\n\r\n": b"405",
         b"POST /RPC2 HTTP/1.1\r\nContent-Length: 2000000\r\n\r\n": b"413",
         b"POST /RPC2 HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"
@@ -444,6 +445,10 @@ def test_hostile_input(srv):
         b"GET /logtail/nope HTTP/1.1\r\n\r\n": b"404",
         b"GET /elsewhere HTTP/1.1\r\n\r\n": b"404",
     }
+    # a first line that is no HTTP request line is tendctl's protocol's:
+    # garbage there gets its JSON bad_request, as before the interface
+    out = raw(srv.sock, b"GARBAGE\r\n\r\n")
+    assert json.loads(out.split(b"\n")[0])["error"]["code"] == "bad_request"
     for req, code in cases.items():
         out = raw(srv.sock, req)
         assert out.startswith(b"HTTP/1.1 " + code) or out.startswith(
