@@ -660,6 +660,7 @@ tendd_close(void)
 	log_info("tendd exits with status %d", tendd_exit_status);
 	control_close_all();
 	control_close();
+	sockets_close_all();
 	notify_close();
 	systemd_close();
 	if (tendd_pidfile != NULL) {
