@@ -45,6 +45,8 @@ VERSION	 = 0.1.0
 # cannot follow its clone), so it must be there when tendd is built.
 DEBS	 = pkg-config libevent-dev libinih-dev libsystemd-dev libjansson-dev \
 	   libcmocka-dev python3-pytest dpkg-dev systemd man-db valgrind
+# test_sockets.py's FastCGI program ([fcgi-program:], issue 17)
+DEBS	+= php-cgi
 PKGS	 = libevent inih libsystemd jansson
 
 # Recursive (=) so pkg-config runs after the dependency stamp is made.

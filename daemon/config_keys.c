@@ -216,7 +216,7 @@ static const struct config_key config_keys_program[] = {
 	{ "socket_backlog", CT_UINT, P(socket_backlog), PROC, { .i = 0 },
 	    NULL, "listen() backlog (0: the system's maximum)" },
 	{ "socket", CT_STRING, P(fcgi_socket), PROC, { .s = NULL }, NULL,
-	    "[fcgi-program:] only: its one socket, passed as fd 0" },
+	    "an [fcgi-program:]'s one socket (fd 0); in a [program:], sockets" },
 	/* depends_on: checked whole (names, cycles) by config_check_depends() */
 	{ "depends_on", CT_STRING, P(depends_on), LIVE, { .s = NULL }, NULL,
 	    "started after these are up or done; stopped before them" },

@@ -52,7 +52,7 @@ static struct sockset *sockets_all;
 static const char *
 sockets_spec(const struct program_conf *pc)
 {
-	return pc->fcgi ? pc->fcgi_socket : pc->sockets;
+	return pc->fcgi || pc->sockets == NULL ? pc->fcgi_socket : pc->sockets;
 }
 
 int
@@ -592,13 +592,12 @@ config_check_sockets(struct config_reader *rd, struct program_conf *pc,
 	int i;
 
 	pc->fcgi = strncmp(sec->label, "fcgi-program:", 13) == 0;
-	key = pc->fcgi ? "socket" : "sockets";
-	k = config_sec_key(sec, pc->fcgi ? "sockets" : "socket");
-	if (k != NULL)
+	key = pc->fcgi || pc->sockets == NULL ? "socket" : "sockets";
+	k = config_sec_key(sec, "sockets");
+	if (k != NULL && (pc->fcgi || config_sec_key(sec, "socket") != NULL))
 		config_error(rd, k->file, k->line, "[%s] %s: %s", sec->label,
 		    k->written, pc->fcgi ? "an [fcgi-program:] has one "
-		    "socket (socket =)" : "socket is an [fcgi-program:] key; "
-		    "a [program:] has sockets =");
+		    "socket (socket =)" : "give either socket or sockets");
 	if (pc->fcgi && !sockets_wanted(pc)) {
 		config_error(rd, sec->file, sec->line, "[%s] socket: missing "
 		    "(every fcgi-program needs one)", sec->label);
