@@ -1937,6 +1937,50 @@ test_confsock(void **state)
 	free(cause);
 }
 
+/* sockets = and [fcgi-program:] socket = (sockets.c): each a URL. */
+static void
+test_sockets_keys(void **state)
+{
+	struct tend_conf *conf;
+	struct program_conf *pc;
+
+	conf = load("[program:a]\ncommand = /bin/true\n"
+	    "sockets = tcp://127.0.0.1:8080, tcp6://[::1]:80 ,unix:///run/a\n"
+	    "[fcgi-program:f]\ncommand = /bin/true\n"
+	    "socket = unix:///run/f.sock\n", 0);
+	assert_non_null(conf);
+	assert_counts(0, 0);
+	pc = TAILQ_FIRST(&conf->programs);
+	assert_false(pc->fcgi);
+	pc = TAILQ_NEXT(pc, entry);
+	assert_true(pc->fcgi);
+	assert_string_equal(pc->fcgi_socket, "unix:///run/f.sock");
+	config_free(conf);
+
+	conf = load("[program:a]\ncommand = /bin/true\n"
+	    "sockets = http://x:1, tcp://h, tcp://h:99999, unix://rel\n"
+	    "[program:b]\ncommand = /bin/true\nsocket = tcp://h:1\n"
+	    "sockets = tcp://h:2\n"
+	    "[fcgi-program:f]\ncommand = /bin/true\n"
+	    "[fcgi-program:g]\ncommand = /bin/true\n"
+	    "socket = tcp://h:1, tcp://h:2\n", 0);
+	assert_null(conf);
+	assert_msg(1, "t.conf:3: [program:a] sockets: http://x:1: not "
+	    "tcp://HOST:PORT, tcp6://HOST:PORT or unix:///PATH");
+	assert_msg(1, "t.conf:3: [program:a] sockets: tcp://h: no port "
+	    "(tcp://HOST:PORT)");
+	assert_msg(1, "t.conf:3: [program:a] sockets: tcp://h:99999: the port "
+	    "must be a number from 0 to 65535");
+	assert_msg(1, "t.conf:3: [program:a] sockets: unix://rel: a unix "
+	    "socket needs an absolute path (unix:///PATH)");
+	assert_msg(1, "t.conf:7: [program:b] sockets: give either socket or "
+	    "sockets");
+	assert_msg(1, "t.conf:8: [fcgi-program:f] socket: missing (every "
+	    "fcgi-program needs one)");
+	assert_msg(1, "t.conf:12: [fcgi-program:g] socket: exactly one "
+	    "socket");
+}
+
 /* Nothing in a config file may crash the reader (run under ASan). */
 static void
 test_garbage(void **state)
@@ -2035,6 +2079,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_readiness_keys, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_confsock, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sockets_keys, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_garbage, setup, teardown),
 	};
 
