@@ -63,6 +63,21 @@ sockets_wanted(const struct program_conf *pc)
 	return s != NULL && s[0] != '\0';
 }
 
+/* How many sockets PC's program holds (for tendd's descriptor count). */
+int
+sockets_count(const struct program_conf *pc)
+{
+	const char *s = sockets_spec(pc);
+	int n = 0;
+
+	if (!sockets_wanted(pc))
+		return 0;
+	for (n = 1; *s != '\0'; s++)
+		if (*s == ',')
+			n++;
+	return n;
+}
+
 static char *
 sockets_key(const struct program_conf *pc)
 {
@@ -441,6 +456,19 @@ sockets_drop(int (*match)(const struct sockset *, const void *),
 	}
 }
 
+/* Whether a process of PROGRAM is alive (and may use a replaced set). */
+static int
+sockets_in_use(const char *program)
+{
+	struct proc *p;
+
+	TAILQ_FOREACH(p, &procs, entry)
+		if (strcmp(p->pc->program, program) == 0 &&
+		    state_has_process(p))
+			return 1;
+	return 0;
+}
+
 static int
 sockets_unmarked_cb(const struct sockset *s, const void *arg)
 {
@@ -449,6 +477,9 @@ sockets_unmarked_cb(const struct sockset *s, const void *arg)
 
 	if (!s->retired)
 		return 0;
+	/* Nothing runs with it: no listener left without a taker. */
+	if (!sockets_in_use(s->program))
+		return 1;
 	/* A program still configured keeps its old set until it spawns. */
 	TAILQ_FOREACH(pc, &conf->programs, entry)
 		if (strcmp(pc->program, s->program) == 0 && sockets_wanted(pc))

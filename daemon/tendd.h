@@ -1066,6 +1066,7 @@ int	 procfs_stat(pid_t, struct pidstat *);
 /* sockets.c: listening sockets held for programs (spec §8).           */
 
 int	 sockets_wanted(const struct program_conf *);
+int	 sockets_count(const struct program_conf *);
 void	 sockets_apply(const struct tend_conf *);
 int	 sockets_for(const struct program_conf *, const int **, int *,
 	    char **);

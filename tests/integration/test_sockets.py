@@ -34,6 +34,16 @@ def sock_inodes(pid):
     return out
 
 
+def unix_socket_inode(path):
+    """The socket inode of the listening unix socket bound at PATH."""
+    with open("/proc/net/unix") as f:
+        for line in f:
+            parts = line.split()
+            if len(parts) >= 8 and parts[7] == path:
+                return parts[6]
+    raise AssertionError("no socket bound at " + path)
+
+
 def facts_when_written(path, pid):
     """inspect's facts of the process PID, once it wrote them."""
     def ready():
@@ -148,6 +158,15 @@ def test_bind_failure_is_fatal_for_that_program_only(tend):
         taken.close()
         rc, out, err = tend.ctl("start", "bad")
         assert rc == 0, (rc, out, err)
+        # a program the reload removes: its socket closed, its path gone
+        ino = unix_socket_inode(tend.path("good.sock"))
+        assert ino in sock_inodes(tend.pid)
+        conf = tend.conf.read_text()
+        tend.conf.write_text(conf[:conf.index("[program:good]")])
+        rc, out, err = tend.ctl("reload")
+        assert rc == 0, (rc, out, err)
+        wait_for(lambda: not os.path.exists(tend.path("good.sock")))
+        assert ino not in sock_inodes(tend.pid)
     finally:
         taken.close()
 
