@@ -224,7 +224,12 @@ sockets_bind_unix(struct sockset *s, int i, const char *path,
 		return -1;
 	if (sockets_unix_clear(path, &sun, cause) == -1)
 		return -1;
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	/*
+	 * Blocking, as systemd hands them over: O_NONBLOCK belongs to the
+	 * open file every process shares, and a FastCGI program (php-cgi)
+	 * whose accept() says EAGAIN exits. tendd never accepts on them.
+	 */
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd == -1) {
 		xasprintf(cause, "socket: %s", strerror(errno));
 		return -1;
@@ -286,8 +291,7 @@ sockets_bind_inet(struct sockset *s, int i, const char *url, int v6,
 		xasprintf(cause, "%s: %s", url, gai_strerror(r));
 		return -1;
 	}
-	fd = socket(res->ai_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
-	    0);
+	fd = socket(res->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0); /* blocking */
 	if (fd == -1) {
 		xasprintf(cause, "%s: socket: %s", url, strerror(errno));
 		freeaddrinfo(res);
@@ -348,6 +352,29 @@ sockets_close(struct sockset *s)
 	}
 }
 
+/* "web: listening on tcp://127.0.0.1:43521" (the port port 0 got). */
+static void
+sockets_log_bound(const struct sockset *s, int i)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	char host[INET6_ADDRSTRLEN], port[8];
+
+	if (strncmp(s->urls[i], "unix://", 7) == 0 ||
+	    getsockname(s->fds[i], (struct sockaddr *)&ss, &len) == -1 ||
+	    getnameinfo((struct sockaddr *)&ss, len, host, sizeof(host), port,
+	    sizeof(port), NI_NUMERICHOST | NI_NUMERICSERV) != 0) {
+		log_info("%s: listening on %s", s->program, s->urls[i]);
+		return;
+	}
+	if (ss.ss_family == AF_INET6)
+		log_info("%s: listening on tcp6://[%s]:%s", s->program, host,
+		    port);
+	else
+		log_info("%s: listening on tcp://%s:%s", s->program, host,
+		    port);
+}
+
 /* Binds every socket of S, all or none. 0, or -1 with s->error. */
 static int
 sockets_bind(struct sockset *s, const struct program_conf *pc)
@@ -390,7 +417,8 @@ sockets_bind(struct sockset *s, const struct program_conf *pc)
 		log_warn("%s: %s", s->program, cause);
 		return -1;
 	}
-	log_info("%s: listening on %s", s->program, sockets_spec(pc));
+	for (i = 0; i < s->nfds; i++)
+		sockets_log_bound(s, i);
 	return 0;
 }
 

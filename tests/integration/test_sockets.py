@@ -81,6 +81,11 @@ def test_listen_fds_shared_and_kept_across_restart_and_reload(tend):
         assert f["env"]["LISTEN_FDNAMES"] == "web:web"
         first[i] = (inode_of(f["fd"][3]), inode_of(f["fd"][4]))
         assert 5 not in f["fd"], f["fd"]
+    # blocking, as systemd passes them (O_NONBLOCK is shared with tendd)
+    for fd in (3, 4):
+        with open("/proc/%d/fdinfo/%d" % (st["web:web_0"]["pid"], fd)) as fi:
+            flags = int(fi.read().split("flags:")[1].split()[0], 8)
+        assert not flags & os.O_NONBLOCK, (fd, oct(flags))
     # numprocs share the program's sockets, and tendd holds them
     assert first[0] == first[1]
     assert set(first[0]) <= sock_inodes(tend.pid)
