@@ -21,7 +21,7 @@ refused, read/write/timeout, plus non-2xx), and the worst latency of the
 run (which is the restart's). Needs gunicorn, wrk and supervisor
 (apt-get install gunicorn wrk supervisor).
 
-    bench/sockets.py                 # every scenario, ~1 minute
+    bench/sockets.py                 # every scenario 3 times, ~3 minutes
     bench/sockets.py --only tend-restart --secs 6
 
 Writes bench/RESULTS-sockets.md (or --out). Not part of make check: the
@@ -207,6 +207,8 @@ def main():
     ap.add_argument("--secs", type=int, default=9)
     ap.add_argument("--conns", type=int, default=16)
     ap.add_argument("--only", action="append")
+    ap.add_argument("--runs", type=int, default=3,
+                    help="runs of each scenario (default 3)")
     ap.add_argument("--out", default=os.path.join(ROOT, "bench",
                                                   "RESULTS-sockets.md"))
     a = ap.parse_args()
@@ -215,29 +217,31 @@ def main():
             sys.exit("%s is missing: apt-get install gunicorn wrk "
                      "supervisor" % tool)
     rows = []
-    for name in a.only or list(SCENARIOS):
-        fn, n, rolling = SCENARIOS[name]
-        work = tempfile.mkdtemp(prefix="tend-bench-sockets-")
-        with open(os.path.join(work, "app.py"), "w") as f:
-            f.write(APP)
-        res = fn(work, n, rolling, a.secs, a.conns)
-        shutil.rmtree(work, ignore_errors=True)
-        rows.append((name, n, res))
-        print("%-20s n=%d requests=%d failed=%d (connect %d, read %d, "
-              "write %d, timeout %d, non-2xx %d) max=%s restart rc=%d "
-              "in %.2fs" % (name, n, res["requests"], res["failed"],
-                            res["connect"], res["read"], res["write"],
-                            res["timeout"], res["non2xx"], res["max"],
-                            res["restart_rc"], res["restart_secs"]),
-              flush=True)
+    for run in range(a.runs):
+        for name in a.only or list(SCENARIOS):
+            fn, n, rolling = SCENARIOS[name]
+            work = tempfile.mkdtemp(prefix="tend-bench-sockets-")
+            with open(os.path.join(work, "app.py"), "w") as f:
+                f.write(APP)
+            res = fn(work, n, rolling, a.secs, a.conns)
+            shutil.rmtree(work, ignore_errors=True)
+            rows.append((name, n, res))
+            print("%-20s n=%d requests=%d failed=%d (connect %d, read %d, "
+                  "write %d, timeout %d, non-2xx %d) max=%s restart rc=%d "
+                  "in %.2fs" % (name, n, res["requests"], res["failed"],
+                                res["connect"], res["read"], res["write"],
+                                res["timeout"], res["non2xx"], res["max"],
+                                res["restart_rc"], res["restart_secs"]),
+                  flush=True)
     with open(a.out, "w") as f:
         f.write(RESULTS_HEAD % {"secs": a.secs, "conns": a.conns,
                                 "uname": os.uname().release,
-                                "cpus": os.cpu_count()})
+                                "cpus": os.cpu_count(), "runs": a.runs})
         f.write("| scenario | numprocs | requests | failed | "
                 "connect/read/write/timeout/non-2xx | worst latency | "
                 "restart took |\n|---|---|---|---|---|---|---|\n")
-        for name, n, r in rows:
+        for name, n, r in sorted(rows, key=lambda x: list(SCENARIOS).index(
+                x[0])):
             f.write("| %s | %d | %d | %d | %d/%d/%d/%d/%d | %s | %.2f s |\n"
                     % (name, n, r["requests"], r["failed"], r["connect"],
                        r["read"], r["write"], r["timeout"], r["non2xx"],
@@ -257,7 +261,8 @@ error: connect, read and write errors, timeouts and non-2xx answers.
 wrk connects without blocking, so a refused connection shows as a
 *write* error (ECONNREFUSED surfaces at the first write), a reset one as
 a read error. 2 shared CPUs (%(cpus)s online), Linux %(uname)s, other
-jobs running beside it: counts matter, latencies are indicative.
+jobs running beside it: counts matter, latencies are indicative. Each
+scenario ran %(runs)d times (one row a run), interleaved.
 
 """
 
