@@ -39,6 +39,7 @@ struct sockset {
 	dev_t		*dev;		/* unix paths we made, to unlink ours */
 	ino_t		*ino;
 	char		*error;		/* why it is not bound; NULL: bound */
+	int		 short_fds;	/* for want of descriptors: retried */
 	int		 retired;	/* replaced by a reload */
 	int		 mark;
 	const struct program_conf *pc;	/* settings of the last bind */
@@ -231,6 +232,7 @@ sockets_bind_unix(struct sockset *s, int i, const char *path,
 	 */
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd == -1) {
+		s->short_fds = errno == EMFILE || errno == ENFILE;
 		xasprintf(cause, "socket: %s", strerror(errno));
 		return -1;
 	}
@@ -293,6 +295,7 @@ sockets_bind_inet(struct sockset *s, int i, const char *url, int v6,
 	}
 	fd = socket(res->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0); /* blocking */
 	if (fd == -1) {
+		s->short_fds = errno == EMFILE || errno == ENFILE;
 		xasprintf(cause, "%s: socket: %s", url, strerror(errno));
 		freeaddrinfo(res);
 		return -1;
@@ -385,6 +388,7 @@ sockets_bind(struct sockset *s, const struct program_conf *pc)
 
 	free(s->error);
 	s->error = NULL;
+	s->short_fds = 0;
 	backlog = pc->socket_backlog > 0 ? pc->socket_backlog : SOMAXCONN;
 	for (i = 0; i < s->nfds && r == 0; i++) {
 		u = s->urls[i];
@@ -579,7 +583,8 @@ sockets_for(const struct program_conf *pc, const int **fds, int *nfds,
 		sockets_bind(s, pc);
 	if (s->error != NULL) {
 		*cause = xstrdup(s->error);
-		return -1;
+		/* like a pipe that could not be made: BACKOFF, not FATAL */
+		return s->short_fds ? SPAWN_SHORT : -1;
 	}
 	*fds = s->fds;
 	*nfds = s->nfds;

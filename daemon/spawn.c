@@ -1029,8 +1029,8 @@ spawn_prepare(struct proc *p, struct spawn_child *c, struct spawn_user *u,
 	else if ((r = spawn_map_stack(cause)) != 0)
 		;
 	/* The sockets tendd holds for it; one that cannot be bound: FATAL. */
-	else if (sockets_for(pc, &c->socks, &c->nsocks, cause) == -1)
-		r = -1;
+	else if ((r = sockets_for(pc, &c->socks, &c->nsocks, cause)) != 0)
+		;
 	else if (c->nsocks > SPAWN_SOCKETS_MAX) {
 		xasprintf(cause, "more than %d sockets", SPAWN_SOCKETS_MAX);
 		r = -1;

@@ -11,6 +11,7 @@ Order is read from the events' seq numbers, never from times.
 """
 import os
 import shutil
+import signal
 import socket
 import stat
 import struct
@@ -126,6 +127,10 @@ def test_listen_fds_shared_and_kept_across_restart_and_reload(tend):
     s.settimeout(5)
     s.connect(unix)        # the path is the new socket's
     s.close()
+    # tendd's exit closes them and removes its unix socket's path
+    tend.signal(signal.SIGTERM)
+    tend.wait_exit()
+    assert not os.path.exists(unix)
 
 
 def test_bind_failure_is_fatal_for_that_program_only(tend):
