@@ -46,6 +46,8 @@ VERSION	 = 0.1.0
 DEBS	 = pkg-config libevent-dev libinih-dev libsystemd-dev libjansson-dev \
 	   libcmocka-dev python3-pytest dpkg-dev systemd man-db valgrind \
 	   libexpat1-dev supervisor
+# test_sockets.py's FastCGI program ([fcgi-program:], issue 17)
+DEBS	+= php-cgi
 PKGS	 = libevent inih libsystemd jansson expat
 
 # Recursive (=) so pkg-config runs after the dependency stamp is made.
@@ -316,7 +318,7 @@ install: all
 # checkout), then checked by lintian: any error or warning fails the
 # build (overrides with their reasons: debian/*lintian-overrides).
 # build/tend_VERSION_ARCH.deb is the result (DEBDIR= puts it elsewhere).
-DEB_DEBS = debhelper dpkg-dev lintian $(filter-out python3-pytest man-db valgrind,$(DEBS))
+DEB_DEBS = debhelper dpkg-dev lintian $(filter-out python3-pytest man-db valgrind supervisor php-cgi,$(DEBS))
 DEB_ARCH = $(shell dpkg --print-architecture)
 DEBDIR	?= $(B)
 DEB_B	 = $(B)/deb

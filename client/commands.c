@@ -74,6 +74,13 @@ static const struct option commands_nowait_opts[] = {
 	{ NULL,		0,		NULL,	0 }
 };
 
+#define CMDOPT_ROLLING	'R'	/* restart --rolling: long only */
+static const struct option commands_restart_opts[] = {
+	{ "no-wait",	no_argument,	NULL,	CMDOPT_NO_WAIT },
+	{ "rolling",	no_argument,	NULL,	CMDOPT_ROLLING },
+	{ NULL,		0,		NULL,	0 }
+};
+
 /* Every command takes these, so "tendctl status --json" works too. */
 static const struct option commands_common_opts[] = {
 	{ "help",	no_argument,	NULL,	'h' },
@@ -96,8 +103,8 @@ static const struct tendctl_cmd commands_table[] = {
 	{ "stop", "[--no-wait] NAME...",
 	  "stop; wait until stopped",
 	  1, -1, "", commands_nowait_opts, commands_stop },
-	{ "restart", "[--no-wait] NAME...", "stop, then start",
-	  1, -1, "", commands_nowait_opts, commands_restart },
+	{ "restart", "[--no-wait | --rolling] NAME...", "stop, then start",
+	  1, -1, "", commands_restart_opts, commands_restart },
 	{ "kill", "[--no-wait] NAME...", "SIGKILL now, no restart",
 	  1, -1, "", commands_nowait_opts, commands_kill },
 	{ "signal", "SIG NAME...", "send a signal (HUP, SIGUSR1, 10...)",
@@ -148,6 +155,9 @@ static const struct {
 	{ "stop", "  --no-wait   return once the stop signal is sent\n"
 	  "exit status: 0 stopped (or was not running), 1 failed" },
 	{ "restart", "  --no-wait   return once the restart is requested\n"
+	  "  --rolling   one process at a time: the next is stopped only once\n"
+	  "              the previous is RUNNING again; stops at the first "
+	  "failure\n"
 	  "exit status: 0 RUNNING again, 1 failed" },
 	{ "kill", "  --no-wait   return once SIGKILL is sent\n"
 	  "The process is not restarted. exit status: 0, 1 failed" },
@@ -570,8 +580,16 @@ commands_restart(struct tendctl *t, struct tendctl_args *args)
 	/* supervisorctl prints both halves; scripts grep for "started". */
 	static const char *const verbs[] = { "stopped", "started", NULL };
 	static const char *const nowait[] = { "restarting", NULL };
+	json_t *fields;
 
-	return commands_action(t, args, "restart", verbs, nowait);
+	if (args->opt[CMDOPT_ROLLING] == NULL)
+		return commands_action(t, args, "restart", verbs, nowait);
+	if (args->opt[CMDOPT_NO_WAIT] != NULL)
+		return commands_usage_error(t, commands_find("restart"),
+		    "--rolling waits for each process; not with --no-wait");
+	fields = json_pack("{s:b}", "rolling", 1);
+	return commands_action_fields(t, args, "restart", fields, 1, verbs,
+	    nowait);
 }
 
 static int

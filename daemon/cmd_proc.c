@@ -15,6 +15,20 @@ enum cmd_proc_action {
 	ACT_KILL,
 };
 
+/* restart: stop, and come back up once down; or start. */
+void
+cmd_proc_restart_one(struct proc *p)
+{
+	char *cause = NULL;
+
+	if (program_is_up(p)) {
+		program_stop(p, &cause);
+		p->want = WANT_UP;
+	} else
+		program_start(p, &cause);
+	free(cause);
+}
+
 /*
  * start, stop, restart, kill: act on every process, then park until the
  * outcome (the row's `until`) or, without "wait", reply at once.
@@ -41,10 +55,10 @@ cmd_proc_act(struct conn *c, json_t *id, struct cmd_args *a,
 			program_stop_tree(p, &cause);
 		else if (which == ACT_KILL)
 			program_kill(p, &cause);
-		else if (which == ACT_RESTART && program_is_up(p)) {
-			/* restart: stop, and come back up once down */
-			program_stop(p, &cause);
-			p->want = WANT_UP;
+		else if (which == ACT_RESTART) {
+			cmd_proc_restart_one(p);
+			if (a->rolling)	/* the others follow one by one */
+				return CMD_RETURN_PARK;
 		} else
 			program_start(p, &cause);
 		free(cause);

@@ -41,7 +41,9 @@ struct waiter {
 	/* OP_WAIT: each result as it settled, and the timeout's timer */
 	json_t		**res;
 	double		 timeout;	/* seconds; < 0: none */
-	struct event	*timer;
+	struct event	*timer;		/* OP_ROLL: the next step, from the loop */
+	size_t		 cur;		/* OP_ROLL: the process restarting */
+	int		 step_due;	/* OP_ROLL: cur not restarted yet */
 };
 static TAILQ_HEAD(, waiter) waiters = TAILQ_HEAD_INITIALIZER(waiters);
 
@@ -82,7 +84,7 @@ static const struct cmd_entry command_table[] = {
 	{ .name = "stop", .exec = cmd_proc_stop, .fields = { WAIT, NAMES },
 	  .flags = CMD_PARKS, .until = OP_STOP },
 	{ .name = "restart", .exec = cmd_proc_restart,
-	  .fields = { WAIT, NAMES },
+	  .fields = { WAIT, NAMES, BOOL("rolling", rolling, 0) },
 	  .flags = CMD_NOT_IN_SHUTDOWN | CMD_PARKS, .until = OP_START },
 	{ .name = "shutdown", .exec = cmd_daemon_shutdown },
 	{ .name = "tail", .exec = cmd_output_tail,
@@ -645,6 +647,58 @@ waiter_name(struct waiter *w, size_t i)
 	return w->procs[i] != NULL ? w->procs[i]->display : w->gone[i];
 }
 
+static int	 waiter_try_reply(struct waiter *);
+
+/* restart --rolling's next process, from the loop (not from a change). */
+static void
+waiter_roll_cb(int fd, short ev, void *arg)
+{
+	struct waiter *w = arg;
+
+	w->step_due = 0;
+	if (w->procs[w->cur] != NULL)
+		cmd_proc_restart_one(w->procs[w->cur]);
+	if (waiter_try_reply(w)) {
+		TAILQ_REMOVE(&waiters, w, entry);
+		waiter_free(w);
+	}
+}
+
+/*
+ * restart --rolling: the next process is restarted once the current
+ * one is up again; the first failure ends it, the rest untouched. 1 when
+ * every process has its outcome.
+ */
+static int
+waiter_roll(struct waiter *w)
+{
+	struct timeval tv = { 0, 0 };
+	size_t i;
+
+	if (w->step_due)
+		return 0;
+	waiter_check(w, w->cur);
+	if (w->done[w->cur] == 0)
+		return 0;
+	if (w->done[w->cur] > 0 && w->cur + 1 < w->n) {
+		w->cur++;
+		if (w->timer == NULL)
+			w->timer = evtimer_new(tendd_base, waiter_roll_cb, w);
+		if (w->timer != NULL && evtimer_add(w->timer, &tv) == 0) {
+			w->step_due = 1;
+			return 0;
+		}
+		w->done[w->cur] = -1;	/* no memory for the next step */
+		w->msgs[w->cur] = xstrdup("not restarted: out of memory");
+	}
+	for (i = w->cur + 1; i < w->n; i++) {
+		w->done[i] = -1;
+		xasprintf(&w->msgs[i], "not restarted: %s failed first",
+		    waiter_name(w, w->cur));
+	}
+	return 1;
+}
+
 /* Reply when every process has an outcome; then the waiter is gone. */
 static int
 waiter_try_reply(struct waiter *w)
@@ -652,6 +706,8 @@ waiter_try_reply(struct waiter *w)
 	struct reply_results rr;
 	size_t i;
 
+	if (w->op == OP_ROLL && !waiter_roll(w))
+		return 0;
 	for (i = 0; i < w->n; i++) {
 		waiter_check(w, i);
 		if (w->done[i] == 0)
@@ -759,8 +815,8 @@ command_dispatch(struct conn *c, const char *line, size_t len)
 			if (!(e->flags & CMD_PARKS))
 				fatal("command %s parked: not in its row",
 				    e->name);
-			command_park(c, id, e->until, a.procs, a.n,
-			    e->until == OP_WAIT ? a.timeout : -1);
+			command_park(c, id, a.rolling ? OP_ROLL : e->until,
+			    a.procs, a.n, e->until == OP_WAIT ? a.timeout : -1);
 			a.procs = NULL;
 			break;
 		case CMD_RETURN_STREAM:

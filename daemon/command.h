@@ -23,6 +23,7 @@ enum waiter_op {
 	OP_START,	/* up (start, restart) */
 	OP_STOP,	/* down (stop, kill) */
 	OP_WAIT,	/* settled, with no restart coming (wait) */
+	OP_ROLL,	/* restart --rolling: up again, one after another */
 };
 
 /* The fields of a process object, in status's default order. */
@@ -70,6 +71,7 @@ struct cmd_args {
 	long		 lines;		/* tail: -1 all that is kept */
 	int		 sig;		/* signal */
 	double		 timeout;	/* wait: seconds; < 0 none */
+	int		 rolling;	/* restart: one process at a time */
 	struct command_fields fields;	/* status: fields and rows */
 };
 
@@ -172,6 +174,8 @@ int	 cmd_status_pick(json_t *fields, struct command_fields *fs,
 enum cmd_retval cmd_proc_start(struct conn *, json_t *, struct cmd_args *);
 enum cmd_retval cmd_proc_stop(struct conn *, json_t *, struct cmd_args *);
 enum cmd_retval cmd_proc_restart(struct conn *, json_t *, struct cmd_args *);
+/* One process's restart (restart, and restart --rolling's each step). */
+void	 cmd_proc_restart_one(struct proc *);
 enum cmd_retval cmd_proc_kill(struct conn *, json_t *, struct cmd_args *);
 enum cmd_retval cmd_proc_signal(struct conn *, json_t *, struct cmd_args *);
 enum cmd_retval cmd_proc_pause(struct conn *, json_t *, struct cmd_args *);

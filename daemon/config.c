@@ -649,6 +649,7 @@ config_process(struct config_reader *rd, struct tend_conf *conf,
 	}
 	config_probes(rd, pc, sec);
 	config_check_readiness(rd, pc, sec);
+	config_check_sockets(rd, pc, sec);
 	if (rd->nerrors > errors) {
 		config_program_free(pc);
 		return NULL;
@@ -738,7 +739,6 @@ config_other_section(struct config_reader *rd, struct config_rawsec *sec)
 	char *prefix;
 
 	if (strncmp(sec->name, "eventlistener:", 14) == 0 ||
-	    strncmp(sec->name, "fcgi-program:", 13) == 0 ||
 	    (strncmp(sec->name, "rpcinterface:", 13) == 0 &&
 	    strcmp(sec->name, "rpcinterface:supervisor") != 0)) {
 		config_warn_file(rd, sec->file, sec->line, "[%s]: not "

@@ -420,6 +420,11 @@ config_proc_fds(const struct tend_conf *conf)
 	shared = xcalloc(max + 1, sizeof(*shared));
 	TAILQ_FOREACH(pc, &conf->programs, entry) {
 		n++;				/* its pidfd */
+		/* the sockets its program holds (sockets.c), once a program */
+		if (TAILQ_PREV(pc, program_confs, entry) == NULL ||
+		    strcmp(TAILQ_PREV(pc, program_confs, entry)->program,
+		    pc->program) != 0)
+			n += sockets_count(pc);
 		/* a probe's socket or pidfd (one try at a time: probe.c) */
 		if (pc->ready_probe != NULL || pc->health_probe != NULL)
 			n++;

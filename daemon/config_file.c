@@ -55,6 +55,10 @@ config_file_ini_section(struct config_reader *rd, const char *section,
 	/* supervisord's own section is ours under its old name. */
 	if (strcmp(name, "supervisord") == 0)
 		name = "tend";
+	/* An [fcgi-program:] is a program whose socket is its stdin
+	   (config_process() tells them apart by the label). */
+	if (strncmp(name, "fcgi-program:", 13) == 0)
+		name = section + 5;
 	sec = config_file_section(rd, name, rd->curfile);
 	if (sec != NULL) {
 		if (strcmp(sec->label, section) == 0) {

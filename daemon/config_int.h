@@ -270,6 +270,9 @@ void	 config_check_syslog(struct config_reader *,
 	    const struct config_rawkey *);
 void	 config_check_readiness(struct config_reader *,
 	    struct program_conf *, struct config_rawsec *);
+/* sockets.c: sockets/socket of a [program:] or [fcgi-program:]. */
+void	 config_check_sockets(struct config_reader *,
+	    struct program_conf *, struct config_rawsec *);
 void	 config_check_process(struct config_reader *, struct tend_conf *,
 	    struct program_conf *, struct config_rawsec *);
 void	 config_check_groups(struct config_reader *);

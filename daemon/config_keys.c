@@ -217,6 +217,17 @@ static const struct config_key config_keys_program[] = {
 	    "notify: WATCHDOG=1 at least this often" },
 	{ "pidfile", CT_PATH, P(pidfile), PROC, { .s = NULL }, NULL,
 	    "a self-daemonizing program: the pid to supervise" },
+	/* Sockets held by tendd (sockets.c): a change rebinds and restarts. */
+	{ "sockets", CT_STRING, P(sockets), PROC, { .s = NULL }, NULL,
+	    "tcp://HOST:PORT, tcp6://, unix:///PATH: passed as fds 3.." },
+	{ "socket_owner", CT_OWNER, P(socket_owner), PROC, { .s = NULL },
+	    NULL, "user or user:group owning its unix sockets (else user)" },
+	{ "socket_mode", CT_MODE, P(socket_mode), PROC, { .i = 0700 }, NULL,
+	    "its unix sockets' permissions" },
+	{ "socket_backlog", CT_UINT, P(socket_backlog), PROC, { .i = 0 },
+	    NULL, "listen() backlog (0: the system's maximum)" },
+	{ "socket", CT_STRING, P(fcgi_socket), PROC, { .s = NULL }, NULL,
+	    "an [fcgi-program:]'s one socket (fd 0); in a [program:], sockets" },
 	/* depends_on: checked whole (names, cycles) by config_check_depends() */
 	{ "depends_on", CT_STRING, P(depends_on), LIVE, { .s = NULL }, NULL,
 	    "started after these are up or done; stopped before them" },

@@ -212,6 +212,7 @@ program_setup(struct tend_conf *conf)
 	struct program_conf *pc;
 	struct proc *p;
 
+	sockets_apply(conf);	/* bound before the first start */
 	TAILQ_FOREACH(pc, &conf->programs, entry) {
 		p = program_new(pc);
 		TAILQ_INSERT_TAIL(&procs, p, entry);

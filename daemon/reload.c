@@ -248,6 +248,7 @@ reload_apply(struct tend_conf *old, struct tend_conf *new)
 	size_t n;
 
 	reload_running = 1;
+	sockets_apply(new);	/* unchanged sets stay as they are */
 	all = reload_by_fullname(&n);
 	TAILQ_FOREACH(p, &procs, entry)
 		p->reload_seen = p->reload_start = 0;

@@ -250,7 +250,7 @@ spawn_build_env(struct proc *p, const struct passwd *pw, char **fileenv,
 static void SPAWN_CHILD
 spawn_fill_pid(char *slot)
 {
-	char digits[24], *d = slot + strlen("WATCHDOG_PID=");
+	char digits[24], *d = strchr(slot, '=') + 1;
 	long pid = (long)getpid();
 	int n = 0;
 
@@ -330,6 +330,8 @@ spawn_default_signals(void)
 		    sizeof(ksa.mask));
 }
 
+#define SPAWN_SOCKETS_MAX	64
+
 /*
  * What the child needs, prepared by tendd before the clone: the child
  * shares tendd's memory until it execs (CLONE_VM|CLONE_VFORK, as glibc's
@@ -353,9 +355,64 @@ struct spawn_child {
 	int		 ngroups;
 	gid_t		*groups;
 	const char	*cgroup;	/* cgroup.procs to join, or NULL */
+	/* sockets.c's: to 3.. (LISTEN_FDS), or to 0 for an fcgi-program */
+	const int	*socks;
+	int		 nsocks;
+	int		 socks_tmp[SPAWN_SOCKETS_MAX];
+	char		*listenslot;	/* LISTEN_PID=, completed by the child */
 	pid_t		 parent;
 	struct spawn_report rep;	/* written by a child that gives up */
 };
+
+/*
+ * LISTEN_FDS, LISTEN_PID and LISTEN_FDNAMES as systemd sets them (each
+ * descriptor named after the program, as a .socket unit's default).
+ */
+static void
+spawn_listen_env(struct proc *p, struct spawn_child *c)
+{
+	size_t i, n = strv_len(c->envp);
+	char *names, *t;
+	int k;
+
+	if (c->nsocks == 0 || p->pc->fcgi)
+		return;
+	spawn_env_setf(&c->envp, &n, "LISTEN_FDS=%d", c->nsocks);
+	spawn_env_set(&c->envp, &n, "LISTEN_PID=                    ");
+	names = xstrdup("LISTEN_FDNAMES=");
+	for (k = 0; k < c->nsocks; k++) {
+		xasprintf(&t, "%s%s%s", names, k > 0 ? ":" : "",
+		    p->pc->program);
+		free(names);
+		names = t;
+	}
+	spawn_env_set(&c->envp, &n, names);
+	free(names);
+	for (i = 0; i < n; i++)
+		if (strncmp(c->envp[i], "LISTEN_PID=", 11) == 0)
+			c->listenslot = c->envp[i];
+}
+
+/* In the child: the held sockets into place, before close-on-exec. */
+static int SPAWN_CHILD
+spawn_child_sockets(struct spawn_child *c)
+{
+	int i;
+
+	if (c->nsocks == 0)
+		return 0;
+	if (c->pc->fcgi)
+		return dup2(c->socks[0], STDIN_FILENO) == -1 ? -1 : 0;
+	/* Above the range first: a socket may sit where another goes. */
+	for (i = 0; i < c->nsocks; i++)
+		if ((c->socks_tmp[i] = fcntl(c->socks[i], F_DUPFD_CLOEXEC,
+		    3 + c->nsocks)) == -1)
+			return -1;
+	for (i = 0; i < c->nsocks; i++)
+		if (dup2(c->socks_tmp[i], 3 + i) == -1)
+			return -1;
+	return 0;
+}
 
 /* The child's stack: one, reused, since spawns never overlap. */
 #define SPAWN_STACK_SIZE	(256 * 1024)
@@ -734,6 +791,8 @@ spawn_child_main(void *arg)
 	    dup2(out, STDOUT_FILENO) == -1 ||
 	    dup2(err, STDERR_FILENO) == -1)
 		spawn_report_failure(c, STAGE_DEVNULL);
+	if (spawn_child_sockets(c) == -1)
+		spawn_report_failure(c, STAGE_DEVNULL);
 	if (setsid() == -1)
 		spawn_report_failure(c, STAGE_SESSION);
 	/* Before anything it runs can fork: no descendant is left out. */
@@ -779,9 +838,12 @@ spawn_child_main(void *arg)
 	if (!c->set_nofile && tendd_child_nofile.rlim_cur != 0)
 		setrlimit(RLIMIT_NOFILE, &tendd_child_nofile);
 	/* Belt and braces: whatever tendd has open closes at exec. */
-	close_range(3, ~0U, CLOSE_RANGE_CLOEXEC);
+	close_range(3 + (c->pc->fcgi ? 0 : (unsigned)c->nsocks), ~0U,
+	    CLOSE_RANGE_CLOEXEC);
 	if (c->pidslot != NULL)
 		spawn_fill_pid(c->pidslot);
+	if (c->listenslot != NULL)
+		spawn_fill_pid(c->listenslot);
 	sigemptyset(&empty);
 	sigprocmask(SIG_SETMASK, &empty, NULL);
 	execve(c->path, c->argv, c->envp);
@@ -969,6 +1031,13 @@ spawn_prepare(struct proc *p, struct spawn_child *c, struct spawn_user *u,
 		r = spawn_recheck(cause);
 	else if ((r = spawn_map_stack(cause)) != 0)
 		;
+	/* The sockets tendd holds for it; one that cannot be bound: FATAL. */
+	else if ((r = sockets_for(pc, &c->socks, &c->nsocks, cause)) != 0)
+		;
+	else if (c->nsocks > SPAWN_SOCKETS_MAX) {
+		xasprintf(cause, "more than %d sockets", SPAWN_SOCKETS_MAX);
+		r = -1;
+	}
 	/* The output pipes, and the log files they go to (spec §6). */
 	else if ((r = output_spawn_prepare(p, outfds, cause)) != 0) {
 		output_spawn_done(p, 0);
@@ -984,6 +1053,7 @@ spawn_prepare(struct proc *p, struct spawn_child *c, struct spawn_user *u,
 		return r;
 	}
 	c->envp = spawn_build_env(p, u->pw, fileenv, &c->pidslot);
+	spawn_listen_env(p, c);
 	strv_free(fileenv);
 	return 0;
 }
@@ -1053,6 +1123,9 @@ spawn_proc(struct proc *p, char **cause)
 	child.argv = p->pc->argv;
 	child.pdeath = p->pc->daemon;
 	spawn_enter_slots(&child, outfds);
+	for (r = 0; r < child.nsocks; r++)	/* copied into its table */
+		if ((unsigned int)child.socks[r] + 1 > child.keep)
+			child.keep = (unsigned int)child.socks[r] + 1;
 	child.has_user = u.pw != NULL;
 	child.uid = u.pw != NULL ? u.pw->pw_uid : 0;
 	child.gid = u.pw != NULL ? u.pw->pw_gid : 0;
@@ -1100,6 +1173,7 @@ spawn_proc(struct proc *p, char **cause)
 	}
 	free(path);
 	reap_watch(p);
+	sockets_spawned(p->pc);
 	cgroup_proc_spawned(p, cgdir != NULL);
 	output_spawn_done(p, 1);
 	log_debug("%s: spawned pid %ld: %s", p->fullname, (long)pid,

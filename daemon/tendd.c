@@ -664,6 +664,7 @@ tendd_close(void)
 	control_close_all();
 	control_close();
 	http_close();
+	sockets_close_all();
 	notify_close();
 	systemd_close();
 	if (tendd_pidfile != NULL) {

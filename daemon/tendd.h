@@ -122,6 +122,14 @@ struct program_conf {
 	int		 stderr_backups;
 	int		 redirect_stderr;	/* stderr goes down stdout's pipe */
 	int		 log_timestamps;	/* prefix each line with the time */
+
+	/* Sockets held by tendd (sockets.c, spec §8). */
+	char		*sockets;	/* URLs as written; NULL: none */
+	char		*socket_owner;	/* user or user:group; NULL: tendd's */
+	int		 socket_mode;	/* unix sockets */
+	int		 socket_backlog; /* 0: SOMAXCONN */
+	int		 fcgi;		/* [fcgi-program:]: the socket is fd 0 */
+	char		*fcgi_socket;	/* its `socket =` */
 };
 TAILQ_HEAD(program_confs, program_conf);
 
@@ -1114,5 +1122,16 @@ struct pidstat {
 };
 int	 procfs_parse_stat(const char *, struct pidstat *);
 int	 procfs_stat(pid_t, struct pidstat *);
+
+/* ------------------------------------------------------------------ */
+/* sockets.c: listening sockets held for programs (spec §8).           */
+
+int	 sockets_wanted(const struct program_conf *);
+int	 sockets_count(const struct program_conf *);
+void	 sockets_apply(const struct tend_conf *);
+int	 sockets_for(const struct program_conf *, const int **, int *,
+	    char **);
+void	 sockets_spawned(const struct program_conf *);
+void	 sockets_close_all(void);
 
 #endif

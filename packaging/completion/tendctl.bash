@@ -87,7 +87,8 @@ _tendctl()
     if [[ $cur == -* ]]; then
         local opts="--help --json"
         case $cmd in
-        start|stop|restart|kill|shutdown) opts+=" --no-wait" ;;
+        start|stop|kill|shutdown) opts+=" --no-wait" ;;
+        restart) opts+=" --no-wait --rolling" ;;
         wait) opts+=" --timeout" ;;
         tail) opts+=" -f -n" ;;
         reload) opts+=" --check" ;;

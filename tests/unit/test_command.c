@@ -81,6 +81,10 @@ static const struct check_case cases[] = {
 	  "names must be a list of strings" },
 	{ "{\"cmd\": \"restart\", \"names\": [\"a\"], \"wait\": null}", 0,
 	  TEND_ERR_BAD_REQUEST, "wait must be true or false" },
+	{ "{\"cmd\": \"restart\", \"names\": [\"a\"], \"rolling\": 1}", 0,
+	  TEND_ERR_BAD_REQUEST, "rolling must be true or false" },
+	{ "{\"cmd\": \"restart\", \"names\": [\"a\"], \"rolling\": true}",
+	  0, NULL, NULL },
 	/* stop, kill: not refused while shutting down */
 	{ "{\"cmd\": \"stop\", \"names\": [\"a\"]}", 1, NULL, NULL },
 	{ "{\"cmd\": \"stop\"}", 1, TEND_ERR_MISSING, NAMES_MISSING },

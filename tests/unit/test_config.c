@@ -728,7 +728,7 @@ test_unknown_and_unsupported(void **state)
 	    "[programm:b]\n"
 	    "[eventlistener:c]\n"
 	    "command = x\n"
-	    "[fcgi-program:d]\n"
+	    "; [fcgi-program:] is a program now (issue 17)\n"
 	    "[rpcinterface:supervisor]\n"
 	    "[supervisorctl]\n"
 	    "[inet_http_server]\n"
@@ -741,9 +741,9 @@ test_unknown_and_unsupported(void **state)
 
 	conf = load(text, 0);
 	assert_non_null(conf);
-	/* [rpcinterface:supervisor], [supervisorctl], [inet_http_server]:
-	   read without a word (spec sections 2 and 9) */
-	assert_counts(0, 10);
+	/* [rpcinterface:supervisor], [supervisorctl], [inet_http_server],
+	   [fcgi-program:]: read without a word (spec sections 2, 8, 9) */
+	assert_counts(0, 9);
 	assert_msg(0, "t.conf:2: [tend] logfle: unknown key; did you mean "
 	    "logfile?");
 	assert_msg(0, "t.conf:5: [program:a] autorestrat: unknown key; did "
@@ -753,8 +753,6 @@ test_unknown_and_unsupported(void **state)
 	assert_msg(0, "t.conf:7: [programm:b]: unknown section; did you mean "
 	    "[program:b]?");
 	assert_msg(0, "t.conf:8: [eventlistener:c]: not supported by tend; "
-	    "the section is ignored");
-	assert_msg(0, "t.conf:10: [fcgi-program:d]: not supported by tend; "
 	    "the section is ignored");
 	assert_msg(0, "t.conf:14: [grop:g]: unknown section; did you mean "
 	    "[group:g]?");
@@ -769,7 +767,7 @@ test_unknown_and_unsupported(void **state)
 	/* --strict: the same messages, as errors. */
 	conf = load(text, CONFIG_STRICT);
 	assert_null(conf);
-	assert_counts(10, 0);
+	assert_counts(9, 0);
 	for (i = 0; i < d.n; i++)
 		assert_true(d.msgs[i].is_error);
 }
@@ -1935,6 +1933,50 @@ test_confsock(void **state)
 	free(cause);
 }
 
+/* sockets = and [fcgi-program:] socket = (sockets.c): each a URL. */
+static void
+test_sockets_keys(void **state)
+{
+	struct tend_conf *conf;
+	struct program_conf *pc;
+
+	conf = load("[program:a]\ncommand = /bin/true\n"
+	    "sockets = tcp://127.0.0.1:8080, tcp6://[::1]:80 ,unix:///run/a\n"
+	    "[fcgi-program:f]\ncommand = /bin/true\n"
+	    "socket = unix:///run/f.sock\n", 0);
+	assert_non_null(conf);
+	assert_counts(0, 0);
+	pc = TAILQ_FIRST(&conf->programs);
+	assert_false(pc->fcgi);
+	pc = TAILQ_NEXT(pc, entry);
+	assert_true(pc->fcgi);
+	assert_string_equal(pc->fcgi_socket, "unix:///run/f.sock");
+	config_free(conf);
+
+	conf = load("[program:a]\ncommand = /bin/true\n"
+	    "sockets = http://x:1, tcp://h, tcp://h:99999, unix://rel\n"
+	    "[program:b]\ncommand = /bin/true\nsocket = tcp://h:1\n"
+	    "sockets = tcp://h:2\n"
+	    "[fcgi-program:f]\ncommand = /bin/true\n"
+	    "[fcgi-program:g]\ncommand = /bin/true\n"
+	    "socket = tcp://h:1, tcp://h:2\n", 0);
+	assert_null(conf);
+	assert_msg(1, "t.conf:3: [program:a] sockets: http://x:1: not "
+	    "tcp://HOST:PORT, tcp6://HOST:PORT or unix:///PATH");
+	assert_msg(1, "t.conf:3: [program:a] sockets: tcp://h: no port "
+	    "(tcp://HOST:PORT)");
+	assert_msg(1, "t.conf:3: [program:a] sockets: tcp://h:99999: the port "
+	    "must be a number from 0 to 65535");
+	assert_msg(1, "t.conf:3: [program:a] sockets: unix://rel: a unix "
+	    "socket needs an absolute path (unix:///PATH)");
+	assert_msg(1, "t.conf:7: [program:b] sockets: give either socket or "
+	    "sockets");
+	assert_msg(1, "t.conf:8: [fcgi-program:f] socket: missing (every "
+	    "fcgi-program needs one)");
+	assert_msg(1, "t.conf:12: [fcgi-program:g] socket: exactly one "
+	    "socket");
+}
+
 /* Nothing in a config file may crash the reader (run under ASan). */
 static void
 test_garbage(void **state)
@@ -2033,6 +2075,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_readiness_keys, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_confsock, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sockets_keys, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_garbage, setup, teardown),
 	};
 

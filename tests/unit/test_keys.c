@@ -311,6 +311,11 @@ static const struct {
 	{ "pidfile", "/nonexistent/pid", "pidfile" },
 	/* LIVE: named by no reload; the name it gives must exist */
 	{ "depends_on", "y\n[program:y]\ncommand = /bin/true", "" },
+	{ "sockets", "tcp://127.0.0.1:0", "sockets" },
+	{ "socket_owner", "nobody", "socket_owner" },
+	{ "socket_mode", "0600", "socket_mode" },
+	{ "socket_backlog", "5", "socket_backlog" },
+	{ "socket", "unix:///nonexistent/x.sock", "socket" },
 };
 
 static char *
