@@ -108,6 +108,14 @@ $(B)/%.o: %.c common/*.h daemon/*.h client/*.h | $(DEPSTAMP)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
+# The status page (daemon/page.html) as the bytes page.c includes.
+$(B)/daemon/page.o: $(B)/gen/page_html.inc
+$(B)/daemon/page.o: ALL_CFLAGS += -I$(B)/gen
+$(B)/gen/page_html.inc: daemon/page.html
+	@mkdir -p $(dir $@)
+	od -An -v -tx1 $< | sed 's/\([0-9a-f][0-9a-f]\)/0x\1,/g' > $@.tmp
+	mv $@.tmp $@
+
 # EXTRA_OBJ: linked into every program of a build (the sanitizer build's
 # options); empty for the normal build.
 EXTRA_OBJ ?=

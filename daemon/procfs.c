@@ -2,7 +2,8 @@
  * procfs.c: what tendd reads of another process in /proc/PID/stat, its
  * state, parent, process group, session and start time. One parser, so
  * that a command name holding ")" or blanks is read the same way by
- * every caller (pidfile adoption, group stops, the start-up sweep).
+ * every caller (pidfile adoption, group stops, the start-up sweep), and
+ * a process's CPU and memory for metrics.c.
  */
 #include <fcntl.h>
 #include <stdio.h>
@@ -37,21 +38,64 @@ procfs_parse_stat(const char *text, struct pidstat *ps)
 	return 0;
 }
 
-/* PID's stat; -1 when it is gone (a zombie is still there: see state). */
-int
-procfs_stat(pid_t pid, struct pidstat *ps)
+/* /proc/PID/stat into BUF; -1 when it is gone. */
+static int
+procfs_read(pid_t pid, char *buf, size_t size)
 {
-	char path[64], buf[2048];
+	char path[64];
 	ssize_t n;
 	int fd;
 
 	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
 		return -1;
-	n = read(fd, buf, sizeof(buf) - 1);
+	n = read(fd, buf, size - 1);
 	close(fd);
 	if (n <= 0)
 		return -1;
 	buf[n] = '\0';
+	return 0;
+}
+
+/* PID's stat; -1 when it is gone (a zombie is still there: see state). */
+int
+procfs_stat(pid_t pid, struct pidstat *ps)
+{
+	char buf[2048];
+
+	if (procfs_read(pid, buf, sizeof(buf)) == -1)
+		return -1;
 	return procfs_parse_stat(buf, ps);
+}
+
+/*
+ * The same TEXT's utime and stime (fields 14 and 15, clock ticks) and
+ * rss (field 24, pages): what metrics.c reports of a process.
+ */
+int
+procfs_parse_usage(const char *text, unsigned long long *ticks,
+    unsigned long long *rss_pages)
+{
+	const char *s = strrchr(text, ')');
+	unsigned long long ut, st;
+	long long rss;
+
+	if (s == NULL || sscanf(s + 1, " %*s %*s %*s %*s %*s %*s %*s %*s "
+	    "%*s %*s %*s %llu %llu %*s %*s %*s %*s %*s %*s %*s %*s %lld",
+	    &ut, &st, &rss) != 3)
+		return -1;
+	*ticks = ut + st;
+	*rss_pages = rss > 0 ? (unsigned long long)rss : 0;
+	return 0;
+}
+
+int
+procfs_usage(pid_t pid, unsigned long long *ticks,
+    unsigned long long *rss_pages)
+{
+	char buf[2048];
+
+	if (procfs_read(pid, buf, sizeof(buf)) == -1)
+		return -1;
+	return procfs_parse_usage(buf, ticks, rss_pages);
 }
