@@ -45,7 +45,7 @@ VERSION	 = 0.1.0
 # cannot follow its clone), so it must be there when tendd is built.
 DEBS	 = pkg-config libevent-dev libinih-dev libsystemd-dev libjansson-dev \
 	   libcmocka-dev python3-pytest dpkg-dev systemd man-db valgrind \
-	   libexpat1-dev supervisor
+	   libexpat1-dev supervisor prometheus chromium
 PKGS	 = libevent inih libsystemd jansson expat
 
 # Recursive (=) so pkg-config runs after the dependency stamp is made.
