@@ -10,11 +10,11 @@
  * a new pid is read, and the zombie's own final figure is taken when the
  * process ends (metrics_proc_ended, from reap.c), before it is reaped.
  */
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <fcntl.h>
 
 #include "tendd.h"
 
@@ -106,26 +106,91 @@ metrics_usage(struct proc *p, struct metrics_usage *u)
 /* ------------------------------------------------------------------ */
 /* The exposition                                                       */
 
-/* V as a label value: backslash, double quote and newline escaped. */
+/*
+ * The text is built by hand into one growing buffer: at 1,000 processes
+ * (19,000 lines) printf's format parsing was a good part of a scrape.
+ */
+struct metrics_buf {
+	char	*p;
+	size_t	 len;
+	size_t	 cap;
+};
+
 static void
-metrics_label(FILE *f, const char *v)
+metrics_add(struct metrics_buf *b, const char *s, size_t n)
 {
-	for (; v != NULL && *v != '\0'; v++) {
-		if (*v == '\\')
-			fputs("\\\\", f);
-		else if (*v == '"')
-			fputs("\\\"", f);
-		else if (*v == '\n')
-			fputs("\\n", f);
-		else
-			fputc(*v, f);
+	if (b->len + n + 1 > b->cap) {
+		while (b->len + n + 1 > b->cap)
+			b->cap = b->cap < 4096 ? 4096 : b->cap * 2;
+		b->p = xrealloc(b->p, b->cap);
 	}
+	memcpy(b->p + b->len, s, n);
+	b->len += n;
+	b->p[b->len] = '\0';
 }
 
 static void
-metrics_family(FILE *f, const char *name, const char *type, const char *help)
+metrics_str(struct metrics_buf *b, const char *s)
 {
-	fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+	metrics_add(b, s, strlen(s));
+}
+
+static void
+metrics_ll(struct metrics_buf *b, long long v)
+{
+	char tmp[24], *e = tmp + sizeof(tmp), *q = e;
+	unsigned long long u = v < 0 ? 0 - (unsigned long long)v :
+	    (unsigned long long)v;
+
+	do
+		*--q = (char)('0' + u % 10);
+	while ((u /= 10) != 0);
+	if (v < 0)
+		*--q = '-';
+	metrics_add(b, q, (size_t)(e - q));
+}
+
+static void
+metrics_fixed(struct metrics_buf *b, double v, int decimals)
+{
+	char tmp[64];
+	int n = snprintf(tmp, sizeof(tmp), "%.*f", decimals, v);
+
+	if (n > 0 && (size_t)n < sizeof(tmp))
+		metrics_add(b, tmp, (size_t)n);
+}
+
+/* V as a label value: backslash, double quote and newline escaped. */
+static void
+metrics_label(struct metrics_buf *b, const char *v)
+{
+	const char *run = v;
+
+	for (; v != NULL && *v != '\0'; v++) {
+		if (*v != '\\' && *v != '"' && *v != '\n')
+			continue;
+		metrics_add(b, run, (size_t)(v - run));
+		metrics_str(b, *v == '\\' ? "\\\\" : *v == '"' ? "\\\"" :
+		    "\\n");
+		run = v + 1;
+	}
+	if (v != NULL)
+		metrics_add(b, run, (size_t)(v - run));
+}
+
+static void
+metrics_family(struct metrics_buf *b, const char *name, const char *type,
+    const char *help)
+{
+	metrics_str(b, "# HELP ");
+	metrics_str(b, name);
+	metrics_str(b, " ");
+	metrics_str(b, help);
+	metrics_str(b, "\n# TYPE ");
+	metrics_str(b, name);
+	metrics_str(b, " ");
+	metrics_str(b, type);
+	metrics_str(b, "\n");
 }
 
 /* The families per process, in the order they are written. */
@@ -176,12 +241,41 @@ static const char *const metrics_health[] = { "unknown", "healthy",
 struct metrics_row {
 	struct proc		*p;
 	char			*labels;	/* name="..",group=".." */
+	size_t			 nlabels;
 	struct metrics_usage	 u;
 };
 
+/* NAME{LABELS[,KEY="VALUE"]} and the blank before a value. */
 static void
-metrics_proc_family(FILE *f, enum metrics_fam fam, struct metrics_row *r,
-    double wall_offset)
+metrics_series(struct metrics_buf *b, const char *name,
+    const struct metrics_row *r, const char *key, const char *value)
+{
+	metrics_str(b, name);
+	metrics_add(b, "{", 1);
+	metrics_add(b, r->labels, r->nlabels);
+	if (key != NULL) {
+		metrics_add(b, ",", 1);
+		metrics_str(b, key);
+		metrics_add(b, "=\"", 2);
+		metrics_str(b, value);
+		metrics_add(b, "\"", 1);
+	}
+	metrics_add(b, "} ", 2);
+}
+
+static void
+metrics_series_ll(struct metrics_buf *b, const char *name,
+    const struct metrics_row *r, const char *key, const char *value,
+    long long v)
+{
+	metrics_series(b, name, r, key, value);
+	metrics_ll(b, v);
+	metrics_add(b, "\n", 1);
+}
+
+static void
+metrics_proc_family(struct metrics_buf *b, enum metrics_fam fam,
+    struct metrics_row *r, double wall_offset)
 {
 	struct proc *p = r->p;
 	const char *n = metrics_fams[fam].name, *h;
@@ -191,49 +285,51 @@ metrics_proc_family(FILE *f, enum metrics_fam fam, struct metrics_row *r,
 	switch (fam) {
 	case MF_STATE:
 		for (i = 0; i < PROC_NSTATES; i++)
-			fprintf(f, "%s{%s,state=\"%s\"} %d\n", n, r->labels,
+			metrics_series_ll(b, n, r, "state",
 			    program_state_name((enum proc_state)i),
 			    p->state == (enum proc_state)i);
 		break;
 	case MF_UP:
-		fprintf(f, "%s{%s} %d\n", n, r->labels, p->state ==
+		metrics_series_ll(b, n, r, NULL, NULL, p->state ==
 		    PROC_RUNNING || p->state == PROC_PAUSED);
 		break;
 	case MF_RESTARTS:
-		fprintf(f, "%s{%s} %d\n", n, r->labels, p->restarts);
+		metrics_series_ll(b, n, r, NULL, NULL, p->restarts);
 		break;
 	case MF_START:
-		if (p->start_time > 0)
-			fprintf(f, "%s{%s} %.3f\n", n, r->labels,
-			    p->start_time + wall_offset);
+		if (p->start_time <= 0)
+			break;
+		metrics_series(b, n, r, NULL, NULL);
+		metrics_fixed(b, p->start_time + wall_offset, 3);
+		metrics_add(b, "\n", 1);
 		break;
 	case MF_EXIT:
 		if (p->has_exited)
-			fprintf(f, "%s{%s} %d\n", n, r->labels, p->exitcode);
+			metrics_series_ll(b, n, r, NULL, NULL, p->exitcode);
 		break;
 	case MF_CPU:
-		fprintf(f, "%s{%s} %.2f\n", n, r->labels, r->u.cpu);
+		metrics_series(b, n, r, NULL, NULL);
+		metrics_fixed(b, r->u.cpu, 2);
+		metrics_add(b, "\n", 1);
 		break;
 	case MF_MEM:
 		if (r->u.mem >= 0)
-			fprintf(f, "%s{%s} %lld\n", n, r->labels, r->u.mem);
+			metrics_series_ll(b, n, r, NULL, NULL, r->u.mem);
 		break;
 	case MF_HEALTH:
 		if ((h = probe_health_name(p)) == NULL)
 			break;
 		for (i = 0; i < 3; i++)
-			fprintf(f, "%s{%s,health=\"%s\"} %d\n", n, r->labels,
-			    metrics_health[i], strcmp(h, metrics_health[i]) ==
-			    0);
+			metrics_series_ll(b, n, r, "health", metrics_health[i],
+			    strcmp(h, metrics_health[i]) == 0);
 		break;
 	case MF_LOG_WRITTEN:
 	case MF_LOG_DROPPED:
 		for (i = 0; i < OUTPUT_NSTREAMS; i++) {
 			output_counts(p, (enum output_stream)i, &w, &d);
-			fprintf(f, "%s{%s,stream=\"%s\"} %llu\n", n,
-			    r->labels, i == OUTPUT_STDOUT ? "stdout" :
-			    "stderr", (unsigned long long)
-			    (fam == MF_LOG_WRITTEN ? w : d));
+			metrics_series_ll(b, n, r, "stream", i == OUTPUT_STDOUT ?
+			    "stdout" : "stderr", (long long)(fam ==
+			    MF_LOG_WRITTEN ? w : d));
 		}
 		break;
 	case MF_COUNT:
@@ -243,74 +339,75 @@ metrics_proc_family(FILE *f, enum metrics_fam fam, struct metrics_row *r,
 
 /* tendd's own families: processes by state, reloads, build info. */
 static void
-metrics_own(FILE *f)
+metrics_own(struct metrics_buf *b)
 {
 	int count[PROC_NSTATES] = { 0 }, i;
 	struct proc *p;
 
 	TAILQ_FOREACH(p, &procs, entry)
 		count[p->state]++;
-	metrics_family(f, "tend_processes", "gauge",
+	metrics_family(b, "tend_processes", "gauge",
 	    "Processes tendd supervises, by state.");
-	for (i = 0; i < PROC_NSTATES; i++)
-		fprintf(f, "tend_processes{state=\"%s\"} %d\n",
-		    program_state_name((enum proc_state)i), count[i]);
-	metrics_family(f, "tend_reloads_total", "counter",
+	for (i = 0; i < PROC_NSTATES; i++) {
+		metrics_str(b, "tend_processes{state=\"");
+		metrics_str(b, program_state_name((enum proc_state)i));
+		metrics_str(b, "\"} ");
+		metrics_ll(b, count[i]);
+		metrics_add(b, "\n", 1);
+	}
+	metrics_family(b, "tend_reloads_total", "counter",
 	    "Configuration reloads applied since tendd started.");
-	fprintf(f, "tend_reloads_total %llu\n", metrics_reloads);
-	metrics_family(f, "tend_build_info", "gauge",
+	metrics_str(b, "tend_reloads_total ");
+	metrics_ll(b, (long long)metrics_reloads);
+	metrics_add(b, "\n", 1);
+	metrics_family(b, "tend_build_info", "gauge",
 	    "Always 1; the version of tendd as a label.");
-	fputs("tend_build_info{version=\"", f);
-	metrics_label(f, TEND_VERSION);
-	fputs("\"} 1\n", f);
+	metrics_str(b, "tend_build_info{version=\"");
+	metrics_label(b, TEND_VERSION);
+	metrics_str(b, "\"} 1\n");
 }
 
 void
 metrics_write(char **out, size_t *len)
 {
+	struct metrics_buf b = { NULL, 0, 0 }, lb;
 	struct metrics_row *rows;
 	double wall_offset = util_wallclock() - util_now();
 	size_t n = 0, i, cap;
 	struct proc *p;
-	FILE *f;
 	int fam;
 
 	cap = (size_t)program_nprocs + 1;
 	rows = xcalloc(cap, sizeof(*rows));
+	/* about 1.2 KiB a process: grown by doubling, it was copied 9 times */
+	b.cap = 4096 + cap * 1536;
+	b.p = xmalloc(b.cap);
 	TAILQ_FOREACH(p, &procs, entry) {
 		if (n == cap)
 			break;
 		rows[n].p = p;
 		metrics_usage(p, &rows[n].u);
+		memset(&lb, 0, sizeof(lb));
+		metrics_str(&lb, "name=\"");
+		metrics_label(&lb, p->display);
+		metrics_str(&lb, "\",group=\"");
+		metrics_label(&lb, p->group);
+		metrics_str(&lb, "\"");
+		rows[n].labels = lb.p;
+		rows[n].nlabels = lb.len;
 		n++;
 	}
-	for (i = 0; i < n; i++) {
-		char *buf = NULL;
-		size_t blen = 0;
-		FILE *lf = open_memstream(&buf, &blen);
-
-		if (lf == NULL)
-			fatal("open_memstream: no memory");
-		fputs("name=\"", lf);
-		metrics_label(lf, rows[i].p->display);
-		fputs("\",group=\"", lf);
-		metrics_label(lf, rows[i].p->group);
-		fputc('"', lf);
-		fclose(lf);
-		rows[i].labels = buf;
-	}
-	if ((f = open_memstream(out, len)) == NULL)
-		fatal("open_memstream: no memory");
 	for (fam = 0; fam < MF_COUNT; fam++) {
-		metrics_family(f, metrics_fams[fam].name,
+		metrics_family(&b, metrics_fams[fam].name,
 		    metrics_fams[fam].type, metrics_fams[fam].help);
 		for (i = 0; i < n; i++)
-			metrics_proc_family(f, (enum metrics_fam)fam, &rows[i],
+			metrics_proc_family(&b, (enum metrics_fam)fam, &rows[i],
 			    wall_offset);
 	}
-	metrics_own(f);
-	fclose(f);
+	metrics_own(&b);
 	for (i = 0; i < n; i++)
 		free(rows[i].labels);
 	free(rows);
+	*out = b.p;
+	*len = b.len;
 }

@@ -77,15 +77,34 @@ procfs_parse_usage(const char *text, unsigned long long *ticks,
     unsigned long long *rss_pages)
 {
 	const char *s = strrchr(text, ')');
-	unsigned long long ut, st;
-	long long rss;
+	unsigned long long v[24];
+	char *end;
+	int field;
 
-	if (s == NULL || sscanf(s + 1, " %*s %*s %*s %*s %*s %*s %*s %*s "
-	    "%*s %*s %*s %llu %llu %*s %*s %*s %*s %*s %*s %*s %*s %lld",
-	    &ut, &st, &rss) != 3)
+	/* by hand: sscanf was most of tendd's own time in a scrape */
+	if (s == NULL)
 		return -1;
-	*ticks = ut + st;
-	*rss_pages = rss > 0 ? (unsigned long long)rss : 0;
+	s++;
+	for (field = 3; field <= 24; field++) {
+		while (*s == ' ')
+			s++;
+		if (*s == '\0')
+			return -1;
+		if (field == 14 || field == 15 || field == 24) {
+			if (*s == '-') {	/* rss may be negative: none */
+				v[field - 1] = 0;
+				strtoll(s, &end, 10);
+			} else
+				v[field - 1] = strtoull(s, &end, 10);
+			if (end == s)
+				return -1;
+			s = end;
+		} else
+			while (*s != ' ' && *s != '\0')
+				s++;
+	}
+	*ticks = v[13] + v[14];
+	*rss_pages = v[23];
 	return 0;
 }
 
