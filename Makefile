@@ -43,6 +43,8 @@ VERSION	 = 0.1.0
 # man-db (which it runs to check Documentation=) serve the packaging tests;
 # valgrind's header lets spawn.c tell when it runs under valgrind (which
 # cannot follow its clone), so it must be there when tendd is built.
+# prometheus (promtool) and chromium (headless) are for test_metrics.py
+# and test_page.py only.
 DEBS	 = pkg-config libevent-dev libinih-dev libsystemd-dev libjansson-dev \
 	   libcmocka-dev python3-pytest dpkg-dev systemd man-db valgrind \
 	   libexpat1-dev supervisor prometheus chromium
@@ -324,7 +326,7 @@ install: all
 # checkout), then checked by lintian: any error or warning fails the
 # build (overrides with their reasons: debian/*lintian-overrides).
 # build/tend_VERSION_ARCH.deb is the result (DEBDIR= puts it elsewhere).
-DEB_DEBS = debhelper dpkg-dev lintian $(filter-out python3-pytest man-db valgrind,$(DEBS))
+DEB_DEBS = debhelper dpkg-dev lintian $(filter-out python3-pytest man-db valgrind prometheus chromium,$(DEBS))
 DEB_ARCH = $(shell dpkg --print-architecture)
 DEBDIR	?= $(B)
 DEB_B	 = $(B)/deb
