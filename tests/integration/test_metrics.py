@@ -206,3 +206,23 @@ def test_reloads_are_counted(srv):
     assert rc == 0, (out, err)
     assert value(parse_metrics(scrape(srv)), "tend_reloads_total") == \
         before + 1
+
+
+def test_tendctl_status_resources(srv):
+    rc, out, err = srv.ctl("status", "--resources")
+    assert rc == 3, (rc, out, err)     # off and fails are not RUNNING
+    lines = out.splitlines()
+    assert lines[0].split() == ["NAME", "STATE", "CPU%", "MEM",
+                                "DESCRIPTION"]
+    rows = {ln.split()[0]: ln.split() for ln in lines[1:]}
+    assert set(rows) == {p["name"] for p in srv.status_json()}
+    idle = rows["idle"]
+    assert idle[1] == "RUNNING"
+    assert float(idle[2]) >= 0 and idle[3][-1] in "BKMG" and \
+        float(idle[3][:-1]) > 0
+    assert idle[4] == "pid"
+    off = rows["off"]     # no pid: no figures, the description follows
+    assert off[1] in ("NEW", "STOPPED") and off[2].lower() == "not"
+    # the plain table is unchanged: no header, no columns
+    rc, out, err = srv.ctl("status", "idle")
+    assert rc == 0 and out.split()[:3] == ["idle", "RUNNING", "pid"]
