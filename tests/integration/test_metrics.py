@@ -61,10 +61,14 @@ def srv():
     t.port = free_port()
     t.write_config(inet_section(t.port, *AUTH) + "\n" + textwrap.dedent(
         PROGRAMS.format(sleeper=t.helper("sleeper"))))
-    t.start()
-    t.wait_state("idle", "RUNNING")
-    t.wait_state("talk", "RUNNING")
-    t.wait_state("fails", "FATAL")
+    try:
+        t.start()
+        t.wait_state("idle", "RUNNING")
+        t.wait_state("talk", "RUNNING")
+        t.wait_state("fails", "FATAL")
+    except BaseException:
+        t.cleanup()
+        raise
     yield t
     t.cleanup()
     shutil.rmtree(workdir, ignore_errors=True)

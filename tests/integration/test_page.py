@@ -46,11 +46,15 @@ def srv():
     t.port = free_port()
     t.write_config(inet_section(t.port, *AUTH) + "\n" +
                    textwrap.dedent(PROGRAMS))
-    t.start()
-    for name in ("web", "worker", "victim"):
-        t.wait_state(name, "RUNNING")
-    t.url = "http://127.0.0.1:%d/" % t.port
-    b = Browser()
+    try:
+        t.start()
+        for name in ("web", "worker", "victim"):
+            t.wait_state(name, "RUNNING")
+        t.url = "http://127.0.0.1:%d/" % t.port
+        b = Browser()
+    except BaseException:
+        t.cleanup()
+        raise
     t.browser = b
     yield t
     b.close()
