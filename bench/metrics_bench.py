@@ -9,6 +9,8 @@ tendd can make them (memory.current then), else read from /proc:
     warm-up, and the body's size and series count;
   * tendd's own CPU time (utime + stime from /proc/PID/stat) per scrape,
     over the same reps;
+  * with --own-cgroups (stopasgroup = true: a cgroup each) memory comes
+    from memory.current, a second file per process;
   * tendd's CPU time over --idle seconds with nobody asking anything
     (between scrapes): what it costs to be ready to be scraped.
 
@@ -65,6 +67,8 @@ def main():
     ap.add_argument("--reps", type=int, default=50)
     ap.add_argument("--idle", type=float, default=30)
     ap.add_argument("--tendd", default=os.path.join(ROOT, "build", "tendd"))
+    ap.add_argument("--own-cgroups", action="store_true",
+                    help="stopasgroup = true: a cgroup each, memory.current")
     a = ap.parse_args()
 
     d = tempfile.mkdtemp(prefix="tend-mbench-")
@@ -74,7 +78,8 @@ def main():
         for i in range(a.n):
             f.write("[program:p%04d]\ncommand = /bin/sleep 100000\n"
                     "startsecs = 0\nstdout_logfile = NONE\n"
-                    "stderr_logfile = NONE\n\n" % i)
+                    "stderr_logfile = NONE\n%s\n" % (i, "stopasgroup = true\n"
+                                                     if a.own_cgroups else ""))
     sock = os.path.join(d, "tend.sock")
     log = open(os.path.join(d, "tendd.log"), "wb")
     p = subprocess.Popen([a.tendd, "-c", conf], stdout=log,
@@ -105,7 +110,7 @@ def main():
         time.sleep(a.idle)
         i1 = cpu_of(p.pid)
         with open(os.path.join(d, "tendd.log"), errors="replace") as f:
-            cg = "cgroup per process" in f.read()
+            cg = a.own_cgroups and "cgroup per process" in f.read()
         print("| N | scrape median | scrape max | tendd CPU per scrape | "
               "body | series | tendd CPU idle over %gs |" % a.idle)
         print("|---|---|---|---|---|---|---|")
@@ -114,8 +119,10 @@ def main():
                  (c1 - c0) / a.reps * 1000, len(body) // 1024, series,
                  i1 - i0))
         print()
-        print("memory from: %s" % ("memory.current (a cgroup per process)"
-                                   if cg else "/proc/PID/stat RSS"))
+        print("memory from: %s" % ("each process's cgroup memory.current "
+                                   "(stopasgroup = true)" if cg else
+                                   "/proc/PID/stat RSS (no cgroup of its "
+                                   "own)"))
     finally:
         os.killpg(p.pid, signal.SIGTERM)
         p.wait(timeout=120)

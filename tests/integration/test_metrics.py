@@ -5,6 +5,7 @@ with `tendctl --json status`; counters (CPU seconds, restarts) never go
 backwards across a process's restarts; log bytes per stream; reloads.
 One tendd serves the module.
 """
+import os
 import shutil
 import subprocess
 import tempfile
@@ -32,6 +33,11 @@ PROGRAMS = """\
     [program:off]
     command = /bin/sleep 1000
     autostart = false
+
+    [program:grouped]
+    command = /bin/sleep 1000
+    startsecs = 0
+    stopasgroup = true
 
     [program:fails]
     command = /bin/sh -c 'exit 3'
@@ -65,6 +71,7 @@ def srv():
         t.start()
         t.wait_state("idle", "RUNNING")
         t.wait_state("talk", "RUNNING")
+        t.wait_state("grouped", "RUNNING")
         t.wait_state("fails", "FATAL")
     except BaseException:
         t.cleanup()
@@ -230,3 +237,38 @@ def test_tendctl_status_resources(srv):
     # the plain table is unchanged: no header, no columns
     rc, out, err = srv.ctl("status", "idle")
     assert rc == 0 and out.split()[:3] == ["idle", "RUNNING", "pid"]
+
+
+def own_cgroup(pid):
+    """PID's cgroup v2 directory, when it is its own (stopasgroup)."""
+    with open("/proc/%d/cgroup" % pid) as f:
+        rel = [ln.split(":", 2)[2] for ln in f.read().splitlines()
+               if ln.startswith("0::")]
+    for base in ("/sys/fs/cgroup/unified", "/sys/fs/cgroup"):
+        if rel and "/services/" in rel[0] and \
+                not rel[0].endswith("/shared") and \
+                os.path.exists(base + rel[0] + "/memory.current"):
+            return base + rel[0]
+    return None
+
+
+def test_memory_is_the_cgroups_when_it_has_one(srv):
+    pid = srv.proc_status("grouped")["pid"]
+    where = own_cgroup(pid)
+    if where is None:
+        # no cgroup v2 here: the process's RSS, as for the others
+        where = "/proc/%d/stat" % pid
+    fams = parse_metrics(scrape(srv))
+    mem = value(fams, "tend_process_resident_memory_bytes", name="grouped")
+    if where.startswith("/proc"):
+        with open(where) as f:
+            rss = int(f.read().rsplit(")", 1)[1].split()[21])
+        assert 0.5 <= mem / (rss * os.sysconf("SC_PAGE_SIZE")) <= 2
+        return
+    with open(where + "/memory.current") as f:
+        current = int(f.read())
+    with open("/proc/%d/stat" % pid) as f:
+        rss = int(f.read().rsplit(")", 1)[1].split()[21]) * \
+            os.sysconf("SC_PAGE_SIZE")
+    # the cgroup's figure (read a moment apart), not the RSS's
+    assert abs(mem - current) < abs(mem - rss), (mem, current, rss)
