@@ -18,6 +18,7 @@ Writes a Markdown table to stdout (bench/RESULTS-metrics.md holds one).
 Usage: bench/metrics_bench.py [--n 1000] [--reps 50] [--idle 30]
 """
 import argparse
+import glob
 import os
 import signal
 import socket
@@ -31,10 +32,11 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 HZ = os.sysconf("SC_CLK_TCK")
 
 
-def cpu_of(pid):
+def cpu_of(pid, which=(11, 12)):
+    """utime + stime (or the one field WHICH names), seconds."""
     with open("/proc/%d/stat" % pid) as f:
         fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / HZ
+    return sum(int(fields[i]) for i in which) / HZ
 
 
 def scrape(sock):
@@ -100,29 +102,40 @@ def main():
                      if ln and not ln.startswith(b"#"))
         times = []
         c0 = cpu_of(p.pid)
+        k0 = cpu_of(p.pid, (12,))
         for _ in range(a.reps):
             t0 = time.perf_counter()
             scrape(sock)
             times.append((time.perf_counter() - t0) * 1000)
         c1 = cpu_of(p.pid)
+        k1 = cpu_of(p.pid, (12,))
         time.sleep(1)  # let the last connection's close settle
         i0 = cpu_of(p.pid)
         time.sleep(a.idle)
         i1 = cpu_of(p.pid)
         with open(os.path.join(d, "tendd.log"), errors="replace") as f:
             cg = a.own_cgroups and "cgroup per process" in f.read()
-        print("| N | scrape median | scrape max | tendd CPU per scrape | "
-              "body | series | tendd CPU idle over %gs |" % a.idle)
+        # a hybrid hierarchy's v2 part may have no memory controller
+        cg = cg and bool(glob.glob("/sys/fs/cgroup/tend-*/services/p0000/"
+                                   "memory.current") +
+                         glob.glob("/sys/fs/cgroup/unified/tend-*/services/"
+                                   "p0000/memory.current"))
+        print("| N | scrape median | scrape max | tendd CPU per scrape "
+              "(of it in the kernel) | body | series | tendd CPU idle over "
+              "%gs |" % a.idle)
         print("|---|---|---|---|---|---|---|")
-        print("| %d | %.1f ms | %.1f ms | %.1f ms | %d KiB | %d | %.2f s |"
+        print("| %d | %.1f ms | %.1f ms | %.1f ms (%.1f ms) | %d KiB | %d | "
+              "%.2f s |"
               % (a.n, statistics.median(times), max(times),
-                 (c1 - c0) / a.reps * 1000, len(body) // 1024, series,
-                 i1 - i0))
+                 (c1 - c0) / a.reps * 1000, (k1 - k0) / a.reps * 1000,
+                 len(body) // 1024, series, i1 - i0))
         print()
         print("memory from: %s" % ("each process's cgroup memory.current "
                                    "(stopasgroup = true)" if cg else
-                                   "/proc/PID/stat RSS (no cgroup of its "
-                                   "own)"))
+                                   "/proc/PID/stat RSS (%s)" % (
+                                       "its own cgroup has no memory."
+                                       "current here" if a.own_cgroups else
+                                       "no cgroup of its own")))
     finally:
         os.killpg(p.pid, signal.SIGTERM)
         p.wait(timeout=120)

@@ -10,6 +10,7 @@
  * a new pid is read, and the zombie's own final figure is taken when the
  * process ends (metrics_proc_ended, from reap.c), before it is reaped.
  */
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -62,6 +63,14 @@ metrics_proc_ended(struct proc *p)
 	metrics_cpu_seen(p, p->pid, (double)ticks / metrics_hz);
 }
 
+/*
+ * A hybrid hierarchy's v2 part may have no memory controller: then no
+ * cgroup of tendd's has memory.current, and trying each one's would be
+ * a third of a scrape. One miss stands for all for a few seconds.
+ */
+#define METRICS_CG_RECHECK	10.0
+static double metrics_cg_missing;	/* monotonic; 0: not known missing */
+
 /* DIR/memory.current; -1 when it cannot be read. */
 static long long
 metrics_cgroup_memory(const char *dir)
@@ -71,9 +80,18 @@ metrics_cgroup_memory(const char *dir)
 	ssize_t n;
 	int fd;
 
-	if ((size_t)snprintf(path, sizeof(path), "%s/memory.current", dir) >=
-	    sizeof(path) || (fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+	if (metrics_cg_missing > 0 &&
+	    util_now() - metrics_cg_missing < METRICS_CG_RECHECK)
 		return -1;
+	metrics_cg_missing = 0;
+	if ((size_t)snprintf(path, sizeof(path), "%s/memory.current", dir) >=
+	    sizeof(path))
+		return -1;
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
+		if (errno == ENOENT)
+			metrics_cg_missing = util_now();
+		return -1;
+	}
 	n = read(fd, buf, sizeof(buf) - 1);
 	close(fd);
 	if (n <= 0)
