@@ -70,6 +70,11 @@ def main():
         b.goto("http://127.0.0.1:%d/" % port)
         time.sleep(6)   # two refreshes: CPU% needs a pair of samples
         b.screenshot(ROOT / "docs" / "status-page.png")
+        if os.environ.get("PHONE"):
+            b.call("Emulation.setDeviceMetricsOverride", width=390,
+                   height=700, deviceScaleFactor=1, mobile=True)
+            time.sleep(1)
+            b.screenshot(os.environ["PHONE"])
     finally:
         if b is not None:
             b.close()

@@ -207,3 +207,25 @@ def test_cross_site_posts_are_refused(srv):
                                               "Host": srv.url[7:-1]})
     assert st == 200 and json.loads(body)["ok"] is True
     srv.wait_state("victim", "RUNNING")
+
+
+def test_readable_on_a_phone(srv):
+    b = page(srv)
+    b.call("Emulation.setDeviceMetricsOverride", width=390, height=800,
+           deviceScaleFactor=2, mobile=True)
+    try:
+        wait_for(lambda: "web" in dict(rows(b)), what="web listed")
+        # nothing wider than the screen; name, state, CPU and memory shown
+        assert b.eval("document.documentElement.scrollWidth") <= 390
+        shown = b.eval("""[...document.querySelectorAll('thead th')]
+            .filter(t => t.offsetWidth > 0).map(t => t.textContent)""")
+        assert shown[:2] == ["Name", "State"] and "CPU" in shown and \
+            "Memory" in shown, shown
+        # the buttons come with the output, one tap on the name away
+        b.eval("""document.querySelector(
+            '#rows tr[data-name="web"] button.name').click()""")
+        wait_for(lambda: b.eval("""[...document.querySelectorAll(
+            '.acts-in button.act')].filter(x => x.offsetWidth > 0)
+            .length""") == 3, what="the buttons under the output")
+    finally:
+        b.call("Emulation.clearDeviceMetricsOverride")
