@@ -20,6 +20,7 @@ Usage: bench/metrics_bench.py [--n 1000] [--reps 50] [--idle 30]
 import argparse
 import glob
 import os
+import shutil
 import signal
 import socket
 import statistics
@@ -139,6 +140,7 @@ def main():
     finally:
         os.killpg(p.pid, signal.SIGTERM)
         p.wait(timeout=120)
+        shutil.rmtree(d, ignore_errors=True)
 
 
 if __name__ == "__main__":

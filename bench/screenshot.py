@@ -4,6 +4,7 @@ states, its status page in headless Chromium (tests/integration/cdp.py).
 Run from the repository root after make: /usr/bin/python3 bench/screenshot.py
 """
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -80,6 +81,7 @@ def main():
             b.close()
         tendd.terminate()
         tendd.wait(timeout=30)
+        shutil.rmtree(d, ignore_errors=True)
 
 
 if __name__ == "__main__":
