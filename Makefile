@@ -43,9 +43,11 @@ VERSION	 = 0.1.0
 # man-db (which it runs to check Documentation=) serve the packaging tests;
 # valgrind's header lets spawn.c tell when it runs under valgrind (which
 # cannot follow its clone), so it must be there when tendd is built.
+# prometheus (promtool) and chromium (headless) are for test_metrics.py
+# and test_page.py only.
 DEBS	 = pkg-config libevent-dev libinih-dev libsystemd-dev libjansson-dev \
 	   libcmocka-dev python3-pytest dpkg-dev systemd man-db valgrind \
-	   libexpat1-dev supervisor
+	   libexpat1-dev supervisor prometheus chromium
 # test_sockets.py's FastCGI program ([fcgi-program:], issue 17)
 DEBS	+= php-cgi
 PKGS	 = libevent inih libsystemd jansson expat
@@ -109,6 +111,14 @@ $(DEPSTAMP):
 $(B)/%.o: %.c common/*.h daemon/*.h client/*.h | $(DEPSTAMP)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+# The status page (daemon/page.html) as the bytes page.c includes.
+$(B)/daemon/page.o: $(B)/gen/page_html.inc
+$(B)/daemon/page.o: ALL_CFLAGS += -I$(B)/gen
+$(B)/gen/page_html.inc: daemon/page.html
+	@mkdir -p $(dir $@)
+	od -An -v -tx1 $< | sed 's/\([0-9a-f][0-9a-f]\)/0x\1,/g' > $@.tmp
+	mv $@.tmp $@
 
 # EXTRA_OBJ: linked into every program of a build (the sanitizer build's
 # options); empty for the normal build.
@@ -318,7 +328,7 @@ install: all
 # checkout), then checked by lintian: any error or warning fails the
 # build (overrides with their reasons: debian/*lintian-overrides).
 # build/tend_VERSION_ARCH.deb is the result (DEBDIR= puts it elsewhere).
-DEB_DEBS = debhelper dpkg-dev lintian $(filter-out python3-pytest man-db valgrind supervisor php-cgi,$(DEBS))
+DEB_DEBS = debhelper dpkg-dev lintian $(filter-out python3-pytest man-db valgrind supervisor php-cgi prometheus chromium,$(DEBS))
 DEB_ARCH = $(shell dpkg --print-architecture)
 DEBDIR	?= $(B)
 DEB_B	 = $(B)/deb

@@ -69,6 +69,11 @@ static const struct option commands_wait_opts[] = {
 	{ NULL,		0,			NULL,	0 }
 };
 
+static const struct option commands_status_opts[] = {
+	{ "resources",	no_argument,	NULL,	CMDOPT_RESOURCES },
+	{ NULL,		0,		NULL,	0 }
+};
+
 static const struct option commands_nowait_opts[] = {
 	{ "no-wait",	no_argument,	NULL,	CMDOPT_NO_WAIT },
 	{ NULL,		0,		NULL,	0 }
@@ -95,8 +100,8 @@ static const struct option commands_common_opts[] = {
  * so handlers start from a valid command line.
  */
 static const struct tendctl_cmd commands_table[] = {
-	{ "status", "[NAME...]", "show the state of processes",
-	  0, -1, "", NULL, commands_status },
+	{ "status", "[--resources] [NAME...]", "show the state of processes",
+	  0, -1, "", commands_status_opts, commands_status },
 	{ "start", "[--no-wait] NAME...",
 	  "start; wait until RUNNING or failed",
 	  1, -1, "", commands_nowait_opts, commands_start },
@@ -147,7 +152,8 @@ static const struct {
 	const char	*name;
 	const char	*text;
 } commands_details[] = {
-	{ "status", "exit status: 0 every named process RUNNING, 3 some not, "
+	{ "status", "  --resources CPU% (over half a second) and memory columns\n"
+	  "exit status: 0 every named process RUNNING, 3 some not, "
 	  "4 unknown name" },
 	{ "start", "  --no-wait   return once the start is requested\n"
 	  "exit status: 0 RUNNING (a job: finished with an expected code), "
@@ -405,11 +411,43 @@ commands_help(struct tendctl *t, struct tendctl_args *args)
 	return TEND_EXIT_OK;
 }
 
+/* How long status --resources watches the CPU seconds go by. */
+#define COMMANDS_CPU_SAMPLE	0.5
+
+/*
+ * status --resources: a first sample of the same FIELDS, then the wait
+ * CPU% is measured over; *SECS is how long that really was.
+ */
+static int
+commands_status_sample(struct tendctl *t, json_t *fields, json_t **rows,
+    double *secs)
+{
+	struct timespec a, b, d = { 0, (long)(COMMANDS_CPU_SAMPLE * 1e9) };
+	json_t *reply;
+	int status;
+
+	*rows = NULL;
+	clock_gettime(CLOCK_MONOTONIC, &a);
+	if ((status = tendctl_request(t, "status", json_deep_copy(fields),
+	    &reply)) != 0)
+		return status;
+	if (json_is_true(json_object_get(reply, "ok")))
+		*rows = json_incref(json_object_get(reply, "processes"));
+	json_decref(reply);
+	while (nanosleep(&d, &d) == -1 && errno == EINTR)
+		;
+	clock_gettime(CLOCK_MONOTONIC, &b);
+	*secs = (double)(b.tv_sec - a.tv_sec) + (b.tv_nsec - a.tv_nsec) / 1e9;
+	return 0;
+}
+
 static int
 commands_status(struct tendctl *t, struct tendctl_args *args)
 {
-	json_t *fields, *names, *reply, *procs, *p;
+	json_t *fields, *names, *reply, *procs, *p, *before = NULL;
 	const char *code, *state;
+	int resources = args->opt[CMDOPT_RESOURCES] != NULL;
+	double secs = 0;
 	size_t i;
 	int status;
 
@@ -428,11 +466,19 @@ commands_status(struct tendctl *t, struct tendctl_args *args)
 	 * most of what tendctl spent on a thousand processes.
 	 */
 	if (!t->json) {
-		json_object_set_new(fields, "fields", print_status_fields());
+		json_object_set_new(fields, "fields",
+		    print_status_fields(resources));
 		json_object_set_new(fields, "rows", json_true());
 	}
-	if ((status = tendctl_request(t, "status", fields, &reply)) != 0)
+	if (resources && !t->json && (status = commands_status_sample(t,
+	    fields, &before, &secs)) != 0) {
+		json_decref(fields);
 		return status;
+	}
+	if ((status = tendctl_request(t, "status", fields, &reply)) != 0) {
+		json_decref(before);
+		return status;
+	}
 
 	if (!json_is_true(json_object_get(reply, "ok"))) {
 		code = print_str(json_object_get(reply, "error"), "code", "");
@@ -452,8 +498,11 @@ commands_status(struct tendctl *t, struct tendctl_args *args)
 
 	if (t->json)
 		print_json(procs);
+	else if (resources)
+		print_status_resources(before, procs, secs);
 	else
 		print_status(procs);
+	json_decref(before);
 
 	/* LSB-style, as supervisorctl: 3 when anything shown is not up. */
 	status = TEND_EXIT_OK;

@@ -66,20 +66,26 @@ print_error_json(json_t *err, json_t *results)
  * The status table's columns: what plain "tendctl status" asks tendd
  * for, as rows of values in this order (docs/protocol.md).
  */
-enum { PRINT_COL_NAME, PRINT_COL_STATE, PRINT_COL_DESCRIPTION };
+enum { PRINT_COL_NAME, PRINT_COL_STATE, PRINT_COL_DESCRIPTION,
+    PRINT_COL_CPU, PRINT_COL_MEM, PRINT_COL_PID };
 static const char *const print_status_keys[] = {
 	[PRINT_COL_NAME] = "name",
 	[PRINT_COL_STATE] = "state",
 	[PRINT_COL_DESCRIPTION] = "description",
+	/* status --resources adds these */
+	[PRINT_COL_CPU] = "cpu_seconds",
+	[PRINT_COL_MEM] = "memory_bytes",
+	[PRINT_COL_PID] = "pid",
 };
 
 json_t *
-print_status_fields(void)
+print_status_fields(int resources)
 {
 	json_t *a = json_array();
 	size_t i;
 
-	for (i = 0; i < nitems(print_status_keys); i++)
+	for (i = 0; i < (resources ? nitems(print_status_keys) :
+	    PRINT_COL_DESCRIPTION + 1); i++)
 		json_array_append_new(a, json_string(print_status_keys[i]));
 	return a;
 }
@@ -126,6 +132,77 @@ print_status(json_t *rows)
 		printf("%-*s %-*s", (int)width, print_col(r, PRINT_COL_NAME,
 		    "?"), PRINT_STATE_WIDTH, print_col(r, PRINT_COL_STATE,
 		    "UNKNOWN"));
+		print_clean(stdout, print_col(r, PRINT_COL_DESCRIPTION, ""));
+		fputc('\n', stdout);
+	}
+}
+
+/* ROW[COL] as JSON (or by key from an object), NULL if absent. */
+static json_t *
+print_val(json_t *row, size_t col)
+{
+	if (json_is_object(row))
+		return json_object_get(row, print_status_keys[col]);
+	return json_array_get(row, col);
+}
+
+/* N bytes as a person reads them: 512K, 12.3M, 1.2G. */
+static void
+print_bytes(char *buf, size_t len, double n)
+{
+	const char *units = "BKMGTP";
+
+	while (n >= 1024 && units[1] != '\0') {
+		n /= 1024;
+		units++;
+	}
+	if (*units == 'B')
+		snprintf(buf, len, "%.0fB", n);
+	else
+		snprintf(buf, len, "%.*f%c", n < 10 ? 1 : 0, n, *units);
+}
+
+/*
+ * status --resources: the table with CPU% (the CPU seconds that went by
+ * between the samples BEFORE and ROWS, over SECS) and resident memory
+ * before the description.
+ */
+void
+print_status_resources(json_t *before, json_t *rows, double secs)
+{
+	json_t *r, *b, *cpu, *cpu0, *mem, *pid, *pid0;
+	size_t i, len, width = PRINT_NAME_WIDTH;
+	char pct[16], membuf[16];
+
+	json_array_foreach(rows, i, r) {
+		len = strlen(print_col(r, PRINT_COL_NAME, "?"));
+		if (len > width)
+			width = len;
+	}
+	printf("%-*s %-*s %6s %8s %s\n", (int)width, "NAME", PRINT_STATE_WIDTH,
+	    "STATE", "CPU%", "MEM", "DESCRIPTION");
+	json_array_foreach(rows, i, r) {
+		b = json_array_get(before, i);
+		cpu = print_val(r, PRINT_COL_CPU);
+		cpu0 = print_val(b, PRINT_COL_CPU);
+		pid = print_val(r, PRINT_COL_PID);
+		pid0 = print_val(b, PRINT_COL_PID);
+		mem = print_val(r, PRINT_COL_MEM);
+		pct[0] = membuf[0] = '\0';
+		if (json_is_number(cpu) && json_is_number(cpu0) && secs > 0 &&
+		    json_equal(pid, pid0) && strcmp(print_col(b, PRINT_COL_NAME,
+		    ""), print_col(r, PRINT_COL_NAME, "?")) == 0)
+			snprintf(pct, sizeof(pct), "%.1f", 100 *
+			    (json_number_value(cpu) - json_number_value(cpu0)) /
+			    secs);
+		else if (json_is_number(cpu))
+			snprintf(pct, sizeof(pct), "-");
+		if (json_is_number(mem))
+			print_bytes(membuf, sizeof(membuf),
+			    json_number_value(mem));
+		printf("%-*s %-*s %6s %8s ", (int)width, print_col(r,
+		    PRINT_COL_NAME, "?"), PRINT_STATE_WIDTH, print_col(r,
+		    PRINT_COL_STATE, "UNKNOWN"), pct, membuf);
 		print_clean(stdout, print_col(r, PRINT_COL_DESCRIPTION, ""));
 		fputc('\n', stdout);
 	}

@@ -45,6 +45,7 @@ struct tendctl_args {
 
 /* Option values shared by several commands. */
 #define CMDOPT_NO_WAIT	'W'	/* --no-wait: long only */
+#define CMDOPT_RESOURCES 'R'	/* status --resources: long only */
 
 struct tendctl_cmd {
 	const char	*name;
@@ -74,7 +75,8 @@ void	 commands_usage_one(FILE *, const struct tendctl_cmd *);
 /* print.c */
 void	 print_json(json_t *);
 void	 print_error_json(json_t *, json_t *);
-json_t	*print_status_fields(void);
+json_t	*print_status_fields(int resources);
+void	 print_status_resources(json_t *before, json_t *rows, double secs);
 const char *print_status_state(json_t *);
 void	 print_status(json_t *);
 int	 print_results(json_t *, const char *const *);

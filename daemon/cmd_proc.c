@@ -5,6 +5,7 @@
  * checked and their names resolved by dispatch (command.c).
  */
 #include <stdlib.h>
+#include <string.h>
 
 #include "command.h"
 
@@ -15,17 +16,45 @@ enum cmd_proc_action {
 	ACT_KILL,
 };
 
+static int
+cmd_proc_apply(struct proc *p, enum cmd_proc_action which, char **cause)
+{
+	int r;
+
+	if (which == ACT_STOP)
+		return program_stop_tree(p, cause);
+	if (which == ACT_KILL)
+		return program_kill(p, cause);
+	if (which == ACT_RESTART && program_is_up(p)) {
+		/* restart: stop, and come back up once down */
+		r = program_stop(p, cause);
+		p->want = WANT_UP;
+		return r;
+	}
+	return program_start(p, cause);
+}
+
+/* The status page's buttons (page.c): VERB is start, stop or restart. */
+int
+cmd_proc_verb(struct proc *p, const char *verb, char **cause)
+{
+	if (strcmp(verb, "start") == 0)
+		return cmd_proc_apply(p, ACT_START, cause);
+	if (strcmp(verb, "stop") == 0)
+		return cmd_proc_apply(p, ACT_STOP, cause);
+	if (strcmp(verb, "restart") == 0)
+		return cmd_proc_apply(p, ACT_RESTART, cause);
+	*cause = xstrdup("unknown action");
+	return -1;
+}
+
 /* restart: stop, and come back up once down; or start. */
 void
 cmd_proc_restart_one(struct proc *p)
 {
 	char *cause = NULL;
 
-	if (program_is_up(p)) {
-		program_stop(p, &cause);
-		p->want = WANT_UP;
-	} else
-		program_start(p, &cause);
+	cmd_proc_apply(p, ACT_RESTART, &cause);
 	free(cause);
 }
 
@@ -51,16 +80,12 @@ cmd_proc_act(struct conn *c, json_t *id, struct cmd_args *a,
 	for (i = 0; i < a->n; i++) {
 		p = a->procs[i];
 		cause = NULL;
-		if (which == ACT_STOP)
-			program_stop_tree(p, &cause);
-		else if (which == ACT_KILL)
-			program_kill(p, &cause);
-		else if (which == ACT_RESTART) {
-			cmd_proc_restart_one(p);
-			if (a->rolling)	/* the others follow one by one */
-				return CMD_RETURN_PARK;
-		} else
-			program_start(p, &cause);
+		cmd_proc_apply(p, which, &cause);
+		if (which == ACT_RESTART && a->rolling) {
+			/* the others follow one by one */
+			free(cause);
+			return CMD_RETURN_PARK;
+		}
 		free(cause);
 	}
 	if (a->wait)

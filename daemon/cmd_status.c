@@ -28,7 +28,24 @@ static const char *const cmd_status_names[FIELD_COUNT] = {
 	[FIELD_WANT] = "want",
 	[FIELD_HEALTH] = "health",
 	[FIELD_HEALTH_DETAIL] = "health_detail",
+	[FIELD_CPU_SECONDS] = "cpu_seconds",
+	[FIELD_MEMORY_BYTES] = "memory_bytes",
 };
+
+/* What a process uses, read once per process of a reply, if asked. */
+struct cmd_status_usage {
+	int			 read;
+	struct metrics_usage	 u;
+};
+
+static const struct metrics_usage *
+cmd_status_usage(struct proc *p, struct cmd_status_usage *cu)
+{
+	if (!cu->read)
+		metrics_usage(p, &cu->u);
+	cu->read = 1;
+	return &cu->u;
+}
 
 /*
  * "fields": which keys, in which order; all when absent or empty. An
@@ -77,7 +94,7 @@ cmd_status_pick(json_t *fields, struct command_fields *fs, char **msg)
 /* One field of P into W. NOW is util_now() for the whole reply. */
 static void
 cmd_status_field(struct jsonw *w, struct proc *p, enum command_field f,
-    double now)
+    double now, struct cmd_status_usage *cu)
 {
 	char desc[1024];
 	int up = p->state == PROC_RUNNING || p->state == PROC_PAUSED;
@@ -136,6 +153,18 @@ cmd_status_field(struct jsonw *w, struct proc *p, enum command_field f,
 	case FIELD_HEALTH_DETAIL:
 		jsonw_string(w, probe_health_detail(p));
 		break;
+	case FIELD_CPU_SECONDS:
+		if (p->pid > 0)
+			jsonw_real(w, cmd_status_usage(p, cu)->cpu);
+		else
+			jsonw_null(w);
+		break;
+	case FIELD_MEMORY_BYTES:
+		if (p->pid > 0 && cmd_status_usage(p, cu)->mem >= 0)
+			jsonw_int(w, cmd_status_usage(p, cu)->mem);
+		else
+			jsonw_null(w);
+		break;
 	case FIELD_COUNT:
 		break;
 	}
@@ -150,13 +179,14 @@ static void
 cmd_status_proc(struct jsonw *w, struct proc *p,
     const struct command_fields *fs, double now)
 {
+	struct cmd_status_usage cu = { 0 };
 	int i;
 
 	jsonw_open(w, fs->rows ? '[' : '{');
 	for (i = 0; i < fs->n; i++) {
 		if (!fs->rows)
 			jsonw_key(w, cmd_status_names[fs->f[i]]);
-		cmd_status_field(w, p, fs->f[i], now);
+		cmd_status_field(w, p, fs->f[i], now, &cu);
 	}
 	jsonw_close(w, fs->rows ? ']' : '}');
 }

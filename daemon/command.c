@@ -854,6 +854,7 @@ command_state_changed(struct proc *p, enum proc_state old)
 
 	events_state_changed(p, old);
 	rpc_state_changed(p);
+	page_state_changed(p);
 }
 
 void

@@ -43,6 +43,8 @@ enum command_field {
 	FIELD_WANT,
 	FIELD_HEALTH,		/* probe.c: null without a health check */
 	FIELD_HEALTH_DETAIL,
+	FIELD_CPU_SECONDS,	/* metrics.c: null without a pid */
+	FIELD_MEMORY_BYTES,
 	FIELD_COUNT
 };
 
@@ -181,6 +183,7 @@ enum cmd_retval cmd_proc_signal(struct conn *, json_t *, struct cmd_args *);
 enum cmd_retval cmd_proc_pause(struct conn *, json_t *, struct cmd_args *);
 enum cmd_retval cmd_proc_resume(struct conn *, json_t *, struct cmd_args *);
 enum cmd_retval cmd_proc_wait(struct conn *, json_t *, struct cmd_args *);
+int	 cmd_proc_verb(struct proc *, const char *verb, char **cause);
 
 /* cmd_output.c */
 enum cmd_retval cmd_output_tail(struct conn *, json_t *, struct cmd_args *);

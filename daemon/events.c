@@ -159,6 +159,7 @@ events_health_changed(struct proc *p)
 	size_t len = 0;
 	int built = 0;
 
+	page_state_changed(p);
 	events_seq++;
 	TAILQ_FOREACH(s, &subscribers, entry) {
 		if (s->names != NULL && !events_matches_any(p, s->names))

@@ -3,7 +3,8 @@
  * a strict request reader on the control socket's connections (after
  * control.c's SO_PEERCRED check and first-byte sniff) and on
  * [inet_http_server]'s TCP listener, Basic auth, routing (POST /RPC2,
- * GET /logtail/NAME[/stderr], GET /mainlogtail) and the responses.
+ * GET /logtail/NAME[/stderr], GET /mainlogtail, GET /metrics and the
+ * status page's routes, page.c) and the responses.
  *
  * Why not evhttp: libevent 2.1's evhttp only takes listening sockets
  * (evhttp_accept_socket, evhttp_bind_listener); it has no public call to
@@ -19,6 +20,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stddef.h>
 #include <fcntl.h>
 #include <netdb.h>
 #include <stdio.h>
@@ -54,6 +56,11 @@ struct http_conn {
 	char		*method;
 	char		*target;
 	char		*auth;		/* Authorization's value */
+	/* for page.c's actions (cross-site checks); NULL when absent */
+	char		*origin;
+	char		*host;
+	char		*fetch_site;	/* Sec-Fetch-Site */
+	char		*token;		/* X-Tend-Token */
 };
 
 static struct evconnlistener *http_listener;
@@ -120,6 +127,11 @@ http_request_free(struct http_conn *h)
 	free(h->target);
 	free(h->auth);
 	h->method = h->target = h->auth = NULL;
+	free(h->origin);
+	free(h->host);
+	free(h->fetch_site);
+	free(h->token);
+	h->origin = h->host = h->fetch_site = h->token = NULL;
 	h->have_head = 0;
 	h->body_len = 0;
 }
@@ -134,6 +146,7 @@ http_conn_gone(struct conn *c)
 	rpc_conn_gone(c);
 	output_conn_gone(c);
 	http_mainlog_forget(c);
+	page_conn_gone(c);
 	http_request_free(h);
 	free(h);
 	control_set_http(c, NULL);
@@ -146,6 +159,7 @@ http_reason(int code)
 	case 200: return "OK";
 	case 400: return "Bad Request";
 	case 401: return "Unauthorized";
+	case 403: return "Forbidden";
 	case 404: return "Not Found";
 	case 405: return "Method Not Allowed";
 	case 408: return "Request Timeout";
@@ -159,7 +173,7 @@ http_reason(int code)
 }
 
 /* One response; closes the connection after it when the request said so. */
-static void
+void
 http_respond(struct conn *c, int code, const char *ctype, const char *extra,
     const char *body, size_t len)
 {
@@ -179,7 +193,7 @@ http_respond(struct conn *c, int code, const char *ctype, const char *extra,
 		control_finish(c);
 }
 
-static void
+void
 http_error(struct conn *c, int code)
 {
 	char body[128];
@@ -272,6 +286,30 @@ http_parse_request_line(struct http_conn *h, char *line)
 	return 0;
 }
 
+/* What page.c's actions check; the last of a header given twice. */
+static void
+http_parse_page_header(struct http_conn *h, const char *name, const char *v)
+{
+	static const struct {
+		const char	*name;
+		size_t		 off;
+	} keep[] = {
+		{ "Origin", offsetof(struct http_conn, origin) },
+		{ "Host", offsetof(struct http_conn, host) },
+		{ "Sec-Fetch-Site", offsetof(struct http_conn, fetch_site) },
+		{ "X-Tend-Token", offsetof(struct http_conn, token) },
+	};
+	char **slot;
+	size_t i;
+
+	for (i = 0; i < nitems(keep); i++)
+		if (strcasecmp(name, keep[i].name) == 0) {
+			slot = (char **)((char *)h + keep[i].off);
+			free(*slot);
+			*slot = xstrdup(v);
+		}
+}
+
 static int
 http_parse_header(struct http_conn *h, char *line, int *seen_length)
 {
@@ -309,7 +347,8 @@ http_parse_header(struct http_conn *h, char *line, int *seen_length)
 	} else if (strcasecmp(line, "Authorization") == 0) {
 		free(h->auth);
 		h->auth = xstrdup(v);
-	}
+	} else
+		http_parse_page_header(h, line, v);
 	return 0;
 }
 
@@ -399,7 +438,7 @@ http_authorized(struct http_conn *h)
 }
 
 /* %XX in a path; -1 for a bad escape or a NUL. */
-static int
+int
 http_unquote(char *s)
 {
 	char *w = s, hex[3] = { 0, 0, 0 };
@@ -442,19 +481,29 @@ http_send_chunk(struct conn *c, const char *data, size_t len)
 
 /* Headers of a stream without a length: chunked (1.1) or to the close. */
 static void
-http_stream_start(struct conn *c, struct http_conn *h)
+http_stream_start(struct conn *c, struct http_conn *h, const char *ctype)
 {
 	char *head;
 
 	h->streaming = 1;
 	h->chunked = !h->v10;
 	xasprintf(&head, "HTTP/1.%d 200 OK\r\nServer: tend\r\n"
-	    "Content-Type: text/plain;charset=utf-8\r\nX-Accel-Buffering: no"
-	    "\r\n%s\r\n", h->v10 ? 0 : 1, h->chunked ?
-	    "Transfer-Encoding: chunked\r\n" : "Connection: close\r\n");
+	    "Content-Type: %s\r\nX-Accel-Buffering: no\r\n"
+	    "Cache-Control: no-store\r\n%s\r\n", h->v10 ? 0 : 1, ctype,
+	    h->chunked ? "Transfer-Encoding: chunked\r\n" :
+	    "Connection: close\r\n");
 	control_send_bytes(c, head, strlen(head));
 	free(head);
 	control_stream(c);
+}
+
+void
+http_stream_open(struct conn *c, const char *ctype)
+{
+	struct http_conn *h = control_http(c);
+
+	if (h != NULL)
+		http_stream_start(c, h, ctype);
 }
 
 /* GET /logtail/NAME[/CHANNEL]: the last 1 KiB, then what comes. */
@@ -479,7 +528,7 @@ http_logtail(struct conn *c, struct http_conn *h, char *path)
 		http_error(c, 404);
 		return;
 	}
-	http_stream_start(c, h);
+	http_stream_start(c, h, "text/plain;charset=utf-8");
 	output_tail(p, which, -1, &buf, &len);
 	skip = len > HTTP_TAIL_FIRST ? len - HTTP_TAIL_FIRST : 0;
 	http_send_chunk(c, buf + skip, len - skip);
@@ -500,7 +549,7 @@ http_mainlogtail(struct conn *c, struct http_conn *h)
 	off_t end;
 	int fd = -1;
 
-	http_stream_start(c, h);
+	http_stream_start(c, h, "text/plain;charset=utf-8");
 	http_mainlog = xreallocarray(http_mainlog, http_nmainlog + 1,
 	    sizeof(*http_mainlog));
 	http_mainlog[http_nmainlog++] = c;
@@ -515,6 +564,40 @@ http_mainlogtail(struct conn *c, struct http_conn *h)
 	if ((n = read(fd, buf, sizeof(buf))) > 0)
 		http_send_chunk(c, buf, (size_t)n);
 	close(fd);
+}
+
+/* Spec section 11: GET /metrics here, the status page in page.c. */
+static int
+http_observe(struct conn *c, struct http_conn *h, const char *body)
+{
+	struct page_req r;
+	char *text;
+	size_t len;
+
+	if (strcmp(h->target, "/metrics") == 0) {
+		if (strcmp(h->method, "GET") != 0) {
+			http_error(c, 405);
+			return 1;
+		}
+		metrics_write(&text, &len);
+		http_respond(c, 200, "text/plain; version=0.0.4; charset=utf-8",
+		    "Cache-Control: no-store\r\n", text, len);
+		free(text);
+		return 1;
+	}
+	memset(&r, 0, sizeof(r));
+	r.method = h->method;
+	r.target = h->target;
+	r.body = body;
+	r.body_len = h->body_len;
+	r.may_act = h->inet ? tendd_conf->inet_username != NULL ||
+	    tendd_conf->inet_password != NULL : tendd_conf->http_username !=
+	    NULL || tendd_conf->http_password != NULL;
+	r.origin = h->origin;
+	r.host = h->host;
+	r.fetch_site = h->fetch_site;
+	r.token = h->token;
+	return page_route(c, &r);
 }
 
 static void
@@ -553,6 +636,8 @@ http_route(struct conn *c, struct http_conn *h, char *body)
 		json_decref(params);
 		return;
 	}
+	if (http_observe(c, h, body))
+		return;
 	if (strcmp(h->method, "GET") != 0) {
 		http_error(c, 405);
 		return;
@@ -752,6 +837,7 @@ http_close(void)
 	free(http_mainlog);
 	http_mainlog = NULL;
 	http_nmainlog = 0;
+	page_close();
 }
 
 char *

@@ -74,6 +74,7 @@ struct logfile {
 	unsigned	 round;		/* wake-ups so far (logfile_retry_cb) */
 	unsigned long long lost;	/* bytes dropped, not yet noted */
 	unsigned long long lost_noted;	/* ... and noted in the file */
+	unsigned long long lost_ever;	/* bytes dropped, never reset */
 	int		 rotate_err;	/* a rotation failed (reported) */
 	double		 stalled;	/* nonblocking: EAGAIN since then; 0 */
 	struct event	*retry;
@@ -802,9 +803,17 @@ logfile_unwritten(struct logfile *lf, size_t len, size_t taken)
 	logfile_arm_retry(lf);
 	if (util_now() - lf->since >= LOGFILE_HOLD_SECS) {
 		lf->lost += len - taken;
+		lf->lost_ever += len - taken;
 		return len;
 	}
 	return taken;
+}
+
+/* Bytes it ever dropped (metrics: per stream, counted around a write). */
+unsigned long long
+logfile_dropped(const struct logfile *lf)
+{
+	return lf != NULL ? lf->lost_ever : 0;
 }
 
 /* After a loss, the file says so before anything else goes in. */

@@ -91,6 +91,8 @@ struct outstream {
 	char		*ring;		/* OUTPUT_RING_SIZE; at first output */
 	uint64_t	 total;		/* bytes ever read into the ring */
 	uint64_t	 sent;		/* ... of them taken by the destination */
+	uint64_t	 written;	/* bytes it wrote, prefixes too (metrics) */
+	uint64_t	 dropped;	/* ... and bytes it dropped */
 	uint64_t	 shown;		/* tail shows nothing before (clear) */
 	uint64_t	 mark;		/* after a reap: the process's last
 					   byte ends here (UINT64_MAX: not
@@ -281,9 +283,9 @@ output_gather(struct outstream *os, struct output_batch *b, int stamps)
 	}
 }
 
-/* Offers B to the destination; how many bytes it took. */
+/* B to the destination; how many bytes it took, dropped ones too. */
 static size_t
-output_offer(struct outstream *os, const struct output_batch *b)
+output_offer_lf(struct outstream *os, const struct output_batch *b)
 {
 	struct iovec flat;
 	size_t at = 0;
@@ -303,6 +305,20 @@ output_offer(struct outstream *os, const struct output_batch *b)
 	flat.iov_base = output_flat;
 	flat.iov_len = at;
 	return logfile_writev(os->lf, &flat, 1);
+}
+
+/* Offers B to the destination; how many bytes it took. */
+static size_t
+output_offer(struct outstream *os, const struct output_batch *b)
+{
+	unsigned long long before = logfile_dropped(os->lf), lost;
+	size_t taken;
+
+	taken = output_offer_lf(os, b);
+	lost = logfile_dropped(os->lf) - before;
+	os->dropped += lost;
+	os->written += taken > lost ? taken - lost : 0;
+	return taken;
 }
 
 /*
@@ -1059,6 +1075,21 @@ output_tail(struct proc *p, enum output_stream which, long lines,
 	*len = n - (size_t)(s - b);
 	memmove(b, s, *len);
 	*buf = b;
+}
+
+/* GET /metrics: bytes P's stream WHICH wrote to its log and dropped. */
+void
+output_counts(struct proc *p, enum output_stream which, uint64_t *written,
+    uint64_t *dropped)
+{
+	struct outstream *os;
+
+	*written = *dropped = 0;
+	if (p->out == NULL)
+		return;
+	os = &p->out->st[which];
+	*written = os->written;
+	*dropped = os->dropped;
 }
 
 int

@@ -74,6 +74,7 @@ reap_proc(struct proc *p, const siginfo_t *si)
 	pid_t pid = p->pid;
 	int status;
 
+	metrics_proc_ended(p);	/* the zombie's CPU, before it is gone */
 	program_exited(p);
 	if (reap_pid(pid, &status) == -1) {
 		log_warn("%s: cannot reap pid %ld: %s; its exit as seen "

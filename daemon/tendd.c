@@ -227,6 +227,7 @@ tendd_reload_apply(int flags, struct diag *d, struct reload_plan *plan)
 	tendd_raise_nofile(new);
 	reload_apply(old, new);
 	config_free(old);
+	metrics_reloaded();
 	return 0;
 }
 

@@ -359,6 +359,11 @@ struct proc {
 	int		 stop_held;	/* DEPEND_HOLD_*: waits for its dependents */
 	char		*held_why;	/* DEPEND_HOLD_CHANGE: the keys that differ */
 	unsigned	 dep_gen;	/* visited by the walk of that number */
+
+	/* metrics.c: CPU seconds of ended runs, the latest of pid's run */
+	double		 cpu_ended;
+	double		 cpu_live;
+	pid_t		 cpu_pid;
 };
 TAILQ_HEAD(procs, proc);
 extern struct procs procs;
@@ -865,6 +870,9 @@ int	 output_clear(struct proc *, char **cause);
  */
 void	 output_tail(struct proc *, enum output_stream, long lines,
 	    char **buf, size_t *len);
+/* Bytes P's stream wrote to its log and dropped, ever (metrics). */
+void	 output_counts(struct proc *, enum output_stream, uint64_t *written,
+	    uint64_t *dropped);
 /* tail -f: send each new chunk of P's stream to C as {"id": ID, ...}. */
 void	 output_follow(struct proc *, enum output_stream, struct conn *,
 	    struct json_t *id, int base64);
@@ -914,6 +922,7 @@ char	*logfile_make_spec(const struct proc *, enum output_stream);
  * Fewer than all: it cannot take more now; wait with logfile_wait().
  */
 size_t	 logfile_writev(struct logfile *, const struct iovec *, int);
+unsigned long long logfile_dropped(const struct logfile *);
 /* The stream ended: a journal destination sends its partial line. */
 void	 logfile_flush(struct logfile *);
 /* The child's pid, for the journal's SYSLOG_PID. */
@@ -1014,6 +1023,12 @@ void	 http_mainlog_line(const char *, size_t);
 void	 http_stream_end(struct conn *);
 /* SUPERVISOR_SERVER_URL for children (allocated). */
 char	*http_server_url(void);
+/* For page.c and metrics: one response; a stream's head (CTYPE); %XX. */
+void	 http_respond(struct conn *, int code, const char *ctype,
+	    const char *extra, const char *body, size_t len);
+void	 http_error(struct conn *, int code);
+void	 http_stream_open(struct conn *, const char *ctype);
+int	 http_unquote(char *);
 /* rpc_supervisor.c: parked calls, told what command.c's waiters are. */
 void	 rpc_state_changed(struct proc *);
 void	 rpc_proc_gone(struct proc *);
@@ -1122,6 +1137,45 @@ struct pidstat {
 };
 int	 procfs_parse_stat(const char *, struct pidstat *);
 int	 procfs_stat(pid_t, struct pidstat *);
+/* CPU (user + system, clock ticks) and resident pages from stat text. */
+int	 procfs_parse_usage(const char *, unsigned long long *ticks,
+	    unsigned long long *rss_pages);
+int	 procfs_usage(pid_t, unsigned long long *ticks,
+	    unsigned long long *rss_pages);
+
+/* ------------------------------------------------------------------ */
+/* metrics.c, page.c: observability (spec section 11)                   */
+
+/* What P uses now, read when asked: -1 for a value it has none of. */
+struct metrics_usage {
+	double			 cpu;	/* seconds, all its runs; -1: none */
+	long long		 mem;	/* bytes resident; -1: no pid */
+};
+void	 metrics_usage(struct proc *, struct metrics_usage *);
+/* reap.c: P's process ended (a zombie still): its CPU counts from now. */
+void	 metrics_proc_ended(struct proc *);
+/* tendd.c: a reload was applied. */
+void	 metrics_reloaded(void);
+/* GET /metrics: the exposition (allocated) and its length. */
+void	 metrics_write(char **, size_t *);
+
+/* A request as page.c sees it (http.c parsed and authorized it). */
+struct page_req {
+	const char	*method;
+	const char	*target;
+	const char	*body;
+	size_t		 body_len;
+	int		 may_act;	/* it carried [*_http_server] credentials */
+	const char	*origin;	/* headers; NULL when absent */
+	const char	*host;
+	const char	*fetch_site;
+	const char	*token;		/* X-Tend-Token */
+};
+/* 1 when page.c answered REQ (GET /, /api/...), 0: not its route. */
+int	 page_route(struct conn *, const struct page_req *);
+void	 page_state_changed(struct proc *);
+void	 page_conn_gone(struct conn *);
+void	 page_close(void);
 
 /* ------------------------------------------------------------------ */
 /* sockets.c: listening sockets held for programs (spec §8).           */

@@ -92,6 +92,7 @@ _tendctl()
         wait) opts+=" --timeout" ;;
         tail) opts+=" -f -n" ;;
         reload) opts+=" --check" ;;
+        status) opts+=" --resources" ;;
         esac
         COMPREPLY=($(compgen -W "$opts" -- "$cur"))
         return

@@ -11,7 +11,8 @@ from conftest import STATES, read_json_line
 
 ALL_FIELDS = ["name", "group", "process", "state", "pid", "exitcode",
               "uptime", "restarts", "daemon", "description", "spawnerr",
-              "since", "want", "health", "health_detail"]
+              "since", "want", "health", "health_detail", "cpu_seconds",
+              "memory_bytes"]
 
 # Bytes a path can hold that JSON must escape or cannot carry as they
 # are: a quote, a backslash, a tab, control bytes (ESC too), bytes that
@@ -76,6 +77,12 @@ def test_full_reply_has_every_field_with_its_type(tend):
         assert p["want"] in ("up", "down", "none")
         # no healthcheck here: null (test_probes.py has the others)
         assert p["health"] is None and p["health_detail"] is None
+        # spec section 11: for every process with a pid
+        if p["pid"] is None:
+            assert p["cpu_seconds"] is None and p["memory_bytes"] is None
+        else:
+            assert type(p["cpu_seconds"]) is float and p["cpu_seconds"] >= 0
+            assert type(p["memory_bytes"]) is int and p["memory_bytes"] > 0
     web, idle, job, broken = (by[n] for n in ("web", "idle", "job",
                                               "broken"))
     assert type(web["pid"]) is int and web["pid"] > 0

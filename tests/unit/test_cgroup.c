@@ -198,6 +198,29 @@ test_stat(void **state)
 	assert_int_equal(procfs_parse_stat("", &ps), -1);
 }
 
+/* metrics.c's reading: utime + stime (14, 15) and rss (24). */
+static void
+test_usage(void **state)
+{
+	unsigned long long ticks, rss;
+
+	assert_int_equal(procfs_parse_usage("1234 (nginx) S 1 1230 1230 0 -1 "
+	    "4194624 100 0 0 0 5 3 0 0 20 0 1 0 987654 1000000 200 "
+	    "18446744073709551615 1 1 0 0 0 0 0 4096 0 0 0 0 17 1 0 0 0 0 0 "
+	    "0 0 0 0 0 0 0 0", &ticks, &rss), 0);
+	assert_true(ticks == 8ULL);
+	assert_true(rss == 200ULL);
+	/* ") " in the name; a negative rss reads as none */
+	assert_int_equal(procfs_parse_usage("77 (a) b (c)) Z 1 77 77 0 -1 0 0 "
+	    "0 0 0 70 7 0 0 20 0 1 0 42 0 -1", &ticks, &rss), 0);
+	assert_true(ticks == 77ULL);
+	assert_true(rss == 0ULL);
+	/* cut short before rss, or no name */
+	assert_int_equal(procfs_parse_usage("5 (x) S 1 5 5 0 -1 0 0 0 0 0 1 1 "
+	    "0 0 20 0 1 0 42 0", &ticks, &rss), -1);
+	assert_int_equal(procfs_parse_usage("5 x S", &ticks, &rss), -1);
+}
+
 static void
 test_session_slot(void **state)
 {
@@ -256,6 +279,7 @@ main(void)
 		cmocka_unit_test(test_dir_of),
 		cmocka_unit_test(test_decode),
 		cmocka_unit_test(test_stat),
+		cmocka_unit_test(test_usage),
 		cmocka_unit_test(test_session_slot),
 	};
 
