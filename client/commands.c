@@ -36,6 +36,9 @@ static int	 commands_version(struct tendctl *, struct tendctl_args *);
 static int	 commands_tail(struct tendctl *, struct tendctl_args *);
 static int	 commands_clear(struct tendctl *, struct tendctl_args *);
 static int	 commands_reopen(struct tendctl *, struct tendctl_args *);
+/* spec §12: runtime operations */
+static int	 commands_enable(struct tendctl *, struct tendctl_args *);
+static int	 commands_disable(struct tendctl *, struct tendctl_args *);
 
 static const struct option commands_tail_opts[] = {
 	{ "follow",	no_argument,		NULL,	'f' },
@@ -128,6 +131,12 @@ static const struct tendctl_cmd commands_table[] = {
 	  1, -1, "", NULL, commands_clear },
 	{ "reopen", "", "reopen every log file (after an external logrotate)",
 	  0, 0, "", NULL, commands_reopen },
+	/* spec §12: runtime operations */
+	{ "enable", "NAME...", "may be started again (remembered in state_dir)",
+	  1, -1, "", NULL, commands_enable },
+	{ "disable", "NAME...",
+	  "stop and never start until enabled (remembered in state_dir)",
+	  1, -1, "", NULL, commands_disable },
 	{ "help", "[COMMAND]", "show this help, or a command's",
 	  0, 1, "", NULL, commands_help },
 };
@@ -167,6 +176,11 @@ static const struct {
 	{ "pid", "exit status: 0, 3 some named process is not running" },
 	{ "events", "Until tendd exits or tendctl is interrupted; --json: one "
 	  "object a line." },
+	{ "enable", "Does not start it: tendctl start does.\n"
+	  "exit status: 0, 4 unknown name" },
+	{ "disable", "Stopped now (what depends on it first), never started "
+	  "by autostart,\nreload or start all; remembered across restarts "
+	  "and reboots.\nexit status: 0, 4 unknown name" },
 };
 
 static void
@@ -986,6 +1000,25 @@ commands_resume(struct tendctl *t, struct tendctl_args *args)
 	static const char *const verbs[] = { "resumed", NULL };
 
 	return commands_action_fields(t, args, "resume", NULL, -1, verbs,
+	    verbs);
+}
+
+/* spec §12: enable, disable */
+static int
+commands_enable(struct tendctl *t, struct tendctl_args *args)
+{
+	static const char *const verbs[] = { "enabled", NULL };
+
+	return commands_action_fields(t, args, "enable", NULL, -1, verbs,
+	    verbs);
+}
+
+static int
+commands_disable(struct tendctl *t, struct tendctl_args *args)
+{
+	static const char *const verbs[] = { "disabled", NULL };
+
+	return commands_action_fields(t, args, "disable", NULL, -1, verbs,
 	    verbs);
 }
 

@@ -109,6 +109,9 @@ static const struct cmd_entry command_table[] = {
 	  .flags = CMD_PARKS, .until = OP_WAIT },
 	{ .name = "events", .exec = events_subscribe,
 	  .fields = { NAMES_OR_ALL }, .flags = CMD_STREAMS },
+	/* spec §12: runtime operations (cmd_runtime.c) */
+	{ .name = "enable", .exec = cmd_runtime_enable, .fields = { NAMES } },
+	{ .name = "disable", .exec = cmd_runtime_disable, .fields = { NAMES } },
 };
 
 /* Row I of the table, or NULL past its end (for the tests). */

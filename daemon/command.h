@@ -178,6 +178,12 @@ enum cmd_retval cmd_proc_pause(struct conn *, json_t *, struct cmd_args *);
 enum cmd_retval cmd_proc_resume(struct conn *, json_t *, struct cmd_args *);
 enum cmd_retval cmd_proc_wait(struct conn *, json_t *, struct cmd_args *);
 
+/* cmd_runtime.c: spec §12 (enable, disable; start's disabled filter) */
+enum cmd_retval cmd_runtime_enable(struct conn *, json_t *, struct cmd_args *);
+enum cmd_retval cmd_runtime_disable(struct conn *, json_t *,
+	    struct cmd_args *);
+int	 cmd_runtime_filter(struct cmd_args *, char **cause);
+
 /* cmd_output.c */
 enum cmd_retval cmd_output_tail(struct conn *, json_t *, struct cmd_args *);
 enum cmd_retval cmd_output_clear(struct conn *, json_t *, struct cmd_args *);

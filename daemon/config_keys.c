@@ -87,6 +87,9 @@ static const struct config_key config_keys_tend[] = {
 	    "supervisord's; warned about, ignored" },
 	{ "user", CT_DAEMON_USER, NOWHERE, NONE, { .i = 0 }, NULL,
 	    "supervisord's; fine when it is tendd's own user, else warned" },
+	/* spec §12: runtime operations */
+	{ "state_dir", CT_PATH, T(state_dir), TENDD, { .s = NULL }, NULL,
+	    "what is remembered across reboots (enable/disable)" },
 	{ NULL, CT_ANY, NOWHERE, NONE, { .i = 0 }, NULL, NULL }
 };
 

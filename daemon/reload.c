@@ -308,6 +308,11 @@ reload_apply(struct tend_conf *old, struct tend_conf *new)
 	TAILQ_FOREACH(p, &procs, entry) {
 		if (p->reload_start == 0)
 			continue;
+		if (persist_is_disabled(p)) {	/* spec §12 */
+			p->reload_start = 0;
+			p->want = WANT_DOWN;
+			continue;
+		}
 		p->want = WANT_UP;
 		a.why = p->reload_start == 1 ? "added by reload" :
 		    "config changed";

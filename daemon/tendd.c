@@ -699,6 +699,7 @@ main(int argc, char **argv)
 	}
 
 	program_setup(tendd_conf);
+	persist_init(tendd_conf);
 	log_info("tendd %s started (pid %ld): %d process%s from %s",
 	    TEND_VERSION, (long)getpid(), program_nprocs,
 	    program_nprocs == 1 ? "" : "es", tendd_conf->file);
@@ -718,6 +719,7 @@ main(int argc, char **argv)
 		event_free(sigev[i]);
 	reap_close();
 	program_free_all();
+	persist_close();
 	probe_close();
 	cgroup_close();
 	logfile_close_all();

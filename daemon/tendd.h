@@ -155,6 +155,8 @@ struct tend_conf {
 					   all running (config_proc_fds) */
 	int		 ngroups;	/* distinct groups of those */
 	struct program_confs programs;	/* processes, in file order */
+	/* spec §12 */
+	char		*state_dir;	/* NULL: persist_default_state_dir() */
 };
 
 /* Errors and warnings of one config read, each "file:line: message". */
@@ -344,6 +346,8 @@ struct proc {
 	int		 stop_held;	/* DEPEND_HOLD_*: waits for its dependents */
 	char		*held_why;	/* DEPEND_HOLD_CHANGE: the keys that differ */
 	unsigned	 dep_gen;	/* visited by the walk of that number */
+
+	/* spec §12: runtime operations (persist.c, cmd_runtime.c) */
 };
 TAILQ_HEAD(procs, proc);
 extern struct procs procs;
@@ -1044,6 +1048,20 @@ void	 log_debug(const char *, ...) __attribute__((format(printf, 1, 2)));
 /* Startup failures and broken invariants only. */
 void	 fatal(const char *, ...)
 	    __attribute__((format(printf, 1, 2), noreturn));
+
+/* ------------------------------------------------------------------ */
+/* persist.c: enable/disable (state_dir) and a person's stops (beside  */
+/* the socket), kept across tendd restarts (spec §12).                 */
+
+char	*persist_default_state_dir(void);
+/* After program_setup(), before autostart: what they name stays STOPPED. */
+void	 persist_init(const struct tend_conf *);
+void	 persist_close(void);
+int	 persist_is_disabled(const struct proc *);
+int	 persist_set_disabled(const struct proc *, int disabled);
+void	 persist_set_stopped(const struct proc *, int stopped);
+/* Writes what the calls above changed (once per request). */
+void	 persist_flush(void);
 
 /* procfs.c */
 struct pidstat {

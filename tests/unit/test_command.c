@@ -137,6 +137,15 @@ static const struct check_case cases[] = {
 	  NAMES_MISSING },
 	{ "{\"cmd\": \"resume\", \"names\": [[]]}", 0, TEND_ERR_BAD_REQUEST,
 	  "names must be a list of strings" },
+	/* enable, disable (spec §12): names */
+	{ "{\"cmd\": \"enable\"}", 0, TEND_ERR_MISSING, NAMES_MISSING },
+	{ "{\"cmd\": \"enable\", \"names\": [1]}", 0, TEND_ERR_BAD_REQUEST,
+	  "names must be a list of strings" },
+	{ "{\"cmd\": \"disable\"}", 0, TEND_ERR_MISSING, NAMES_MISSING },
+	{ "{\"cmd\": \"disable\", \"names\": []}", 0, TEND_ERR_MISSING,
+	  NAMES_MISSING },
+	{ "{\"cmd\": \"disable\", \"names\": \"a\"}", 0,
+	  TEND_ERR_BAD_REQUEST, "names must be a list of strings" },
 	/* reload: check, then the shutdown refusal */
 	{ "{\"cmd\": \"reload\"}", 1, TEND_ERR_SHUTTING_DOWN,
 	  "tendd is shutting down" },
@@ -251,7 +260,7 @@ test_every_field_covered(void **state)
 				fail_msg("%s: field %s has no failing case",
 				    e->name, f->name);
 	}
-	assert_int_equal(i, 16);
+	assert_int_equal(i, 16 + 2);	/* + enable, disable (spec §12) */
 	assert_true(n > 0);
 }
 

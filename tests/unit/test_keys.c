@@ -423,6 +423,7 @@ test_restart_changes(void **state)
 		{ "identifier", "other" },
 		{ "umask", "022" },
 		{ "directory", "/" },
+		{ "state_dir", "/nonexistent/state" },
 	};
 	const struct config_key *k;
 	struct tend_conf *a, *b;
