@@ -39,6 +39,7 @@ static int	 commands_reopen(struct tendctl *, struct tendctl_args *);
 /* spec §12: runtime operations */
 static int	 commands_enable(struct tendctl *, struct tendctl_args *);
 static int	 commands_disable(struct tendctl *, struct tendctl_args *);
+static int	 commands_scale(struct tendctl *, struct tendctl_args *);
 
 static const struct option commands_tail_opts[] = {
 	{ "follow",	no_argument,		NULL,	'f' },
@@ -137,6 +138,8 @@ static const struct tendctl_cmd commands_table[] = {
 	{ "disable", "NAME...",
 	  "stop and never start until enabled (remembered in state_dir)",
 	  1, -1, "", NULL, commands_disable },
+	{ "scale", "PROGRAM N", "run N processes of PROGRAM from now on",
+	  2, 2, "", NULL, commands_scale },
 	{ "help", "[COMMAND]", "show this help, or a command's",
 	  0, 1, "", NULL, commands_help },
 };
@@ -181,6 +184,10 @@ static const struct {
 	{ "disable", "Stopped now (what depends on it first), never started "
 	  "by autostart,\nreload or start all; remembered across restarts "
 	  "and reboots.\nexit status: 0, 4 unknown name" },
+	{ "scale", "New processes are named by process_name and started; the "
+	  "highest-numbered\nsurplus is stopped. Holds until a reload changes "
+	  "the program's numprocs.\nexit status: 0, 1 failed, 4 unknown "
+	  "program" },
 };
 
 static void
@@ -1020,6 +1027,44 @@ commands_disable(struct tendctl *t, struct tendctl_args *args)
 
 	return commands_action_fields(t, args, "disable", NULL, -1, verbs,
 	    verbs);
+}
+
+/* scale PROGRAM N */
+static int
+commands_scale(struct tendctl *t, struct tendctl_args *args)
+{
+	json_t *reply;
+	char *end;
+	long n;
+	int status;
+
+	errno = 0;
+	n = strtol(args->argv[1], &end, 10);
+	if (errno != 0 || end == args->argv[1] || *end != '\0' || n < 0)
+		return tendctl_fail(t, TEND_EXIT_USAGE, TENDCTL_ERR_USAGE,
+		    "scale: N must be a whole number, 0 or more: %s",
+		    args->argv[1]);
+	status = tendctl_request(t, "scale", json_pack("{s:s, s:I}",
+	    "program", args->argv[0], "count", (json_int_t)n), &reply);
+	if (status != 0)
+		return status;
+	if (!json_is_true(json_object_get(reply, "ok"))) {
+		status = commands_daemon_error(t, reply, NULL, 1,
+		    commands_refused_status(reply));
+		json_decref(reply);
+		return status;
+	}
+	json_object_del(reply, "id");
+	json_object_del(reply, "ok");
+	if (t->json)
+		print_json(reply);
+	else
+		printf("%s: %lld -> %lld processes\n", args->argv[0],
+		    (long long)json_integer_value(json_object_get(reply,
+		    "was")), (long long)json_integer_value(json_object_get(
+		    reply, "count")));
+	json_decref(reply);
+	return TEND_EXIT_OK;
 }
 
 /* wait: the shell-like status tendd computed, or 124 on timeout. */

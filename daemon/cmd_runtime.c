@@ -98,3 +98,147 @@ cmd_runtime_filter(struct cmd_args *a, char **cause)
 	a->procs[n] = NULL;
 	return 0;
 }
+
+/* ---- scale */
+
+#define SCALE_MAX	10000	/* as numprocs (config_int.h) */
+
+/* How many processes PROGRAM has now, the file's numprocs in *FILE_N. */
+static int
+cmd_runtime_count(const char *program, int *file_n)
+{
+	struct proc *p;
+	int n = 0, sn;
+
+	*file_n = -1;
+	TAILQ_FOREACH(p, &procs, entry) {
+		if (strcmp(p->pc->program, program) != 0 || p->removed)
+			continue;
+		n++;
+		if (*file_n == -1)
+			*file_n = p->pc->numprocs;
+	}
+	/* the file's, not the scaled count the processes were read with */
+	if (!scale_get(program, file_n, &sn) && *file_n == -1)
+		return -1;
+	return n;
+}
+
+/*
+ * The plan of a reload with the new count must add or remove only
+ * PROGRAM's processes: a file edited since the last reload is not
+ * applied behind the person's back.
+ */
+static int
+cmd_runtime_scale_only(const char *program, const struct reload_plan *plan)
+{
+	struct proc *p;
+	int i, kind = -1;
+
+	for (i = 0; i < plan->n; i++) {
+		const struct reload_item *it = &plan->items[i];
+
+		if (it->change == RELOAD_CHANGED ||
+		    (kind != -1 && (int)it->change != kind))
+			return 0;
+		kind = (int)it->change;
+		if (it->change == RELOAD_ADDED)
+			continue;
+		TAILQ_FOREACH(p, &procs, entry)
+			if (strcmp(p->group, it->group) == 0 &&
+			    strcmp(p->name, it->process) == 0)
+				break;
+		if (p == NULL || strcmp(p->pc->program, program) != 0)
+			return 0;
+	}
+	return plan->restart == NULL || plan->restart[0] == NULL;
+}
+
+/* A reload (with the new count) that is refused: why, for the person. */
+static char *
+cmd_runtime_scale_refusal(struct diag *d, const struct reload_plan *plan,
+    const char *program, int rc)
+{
+	char *msg;
+	int i;
+
+	if (rc == 0) {
+		xasprintf(&msg, "%s: the config file has changes not loaded "
+		    "yet: reload first", program);
+		return msg;
+	}
+	for (i = 0; i < d->n; i++)
+		if (d->msgs[i].is_error)
+			return xstrdup(d->msgs[i].text);
+	return xstrdup("the config cannot be read again");
+}
+
+/* The new processes with autostart = false are started too. */
+static void
+cmd_runtime_scale_start(const char *program)
+{
+	struct proc *p;
+	char *cause;
+
+	TAILQ_FOREACH(p, &procs, entry) {
+		if (strcmp(p->pc->program, program) != 0 ||
+		    p->state != PROC_NEW || p->want != WANT_NONE ||
+		    persist_is_disabled(p))
+			continue;
+		cause = NULL;
+		program_start(p, &cause);
+		free(cause);
+	}
+}
+
+/*
+ * scale PROGRAM N: the count is set where the config reader sees it
+ * (scale.c), then the file is read again as a reload would, and applied
+ * when the only difference is PROGRAM's processes.
+ */
+enum cmd_retval
+cmd_runtime_scale(struct conn *c, json_t *id, struct cmd_args *a)
+{
+	const char *program = json_string_value(a->program);
+	struct reload_plan plan;
+	struct diag d = { 0 };
+	int file_n, had, old_file_n, old_n, scaled, rc;
+	char *msg;
+
+	if (a->count < 0 || a->count > SCALE_MAX) {
+		xasprintf(&msg, "count must be 0 to %d", SCALE_MAX);
+		reply_error(c, id, TEND_ERR_BAD_REQUEST, msg);
+		free(msg);
+		return CMD_RETURN_DONE;
+	}
+	if ((had = cmd_runtime_count(program, &file_n)) == -1) {
+		xasprintf(&msg, "no such program: %s", program);
+		reply_send(c, reply_failed(id, TEND_ERR_UNKNOWN_NAME, msg,
+		    "names", json_pack("[O]", a->program)));
+		free(msg);
+		return CMD_RETURN_DONE;
+	}
+	scaled = scale_get(program, &old_file_n, &old_n);
+	scale_set(program, file_n, (int)a->count);
+	rc = tendd_reload(TENDD_RELOAD_CHECK, &d, &plan);
+	if (rc == -1 || !cmd_runtime_scale_only(program, &plan)) {
+		msg = cmd_runtime_scale_refusal(&d, &plan, program, rc);
+		scale_set(program, file_n, scaled ? old_n : file_n);
+		reply_error(c, id, TEND_ERR_FAILED, msg);
+		free(msg);
+	} else {
+		reload_plan_free(&plan);
+		diag_clear(&d);
+		log_info("%s: scaled from %d to %ld processes", program, had,
+		    a->count);
+		rc = tendd_reload(0, &d, &plan);
+		cmd_runtime_scale_start(program);
+		reply_send(c, reply_set(reply_set(reply_set(reply_ok(id),
+		    "program", protocol_string(program)),
+		    "count", json_integer(a->count)),
+		    "was", json_integer(had)));
+	}
+	reload_plan_free(&plan);
+	diag_clear(&d);
+	return CMD_RETURN_DONE;
+}

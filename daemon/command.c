@@ -112,6 +112,12 @@ static const struct cmd_entry command_table[] = {
 	/* spec §12: runtime operations (cmd_runtime.c) */
 	{ .name = "enable", .exec = cmd_runtime_enable, .fields = { NAMES } },
 	{ .name = "disable", .exec = cmd_runtime_disable, .fields = { NAMES } },
+	{ .name = "scale", .exec = cmd_runtime_scale,
+	  .fields = { FIELD("program", CMD_T_NAME, program, 0,
+			    "scale needs a program"),
+		      FIELD("count", CMD_T_LINES, count, -1,
+			    "scale needs a count") },
+	  .flags = CMD_NOT_IN_SHUTDOWN },
 };
 
 /* Row I of the table, or NULL past its end (for the tests). */

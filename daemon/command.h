@@ -71,6 +71,9 @@ struct cmd_args {
 	int		 sig;		/* signal */
 	double		 timeout;	/* wait: seconds; < 0 none */
 	struct command_fields fields;	/* status: fields and rows */
+	/* spec §12 */
+	json_t		*program;	/* scale: the program (a string) */
+	long		 count;		/* scale: processes; -1 when negative */
 };
 
 /* The kinds of field; command.c has each one's check and its error text. */
@@ -183,6 +186,7 @@ enum cmd_retval cmd_runtime_enable(struct conn *, json_t *, struct cmd_args *);
 enum cmd_retval cmd_runtime_disable(struct conn *, json_t *,
 	    struct cmd_args *);
 int	 cmd_runtime_filter(struct cmd_args *, char **cause);
+enum cmd_retval cmd_runtime_scale(struct conn *, json_t *, struct cmd_args *);
 
 /* cmd_output.c */
 enum cmd_retval cmd_output_tail(struct conn *, json_t *, struct cmd_args *);

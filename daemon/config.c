@@ -518,6 +518,16 @@ config_program_count(struct config_reader *rd, struct config_rawsec *sec,
 		    kstart->written, INT_MAX);
 		return -1;
 	}
+	/* tendctl scale (spec §12): its count while the file's holds */
+	if (scale_numprocs(name, numprocs) && *numprocs > 1 &&
+	    (kname == NULL || strstr(kname->value, "%(process_num)") ==
+	    NULL)) {
+		config_error(rd, sec->file, sec->line, "[%s]: %d processes "
+		    "need a process_name with %%(process_num)s (such as "
+		    "process_name = %%(program_name)s_%%(process_num)02d)",
+		    sec->label, *numprocs);
+		return -1;
+	}
 	/* As supervisord: N processes of one name cannot be told apart. */
 	if (*numprocs > 1 && (kname == NULL ||
 	    strstr(kname->value, "%(process_num)") == NULL)) {

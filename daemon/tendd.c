@@ -720,6 +720,7 @@ main(int argc, char **argv)
 	reap_close();
 	program_free_all();
 	persist_close();
+	scale_close();
 	probe_close();
 	cgroup_close();
 	logfile_close_all();

@@ -1063,6 +1063,20 @@ void	 persist_set_stopped(const struct proc *, int stopped);
 /* Writes what the calls above changed (once per request). */
 void	 persist_flush(void);
 
+/* scale.c: tendctl scale's counts, kept while the file's numprocs holds. */
+
+/*
+ * config.c: PROGRAM's NUMPROCS as the file says; 1 when scale changed
+ * it (to its count), 0 when the file's stands (a scale made against
+ * another numprocs is forgotten).
+ */
+int	 scale_numprocs(const char *program, int *numprocs);
+/* The scale PROGRAM has: 1 with *FILE_N and *N, or 0 (the file's). */
+int	 scale_get(const char *program, int *file_n, int *n);
+/* PROGRAM runs N from now on (the file says FILE_N; N == FILE_N forgets). */
+void	 scale_set(const char *program, int file_n, int n);
+void	 scale_close(void);
+
 /* procfs.c */
 struct pidstat {
 	char			 state;		/* R, S, Z, ... */

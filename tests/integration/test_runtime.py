@@ -5,9 +5,10 @@ socket, so a tendd killed with SIGKILL and started again leaves it
 stopped; a state file that is not ours is reported and ignored.
 """
 import glob
+import json
 import signal
 
-from conftest import wait_for
+from conftest import read_json_line, wait_for
 
 
 def two(tend, *more):
@@ -104,3 +105,77 @@ def test_a_foreign_or_corrupt_state_file_is_reported_and_ignored(tend):
     tend.start()
     tend.wait_state("a", "RUNNING")
     assert "belongs to the tendd of /some/other.sock" in tend.log()
+
+
+def pool(tend, numprocs=2, extra=""):
+    tend.write_config(f"""
+        [program:w]
+        command = {tend.helper("sleeper")}
+        process_name = %(program_name)s_%(process_num)02d
+        numprocs = {numprocs}
+        startsecs = 0
+        {extra}
+        [program:solo]
+        command = {tend.helper("sleeper")}
+        startsecs = 0
+        """, tend="state_dir = %(here)s/state")
+
+
+def w_names(tend):
+    return sorted(n for n in tend.status() if n.startswith("w:"))
+
+
+def test_scale_up_down_and_a_reload_keeps_it(tend):
+    pool(tend)
+    tend.start()
+    tend.wait_state("w:w_01", "RUNNING")
+    solo = tend.wait_state("solo", "RUNNING")
+    ev = tend.connect()
+    ev.sendall(b'{"id": 1, "cmd": "events"}\n')
+    buf = bytearray()
+    assert read_json_line(ev, buf)["ok"]
+    rc, out, err = tend.ctl("scale", "w", "4")
+    assert rc == 0 and "2 -> 4" in out, (rc, out, err)
+    for n in ("w:w_02", "w:w_03"):
+        tend.wait_state(n, "RUNNING")
+    seen = set()
+    while not {"w:w_02", "w:w_03"} <= seen:
+        e = read_json_line(ev, buf)
+        if e.get("to") == "RUNNING":
+            seen.add(e["name"])
+    assert w_names(tend) == ["w:w_00", "w:w_01", "w:w_02", "w:w_03"]
+    assert [p["name"] for p in tend.status_json()
+            if p["name"].startswith("w:")] == w_names(tend)
+    # down: the highest numbers go, the others keep their pids
+    keep = tend.proc_status("w:w_00")["pid"]
+    rc, out, err = tend.ctl("--json", "scale", "w", "1")
+    assert rc == 0, (out, err)
+    assert json.loads(out)["count"] == 1
+    wait_for(lambda: w_names(tend) == ["w:w_00"], what="w scaled to 1")
+    assert tend.proc_status("w:w_00")["pid"] == keep
+    # a reload that leaves numprocs alone keeps the scale
+    rc, out, err = tend.ctl("reload")
+    assert rc == 0, (out, err)
+    assert w_names(tend) == ["w:w_00"]
+    assert tend.proc_status("solo")["pid"] == solo["pid"]
+    # a reload that changes numprocs: the file speaks again
+    pool(tend, 3)
+    assert tend.ctl("reload")[0] == 0
+    wait_for(lambda: w_names(tend) == ["w:w_00", "w:w_01", "w:w_02"],
+             what="numprocs from the file")
+    ev.close()
+
+
+def test_scale_refusals(tend):
+    pool(tend)
+    tend.start()
+    tend.wait_state("solo", "RUNNING")
+    assert tend.ctl("scale", "nope", "2")[0] == 4
+    assert tend.ctl("scale", "w", "x")[0] == 2
+    rc, out, err = tend.ctl("scale", "solo", "2")
+    assert rc == 1 and "process_num" in err, (rc, out, err)
+    # an edit not yet reloaded is not applied behind the person's back
+    pool(tend, 2, "stopwaitsecs = 3")
+    rc, out, err = tend.ctl("scale", "w", "3")
+    assert rc == 1 and "reload first" in err, (rc, out, err)
+    assert len(w_names(tend)) == 2

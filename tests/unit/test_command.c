@@ -146,6 +146,17 @@ static const struct check_case cases[] = {
 	  NAMES_MISSING },
 	{ "{\"cmd\": \"disable\", \"names\": \"a\"}", 0,
 	  TEND_ERR_BAD_REQUEST, "names must be a list of strings" },
+	/* scale (spec §12): program, count, then the shutdown refusal */
+	{ "{\"cmd\": \"scale\", \"count\": 2}", 0, TEND_ERR_MISSING,
+	  "scale needs a program" },
+	{ "{\"cmd\": \"scale\", \"program\": 1, \"count\": 2}", 0,
+	  TEND_ERR_BAD_REQUEST, "program must be a string" },
+	{ "{\"cmd\": \"scale\", \"program\": \"w\"}", 0, TEND_ERR_MISSING,
+	  "scale needs a count" },
+	{ "{\"cmd\": \"scale\", \"program\": \"w\", \"count\": \"2\"}", 0,
+	  TEND_ERR_BAD_REQUEST, "count must be a whole number" },
+	{ "{\"cmd\": \"scale\", \"program\": \"w\", \"count\": 2}", 1,
+	  TEND_ERR_SHUTTING_DOWN, "tendd is shutting down" },
 	/* reload: check, then the shutdown refusal */
 	{ "{\"cmd\": \"reload\"}", 1, TEND_ERR_SHUTTING_DOWN,
 	  "tendd is shutting down" },
@@ -260,7 +271,7 @@ test_every_field_covered(void **state)
 				fail_msg("%s: field %s has no failing case",
 				    e->name, f->name);
 	}
-	assert_int_equal(i, 16 + 2);	/* + enable, disable (spec §12) */
+	assert_int_equal(i, 16 + 3);	/* + enable, disable, scale (§12) */
 	assert_true(n > 0);
 }
 
