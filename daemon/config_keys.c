@@ -212,6 +212,13 @@ static const struct config_key config_keys_program[] = {
 	/* depends_on: checked whole (names, cycles) by config_check_depends() */
 	{ "depends_on", CT_STRING, P(depends_on), LIVE, { .s = NULL }, NULL,
 	    "started after these are up or done; stopped before them" },
+	/* spec §12: hooks (hooks.c), split like command at each run */
+	{ "pre_start", CT_STRING, P(pre_start), LIVE, { .s = NULL }, NULL,
+	    "run before each start; a failure is a failed start" },
+	{ "post_stop", CT_STRING, P(post_stop), LIVE, { .s = NULL }, NULL,
+	    "run after each end of a process" },
+	{ "hook_timeout", CT_SECS, P(hook_timeout), LIVE, { .d = 30 }, NULL,
+	    "a hook still running then is killed (and failed)" },
 	/* Read once per program, before its processes: config_program(). */
 	{ "numprocs", CT_NUMPROCS, NOWHERE, NONE, { .i = 1 }, NULL,
 	    "processes of the program (a change adds or removes some)" },

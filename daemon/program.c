@@ -450,7 +450,9 @@ static void
 program_describe_starting(const struct proc *p, char *buf, size_t len,
     double left)
 {
-	if (p->pid <= 0)
+	if (p->pid <= 0 && p->hook != NULL)	/* spec §12 */
+		snprintf(buf, len, "starting, running pre_start");
+	else if (p->pid <= 0)
 		snprintf(buf, len, "starting, waiting for %s%s%s",
 		    p->pc->pidfile ? p->pc->pidfile : "a process",
 		    p->pidfile_err ? ": " : "",

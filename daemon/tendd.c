@@ -721,6 +721,7 @@ main(int argc, char **argv)
 	program_free_all();
 	persist_close();
 	scale_close();
+	hooks_close();
 	probe_close();
 	cgroup_close();
 	logfile_close_all();

@@ -21,6 +21,7 @@ struct event;
 struct json_t;
 struct probe_spec;
 struct probe_run;
+struct hook_run;
 
 extern struct event_base *tendd_base;
 
@@ -122,6 +123,11 @@ struct program_conf {
 	int		 stderr_backups;
 	int		 redirect_stderr;	/* stderr goes down stdout's pipe */
 	int		 log_timestamps;	/* prefix each line with the time */
+
+	/* spec §12: runtime operations */
+	char		*pre_start;	/* as written; NULL: none (hooks.c) */
+	char		*post_stop;
+	double		 hook_timeout;
 };
 TAILQ_HEAD(program_confs, program_conf);
 
@@ -348,6 +354,9 @@ struct proc {
 	unsigned	 dep_gen;	/* visited by the walk of that number */
 
 	/* spec §12: runtime operations (persist.c, cmd_runtime.c) */
+	struct hook_run	*hook;		/* hooks.c: pre_start under way */
+	int		 hook_passed;	/* pre_start succeeded: spawn now */
+	int		 post_stop_due;	/* it ran: post_stop once it ends */
 };
 TAILQ_HEAD(procs, proc);
 extern struct procs procs;
@@ -451,6 +460,7 @@ enum state_id {
 	ST_BACKOFF,
 	ST_FATAL,
 	ST_WAITING,		/* its dependencies are not up yet */
+	ST_PRE_START,		/* STARTING, its pre_start hook running */
 	ST_N
 };
 
@@ -473,6 +483,7 @@ enum state_event {
 	E_SHUTDOWN,	/* tendd shuts down */
 	E_LEVEL,	/* shutdown: its priority level's turn to stop */
 	E_DEPS,		/* a dependency became up, done or failed */
+	E_HOOK,		/* its pre_start ended (arg status, why) */
 	E_N
 };
 
@@ -484,6 +495,7 @@ enum state_timer {
 	TIMER_JOIN,	/* joinsecs */
 	TIMER_STOPWAIT,	/* stopwaitsecs, then SIGKILL (none once killed) */
 	TIMER_BACKOFF,	/* the retry or restart delay */
+	TIMER_HOOK,	/* hook_timeout: the pre_start is killed */
 };
 
 struct state_info {
@@ -520,7 +532,7 @@ enum state_action_id {
 	A_STARTED, A_POLL, A_RETRY, A_ESCALATE, A_JOINED, A_READY,
 	A_WATCHDOG, A_TRIGGER, A_GROUPKILL, A_REAP, A_END_START,
 	A_END_RUN, A_END_STOP, A_CHANGE_UP, A_CHANGE_IDLE, A_REMOVE_UP,
-	A_FORGET, A_JOIN, A_DEPS,
+	A_FORGET, A_JOIN, A_DEPS, A_HOOK_DONE, A_HOOK_TIMEOUT,
 	A_N
 };
 #define STATE_FX_SPAWN	0x1	/* may spawn the program */
@@ -714,6 +726,9 @@ int	 spawn_signal(struct proc *, int sig, int group);
  */
 int	 spawn_command(struct proc *, char *const *argv, pid_t *pid,
 	    int *pidfd, char **cause);
+/* The same, stdout and stderr to OUTFD (-1: /dev/null): hooks.c. */
+int	 spawn_command_out(struct proc *, char *const *argv, int outfd,
+	    pid_t *pid, int *pidfd, char **cause);
 /* tendd's environment minus what belongs to tendd's own supervisor. */
 void	 spawn_init(void);
 
@@ -1076,6 +1091,18 @@ int	 scale_get(const char *program, int *file_n, int *n);
 /* PROGRAM runs N from now on (the file says FILE_N; N == FILE_N forgets). */
 void	 scale_set(const char *program, int file_n, int n);
 void	 scale_close(void);
+
+/* hooks.c: pre_start and post_stop (spec §12). */
+
+/* P's pre_start: 0 started (E_HOOK when it ends), -1 / SPAWN_SHORT. */
+int	 hooks_pre_start(struct proc *, char **cause);
+/* Its pre_start is killed and forgotten (no E_HOOK); none: nothing. */
+void	 hooks_cancel(struct proc *);
+/* P ended (a run of it): its post_stop, on its own. */
+void	 hooks_post_stop(struct proc *);
+/* reap.c: a hook's pid; 1 when it was one (reaped). */
+int	 hooks_reap_pid(pid_t);
+void	 hooks_close(void);
 
 /* procfs.c */
 struct pidstat {

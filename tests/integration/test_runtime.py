@@ -179,3 +179,49 @@ def test_scale_refusals(tend):
     rc, out, err = tend.ctl("scale", "w", "3")
     assert rc == 1 and "reload first" in err, (rc, out, err)
     assert len(w_names(tend)) == 2
+
+
+# ---- pre_start / post_stop
+
+def test_hooks_run_around_each_run(tend):
+    order = tend.path("order")
+    tend.write_config(f"""
+        [program:h]
+        command = sh -c 'echo run >> {order}; exec sleep 60'
+        pre_start = sh -c 'echo "pre $TEND_PROCESS_NAME" >> {order}'
+        post_stop = sh -c 'echo post >> {order}'
+        startsecs = 0
+        """)
+    tend.start()
+    tend.wait_state("h", "RUNNING")
+    assert tend.ctl("restart", "h")[0] == 0
+    assert tend.ctl("stop", "h")[0] == 0
+
+    def lines():
+        with open(order) as f:
+            return f.read().split("\n")[:-1]
+    wait_for(lambda: lines().count("post") == 2, what="two post_stops")
+    assert lines() == ["pre h", "run", "post", "pre h", "run", "post"] or \
+        lines() == ["pre h", "run", "pre h", "post", "run", "post"], lines()
+
+
+def test_a_failed_pre_start_is_a_failed_start_with_its_last_line(tend):
+    tend.write_config(f"""
+        [program:f]
+        command = {tend.helper("sleeper")}
+        pre_start = sh -c 'echo checking; echo "database not ready" >&2; exit 3'
+        startretries = 0
+        [program:t]
+        command = {tend.helper("sleeper")}
+        pre_start = sleep 30
+        hook_timeout = 0.5
+        startretries = 0
+        """)
+    tend.start()
+    st = tend.wait_state("f", "FATAL")
+    assert "pre_start failed: database not ready" in st["description"], st
+    assert st["pid"] is None
+    st = tend.wait_state("t", "FATAL")
+    assert "pre_start still running after 0.5s: killed" in st["description"]
+    rc, out, err = tend.ctl("start", "f")
+    assert rc == 1 and "database not ready" in err, (rc, out, err)
