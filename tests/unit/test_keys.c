@@ -309,6 +309,10 @@ static const struct {
 	{ "pidfile", "/nonexistent/pid", "pidfile" },
 	/* LIVE: named by no reload; the name it gives must exist */
 	{ "depends_on", "y\n[program:y]\ncommand = /bin/true", "" },
+	/* spec §12 */
+	{ "pre_start", "/bin/true pre", "" },
+	{ "post_stop", "/bin/true post", "" },
+	{ "hook_timeout", "5", "" },
 };
 
 static char *
