@@ -3,7 +3,9 @@
  * enable and disable (persist.c keeps the list). Their names were
  * resolved by dispatch (command.c).
  */
+#include <pwd.h>
 #include <stdlib.h>
+#include <unistd.h>
 #include <string.h>
 
 #include "command.h"
@@ -240,5 +242,109 @@ cmd_runtime_scale(struct conn *c, json_t *id, struct cmd_args *a)
 	}
 	reload_plan_free(&plan);
 	diag_clear(&d);
+	return CMD_RETURN_DONE;
+}
+
+/* ---- run */
+
+/* JSON strings -> a vector; NULL for NULL. */
+static char **
+cmd_runtime_strv(json_t *a)
+{
+	char **v;
+	json_t *e;
+	size_t i;
+
+	if (a == NULL)
+		return NULL;
+	v = xcalloc(json_array_size(a) + 1, sizeof(*v));
+	json_array_foreach(a, i, e)
+		v[i] = xstrdup(json_string_value(e));
+	return v;
+}
+
+/* Who the job runs as: the peer; tendd's own user only for root. */
+static int
+cmd_runtime_user(struct conn *c, char **user, char **cause)
+{
+	struct passwd *pw;
+	uid_t uid;
+	gid_t gid;
+
+	*user = NULL;
+	control_peer(c, &uid, &gid);
+	if (uid == 0 || uid == geteuid())
+		return 0;
+	if ((pw = getpwuid(uid)) == NULL) {
+		xasprintf(cause, "uid %u has no entry in the user database: a "
+		    "job cannot run as it", (unsigned)uid);
+		return -1;
+	}
+	*user = xstrdup(pw->pw_name);
+	return 0;
+}
+
+/* The request's values, checked beyond their types. */
+static int
+cmd_runtime_run_check(struct cmd_args *a, char **env, char **cause)
+{
+	const char *dir;
+	size_t i;
+
+	for (i = 0; env != NULL && env[i] != NULL; i++) {
+		if (strchr(env[i], '=') == NULL || env[i][0] == '=') {
+			xasprintf(cause, "env: not KEY=VALUE: %s", env[i]);
+			return -1;
+		}
+	}
+	dir = a->directory != NULL ? json_string_value(a->directory) : NULL;
+	if (dir != NULL && dir[0] != '/') {
+		xasprintf(cause, "directory: not an absolute path: %s", dir);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * run: a transient job (runjob.c), as the peer. With "wait" it parks
+ * like wait (and its timeout, which also stops the job, answers 124).
+ */
+enum cmd_retval
+cmd_runtime_run(struct conn *c, json_t *id, struct cmd_args *a)
+{
+	const char *code = TEND_ERR_BAD_REQUEST;
+	char **argv, **env, *user = NULL, *cause = NULL;
+	struct proc *p = NULL;
+
+	argv = cmd_runtime_strv(a->argv);
+	env = cmd_runtime_strv(a->env);
+	if (cmd_runtime_run_check(a, env, &cause) == 0) {
+		code = TEND_ERR_FAILED;
+		if (cmd_runtime_user(c, &user, &cause) == 0)
+			p = runjob_create(argv, a->run_name != NULL ?
+			    json_string_value(a->run_name) : NULL, user, env,
+			    a->directory != NULL ?
+			    json_string_value(a->directory) : NULL,
+			    a->timeout, &code, &cause);
+	}
+	strv_free(argv);
+	strv_free(env);
+	free(user);
+	if (p == NULL) {
+		reply_error(c, id, code, cause);
+		free(cause);
+		return CMD_RETURN_DONE;
+	}
+	if (a->wait) {
+		free(a->procs);
+		a->procs = xcalloc(2, sizeof(*a->procs));
+		a->procs[0] = p;
+		a->n = 1;
+		return CMD_RETURN_PARK;
+	}
+	reply_send(c, reply_set(reply_set(reply_set(reply_ok(id),
+	    "name", protocol_string(p->display)),
+	    "state", json_string(program_state_name(p->state))),
+	    "pid", p->pid > 0 ? json_integer(p->pid) : json_null()));
 	return CMD_RETURN_DONE;
 }

@@ -74,6 +74,10 @@ struct cmd_args {
 	/* spec §12 */
 	json_t		*program;	/* scale: the program (a string) */
 	long		 count;		/* scale: processes; -1 when negative */
+	json_t		*argv;		/* run: the command (strings) */
+	json_t		*run_name;	/* run: its name; NULL: made up */
+	json_t		*env;		/* run: "KEY=VALUE" strings; NULL */
+	json_t		*directory;	/* run: where; NULL: tendd's */
 };
 
 /* The kinds of field; command.c has each one's check and its error text. */
@@ -86,6 +90,7 @@ enum cmd_type {
 	CMD_T_SIGNAL,	/* a signal's name or number */
 	CMD_T_CHOICE,	/* one of two strings; the index is kept */
 	CMD_T_FIELDS,	/* status's "fields" (a list of process fields) */
+	CMD_T_STRV,	/* a list of strings (run's argv, env) */
 };
 
 struct cmd_field {
@@ -187,6 +192,7 @@ enum cmd_retval cmd_runtime_disable(struct conn *, json_t *,
 	    struct cmd_args *);
 int	 cmd_runtime_filter(struct cmd_args *, char **cause);
 enum cmd_retval cmd_runtime_scale(struct conn *, json_t *, struct cmd_args *);
+enum cmd_retval cmd_runtime_run(struct conn *, json_t *, struct cmd_args *);
 
 /* cmd_output.c */
 enum cmd_retval cmd_output_tail(struct conn *, json_t *, struct cmd_args *);

@@ -335,7 +335,7 @@ config_sec_key(struct config_rawsec *sec, const char *name)
 	return NULL;
 }
 
-static struct program_conf *
+struct program_conf *
 config_program_new(const char *program, const char *group, const char *file,
     int line)
 {

@@ -172,7 +172,7 @@ reload_diff(const struct tend_conf *cur, const struct tend_conf *new,
 			plan->unchanged++;
 	}
 	TAILQ_FOREACH(p, &procs, entry) {
-		if (!p->reload_seen && !p->removed)
+		if (!p->reload_seen && !p->removed && p->runjob == NULL)
 			reload_plan_add(plan, RELOAD_REMOVED, p->display, p->group,
 			    p->name, NULL);
 		p->reload_seen = 0;
@@ -288,7 +288,8 @@ reload_apply(struct tend_conf *old, struct tend_conf *new)
 	free(all);
 	for (p = TAILQ_FIRST(&procs); p != NULL; p = next) {
 		next = TAILQ_NEXT(p, entry);
-		if (!p->reload_seen && !p->removed)
+		/* tendctl run's jobs are not the file's (spec §12) */
+		if (!p->reload_seen && !p->removed && p->runjob == NULL)
 			reload_remove(p, old);
 	}
 	reload_running = 0;

@@ -479,6 +479,8 @@ state_vset(struct proc *p, enum proc_state s, double arm, const char *fmt,
 	command_state_changed(p, old);
 	systemd_state_changed(p, old);
 	probe_state_changed(p, old);
+	if (p->runjob != NULL)
+		runjob_state_changed(p);	/* spec §12 */
 	/*
 	 * What depends on P is told after: its events follow P's. Only
 	 * P's dependents are looked at (depend.c), whatever N is.

@@ -718,6 +718,7 @@ main(int argc, char **argv)
 	for (i = 0; i < (int)nitems(sigs); i++)
 		event_free(sigev[i]);
 	reap_close();
+	runjob_close();
 	program_free_all();
 	persist_close();
 	scale_close();

@@ -22,6 +22,7 @@ struct json_t;
 struct probe_spec;
 struct probe_run;
 struct hook_run;
+struct runjob;
 
 extern struct event_base *tendd_base;
 
@@ -357,6 +358,7 @@ struct proc {
 	struct hook_run	*hook;		/* hooks.c: pre_start under way */
 	int		 hook_passed;	/* pre_start succeeded: spawn now */
 	int		 post_stop_due;	/* it ran: post_stop once it ends */
+	struct runjob	*runjob;	/* runjob.c: a transient job; NULL */
 };
 TAILQ_HEAD(procs, proc);
 extern struct procs procs;
@@ -971,6 +973,8 @@ void	 control_stream(struct conn *);
 void	 control_send_line(struct conn *, const char *, size_t);
 /* Every connection, to close at exit. */
 void	 control_close_all(void);
+/* spec §12: the peer's uid and gid (SO_PEERCRED when it connected). */
+void	 control_peer(struct conn *, uid_t *, gid_t *);
 
 /* ------------------------------------------------------------------ */
 /* command.c: requests -> handlers -> replies; parked requests.         */
@@ -1077,6 +1081,24 @@ int	 persist_set_disabled(const struct proc *, int disabled);
 void	 persist_set_stopped(const struct proc *, int stopped);
 /* Writes what the calls above changed (once per request). */
 void	 persist_flush(void);
+
+/* runjob.c: tendctl run's transient jobs, shown as run:NAME (spec §12). */
+
+/*
+ * A job running ARGV (a vector) as USER (NULL: tendd's), with ENV
+ * (KEY=VALUE vector; may be NULL) in DIR (NULL: tendd's), named NAME
+ * (NULL: made up), stopped after TIMEOUT seconds (< 0: never); it is
+ * started. The process, or NULL with *CAUSE (*CODE the error's code).
+ */
+struct proc *runjob_create(char **argv, const char *name, const char *user,
+	    char **env, const char *dir, double timeout, const char **code,
+	    char **cause);
+/* state_set(): a job at rest is forgotten TEND_RUN_KEEP (600) s later. */
+void	 runjob_state_changed(struct proc *);
+void	 runjob_close(void);
+/* config.c: a process's settings, every key at its default. */
+struct program_conf *config_program_new(const char *program,
+	    const char *group, const char *file, int line);
 
 /* scale.c: tendctl scale's counts, kept while the file's numprocs holds. */
 

@@ -5,10 +5,12 @@ socket, so a tendd killed with SIGKILL and started again leaves it
 stopped; a state file that is not ours is reported and ignored.
 """
 import glob
+import os
+import subprocess
 import json
 import signal
 
-from conftest import read_json_line, wait_for
+from conftest import TENDCTL, read_json_line, wait_for
 
 
 def two(tend, *more):
@@ -225,3 +227,65 @@ def test_a_failed_pre_start_is_a_failed_start_with_its_last_line(tend):
     assert "pre_start still running after 0.5s: killed" in st["description"]
     rc, out, err = tend.ctl("start", "f")
     assert rc == 1 and "database not ready" in err, (rc, out, err)
+
+
+# ---- run
+
+def test_run_captures_output_waits_and_times_out(tend):
+    tend.write_config("", tend="state_dir = %(here)s/state")
+    tend.start(env={"TEND_RUN_KEEP": "1"})
+    rc, out, err = tend.ctl("run", "--name", "hello", "-e", "FOO=bar",
+                            "-e", "BAZ=qux", "--directory", "/", "--",
+                            "sh", "-c", 'echo "hi $FOO $BAZ $(pwd)"')
+    assert rc == 0 and "run:hello" in out, (rc, out, err)
+    st = tend.wait_state("run:hello", "EXITED")
+    assert st["exitcode"] == 0 and st["daemon"] is False
+    rc, out, err = tend.ctl("tail", "run:hello")
+    assert rc == 0 and out == "hi bar qux /\n", (rc, out, err)
+    # a second one of the same name while it is listed: refused
+    rc, out, err = tend.ctl("run", "--name", "hello", "--", "true")
+    assert rc == 1 and "exists" in err, (rc, out, err)
+    # --wait exits like wait; --timeout stops it (124)
+    rc, out, err = tend.ctl("run", "--wait", "--", "sh", "-c", "exit 3")
+    assert rc == 3, (rc, out, err)
+    rc, out, err = tend.ctl("run", "--wait", "--timeout", "0.3", "--name",
+                            "slow", "--", "sleep", "30")
+    assert rc == 124, (rc, out, err)
+    tend.wait_state("run:slow", "STOPPED", "EXITED")
+    # forgotten once it has been at rest for TEND_RUN_KEEP (600 s)
+    wait_for(lambda: "run:hello" not in tend.status(),
+             what="run:hello forgotten")
+    # a reload does not touch them
+    rc, out, err = tend.ctl("run", "--name", "long", "--", "sleep", "30")
+    pid = tend.wait_state("run:long", "RUNNING")["pid"]
+    assert tend.ctl("reload")[0] == 0
+    assert tend.proc_status("run:long")["pid"] == pid
+    assert tend.ctl("stop", "run:long")[0] == 0
+
+
+def test_run_runs_as_the_peer_not_as_tendd(tend):
+    tend.write_config("", tend="socket_mode = 0660\n"
+                      "socket_owner = root:tendsock\n"
+                      "state_dir = %(here)s/state")
+    os.chmod(tend.dir, 0o755)
+    tend.start(wrap=tend.users_namespace(
+        passwd="tendrun:x:4343:4343::/nonexistent:/usr/sbin/nologin\n",
+        group="tendrun:x:4343:\ntendsock:x:4344:tendrun\n"))
+    ctl = tend.public(TENDCTL)
+
+    def as_peer():
+        os.setgroups([4344])
+        os.setgid(4343)
+        os.setuid(4343)
+    r = subprocess.run([str(ctl), "-s", str(tend.sock), "run", "--name",
+                        "mine", "--directory", "/", "--", "sleep", "30"],
+                       capture_output=True, text=True, timeout=30,
+                       preexec_fn=as_peer, env=tend.public_env(os.environ))
+    assert r.returncode == 0, (r.stdout, r.stderr)
+    pid = tend.wait_state("run:mine", "RUNNING")["pid"]
+    tend.track(pid)
+    with open("/proc/%d/status" % pid) as f:
+        ids = {k: v.split() for k, _, v in
+               (line.partition(":") for line in f)}
+    assert ids["Uid"] == ["4343"] * 4 and ids["Gid"] == ["4343"] * 4, ids
+    assert tend.ctl("stop", "run:mine")[0] == 0

@@ -157,6 +157,24 @@ static const struct check_case cases[] = {
 	  TEND_ERR_BAD_REQUEST, "count must be a whole number" },
 	{ "{\"cmd\": \"scale\", \"program\": \"w\", \"count\": 2}", 1,
 	  TEND_ERR_SHUTTING_DOWN, "tendd is shutting down" },
+	/* run (spec §12) */
+	{ "{\"cmd\": \"run\"}", 0, TEND_ERR_MISSING, "run needs a command" },
+	{ "{\"cmd\": \"run\", \"argv\": []}", 0, TEND_ERR_BAD_REQUEST,
+	  "argv must be a list of strings" },
+	{ "{\"cmd\": \"run\", \"argv\": [\"a\", 1]}", 0,
+	  TEND_ERR_BAD_REQUEST, "argv must be a list of strings" },
+	{ "{\"cmd\": \"run\", \"argv\": [\"a\"], \"name\": 1}", 0,
+	  TEND_ERR_BAD_REQUEST, "name must be a string" },
+	{ "{\"cmd\": \"run\", \"argv\": [\"a\"], \"env\": \"A=1\"}", 0,
+	  TEND_ERR_BAD_REQUEST, "env must be a list of strings" },
+	{ "{\"cmd\": \"run\", \"argv\": [\"a\"], \"directory\": []}", 0,
+	  TEND_ERR_BAD_REQUEST, "directory must be a string" },
+	{ "{\"cmd\": \"run\", \"argv\": [\"a\"], \"wait\": 1}", 0,
+	  TEND_ERR_BAD_REQUEST, "wait must be true or false" },
+	{ "{\"cmd\": \"run\", \"argv\": [\"a\"], \"timeout\": -1}", 0,
+	  TEND_ERR_BAD_REQUEST, "timeout must be a number of seconds, 0 or more" },
+	{ "{\"cmd\": \"run\", \"argv\": [\"a\"]}", 1,
+	  TEND_ERR_SHUTTING_DOWN, "tendd is shutting down" },
 	/* reload: check, then the shutdown refusal */
 	{ "{\"cmd\": \"reload\"}", 1, TEND_ERR_SHUTTING_DOWN,
 	  "tendd is shutting down" },
@@ -271,7 +289,7 @@ test_every_field_covered(void **state)
 				fail_msg("%s: field %s has no failing case",
 				    e->name, f->name);
 	}
-	assert_int_equal(i, 16 + 3);	/* + enable, disable, scale (§12) */
+	assert_int_equal(i, 16 + 4);	/* + enable, disable, scale, run (§12) */
 	assert_true(n > 0);
 }
 
