@@ -42,6 +42,9 @@ enum command_field {
 	FIELD_WANT,
 	FIELD_HEALTH,		/* probe.c: null without a health check */
 	FIELD_HEALTH_DETAIL,
+	FIELD_ENABLED,		/* spec §12: false once disabled */
+	FIELD_NEXT_RUN,		/* schedule.c: wall clock; null without one */
+	FIELD_SKIPPED_RUNS,	/* schedule.c: runs skipped (still running) */
 	FIELD_COUNT
 };
 

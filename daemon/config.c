@@ -574,6 +574,27 @@ config_probes(struct config_reader *rd, struct program_conf *pc,
 	(void)sec;
 }
 
+/* spec §12: schedule is a cron expression, for jobs, never autostarted. */
+static void
+config_check_schedule(struct config_reader *rd, struct program_conf *pc,
+    struct config_rawsec *sec)
+{
+	struct config_rawkey *k = config_sec_key(sec, "schedule");
+	struct cron c;
+	char *why = NULL;
+
+	if (k == NULL || pc->schedule == NULL)
+		return;
+	if (cron_parse(pc->schedule, &c, &why) == -1) {
+		config_error(rd, k->file, k->line, "[%s] %s: %s", k->section,
+		    k->written, why);
+		free(why);
+	} else if (pc->daemon)
+		config_error(rd, k->file, k->line, "[%s] %s: only for jobs "
+		    "(daemon = false)", k->section, k->written);
+	pc->autostart = 0;
+}
+
 /*
  * One process of SEC: every key expanded with its own process_num and
  * group, read, stored and checked. NULL after reporting an error.
@@ -614,6 +635,7 @@ config_process(struct config_reader *rd, struct tend_conf *conf,
 	}
 	config_probes(rd, pc, sec);
 	config_check_readiness(rd, pc, sec);
+	config_check_schedule(rd, pc, sec);
 	if (rd->nerrors > errors) {
 		config_program_free(pc);
 		return NULL;

@@ -219,6 +219,9 @@ static const struct config_key config_keys_program[] = {
 	    "run after each end of a process" },
 	{ "hook_timeout", CT_SECS, P(hook_timeout), LIVE, { .d = 30 }, NULL,
 	    "a hook still running then is killed (and failed)" },
+	/* checked by config_process() (cron.c); jobs only, no autostart */
+	{ "schedule", CT_STRING, P(schedule), LIVE, { .s = NULL }, NULL,
+	    "a cron expression: the job is started at each matching minute" },
 	/* Read once per program, before its processes: config_program(). */
 	{ "numprocs", CT_NUMPROCS, NOWHERE, NONE, { .i = 1 }, NULL,
 	    "processes of the program (a change adds or removes some)" },

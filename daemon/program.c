@@ -516,7 +516,7 @@ program_describe(const struct proc *p, char *buf, size_t len)
 	switch (p->state) {
 	case PROC_NEW:
 		snprintf(buf, len, "not started%s", p->pc->autostart ? "" :
-		    " (autostart = false)");
+		    p->sched != NULL ? " yet" : " (autostart = false)");
 		break;
 	case PROC_STARTING:
 		program_describe_starting(p, buf, len, left);
@@ -570,6 +570,9 @@ program_describe(const struct proc *p, char *buf, size_t len)
 		break;
 	}
 	}
+	/* spec §12: "exit 0, 0:03:12 ago; next 12:00" */
+	if (p->sched != NULL && !program_is_up(p))
+		schedule_describe(p, buf + strlen(buf), len - strlen(buf));
 }
 
 void

@@ -20,6 +20,7 @@ reload_forget(struct proc *p)
 	log_info("%s: removed from the config", p->display);
 	/* Whoever holds a pointer to it lets go first. */
 	command_proc_gone(p);
+	schedule_forget(p);
 	TAILQ_REMOVE(&procs, p, entry);
 	if (p->pid > 0)
 		program_pid_del(p->pid);
@@ -320,6 +321,7 @@ reload_apply(struct tend_conf *old, struct tend_conf *new)
 		state_event(p, E_START, &a);
 		p->reload_start = 0;
 	}
+	schedule_sync();	/* spec §12: new, changed, gone schedules */
 }
 
 void

@@ -458,6 +458,7 @@ static void
 tendd_autostart(void)
 {
 	program_autostart();
+	schedule_sync();	/* spec §12 */
 	systemd_autostart_done();
 }
 
@@ -719,6 +720,7 @@ main(int argc, char **argv)
 		event_free(sigev[i]);
 	reap_close();
 	runjob_close();
+	schedule_close();
 	program_free_all();
 	persist_close();
 	scale_close();

@@ -12,6 +12,7 @@
 #include <sys/uio.h>
 #include <stdarg.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "protocol.h"
 #include "util.h"
@@ -23,6 +24,7 @@ struct probe_spec;
 struct probe_run;
 struct hook_run;
 struct runjob;
+struct sched;
 
 extern struct event_base *tendd_base;
 
@@ -129,6 +131,7 @@ struct program_conf {
 	char		*pre_start;	/* as written; NULL: none (hooks.c) */
 	char		*post_stop;
 	double		 hook_timeout;
+	char		*schedule;	/* cron expression; NULL: none */
 };
 TAILQ_HEAD(program_confs, program_conf);
 
@@ -359,6 +362,7 @@ struct proc {
 	int		 hook_passed;	/* pre_start succeeded: spawn now */
 	int		 post_stop_due;	/* it ran: post_stop once it ends */
 	struct runjob	*runjob;	/* runjob.c: a transient job; NULL */
+	struct sched	*sched;		/* schedule.c: its entry; NULL */
 };
 TAILQ_HEAD(procs, proc);
 extern struct procs procs;
@@ -1099,6 +1103,32 @@ void	 runjob_close(void);
 /* config.c: a process's settings, every key at its default. */
 struct program_conf *config_program_new(const char *program,
 	    const char *group, const char *file, int line);
+
+/* cron.c: cron expressions (spec §12 schedule). */
+struct cron {
+	uint64_t	 minutes;	/* bit N: minute N */
+	uint32_t	 hours;
+	uint32_t	 mdays;		/* bits 1..31 */
+	uint16_t	 months;	/* bits 1..12 */
+	uint8_t		 wdays;		/* bits 0..6, Sunday 0 */
+	int		 dom_any, dow_any;
+};
+/* 0, or -1 with *cause ("hour: 24 is out of 0-23"). */
+int	 cron_parse(const char *, struct cron *, char **cause);
+/* The first matching minute after AFTER, in local time; -1: none. */
+time_t	 cron_next(const struct cron *, time_t after);
+
+/* schedule.c: one timer for the next due job (spec §12). */
+
+/* After start-up's setup and each reload: the table follows the config. */
+void	 schedule_sync(void);
+/* P goes away. */
+void	 schedule_forget(struct proc *);
+/* "; next 12:00" for status (empty when P has no schedule). */
+void	 schedule_describe(const struct proc *, char *, size_t);
+/* The next run (wall clock), 0 when none; skipped runs. */
+double	 schedule_next(const struct proc *, int *skipped);
+void	 schedule_close(void);
 
 /* scale.c: tendctl scale's counts, kept while the file's numprocs holds. */
 

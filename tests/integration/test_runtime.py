@@ -7,10 +7,11 @@ stopped; a state file that is not ours is reported and ignored.
 import glob
 import os
 import subprocess
+import time
 import json
 import signal
 
-from conftest import TENDCTL, read_json_line, wait_for
+from conftest import TENDCTL, TENDD, read_json_line, wait_for
 
 
 def two(tend, *more):
@@ -289,3 +290,84 @@ def test_run_runs_as_the_peer_not_as_tendd(tend):
                (line.partition(":") for line in f)}
     assert ids["Uid"] == ["4343"] * 4 and ids["Gid"] == ["4343"] * 4, ids
     assert tend.ctl("stop", "run:mine")[0] == 0
+
+
+# ---- schedule (the clock is moved through TEND_CLOCK_OFFSET_FILE)
+
+def test_schedule_runs_skips_and_survives_clock_steps(tend):
+    out = tend.path("runs")
+    offset = tend.path("offset")
+    tend.write_config(f"""
+        [program:tick]
+        command = sh -c 'echo run >> {out}'
+        daemon = false
+        startsecs = 0
+        schedule = * * * * *
+        [program:slow]
+        command = {tend.helper("sleeper")}
+        daemon = false
+        startsecs = 0
+        schedule = */1 * * * *
+        """)
+    now = time.time()
+    boundary = (int(now) // 60 + 2) * 60
+    with open(offset, "w") as f:
+        f.write("%f" % (boundary - 0.5 - now))
+    tend.start(env={"TEND_CLOCK_OFFSET_FILE": offset})
+
+    def runs():
+        try:
+            with open(out) as f:
+                return f.read().count("run")
+        except FileNotFoundError:
+            return 0
+    st = tend.proc_status("tick")
+    assert st["state"] == "NEW" and st["next_run"] == boundary, st
+    wait_for(lambda: runs() == 1, what="the first run")
+    st = tend.wait_state("tick", "EXITED")
+    assert st["next_run"] == boundary + 60, st
+    hhmm = time.strftime("%H:%M", time.localtime(boundary + 60))
+    assert st["description"].endswith("; next " + hhmm), st
+    tend.wait_state("slow", "RUNNING")
+
+    def step(secs):
+        with open(offset) as f:
+            cur = float(f.read())
+        with open(offset, "w") as f:
+            f.write("%f" % (cur + secs))
+    # forward three hours: a missed run runs once, not 180 times
+    step(3 * 3600)
+    wait_for(lambda: runs() == 2, what="the run after the step")
+    st = tend.wait_state("tick", "EXITED")
+    assert st["next_run"] >= boundary + 3 * 3600, st
+    # slow was still running: that run is skipped and counted
+    st = tend.proc_status("slow")
+    assert st["state"] == "RUNNING" and st["skipped_runs"] == 1, st
+    assert "schedule: still RUNNING, this run is skipped" in tend.log()
+    last = st["next_run"]
+    # back ten minutes: nothing runs before the minute after the last
+    step(-600)
+    wait_for(lambda: tend.log().count("schedule: clock offset now") == 2,
+             what="the step back seen")
+    st = tend.proc_status("tick")
+    assert st["next_run"] == last and runs() == 2, st
+    assert tend.ctl("stop", "slow")[0] == 0
+
+
+def test_schedule_is_for_jobs_and_read_as_cron(tend):
+    tend.write_config("""
+        [program:svc]
+        command = /bin/true
+        schedule = @daily
+        [program:bad]
+        command = /bin/true
+        daemon = false
+        schedule = 61 * * * *
+        """)
+    r = subprocess.run([str(TENDD), "--check", "-c", str(tend.conf)],
+                       capture_output=True, text=True, timeout=30)
+    assert r.returncode == 1
+    assert "[program:svc] schedule: only for jobs (daemon = false)" \
+        in r.stderr + r.stdout
+    assert "[program:bad] schedule: minute: 61 is out of 0-59" \
+        in r.stderr + r.stdout

@@ -313,6 +313,7 @@ static const struct {
 	{ "pre_start", "/bin/true pre", "" },
 	{ "post_stop", "/bin/true post", "" },
 	{ "hook_timeout", "5", "" },
+	{ "schedule", "@daily\ndaemon = false", "autostart daemon" },
 };
 
 static char *
