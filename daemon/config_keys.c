@@ -222,6 +222,17 @@ static const struct config_key config_keys_program[] = {
 	/* checked by config_process() (cron.c); jobs only, no autostart */
 	{ "schedule", CT_STRING, P(schedule), LIVE, { .s = NULL }, NULL,
 	    "a cron expression: the job is started at each matching minute" },
+	/* cgroup v2 limits (cgroup.c); 0: none */
+	{ "memory_max", CT_SIZE, P(memory_max), PROC, { .ll = 0 }, NULL,
+	    "memory.max of its own cgroup" },
+	{ "memory_high", CT_SIZE, P(memory_high), PROC, { .ll = 0 }, NULL,
+	    "memory.high of its own cgroup" },
+	{ "cpu_max", CT_UINT, P(cpu_max), PROC, { .i = 0 }, NULL,
+	    "cpu.max, as a percentage of one CPU" },
+	{ "cpu_weight", CT_UINT, P(cpu_weight), PROC, { .i = 0 }, NULL,
+	    "cpu.weight (1-10000)" },
+	{ "pids_max", CT_UINT, P(pids_max), PROC, { .i = 0 }, NULL,
+	    "pids.max of its own cgroup" },
 	/* Read once per program, before its processes: config_program(). */
 	{ "numprocs", CT_NUMPROCS, NOWHERE, NONE, { .i = 1 }, NULL,
 	    "processes of the program (a change adds or removes some)" },

@@ -545,7 +545,10 @@ program_describe(const struct proc *p, char *buf, size_t len)
 	case PROC_EXITED:
 		util_format_duration(dur, sizeof(dur), now - p->state_time);
 		if (p->has_exited) {
-			proc_format_code(how, sizeof(how), p->exitcode);
+			if (p->oom_killed)	/* spec §12 */
+				snprintf(how, sizeof(how), "killed: out of memory");
+			else
+				proc_format_code(how, sizeof(how), p->exitcode);
 			snprintf(buf, len, "%s, %s ago", how, dur);
 		} else
 			snprintf(buf, len, "stopped %s ago", dur);

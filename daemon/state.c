@@ -1342,6 +1342,8 @@ state_a_reap(struct proc *p, enum state_event ev, struct state_arg *arg)
 
 	p->exitcode = code;
 	p->has_exited = 1;
+	/* spec §12: a SIGKILL the OOM killer sent (memory.events) */
+	p->oom_killed = code == -SIGKILL && cgroup_proc_oom(p);
 	/*
 	 * The end is judged now (a STARTING process that died is a failed
 	 * start even if its output takes a moment), and reported once its
@@ -1362,6 +1364,16 @@ state_format_exit(char *buf, size_t len, int code)
 		snprintf(buf, len, "killed by SIG%s", util_signal_name(-code));
 	else
 		snprintf(buf, len, "exited with code %d", code);
+}
+
+/* How P's last run ended: as state_format_exit(), or an OOM kill. */
+static void
+state_format_end(const struct proc *p, char *buf, size_t len)
+{
+	if (p->oom_killed)
+		snprintf(buf, len, "killed: out of memory");
+	else
+		state_format_exit(buf, len, p->exitcode);
 }
 
 /*
@@ -1424,7 +1436,7 @@ state_a_end_start(struct proc *p, enum state_event ev, struct state_arg *arg)
 	char how[64], *what;
 
 	p->reaped = 0;
-	state_format_exit(how, sizeof(how), p->exitcode);
+	state_format_end(p, how, sizeof(how));
 	if (!pc->daemon && config_exitcode_expected(pc, p->exitcode)) {
 		state_set(p, PROC_EXITED, "%s", how);
 		return 0;
@@ -1448,7 +1460,7 @@ state_a_end_run(struct proc *p, enum state_event ev, struct state_arg *arg)
 	char how[64];
 
 	p->reaped = 0;
-	state_format_exit(how, sizeof(how), p->exitcode);
+	state_format_end(p, how, sizeof(how));
 	if (!pc->daemon)
 		restart = !expected && pc->autorestart != AUTORESTART_FALSE;
 	else if (pc->autorestart == AUTORESTART_TRUE)
@@ -1473,7 +1485,7 @@ state_a_end_stop(struct proc *p, enum state_event ev, struct state_arg *arg)
 	char how[64], *what;
 
 	p->reaped = 0;
-	state_format_exit(how, sizeof(how), p->exitcode);
+	state_format_end(p, how, sizeof(how));
 	p->failing = FAIL_NONE;
 	/* tend stopped it for a failure: judge that, not a stop */
 	if (fail != FAIL_NONE && p->want == WANT_UP && !program_stopping_all) {

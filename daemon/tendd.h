@@ -132,6 +132,11 @@ struct program_conf {
 	char		*post_stop;
 	double		 hook_timeout;
 	char		*schedule;	/* cron expression; NULL: none */
+	long long	 memory_max;	/* cgroup limits (cgroup.c); 0: none */
+	long long	 memory_high;
+	int		 cpu_max;	/* percent of one CPU */
+	int		 cpu_weight;
+	int		 pids_max;
 };
 TAILQ_HEAD(program_confs, program_conf);
 
@@ -363,6 +368,8 @@ struct proc {
 	int		 post_stop_due;	/* it ran: post_stop once it ends */
 	struct runjob	*runjob;	/* runjob.c: a transient job; NULL */
 	struct sched	*sched;		/* schedule.c: its entry; NULL */
+	long long	 oom_base;	/* cgroup.c: oom_kill count at spawn */
+	int		 oom_killed;	/* its last end was the OOM killer's */
 };
 TAILQ_HEAD(procs, proc);
 extern struct procs procs;
@@ -775,6 +782,11 @@ void	 cgroup_proc_ended(struct proc *);
 void	 cgroup_proc_free(struct proc *);
 /* SIG to everything in P's cgroup. -1 when P has none or it is unreadable. */
 int	 cgroup_proc_signal(struct proc *, int sig);
+/* spec §12: PC has limits (a cgroup of its own); P's end was an OOM kill. */
+int	 cgroup_limited(const struct program_conf *);
+int	 cgroup_proc_oom(struct proc *);
+/* --check: can limits be applied here? 0 with *WHY when not. */
+int	 cgroup_limits_usable(char **why);
 /* Pure helpers, exposed for the unit tests. */
 #define CGROUP_STATE_SLOT	128
 char	*cgroup_encode_name(const char *);

@@ -314,6 +314,11 @@ static const struct {
 	{ "post_stop", "/bin/true post", "" },
 	{ "hook_timeout", "5", "" },
 	{ "schedule", "@daily\ndaemon = false", "autostart daemon" },
+	{ "memory_max", "64MB", "memory_max" },
+	{ "memory_high", "32MB", "memory_high" },
+	{ "cpu_max", "50", "cpu_max" },
+	{ "cpu_weight", "200", "cpu_weight" },
+	{ "pids_max", "10", "pids_max" },
 };
 
 static char *
