@@ -371,3 +371,22 @@ def test_schedule_is_for_jobs_and_read_as_cron(tend):
         in r.stderr + r.stdout
     assert "[program:bad] schedule: minute: 61 is out of 0-59" \
         in r.stderr + r.stdout
+
+
+def test_bash_completion_knows_the_runtime_commands(tend):
+    from test_commands import complete
+    tend.write_config(f"""
+        [program:w]
+        command = {tend.helper("sleeper")}
+        process_name = w_%(process_num)d
+        numprocs = 2
+        """)
+    tend.start()
+    sock = str(tend.sock)
+    assert complete(tend, "-s", sock, "sc") == ["scale"]
+    assert complete(tend, "-s", sock, "dis") == ["disable"]
+    assert complete(tend, "-s", sock, "scale", "") == ["w"]
+    assert complete(tend, "-s", sock, "enable", "w:w_") == \
+        ["w:w_0", "w:w_1"]
+    assert "--directory" in complete(tend, "-s", sock, "run", "--d")
+    assert "sleep" in complete(tend, "-s", sock, "run", "--", "slee")
