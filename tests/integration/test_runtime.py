@@ -390,3 +390,27 @@ def test_bash_completion_knows_the_runtime_commands(tend):
         ["w:w_0", "w:w_1"]
     assert "--directory" in complete(tend, "-s", sock, "run", "--d")
     assert "sleep" in complete(tend, "-s", sock, "run", "--", "slee")
+
+
+def test_scale_down_stops_dependents_first(tend):
+    tend.write_config(f"""
+        [program:w]
+        command = {tend.helper("sleeper")}
+        process_name = w_%(process_num)d
+        numprocs = 2
+        startsecs = 0
+        [program:web]
+        command = {tend.helper("sleeper")}
+        depends_on = w
+        startsecs = 0
+        """)
+    tend.start()
+    tend.wait_state("web", "RUNNING")
+    rc, out, err = tend.ctl("scale", "w", "1")
+    assert rc == 0, (out, err)
+    wait_for(lambda: "w:w_1" not in tend.status(), what="w_1 removed")
+    tend.wait_state("web", "RUNNING")
+    log = tend.log()
+    assert log.index("web: RUNNING -> STOPPING") < \
+        log.index("w:w_1: RUNNING -> STOPPING"), log
+    assert tend.proc_status("w:w_0")["state"] == "RUNNING"
