@@ -573,9 +573,11 @@ program_describe(const struct proc *p, char *buf, size_t len)
 		break;
 	}
 	}
-	/* spec §12: "exit 0, 0:03:12 ago; next 12:00" */
+	/* spec §12: "exit 0, 0:03:12 ago; next 12:00", "...; disabled" */
 	if (p->sched != NULL && !program_is_up(p))
 		schedule_describe(p, buf + strlen(buf), len - strlen(buf));
+	if (!program_is_up(p) && persist_is_disabled(p))
+		snprintf(buf + strlen(buf), len - strlen(buf), "; disabled");
 }
 
 void

@@ -60,7 +60,9 @@ def test_disable_holds_across_start_all_reload_and_restart(tend):
     tend.wait_exit()
     tend.start()
     tend.wait_state("b", "RUNNING")
-    assert tend.proc_status("a")["state"] == "STOPPED"
+    st = tend.proc_status("a")
+    assert st["state"] == "STOPPED" and st["enabled"] is False, st
+    assert st["description"].endswith("; disabled"), st
     # enabled: it may start again (enable itself starts nothing)
     rc, out, err = tend.ctl("enable", "a")
     assert rc == 0, (out, err)
@@ -414,3 +416,27 @@ def test_scale_down_stops_dependents_first(tend):
     assert log.index("web: RUNNING -> STOPPING") < \
         log.index("w:w_1: RUNNING -> STOPPING"), log
     assert tend.proc_status("w:w_0")["state"] == "RUNNING"
+
+
+def test_hooks_run_as_the_programs_user(tend):
+    out = tend.dir / "hookout"
+    out.mkdir()
+    os.chmod(out, 0o777)
+    os.chmod(tend.dir, 0o755)
+    tend.write_config(f"""
+        [program:u]
+        command = {tend.public_helper("sleeper")}
+        user = tendhook
+        directory = /
+        startsecs = 0
+        pre_start = sh -c 'id -u > {out}/pre'
+        post_stop = sh -c 'id -u > {out}/post'
+        """)
+    tend.start(wrap=tend.users_namespace(
+        passwd="tendhook:x:4545:4545::/nonexistent:/usr/sbin/nologin\n",
+        group="tendhook:x:4545:\n"))
+    tend.track(tend.wait_state("u", "RUNNING")["pid"])
+    assert (out / "pre").read_text() == "4545\n"
+    assert tend.ctl("stop", "u")[0] == 0
+    wait_for(lambda: (out / "post").exists() and
+             (out / "post").read_text() == "4545\n", what="post_stop")
