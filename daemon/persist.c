@@ -322,6 +322,8 @@ persist_set_disabled(const struct proc *p, int disabled)
 void
 persist_set_stopped(const struct proc *p, int stopped)
 {
+	if (persist_socket == NULL)
+		return;		/* not set up (unit tests, fuzzing) */
 	persist_stopped.dirty |= stopped ?
 	    persist_add(&persist_stopped, p->fullname) :
 	    persist_del(&persist_stopped, p->fullname);

@@ -1029,7 +1029,13 @@ world_end(void)
 		world_client_free(world_clients[0]);
 	control_close_all();
 	world_fakes_reset();
+	/* spec §12's: run jobs, schedules, hooks, remembered names, scales */
+	runjob_close();
+	schedule_close();
 	program_free_all();
+	hooks_close();
+	persist_close();
+	scale_close();
 	world_next_out = NULL;
 	/* The file as it was, and the config read from it, if it changed. */
 	if (world_conf_b) {
