@@ -162,7 +162,7 @@ $(B)/unit/%: tests/unit/%.c $(DAEMON_LIB_OBJ) $(COMMON_OBJ) $(EXTRA_OBJ)
 # test_state runs the state machine's actions with spawning, signals and
 # errors counted instead of done (see the test).
 UNIT_WRAP_test_state = -Wl,--wrap=spawn_proc -Wl,--wrap=spawn_signal \
-	-Wl,--wrap=log_error
+	-Wl,--wrap=log_error -Wl,--wrap=hooks_pre_start -Wl,--wrap=hooks_cancel
 
 # Fuzz targets (tests/fuzz/): linked with libFuzzer in the fuzz build,
 # or with replay.c's main() to replay saved inputs (make check).

@@ -36,6 +36,14 @@ static int	 commands_version(struct tendctl *, struct tendctl_args *);
 static int	 commands_tail(struct tendctl *, struct tendctl_args *);
 static int	 commands_clear(struct tendctl *, struct tendctl_args *);
 static int	 commands_reopen(struct tendctl *, struct tendctl_args *);
+/* spec §12: runtime operations */
+static int	 commands_enable(struct tendctl *, struct tendctl_args *);
+static int	 commands_disable(struct tendctl *, struct tendctl_args *);
+static int	 commands_scale(struct tendctl *, struct tendctl_args *);
+static int	 commands_runjob(struct tendctl *, struct tendctl_args *);
+/* run's -e K=V, which may be given many times (getopt keeps the last) */
+#define CMDOPT_ENV	'e'
+static json_t	*commands_run_env;
 
 static const struct option commands_tail_opts[] = {
 	{ "follow",	no_argument,		NULL,	'f' },
@@ -72,6 +80,15 @@ static const struct option commands_wait_opts[] = {
 static const struct option commands_status_opts[] = {
 	{ "resources",	no_argument,	NULL,	CMDOPT_RESOURCES },
 	{ NULL,		0,		NULL,	0 }
+};
+
+static const struct option commands_run_opts[] = {
+	{ "name",	required_argument,	NULL,	'n' },
+	{ "wait",	no_argument,		NULL,	'w' },
+	{ "timeout",	required_argument,	NULL,	CMDOPT_TIMEOUT },
+	{ "env",	required_argument,	NULL,	CMDOPT_ENV },
+	{ "directory",	required_argument,	NULL,	'd' },
+	{ NULL,		0,			NULL,	0 }
 };
 
 static const struct option commands_nowait_opts[] = {
@@ -140,6 +157,18 @@ static const struct tendctl_cmd commands_table[] = {
 	  1, -1, "", NULL, commands_clear },
 	{ "reopen", "", "reopen every log file (after an external logrotate)",
 	  0, 0, "", NULL, commands_reopen },
+	/* spec §12: runtime operations */
+	{ "enable", "NAME...", "may be started again (remembered in state_dir)",
+	  1, -1, "", NULL, commands_enable },
+	{ "disable", "NAME...",
+	  "stop and never start until enabled (remembered in state_dir)",
+	  1, -1, "", NULL, commands_disable },
+	{ "scale", "PROGRAM N", "run N processes of PROGRAM from now on",
+	  2, 2, "", NULL, commands_scale },
+	{ "run", "[--name N] [--wait] [--timeout S] [-e K=V]... "
+	  "[--directory D] -- CMD [ARG]...",
+	  "run CMD once as a transient job (run:NAME), as you",
+	  1, -1, "n:wt:e:d:", commands_run_opts, commands_runjob },
 	{ "help", "[COMMAND]", "show this help, or a command's",
 	  0, 1, "", NULL, commands_help },
 };
@@ -183,6 +212,24 @@ static const struct {
 	{ "pid", "exit status: 0, 3 some named process is not running" },
 	{ "events", "Until tendd exits or tendctl is interrupted; --json: one "
 	  "object a line." },
+	{ "enable", "Does not start it: tendctl start does.\n"
+	  "exit status: 0, 4 unknown name" },
+	{ "disable", "Stopped now (what depends on it first), never started "
+	  "by autostart,\nreload or start all; remembered across restarts "
+	  "and reboots.\nexit status: 0, 4 unknown name" },
+	{ "scale", "New processes are named by process_name and started; the "
+	  "highest-numbered\nsurplus is stopped. Holds until a reload changes "
+	  "the program's numprocs.\nexit status: 0, 1 failed, 4 unknown "
+	  "program" },
+	{ "run", "  -n, --name N        run:N (default: the command's name "
+	  "and a number)\n"
+	  "  -w, --wait          block until it exits; exit with its status\n"
+	  "  -t, --timeout S     stop it after S seconds (--wait: exit 124)\n"
+	  "  -e, --env K=V       set a variable (again for more)\n"
+	  "  -d, --directory D   run it in D (default: here)\n"
+	  "It runs as you (tendd's user only when you are root), its output "
+	  "kept\n(tendctl tail run:N), listed until 10 minutes after it "
+	  "ended.\nexit status: 0 started, 1 failed; --wait: as wait" },
 };
 
 static void
@@ -311,6 +358,12 @@ commands_run(struct tendctl *t, const struct tendctl_cmd *cmd, int argc,
 		default:
 			args.opt[(unsigned char)ch] = optarg != NULL ?
 			    optarg : "";
+			if (ch == CMDOPT_ENV && cmd->exec == commands_runjob) {
+				if (commands_run_env == NULL)
+					commands_run_env = json_array();
+				json_array_append_new(commands_run_env,
+				    json_string(optarg));
+			}
 			break;
 		}
 	}
@@ -1054,6 +1107,147 @@ commands_resume(struct tendctl *t, struct tendctl_args *args)
 
 	return commands_action_fields(t, args, "resume", NULL, -1, verbs,
 	    verbs);
+}
+
+/* spec §12: enable, disable */
+static int
+commands_enable(struct tendctl *t, struct tendctl_args *args)
+{
+	static const char *const verbs[] = { "enabled", NULL };
+
+	return commands_action_fields(t, args, "enable", NULL, -1, verbs,
+	    verbs);
+}
+
+static int
+commands_disable(struct tendctl *t, struct tendctl_args *args)
+{
+	static const char *const verbs[] = { "disabled", NULL };
+
+	return commands_action_fields(t, args, "disable", NULL, -1, verbs,
+	    verbs);
+}
+
+/* scale PROGRAM N */
+static int
+commands_scale(struct tendctl *t, struct tendctl_args *args)
+{
+	json_t *reply;
+	char *end;
+	long n;
+	int status;
+
+	errno = 0;
+	n = strtol(args->argv[1], &end, 10);
+	if (errno != 0 || end == args->argv[1] || *end != '\0' || n < 0)
+		return tendctl_fail(t, TEND_EXIT_USAGE, TENDCTL_ERR_USAGE,
+		    "scale: N must be a whole number, 0 or more: %s",
+		    args->argv[1]);
+	status = tendctl_request(t, "scale", json_pack("{s:s, s:I}",
+	    "program", args->argv[0], "count", (json_int_t)n), &reply);
+	if (status != 0)
+		return status;
+	if (!json_is_true(json_object_get(reply, "ok"))) {
+		status = commands_daemon_error(t, reply, NULL, 1,
+		    commands_refused_status(reply));
+		json_decref(reply);
+		return status;
+	}
+	json_object_del(reply, "id");
+	json_object_del(reply, "ok");
+	if (t->json)
+		print_json(reply);
+	else
+		printf("%s: %lld -> %lld processes\n", args->argv[0],
+		    (long long)json_integer_value(json_object_get(reply,
+		    "was")), (long long)json_integer_value(json_object_get(
+		    reply, "count")));
+	json_decref(reply);
+	return TEND_EXIT_OK;
+}
+
+/* run: the fields of the request; NULL after a usage error. */
+static json_t *
+commands_run_fields(struct tendctl *t, struct tendctl_args *args)
+{
+	const char *opt = args->opt[CMDOPT_TIMEOUT], *dir = args->opt['d'];
+	json_t *f, *argv = json_array();
+	double timeout = -1;
+	char *end, *abs = NULL, cwd[4096];
+	int i;
+
+	if (opt != NULL) {
+		errno = 0;
+		timeout = strtod(opt, &end);
+		if (*opt == '\0' || *end != '\0' || errno != 0 ||
+		    !isfinite(timeout) || timeout < 0) {
+			json_decref(argv);
+			tendctl_fail(t, TEND_EXIT_USAGE, TENDCTL_ERR_USAGE,
+			    "run: --timeout wants seconds, 0 or more, not '%s'",
+			    opt);
+			return NULL;
+		}
+	}
+	for (i = 0; i < args->argc; i++)
+		json_array_append_new(argv, json_string(args->argv[i]));
+	/* a relative directory, and the default, are where tendctl is */
+	if (getcwd(cwd, sizeof(cwd)) == NULL)
+		cwd[0] = '\0';
+	if (dir != NULL && dir[0] != '/' && cwd[0] != '\0')
+		xasprintf(&abs, "%s/%s", cwd, dir);
+	else
+		abs = xstrdup(dir != NULL ? dir : cwd[0] != '\0' ? cwd : "/");
+	f = json_pack("{s:o, s:b, s:s}", "argv", argv, "wait",
+	    args->opt['w'] != NULL, "directory", abs);
+	free(abs);
+	if (args->opt['n'] != NULL)
+		json_object_set_new(f, "name", json_string(args->opt['n']));
+	if (timeout >= 0)
+		json_object_set_new(f, "timeout", json_real(timeout));
+	if (commands_run_env != NULL)
+		json_object_set_new(f, "env", json_incref(commands_run_env));
+	return f;
+}
+
+/* run: started (0), or with --wait the job's status as wait gives it. */
+static int
+commands_runjob(struct tendctl *t, struct tendctl_args *args)
+{
+	json_t *fields, *reply, *st;
+	const char *code;
+	int status;
+
+	if ((fields = commands_run_fields(t, args)) == NULL)
+		return TEND_EXIT_USAGE;
+	if ((status = tendctl_request(t, "run", fields, &reply)) != 0)
+		return status;
+	if (!json_is_true(json_object_get(reply, "ok"))) {
+		code = print_str(json_object_get(reply, "error"), "code", "");
+		status = strcmp(code, TEND_ERR_TIMEOUT) == 0 ?
+		    TEND_EXIT_TIMEOUT : strcmp(code, TEND_ERR_BAD_REQUEST) == 0 ?
+		    TEND_EXIT_USAGE : TEND_EXIT_FAILED;
+		status = commands_daemon_error(t, reply, json_object_get(reply,
+		    "results"), 1, status);
+		json_decref(reply);
+		return status;
+	}
+	json_object_del(reply, "id");
+	json_object_del(reply, "ok");
+	st = json_object_get(reply, "status");
+	if (t->json)
+		print_json(reply);
+	else if (st == NULL)
+		printf("%s: started (pid %lld)\n", print_str(reply, "name", "?"),
+		    (long long)json_integer_value(json_object_get(reply,
+		    "pid")));
+	status = TEND_EXIT_OK;
+	if (st != NULL) {
+		status = (int)json_integer_value(st);
+		if (status < 0 || status > 255)
+			status = TEND_EXIT_FAILED;
+	}
+	json_decref(reply);
+	return status;
 }
 
 /* wait: the shell-like status tendd computed, or 124 on timeout. */

@@ -63,6 +63,7 @@ static char	*cgroup_instance;
 static char	*cgroup_instance_rel;
 static char	*cgroup_services, *cgroup_shared, *cgroup_shared_join;
 static char	*cgroup_jobs;
+static void	 cgroup_limits_apply(struct proc *, const char *parent);
 static int	 cgroup_has_kill;	/* cgroup.kill: Linux 5.14 */
 /* Whether each is known to exist (made when a process first needs it). */
 static int	 cgroup_instance_made, cgroup_services_made;
@@ -1510,9 +1511,14 @@ cgroup_proc_prepare(struct proc *p, int clone_into, const char **dir)
 	char *name;
 
 	*dir = NULL;
-	if (cgroup_instance == NULL)
+	if (cgroup_instance == NULL) {
+		if (cgroup_limited(pc))
+			log_warn("%s: no writable cgroup2: its limits are not "
+			    "applied", p->display);
 		return NULL;
-	if (!pc->stopasgroup && !pc->killasgroup) {
+	}
+	/* spec §12: limits need a cgroup of its own, as a group stop does */
+	if (!pc->stopasgroup && !pc->killasgroup && !cgroup_limited(pc)) {
 		if (p->cgroup != NULL)
 			cgroup_proc_leave(p);
 		/*
@@ -1569,6 +1575,8 @@ cgroup_proc_prepare(struct proc *p, int clone_into, const char **dir)
 		cgroup_proc_leave(p);
 		return NULL;
 	}
+	if (cgroup_limited(pc))
+		cgroup_limits_apply(p, parent);
 	*dir = p->cgroup;
 	return p->cgroup_join;
 }
@@ -1597,4 +1605,124 @@ cgroup_proc_free(struct proc *p)
 {
 	cgroup_proc_leave(p);
 	cgroup_state_release(p);
+}
+
+/* ------------------------------------------------------------------ */
+/* spec §12: memory_max, memory_high, cpu_max, cpu_weight, pids_max.    */
+
+int
+cgroup_limited(const struct program_conf *pc)
+{
+	return pc->memory_max > 0 || pc->memory_high > 0 || pc->cpu_max > 0 ||
+	    pc->cpu_weight > 0 || pc->pids_max > 0;
+}
+
+/* The oom_kill count of DIR's memory.events; -1 when unreadable. */
+static long long
+cgroup_oom_count(const char *dir)
+{
+	char *path, *text, *at;
+	long long n = -1;
+
+	xasprintf(&path, "%s/memory.events", dir);
+	text = cgroup_read(path);
+	free(path);
+	if (text == NULL)
+		return -1;
+	if ((at = strstr(text, "oom_kill ")) != NULL)
+		n = strtoll(at + 9, NULL, 10);
+	free(text);
+	return n;
+}
+
+/* "+memory +cpu +pids", those needed, in DIR's cgroup.subtree_control. */
+static void
+cgroup_limits_enable(const char *dir, const struct program_conf *pc)
+{
+	static const char *const ctl[] = { "+memory", "+cpu", "+pids" };
+	int need[3] = { pc->memory_max > 0 || pc->memory_high > 0,
+	    pc->cpu_max > 0 || pc->cpu_weight > 0, pc->pids_max > 0 };
+	char *path;
+	int i;
+
+	xasprintf(&path, "%s/cgroup.subtree_control", dir);
+	for (i = 0; i < 3; i++)
+		if (need[i])
+			cgroup_write(path, ctl[i]);	/* checked by the writes */
+	free(path);
+}
+
+static void
+cgroup_limit_write(struct proc *p, const char *file, const char *value)
+{
+	char *path;
+
+	xasprintf(&path, "%s/%s", p->cgroup, file);
+	if (cgroup_write(path, value) == -1)
+		log_warn("%s: cannot write %s to %s: %s: not applied",
+		    p->display, value, path, strerror(errno));
+	free(path);
+}
+
+/* Before the spawn: P's cgroup has its limits (clone3 puts it there). */
+static void
+cgroup_limits_apply(struct proc *p, const char *parent)
+{
+	const struct program_conf *pc = p->pc;
+	char v[64];
+
+	cgroup_limits_enable(cgroup_instance, pc);
+	cgroup_limits_enable(parent, pc);
+	snprintf(v, sizeof(v), "%lld", pc->memory_max);
+	if (pc->memory_max > 0)
+		cgroup_limit_write(p, "memory.max", v);
+	snprintf(v, sizeof(v), "%lld", pc->memory_high);
+	if (pc->memory_high > 0)
+		cgroup_limit_write(p, "memory.high", v);
+	/* a percentage of one CPU: quota per 100 ms period */
+	snprintf(v, sizeof(v), "%d 100000", pc->cpu_max * 1000);
+	if (pc->cpu_max > 0)
+		cgroup_limit_write(p, "cpu.max", v);
+	snprintf(v, sizeof(v), "%d", pc->cpu_weight);
+	if (pc->cpu_weight > 0)
+		cgroup_limit_write(p, "cpu.weight", v);
+	snprintf(v, sizeof(v), "%d", pc->pids_max);
+	if (pc->pids_max > 0)
+		cgroup_limit_write(p, "pids.max", v);
+	p->oom_base = cgroup_oom_count(p->cgroup);
+}
+
+int
+cgroup_proc_oom(struct proc *p)
+{
+	long long n;
+
+	if (p->cgroup == NULL || p->pc->memory_max <= 0 ||
+	    (n = cgroup_oom_count(p->cgroup)) <= p->oom_base)
+		return 0;
+	p->oom_base = n;
+	return 1;
+}
+
+int
+cgroup_limits_usable(char **why)
+{
+	char *rel = NULL, *own, *path, *text;
+	int ok;
+
+	if ((own = cgroup_own_dir(&rel, why)) == NULL)
+		return 0;
+	free(rel);
+	xasprintf(&path, "%s/cgroup.controllers", own);
+	text = cgroup_read(path);
+	free(path);
+	ok = text != NULL && strstr(text, "memory") != NULL &&
+	    strstr(text, "pids") != NULL && strstr(text, "cpu") != NULL &&
+	    access(own, W_OK) == 0;
+	if (!ok)
+		xasprintf(why, "cgroup2 at %s has not the memory, cpu and pids "
+		    "controllers, or is not writable", own);
+	free(text);
+	free(own);
+	return ok;
 }

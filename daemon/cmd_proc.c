@@ -75,8 +75,19 @@ cmd_proc_act(struct conn *c, json_t *id, struct cmd_args *a,
 	struct reply_results rr;
 	struct proc *p;
 	size_t i;
-	char *cause;
+	char *cause = NULL;
 
+	/* spec §12: disabled processes are not started; stops remembered */
+	if ((which == ACT_START || which == ACT_RESTART) &&
+	    cmd_runtime_filter(a, &cause) == -1) {
+		reply_error(c, id, TEND_ERR_FAILED, cause);
+		free(cause);
+		return CMD_RETURN_DONE;
+	}
+	for (i = 0; i < a->n; i++)
+		persist_set_stopped(a->procs[i],
+		    which == ACT_STOP || which == ACT_KILL);
+	persist_flush();
 	for (i = 0; i < a->n; i++) {
 		p = a->procs[i];
 		cause = NULL;

@@ -30,6 +30,9 @@ static const char *const cmd_status_names[FIELD_COUNT] = {
 	[FIELD_HEALTH_DETAIL] = "health_detail",
 	[FIELD_CPU_SECONDS] = "cpu_seconds",
 	[FIELD_MEMORY_BYTES] = "memory_bytes",
+	[FIELD_ENABLED] = "enabled",
+	[FIELD_NEXT_RUN] = "next_run",
+	[FIELD_SKIPPED_RUNS] = "skipped_runs",
 };
 
 /* What a process uses, read once per process of a reply, if asked. */
@@ -89,6 +92,24 @@ cmd_status_pick(json_t *fields, struct command_fields *fs, char **msg)
 		for (f = 0; f < FIELD_COUNT; f++)
 			fs->f[fs->n++] = (enum command_field)f;
 	return 0;
+}
+
+/* spec §12: enabled, next_run, skipped_runs */
+static void
+cmd_status_runtime(struct jsonw *w, struct proc *p, enum command_field f)
+{
+	double next;
+	int skipped;
+
+	next = schedule_next(p, &skipped);
+	if (f == FIELD_ENABLED)
+		jsonw_bool(w, !persist_is_disabled(p));
+	else if (p->sched == NULL)
+		jsonw_null(w);
+	else if (f == FIELD_NEXT_RUN)
+		jsonw_real(w, next);
+	else
+		jsonw_int(w, skipped);
 }
 
 /* One field of P into W. NOW is util_now() for the whole reply. */
@@ -164,6 +185,11 @@ cmd_status_field(struct jsonw *w, struct proc *p, enum command_field f,
 			jsonw_int(w, cmd_status_usage(p, cu)->mem);
 		else
 			jsonw_null(w);
+		break;
+	case FIELD_ENABLED:
+	case FIELD_NEXT_RUN:
+	case FIELD_SKIPPED_RUNS:
+		cmd_status_runtime(w, p, f);
 		break;
 	case FIELD_COUNT:
 		break;

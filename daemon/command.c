@@ -111,6 +111,23 @@ static const struct cmd_entry command_table[] = {
 	  .flags = CMD_PARKS, .until = OP_WAIT },
 	{ .name = "events", .exec = events_subscribe,
 	  .fields = { NAMES_OR_ALL }, .flags = CMD_STREAMS },
+	/* spec §12: runtime operations (cmd_runtime.c) */
+	{ .name = "enable", .exec = cmd_runtime_enable, .fields = { NAMES } },
+	{ .name = "disable", .exec = cmd_runtime_disable, .fields = { NAMES } },
+	{ .name = "scale", .exec = cmd_runtime_scale,
+	  .fields = { FIELD("program", CMD_T_NAME, program, 0,
+			    "scale needs a program"),
+		      FIELD("count", CMD_T_LINES, count, -1,
+			    "scale needs a count") },
+	  .flags = CMD_NOT_IN_SHUTDOWN },
+	{ .name = "run", .exec = cmd_runtime_run,
+	  .fields = { FIELD("argv", CMD_T_STRV, argv, 0, "run needs a command"),
+		      FIELD("name", CMD_T_NAME, run_name, 0, NULL),
+		      FIELD("env", CMD_T_STRV, env, 0, NULL),
+		      FIELD("directory", CMD_T_NAME, directory, 0, NULL),
+		      BOOL("wait", wait, 0),
+		      FIELD("timeout", CMD_T_SECONDS, timeout, -1, NULL) },
+	  .flags = CMD_NOT_IN_SHUTDOWN | CMD_PARKS, .until = OP_WAIT },
 };
 
 /* Row I of the table, or NULL past its end (for the tests). */
@@ -242,6 +259,25 @@ command_check_fields(const struct cmd_field *f, json_t *v, void *at,
 	return cmd_status_pick(v, at, msg) == -1 ? -2 : 0;
 }
 
+/* spec §12: run's argv and env; argv not empty. */
+static int
+command_check_strv(const struct cmd_field *f, json_t *v, void *at,
+    char **msg)
+{
+	json_t *e;
+	size_t i;
+
+	if (!json_is_array(v) || (strcmp(f->name, "argv") == 0 &&
+	    json_array_size(v) == 0))
+		return -1;
+	json_array_foreach(v, i, e)
+		if (!json_is_string(e) || strlen(json_string_value(e)) !=
+		    json_string_length(e))
+			return -1;
+	*(json_t **)at = v;
+	return 0;
+}
+
 static const struct {
 	command_check_fn check;
 	const char	*must;		/* KEY must be ... */
@@ -256,6 +292,7 @@ static const struct {
 	[CMD_T_SIGNAL] = { command_check_signal, "a name or a number" },
 	[CMD_T_CHOICE] = { command_check_choice, NULL },
 	[CMD_T_FIELDS] = { command_check_fields, NULL },
+	[CMD_T_STRV] = { command_check_strv, "a list of strings" },
 };
 
 /* Every default first, so a refused field leaves nothing half-set. */

@@ -45,6 +45,9 @@ enum command_field {
 	FIELD_HEALTH_DETAIL,
 	FIELD_CPU_SECONDS,	/* metrics.c: null without a pid */
 	FIELD_MEMORY_BYTES,
+	FIELD_ENABLED,		/* spec §12: false once disabled */
+	FIELD_NEXT_RUN,		/* schedule.c: wall clock; null without one */
+	FIELD_SKIPPED_RUNS,	/* schedule.c: runs skipped (still running) */
 	FIELD_COUNT
 };
 
@@ -75,6 +78,13 @@ struct cmd_args {
 	double		 timeout;	/* wait: seconds; < 0 none */
 	int		 rolling;	/* restart: one process at a time */
 	struct command_fields fields;	/* status: fields and rows */
+	/* spec §12 */
+	json_t		*program;	/* scale: the program (a string) */
+	long		 count;		/* scale: processes; -1 when negative */
+	json_t		*argv;		/* run: the command (strings) */
+	json_t		*run_name;	/* run: its name; NULL: made up */
+	json_t		*env;		/* run: "KEY=VALUE" strings; NULL */
+	json_t		*directory;	/* run: where; NULL: tendd's */
 };
 
 /* The kinds of field; command.c has each one's check and its error text. */
@@ -87,6 +97,7 @@ enum cmd_type {
 	CMD_T_SIGNAL,	/* a signal's name or number */
 	CMD_T_CHOICE,	/* one of two strings; the index is kept */
 	CMD_T_FIELDS,	/* status's "fields" (a list of process fields) */
+	CMD_T_STRV,	/* a list of strings (run's argv, env) */
 };
 
 struct cmd_field {
@@ -184,6 +195,14 @@ enum cmd_retval cmd_proc_pause(struct conn *, json_t *, struct cmd_args *);
 enum cmd_retval cmd_proc_resume(struct conn *, json_t *, struct cmd_args *);
 enum cmd_retval cmd_proc_wait(struct conn *, json_t *, struct cmd_args *);
 int	 cmd_proc_verb(struct proc *, const char *verb, char **cause);
+
+/* cmd_runtime.c: spec §12 (enable, disable; start's disabled filter) */
+enum cmd_retval cmd_runtime_enable(struct conn *, json_t *, struct cmd_args *);
+enum cmd_retval cmd_runtime_disable(struct conn *, json_t *,
+	    struct cmd_args *);
+int	 cmd_runtime_filter(struct cmd_args *, char **cause);
+enum cmd_retval cmd_runtime_scale(struct conn *, json_t *, struct cmd_args *);
+enum cmd_retval cmd_runtime_run(struct conn *, json_t *, struct cmd_args *);
 
 /* cmd_output.c */
 enum cmd_retval cmd_output_tail(struct conn *, json_t *, struct cmd_args *);

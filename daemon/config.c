@@ -380,7 +380,7 @@ config_sec_key(struct config_rawsec *sec, const char *name)
 	return NULL;
 }
 
-static struct program_conf *
+struct program_conf *
 config_program_new(const char *program, const char *group, const char *file,
     int line)
 {
@@ -563,6 +563,16 @@ config_program_count(struct config_reader *rd, struct config_rawsec *sec,
 		    kstart->written, INT_MAX);
 		return -1;
 	}
+	/* tendctl scale (spec §12): its count while the file's holds */
+	if (scale_numprocs(name, numprocs) && *numprocs > 1 &&
+	    (kname == NULL || strstr(kname->value, "%(process_num)") ==
+	    NULL)) {
+		config_error(rd, sec->file, sec->line, "[%s]: %d processes "
+		    "need a process_name with %%(process_num)s (such as "
+		    "process_name = %%(program_name)s_%%(process_num)02d)",
+		    sec->label, *numprocs);
+		return -1;
+	}
 	/* As supervisord: N processes of one name cannot be told apart. */
 	if (*numprocs > 1 && (kname == NULL ||
 	    strstr(kname->value, "%(process_num)") == NULL)) {
@@ -609,6 +619,27 @@ config_probes(struct config_reader *rd, struct program_conf *pc,
 	(void)sec;
 }
 
+/* spec §12: schedule is a cron expression, for jobs, never autostarted. */
+static void
+config_check_schedule(struct config_reader *rd, struct program_conf *pc,
+    struct config_rawsec *sec)
+{
+	struct config_rawkey *k = config_sec_key(sec, "schedule");
+	struct cron c;
+	char *why = NULL;
+
+	if (k == NULL || pc->schedule == NULL)
+		return;
+	if (cron_parse(pc->schedule, &c, &why) == -1) {
+		config_error(rd, k->file, k->line, "[%s] %s: %s", k->section,
+		    k->written, why);
+		free(why);
+	} else if (pc->daemon)
+		config_error(rd, k->file, k->line, "[%s] %s: only for jobs "
+		    "(daemon = false)", k->section, k->written);
+	pc->autostart = 0;
+}
+
 /*
  * One process of SEC: every key expanded with its own process_num and
  * group, read, stored and checked. NULL after reporting an error.
@@ -650,6 +681,7 @@ config_process(struct config_reader *rd, struct tend_conf *conf,
 	config_probes(rd, pc, sec);
 	config_check_readiness(rd, pc, sec);
 	config_check_sockets(rd, pc, sec);
+	config_check_schedule(rd, pc, sec);
 	if (rd->nerrors > errors) {
 		config_program_free(pc);
 		return NULL;

@@ -189,6 +189,30 @@ config_check_rlimit(struct config_reader *rd, const struct config_rawkey *k,
  * The machine's side of one process read without errors: the program
  * fails when started, not the file, so warnings only.
  */
+/* spec §12: cgroup limits where no cgroup2 can take them: a warning. */
+static void
+config_check_limits(struct config_reader *rd, struct program_conf *pc,
+    struct config_rawsec *sec)
+{
+	static const char *const keys[] = { "memory_max", "memory_high",
+	    "cpu_max", "cpu_weight", "pids_max" };
+	static int usable = -1;
+	static char *why;
+	struct config_rawkey *k;
+	size_t i;
+
+	if (!cgroup_limited(pc))
+		return;
+	if (usable == -1)
+		usable = cgroup_limits_usable(&why);
+	if (usable)
+		return;
+	for (i = 0; i < nitems(keys); i++)
+		if ((k = config_sec_key(sec, keys[i])) != NULL)
+			config_warn_machine(rd, k->file, k->line, "[%s] %s: not "
+			    "applied: %s", k->section, k->written, why);
+}
+
 void
 config_check_process(struct config_reader *rd, struct tend_conf *conf,
     struct program_conf *pc, struct config_rawsec *sec)
@@ -211,6 +235,7 @@ config_check_process(struct config_reader *rd, struct tend_conf *conf,
 		config_check_rlimit(rd, k, RLIMIT_NOFILE, pc->rlimit_nofile);
 	if ((k = config_sec_key(sec, "rlimit_core")) != NULL)
 		config_check_rlimit(rd, k, RLIMIT_CORE, pc->rlimit_core);
+	config_check_limits(rd, pc, sec);
 }
 
 /* Every program a group lists exists; one in two groups runs in both. */

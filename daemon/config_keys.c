@@ -87,6 +87,9 @@ static const struct config_key config_keys_tend[] = {
 	    "supervisord's; warned about, ignored" },
 	{ "user", CT_DAEMON_USER, NOWHERE, NONE, { .i = 0 }, NULL,
 	    "supervisord's; fine when it is tendd's own user, else warned" },
+	/* spec §12: runtime operations */
+	{ "state_dir", CT_PATH, T(state_dir), TENDD, { .s = NULL }, NULL,
+	    "what is remembered across reboots (enable/disable)" },
 	{ NULL, CT_ANY, NOWHERE, NONE, { .i = 0 }, NULL, NULL }
 };
 
@@ -231,6 +234,27 @@ static const struct config_key config_keys_program[] = {
 	/* depends_on: checked whole (names, cycles) by config_check_depends() */
 	{ "depends_on", CT_STRING, P(depends_on), LIVE, { .s = NULL }, NULL,
 	    "started after these are up or done; stopped before them" },
+	/* spec §12: hooks (hooks.c), split like command at each run */
+	{ "pre_start", CT_STRING, P(pre_start), LIVE, { .s = NULL }, NULL,
+	    "run before each start; a failure is a failed start" },
+	{ "post_stop", CT_STRING, P(post_stop), LIVE, { .s = NULL }, NULL,
+	    "run after each end of a process" },
+	{ "hook_timeout", CT_SECS, P(hook_timeout), LIVE, { .d = 30 }, NULL,
+	    "a hook still running then is killed (and failed)" },
+	/* checked by config_process() (cron.c); jobs only, no autostart */
+	{ "schedule", CT_STRING, P(schedule), LIVE, { .s = NULL }, NULL,
+	    "a cron expression: the job is started at each matching minute" },
+	/* cgroup v2 limits (cgroup.c); 0: none */
+	{ "memory_max", CT_SIZE, P(memory_max), PROC, { .ll = 0 }, NULL,
+	    "memory.max of its own cgroup" },
+	{ "memory_high", CT_SIZE, P(memory_high), PROC, { .ll = 0 }, NULL,
+	    "memory.high of its own cgroup" },
+	{ "cpu_max", CT_UINT, P(cpu_max), PROC, { .i = 0 }, NULL,
+	    "cpu.max, as a percentage of one CPU" },
+	{ "cpu_weight", CT_UINT, P(cpu_weight), PROC, { .i = 0 }, NULL,
+	    "cpu.weight (1-10000)" },
+	{ "pids_max", CT_UINT, P(pids_max), PROC, { .i = 0 }, NULL,
+	    "pids.max of its own cgroup" },
 	/* Read once per program, before its processes: config_program(). */
 	{ "numprocs", CT_NUMPROCS, NOWHERE, NONE, { .i = 1 }, NULL,
 	    "processes of the program (a change adds or removes some)" },

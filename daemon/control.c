@@ -1120,3 +1120,11 @@ control_close(void)
 		control_lockfd = -1;
 	}
 }
+
+/* spec §12: who is asking (SO_PEERCRED at accept), for tendctl run. */
+void
+control_peer(struct conn *c, uid_t *uid, gid_t *gid)
+{
+	*uid = c->uid;
+	*gid = c->gid;
+}

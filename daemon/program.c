@@ -451,7 +451,9 @@ static void
 program_describe_starting(const struct proc *p, char *buf, size_t len,
     double left)
 {
-	if (p->pid <= 0)
+	if (p->pid <= 0 && p->hook != NULL)	/* spec §12 */
+		snprintf(buf, len, "starting, running pre_start");
+	else if (p->pid <= 0)
 		snprintf(buf, len, "starting, waiting for %s%s%s",
 		    p->pc->pidfile ? p->pc->pidfile : "a process",
 		    p->pidfile_err ? ": " : "",
@@ -515,7 +517,7 @@ program_describe(const struct proc *p, char *buf, size_t len)
 	switch (p->state) {
 	case PROC_NEW:
 		snprintf(buf, len, "not started%s", p->pc->autostart ? "" :
-		    " (autostart = false)");
+		    p->sched != NULL ? " yet" : " (autostart = false)");
 		break;
 	case PROC_STARTING:
 		program_describe_starting(p, buf, len, left);
@@ -544,7 +546,10 @@ program_describe(const struct proc *p, char *buf, size_t len)
 	case PROC_EXITED:
 		util_format_duration(dur, sizeof(dur), now - p->state_time);
 		if (p->has_exited) {
-			proc_format_code(how, sizeof(how), p->exitcode);
+			if (p->oom_killed)	/* spec §12 */
+				snprintf(how, sizeof(how), "killed: out of memory");
+			else
+				proc_format_code(how, sizeof(how), p->exitcode);
 			snprintf(buf, len, "%s, %s ago", how, dur);
 		} else
 			snprintf(buf, len, "stopped %s ago", dur);
@@ -569,6 +574,11 @@ program_describe(const struct proc *p, char *buf, size_t len)
 		break;
 	}
 	}
+	/* spec §12: "exit 0, 0:03:12 ago; next 12:00", "...; disabled" */
+	if (p->sched != NULL && !program_is_up(p))
+		schedule_describe(p, buf + strlen(buf), len - strlen(buf));
+	if (!program_is_up(p) && persist_is_disabled(p))
+		snprintf(buf + strlen(buf), len - strlen(buf), "; disabled");
 }
 
 void

@@ -155,7 +155,7 @@ reap_children(void)
 			continue;
 		}
 		/* an exec probe's child (probe.c) */
-		if (probe_reap_pid(pid))
+		if (probe_reap_pid(pid) || hooks_reap_pid(pid))
 			continue;
 		if (reap_pid(pid, &status) == -1) {
 			/*

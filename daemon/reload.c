@@ -20,6 +20,7 @@ reload_forget(struct proc *p)
 	log_info("%s: removed from the config", p->display);
 	/* Whoever holds a pointer to it lets go first. */
 	command_proc_gone(p);
+	schedule_forget(p);
 	TAILQ_REMOVE(&procs, p, entry);
 	if (p->pid > 0)
 		program_pid_del(p->pid);
@@ -172,7 +173,7 @@ reload_diff(const struct tend_conf *cur, const struct tend_conf *new,
 			plan->unchanged++;
 	}
 	TAILQ_FOREACH(p, &procs, entry) {
-		if (!p->reload_seen && !p->removed)
+		if (!p->reload_seen && !p->removed && p->runjob == NULL)
 			reload_plan_add(plan, RELOAD_REMOVED, p->display, p->group,
 			    p->name, NULL);
 		p->reload_seen = 0;
@@ -289,7 +290,8 @@ reload_apply(struct tend_conf *old, struct tend_conf *new)
 	free(all);
 	for (p = TAILQ_FIRST(&procs); p != NULL; p = next) {
 		next = TAILQ_NEXT(p, entry);
-		if (!p->reload_seen && !p->removed)
+		/* tendctl run's jobs are not the file's (spec §12) */
+		if (!p->reload_seen && !p->removed && p->runjob == NULL)
 			reload_remove(p, old);
 	}
 	reload_running = 0;
@@ -309,12 +311,18 @@ reload_apply(struct tend_conf *old, struct tend_conf *new)
 	TAILQ_FOREACH(p, &procs, entry) {
 		if (p->reload_start == 0)
 			continue;
+		if (persist_is_disabled(p)) {	/* spec §12 */
+			p->reload_start = 0;
+			p->want = WANT_DOWN;
+			continue;
+		}
 		p->want = WANT_UP;
 		a.why = p->reload_start == 1 ? "added by reload" :
 		    "config changed";
 		state_event(p, E_START, &a);
 		p->reload_start = 0;
 	}
+	schedule_sync();	/* spec §12: new, changed, gone schedules */
 }
 
 void

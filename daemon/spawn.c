@@ -1190,11 +1190,19 @@ int
 spawn_command(struct proc *p, char *const *argv, pid_t *pidp, int *pidfdp,
     char **cause)
 {
+	return spawn_command_out(p, argv, -1, pidp, pidfdp, cause);
+}
+
+/* spawn_command(), with stdout and stderr to OUTFD (-1: /dev/null). */
+int
+spawn_command_out(struct proc *p, char *const *argv, int outfd, pid_t *pidp,
+    int *pidfdp, char **cause)
+{
 	const struct program_conf *pc = p->pc;
 	struct spawn_user u;
 	struct spawn_child child;
 	char **fileenv = NULL, *path, *why;
-	int r, outfds[2] = { -1, -1 }, pidfd = -1, saved;
+	int r, outfds[2] = { outfd, outfd }, pidfd = -1, saved;
 	sigset_t all, old;
 	pid_t pid;
 

@@ -64,6 +64,7 @@ const struct state_info state_info[ST_N] = {
 	[ST_BACKOFF] =		{ "BACKOFF",		PROC_BACKOFF,	TIMER_BACKOFF },
 	[ST_FATAL] =		{ "FATAL",		PROC_FATAL,	TIMER_NONE },
 	[ST_WAITING] =		{ "WAITING",		PROC_WAITING,	TIMER_NONE },
+	[ST_PRE_START] =	{ "PRE_START",		PROC_STARTING,	TIMER_HOOK },
 };
 
 const char *const state_event_names[E_N] = {
@@ -75,7 +76,7 @@ const char *const state_event_names[E_N] = {
 	[E_DRAINED] = "drained", [E_CHANGE] = "reload-change",
 	[E_REMOVE] = "reload-remove", [E_SHUTDOWN] = "shutdown",
 	[E_LEVEL] = "shutdown-level",
-	[E_DEPS] = "dependency",
+	[E_DEPS] = "dependency", [E_HOOK] = "pre_start-ended",
 };
 
 /* A BACKOFF's wait cancelled: the reason, by what cancelled it. */
@@ -135,6 +136,11 @@ static int state_a_remove_up(struct proc *, enum state_event,
 static int state_a_forget(struct proc *, enum state_event, struct state_arg *);
 static int state_a_join(struct proc *, enum state_event, struct state_arg *);
 static int state_a_deps(struct proc *, enum state_event, struct state_arg *);
+static int state_a_hook_done(struct proc *, enum state_event,
+    struct state_arg *);
+static void state_start_failed(struct proc *, const char *);
+static int state_a_hook_timeout(struct proc *, enum state_event,
+    struct state_arg *);
 
 #define S(s)	(1u << (s))
 #define M_UP	(S(PROC_STARTING) | S(PROC_RUNNING) | S(PROC_PAUSED) | \
@@ -210,6 +216,13 @@ const struct state_action state_actions[A_N] = {
 	[A_DEPS] =	{ "dependency",	state_a_deps,
 	    S(PROC_STARTING) | S(PROC_RUNNING) | S(PROC_BACKOFF) |
 	    S(PROC_FATAL) | S(PROC_WAITING), FX_S },
+	[A_HOOK_DONE] =	{ "pre_start-done", state_a_hook_done,
+	    S(PROC_STARTING) | S(PROC_RUNNING) | S(PROC_BACKOFF) |
+	    S(PROC_FATAL) | S(PROC_WAITING) | S(PROC_STOPPED) |
+	    S(PROC_EXITED), FX_S },
+	[A_HOOK_TIMEOUT] = { "pre_start-timeout", state_a_hook_timeout,
+	    S(PROC_BACKOFF) | S(PROC_FATAL) | S(PROC_STOPPED) |
+	    S(PROC_EXITED), 0 },
 };
 
 /* Short names, so that the table below fits on a screen. */
@@ -245,6 +258,8 @@ const struct state_action state_actions[A_N] = {
 #define FG	A_FORGET
 #define JN	A_JOIN
 #define DP	A_DEPS
+#define HD	A_HOOK_DONE
+#define HT	A_HOOK_TIMEOUT
 
 /*
  * The machine: what each event does in each state (docs/design.md).
@@ -259,28 +274,31 @@ const struct state_action state_actions[A_N] = {
  * start, a run, a stop        CU restart with new settings
  * CI take new settings        RU stop, forget once down   FG forget
  * JN join a job at shutdown  DP a dependency is up, done or failed:
- * start, wait on, or FATAL
+ * start, wait on, or FATAL    HD pre_start ended: spawn, or a failed
+ * start                       HT hook_timeout: pre_start killed, failed
  * Columns: start stop kill pause resume signal timer ready watchdog
- * trigger exited reaped drained change remove shutdown level dependency.
+ * trigger exited reaped drained change remove shutdown level dependency
+ * hook.
  */
 const unsigned char state_table[ST_N][E_N] = {
-/*                       sta sto kil pau res sig tim rdy wdg trg exi rea dra chg rem shu lvl dep */
-[ST_NEW]             = { SP, no, no, rf, rf, rf, st, lt, no, no, XX, XX, no, CI, FG, no, XX, no },
-[ST_STARTING]        = { no, SO, KI, rf, no, SG, UP, RD, no, TR, no, RP, no, CU, RU, JN, SO, no },
-[ST_AWAIT_PIDFILE]   = { no, SO, KI, rf, no, rf, PO, RD, no, TR, XX, XX, no, CU, RU, SO, XX, no },
-[ST_STARTING_ENDED]  = { no, SO, KI, rf, no, SG, st, lt, no, no, XX, XX, ES, CU, RU, SO, SO, no },
-[ST_RUNNING]         = { no, SO, KI, PA, no, SG, no, lt, WD, TR, no, RP, no, CU, RU, JN, SO, no },
-[ST_JOINING]         = { no, SO, KI, PA, no, SG, JO, lt, WD, TR, no, RP, no, CU, RU, JN, SO, no },
-[ST_RUNNING_ENDED]   = { no, SO, KI, PA, no, SG, st, lt, no, no, XX, XX, ER, CU, RU, JN, SO, no },
-[ST_PAUSED]          = { no, SO, KI, no, RE, SG, st, lt, no, no, no, RP, no, CU, RU, JN, SO, no },
-[ST_PAUSED_ENDED]    = { no, SO, KI, no, RE, SG, st, lt, no, no, XX, XX, ER, CU, RU, JN, SO, no },
-[ST_STOPPING]        = { no, no, KI, rf, rf, SG, K9, lt, no, no, GK, RP, no, CU, RU, no, no, no },
-[ST_STOPPING_ENDED]  = { no, no, KI, rf, rf, SG, st, lt, no, no, XX, XX, EP, CU, RU, no, no, no },
-[ST_STOPPED]         = { SP, no, no, rf, rf, rf, st, lt, no, no, XX, XX, no, CI, FG, no, XX, no },
-[ST_EXITED]          = { SP, no, no, rf, rf, rf, st, lt, no, no, XX, XX, no, CI, FG, no, XX, no },
-[ST_BACKOFF]         = { SP, CA, CA, rf, rf, rf, RT, lt, no, no, XX, XX, no, CI, FG, CA, XX, no },
-[ST_FATAL]           = { SP, no, no, rf, rf, rf, st, lt, no, no, XX, XX, no, CI, FG, no, XX, no },
-[ST_WAITING]         = { no, CA, CA, rf, rf, rf, st, lt, no, no, XX, XX, no, CI, FG, CA, XX, DP },
+/*                       sta sto kil pau res sig tim rdy wdg trg exi rea dra chg rem shu lvl dep hok */
+[ST_NEW]             = { SP, no, no, rf, rf, rf, st, lt, no, no, XX, XX, no, CI, FG, no, XX, no, XX },
+[ST_STARTING]        = { no, SO, KI, rf, no, SG, UP, RD, no, TR, no, RP, no, CU, RU, JN, SO, no, XX },
+[ST_AWAIT_PIDFILE]   = { no, SO, KI, rf, no, rf, PO, RD, no, TR, XX, XX, no, CU, RU, SO, XX, no, XX },
+[ST_STARTING_ENDED]  = { no, SO, KI, rf, no, SG, st, lt, no, no, XX, XX, ES, CU, RU, SO, SO, no, XX },
+[ST_RUNNING]         = { no, SO, KI, PA, no, SG, no, lt, WD, TR, no, RP, no, CU, RU, JN, SO, no, XX },
+[ST_JOINING]         = { no, SO, KI, PA, no, SG, JO, lt, WD, TR, no, RP, no, CU, RU, JN, SO, no, XX },
+[ST_RUNNING_ENDED]   = { no, SO, KI, PA, no, SG, st, lt, no, no, XX, XX, ER, CU, RU, JN, SO, no, XX },
+[ST_PAUSED]          = { no, SO, KI, no, RE, SG, st, lt, no, no, no, RP, no, CU, RU, JN, SO, no, XX },
+[ST_PAUSED_ENDED]    = { no, SO, KI, no, RE, SG, st, lt, no, no, XX, XX, ER, CU, RU, JN, SO, no, XX },
+[ST_STOPPING]        = { no, no, KI, rf, rf, SG, K9, lt, no, no, GK, RP, no, CU, RU, no, no, no, XX },
+[ST_STOPPING_ENDED]  = { no, no, KI, rf, rf, SG, st, lt, no, no, XX, XX, EP, CU, RU, no, no, no, XX },
+[ST_STOPPED]         = { SP, no, no, rf, rf, rf, st, lt, no, no, XX, XX, no, CI, FG, no, XX, no, XX },
+[ST_EXITED]          = { SP, no, no, rf, rf, rf, st, lt, no, no, XX, XX, no, CI, FG, no, XX, no, XX },
+[ST_BACKOFF]         = { SP, CA, CA, rf, rf, rf, RT, lt, no, no, XX, XX, no, CI, FG, CA, XX, no, XX },
+[ST_FATAL]           = { SP, no, no, rf, rf, rf, st, lt, no, no, XX, XX, no, CI, FG, no, XX, no, XX },
+[ST_WAITING]         = { no, CA, CA, rf, rf, rf, st, lt, no, no, XX, XX, no, CI, FG, CA, XX, DP, XX },
+[ST_PRE_START]       = { no, CA, CA, rf, rf, rf, HT, lt, no, no, XX, XX, no, CI, FG, CA, CA, no, HD },
 };
 
 #undef __
@@ -315,6 +333,8 @@ const unsigned char state_table[ST_N][E_N] = {
 #undef FG
 #undef JN
 #undef DP
+#undef HD
+#undef HT
 
 const char *
 program_state_name(enum proc_state s)
@@ -333,7 +353,9 @@ state_of(const struct proc *p)
 	case PROC_STARTING:
 		if (p->reaped)
 			return ST_STARTING_ENDED;
-		return p->pid > 0 ? ST_STARTING : ST_AWAIT_PIDFILE;
+		if (p->pid > 0)
+			return ST_STARTING;
+		return p->hook != NULL ? ST_PRE_START : ST_AWAIT_PIDFILE;
 	case PROC_RUNNING:
 		if (p->reaped)
 			return ST_RUNNING_ENDED;
@@ -432,6 +454,10 @@ state_vset(struct proc *p, enum proc_state s, double arm, const char *fmt,
 	 */
 	if (s == PROC_STOPPED || s == PROC_EXITED || s == PROC_FATAL)
 		cgroup_proc_ended(p);
+	/* spec §12: a run of it ended (a restart's comes before its spawn) */
+	if (p->post_stop_due && !state_has_process(p) && (s == PROC_STOPPED ||
+	    s == PROC_EXITED || s == PROC_FATAL || s == PROC_BACKOFF))
+		hooks_post_stop(p);
 	if (s == PROC_RUNNING && old != PROC_PAUSED)
 		p->running_time = p->state_time;
 
@@ -453,6 +479,8 @@ state_vset(struct proc *p, enum proc_state s, double arm, const char *fmt,
 	command_state_changed(p, old);
 	systemd_state_changed(p, old);
 	probe_state_changed(p, old);
+	if (p->runjob != NULL)
+		runjob_state_changed(p);	/* spec §12 */
 	/*
 	 * What depends on P is told after: its events follow P's. Only
 	 * P's dependents are looked at (depend.c), whatever N is.
@@ -724,6 +752,28 @@ state_held(struct proc *p, int pull)
 	return 1;
 }
 
+/* spec §12: the pre_start hook first (hooks.c); E_HOOK when it ends. */
+static void
+state_pre_start(struct proc *p, const char *why)
+{
+	char *cause = NULL;
+	int r;
+
+	if ((r = hooks_pre_start(p, &cause)) == SPAWN_SHORT) {
+		state_spawn_short(p, cause);
+		return;
+	}
+	if (r == -1) {
+		p->spawnerr = cause;
+		state_set(p, PROC_FATAL, "%s", cause);
+		return;
+	}
+	p->shortfails = 0;
+	state_set_armed(p, PROC_STARTING, p->pc->hook_timeout > 0 ?
+	    p->pc->hook_timeout : -1, "%s%spre_start", why ? why : "",
+	    why ? ", " : "");
+}
+
 /* WHY, when given, says what led to this spawn in the transition's log. */
 static void
 state_spawn_pull(struct proc *p, const char *why, int pull)
@@ -737,6 +787,14 @@ state_spawn_pull(struct proc *p, const char *why, int pull)
 	p->spawnerr = NULL;
 	if (state_held(p, pull))
 		return;
+	/* the last run's post_stop, before this run's pre_start */
+	if (p->post_stop_due)
+		hooks_post_stop(p);
+	if (p->pc->pre_start != NULL && !p->hook_passed) {
+		state_pre_start(p, why);
+		return;
+	}
+	p->hook_passed = 0;
 	if ((r = spawn_proc(p, &cause)) == SPAWN_SHORT) {
 		state_spawn_short(p, cause);
 		return;
@@ -748,6 +806,7 @@ state_spawn_pull(struct proc *p, const char *why, int pull)
 		return;
 	}
 	p->shortfails = 0;
+	p->post_stop_due = 1;
 	if (p->start_time > 0)
 		p->restarts++;
 	p->start_time = util_now();
@@ -789,6 +848,40 @@ state_a_spawn(struct proc *p, enum state_event ev, struct state_arg *arg)
 	if (arg->reset & STATE_RESET_SHORT)
 		p->shortfails = 0;
 	state_spawn_pull(p, arg->why, 1);
+	return 0;
+}
+
+/* ST_PRE_START: its pre_start ended (arg status, why). */
+static int
+state_a_hook_done(struct proc *p, enum state_event ev, struct state_arg *arg)
+{
+	char *what;
+
+	p->hook = NULL;		/* hooks.c frees it */
+	if (arg->status == 0) {
+		p->hook_passed = 1;
+		state_spawn(p, NULL);
+		return 0;
+	}
+	xasprintf(&what, "pre_start failed: %s", arg->why != NULL ?
+	    arg->why : "exited with an error");
+	state_start_failed(p, what);
+	free(what);
+	return 0;
+}
+
+/* ST_PRE_START: hook_timeout over; the hook is killed, a failed start. */
+static int
+state_a_hook_timeout(struct proc *p, enum state_event ev,
+    struct state_arg *arg)
+{
+	char *what;
+
+	hooks_cancel(p);
+	xasprintf(&what, "pre_start still running after %gs: killed",
+	    p->pc->hook_timeout);
+	state_start_failed(p, what);
+	free(what);
 	return 0;
 }
 
@@ -890,6 +983,13 @@ state_a_kill(struct proc *p, enum state_event ev, struct state_arg *arg)
 static int
 state_a_cancel(struct proc *p, enum state_event ev, struct state_arg *arg)
 {
+	if (p->hook != NULL) {
+		/* ST_PRE_START: its pre_start goes, nothing was started */
+		hooks_cancel(p);
+		state_set(p, PROC_STOPPED, "pre_start cancelled (%s)",
+		    state_event_names[ev]);
+		return 0;
+	}
 	state_set(p, PROC_STOPPED, "%s", p->state == PROC_WAITING ?
 	    state_unwait_why[ev] : state_cancel_why[ev]);
 	return 0;
@@ -1242,6 +1342,8 @@ state_a_reap(struct proc *p, enum state_event ev, struct state_arg *arg)
 
 	p->exitcode = code;
 	p->has_exited = 1;
+	/* spec §12: a SIGKILL the OOM killer sent (memory.events) */
+	p->oom_killed = code == -SIGKILL && cgroup_proc_oom(p);
 	/*
 	 * The end is judged now (a STARTING process that died is a failed
 	 * start even if its output takes a moment), and reported once its
@@ -1262,6 +1364,16 @@ state_format_exit(char *buf, size_t len, int code)
 		snprintf(buf, len, "killed by SIG%s", util_signal_name(-code));
 	else
 		snprintf(buf, len, "exited with code %d", code);
+}
+
+/* How P's last run ended: as state_format_exit(), or an OOM kill. */
+static void
+state_format_end(const struct proc *p, char *buf, size_t len)
+{
+	if (p->oom_killed)
+		snprintf(buf, len, "killed: out of memory");
+	else
+		state_format_exit(buf, len, p->exitcode);
 }
 
 /*
@@ -1324,7 +1436,7 @@ state_a_end_start(struct proc *p, enum state_event ev, struct state_arg *arg)
 	char how[64], *what;
 
 	p->reaped = 0;
-	state_format_exit(how, sizeof(how), p->exitcode);
+	state_format_end(p, how, sizeof(how));
 	if (!pc->daemon && config_exitcode_expected(pc, p->exitcode)) {
 		state_set(p, PROC_EXITED, "%s", how);
 		return 0;
@@ -1348,7 +1460,7 @@ state_a_end_run(struct proc *p, enum state_event ev, struct state_arg *arg)
 	char how[64];
 
 	p->reaped = 0;
-	state_format_exit(how, sizeof(how), p->exitcode);
+	state_format_end(p, how, sizeof(how));
 	if (!pc->daemon)
 		restart = !expected && pc->autorestart != AUTORESTART_FALSE;
 	else if (pc->autorestart == AUTORESTART_TRUE)
@@ -1373,7 +1485,7 @@ state_a_end_stop(struct proc *p, enum state_event ev, struct state_arg *arg)
 	char how[64], *what;
 
 	p->reaped = 0;
-	state_format_exit(how, sizeof(how), p->exitcode);
+	state_format_end(p, how, sizeof(how));
 	p->failing = FAIL_NONE;
 	/* tend stopped it for a failure: judge that, not a stop */
 	if (fail != FAIL_NONE && p->want == WANT_UP && !program_stopping_all) {
@@ -1455,7 +1567,10 @@ state_a_remove_up(struct proc *p, enum state_event ev, struct state_arg *arg)
 static int
 state_a_forget(struct proc *p, enum state_event ev, struct state_arg *arg)
 {
-	if (p->state == PROC_BACKOFF || p->state == PROC_WAITING)
+	if (p->hook != NULL)
+		hooks_cancel(p);	/* ST_PRE_START */
+	if (p->state == PROC_BACKOFF || p->state == PROC_WAITING ||
+	    p->state == PROC_STARTING)
 		state_set(p, PROC_STOPPED, "%s", state_cancel_why[ev]);
 	reload_forget(p);
 	return 0;

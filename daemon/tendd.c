@@ -459,6 +459,7 @@ static void
 tendd_autostart(void)
 {
 	program_autostart();
+	schedule_sync();	/* spec §12 */
 	systemd_autostart_done();
 }
 
@@ -705,6 +706,7 @@ main(int argc, char **argv)
 	}
 
 	program_setup(tendd_conf);
+	persist_init(tendd_conf);
 	log_info("tendd %s started (pid %ld): %d process%s from %s",
 	    TEND_VERSION, (long)getpid(), program_nprocs,
 	    program_nprocs == 1 ? "" : "es", tendd_conf->file);
@@ -723,7 +725,12 @@ main(int argc, char **argv)
 	for (i = 0; i < (int)nitems(sigs); i++)
 		event_free(sigev[i]);
 	reap_close();
+	runjob_close();
+	schedule_close();
 	program_free_all();
+	persist_close();
+	scale_close();
+	hooks_close();
 	probe_close();
 	cgroup_close();
 	logfile_close_all();

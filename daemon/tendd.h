@@ -12,6 +12,7 @@
 #include <sys/uio.h>
 #include <stdarg.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "protocol.h"
 #include "util.h"
@@ -21,6 +22,9 @@ struct event;
 struct json_t;
 struct probe_spec;
 struct probe_run;
+struct hook_run;
+struct runjob;
+struct sched;
 
 extern struct event_base *tendd_base;
 
@@ -130,6 +134,16 @@ struct program_conf {
 	int		 socket_backlog; /* 0: SOMAXCONN */
 	int		 fcgi;		/* [fcgi-program:]: the socket is fd 0 */
 	char		*fcgi_socket;	/* its `socket =` */
+	/* spec §12: runtime operations */
+	char		*pre_start;	/* as written; NULL: none (hooks.c) */
+	char		*post_stop;
+	double		 hook_timeout;
+	char		*schedule;	/* cron expression; NULL: none */
+	long long	 memory_max;	/* cgroup limits (cgroup.c); 0: none */
+	long long	 memory_high;
+	int		 cpu_max;	/* percent of one CPU */
+	int		 cpu_weight;
+	int		 pids_max;
 };
 TAILQ_HEAD(program_confs, program_conf);
 
@@ -170,6 +184,8 @@ struct tend_conf {
 	char		*inet_port;	/* [inet_http_server] port; NULL: off */
 	char		*inet_username;
 	char		*inet_password;
+	/* spec §12 */
+	char		*state_dir;	/* NULL: persist_default_state_dir() */
 };
 
 /* Errors and warnings of one config read, each "file:line: message". */
@@ -364,6 +380,14 @@ struct proc {
 	double		 cpu_ended;
 	double		 cpu_live;
 	pid_t		 cpu_pid;
+	/* spec §12: runtime operations (persist.c, cmd_runtime.c) */
+	struct hook_run	*hook;		/* hooks.c: pre_start under way */
+	int		 hook_passed;	/* pre_start succeeded: spawn now */
+	int		 post_stop_due;	/* it ran: post_stop once it ends */
+	struct runjob	*runjob;	/* runjob.c: a transient job; NULL */
+	struct sched	*sched;		/* schedule.c: its entry; NULL */
+	long long	 oom_base;	/* cgroup.c: oom_kill count at spawn */
+	int		 oom_killed;	/* its last end was the OOM killer's */
 };
 TAILQ_HEAD(procs, proc);
 extern struct procs procs;
@@ -467,6 +491,7 @@ enum state_id {
 	ST_BACKOFF,
 	ST_FATAL,
 	ST_WAITING,		/* its dependencies are not up yet */
+	ST_PRE_START,		/* STARTING, its pre_start hook running */
 	ST_N
 };
 
@@ -489,6 +514,7 @@ enum state_event {
 	E_SHUTDOWN,	/* tendd shuts down */
 	E_LEVEL,	/* shutdown: its priority level's turn to stop */
 	E_DEPS,		/* a dependency became up, done or failed */
+	E_HOOK,		/* its pre_start ended (arg status, why) */
 	E_N
 };
 
@@ -500,6 +526,7 @@ enum state_timer {
 	TIMER_JOIN,	/* joinsecs */
 	TIMER_STOPWAIT,	/* stopwaitsecs, then SIGKILL (none once killed) */
 	TIMER_BACKOFF,	/* the retry or restart delay */
+	TIMER_HOOK,	/* hook_timeout: the pre_start is killed */
 };
 
 struct state_info {
@@ -536,7 +563,7 @@ enum state_action_id {
 	A_STARTED, A_POLL, A_RETRY, A_ESCALATE, A_JOINED, A_READY,
 	A_WATCHDOG, A_TRIGGER, A_GROUPKILL, A_REAP, A_END_START,
 	A_END_RUN, A_END_STOP, A_CHANGE_UP, A_CHANGE_IDLE, A_REMOVE_UP,
-	A_FORGET, A_JOIN, A_DEPS,
+	A_FORGET, A_JOIN, A_DEPS, A_HOOK_DONE, A_HOOK_TIMEOUT,
 	A_N
 };
 #define STATE_FX_SPAWN	0x1	/* may spawn the program */
@@ -730,6 +757,9 @@ int	 spawn_signal(struct proc *, int sig, int group);
  */
 int	 spawn_command(struct proc *, char *const *argv, pid_t *pid,
 	    int *pidfd, char **cause);
+/* The same, stdout and stderr to OUTFD (-1: /dev/null): hooks.c. */
+int	 spawn_command_out(struct proc *, char *const *argv, int outfd,
+	    pid_t *pid, int *pidfd, char **cause);
 /* tendd's environment minus what belongs to tendd's own supervisor. */
 void	 spawn_init(void);
 
@@ -770,6 +800,11 @@ void	 cgroup_proc_ended(struct proc *);
 void	 cgroup_proc_free(struct proc *);
 /* SIG to everything in P's cgroup. -1 when P has none or it is unreadable. */
 int	 cgroup_proc_signal(struct proc *, int sig);
+/* spec §12: PC has limits (a cgroup of its own); P's end was an OOM kill. */
+int	 cgroup_limited(const struct program_conf *);
+int	 cgroup_proc_oom(struct proc *);
+/* --check: can limits be applied here? 0 with *WHY when not. */
+int	 cgroup_limits_usable(char **why);
 /* Pure helpers, exposed for the unit tests. */
 #define CGROUP_STATE_SLOT	128
 char	*cgroup_encode_name(const char *);
@@ -1036,6 +1071,8 @@ void	 rpc_shutdown_done(void);
 void	 rpc_conn_gone(struct conn *);
 /* The groups removeProcessGroup hid: forgotten (the fuzz world's reset). */
 void	 rpc_forget(void);
+/* spec §12: the peer's uid and gid (SO_PEERCRED when it connected). */
+void	 control_peer(struct conn *, uid_t *, gid_t *);
 
 /* ------------------------------------------------------------------ */
 /* command.c: requests -> handlers -> replies; parked requests.         */
@@ -1128,6 +1165,90 @@ void	 log_debug(const char *, ...) __attribute__((format(printf, 1, 2)));
 /* Startup failures and broken invariants only. */
 void	 fatal(const char *, ...)
 	    __attribute__((format(printf, 1, 2), noreturn));
+
+/* ------------------------------------------------------------------ */
+/* persist.c: enable/disable (state_dir) and a person's stops (beside  */
+/* the socket), kept across tendd restarts (spec §12).                 */
+
+char	*persist_default_state_dir(void);
+/* After program_setup(), before autostart: what they name stays STOPPED. */
+void	 persist_init(const struct tend_conf *);
+void	 persist_close(void);
+int	 persist_is_disabled(const struct proc *);
+int	 persist_set_disabled(const struct proc *, int disabled);
+void	 persist_set_stopped(const struct proc *, int stopped);
+/* Writes what the calls above changed (once per request). */
+void	 persist_flush(void);
+
+/* runjob.c: tendctl run's transient jobs, shown as run:NAME (spec §12). */
+
+/*
+ * A job running ARGV (a vector) as USER (NULL: tendd's), with ENV
+ * (KEY=VALUE vector; may be NULL) in DIR (NULL: tendd's), named NAME
+ * (NULL: made up), stopped after TIMEOUT seconds (< 0: never); it is
+ * started. The process, or NULL with *CAUSE (*CODE the error's code).
+ */
+struct proc *runjob_create(char **argv, const char *name, const char *user,
+	    char **env, const char *dir, double timeout, const char **code,
+	    char **cause);
+/* state_set(): a job at rest is forgotten TEND_RUN_KEEP (600) s later. */
+void	 runjob_state_changed(struct proc *);
+void	 runjob_close(void);
+/* config.c: a process's settings, every key at its default. */
+struct program_conf *config_program_new(const char *program,
+	    const char *group, const char *file, int line);
+
+/* cron.c: cron expressions (spec §12 schedule). */
+struct cron {
+	uint64_t	 minutes;	/* bit N: minute N */
+	uint32_t	 hours;
+	uint32_t	 mdays;		/* bits 1..31 */
+	uint16_t	 months;	/* bits 1..12 */
+	uint8_t		 wdays;		/* bits 0..6, Sunday 0 */
+	int		 dom_any, dow_any;
+};
+/* 0, or -1 with *cause ("hour: 24 is out of 0-23"). */
+int	 cron_parse(const char *, struct cron *, char **cause);
+/* The first matching minute after AFTER, in local time; -1: none. */
+time_t	 cron_next(const struct cron *, time_t after);
+
+/* schedule.c: one timer for the next due job (spec §12). */
+
+/* After start-up's setup and each reload: the table follows the config. */
+void	 schedule_sync(void);
+/* P goes away. */
+void	 schedule_forget(struct proc *);
+/* "; next 12:00" for status (empty when P has no schedule). */
+void	 schedule_describe(const struct proc *, char *, size_t);
+/* The next run (wall clock), 0 when none; skipped runs. */
+double	 schedule_next(const struct proc *, int *skipped);
+void	 schedule_close(void);
+
+/* scale.c: tendctl scale's counts, kept while the file's numprocs holds. */
+
+/*
+ * config.c: PROGRAM's NUMPROCS as the file says; 1 when scale changed
+ * it (to its count), 0 when the file's stands (a scale made against
+ * another numprocs is forgotten).
+ */
+int	 scale_numprocs(const char *program, int *numprocs);
+/* The scale PROGRAM has: 1 with *FILE_N and *N, or 0 (the file's). */
+int	 scale_get(const char *program, int *file_n, int *n);
+/* PROGRAM runs N from now on (the file says FILE_N; N == FILE_N forgets). */
+void	 scale_set(const char *program, int file_n, int n);
+void	 scale_close(void);
+
+/* hooks.c: pre_start and post_stop (spec §12). */
+
+/* P's pre_start: 0 started (E_HOOK when it ends), -1 / SPAWN_SHORT. */
+int	 hooks_pre_start(struct proc *, char **cause);
+/* Its pre_start is killed and forgotten (no E_HOOK); none: nothing. */
+void	 hooks_cancel(struct proc *);
+/* P ended (a run of it): its post_stop, on its own. */
+void	 hooks_post_stop(struct proc *);
+/* reap.c: a hook's pid; 1 when it was one (reaped). */
+int	 hooks_reap_pid(pid_t);
+void	 hooks_close(void);
 
 /* procfs.c */
 struct pidstat {

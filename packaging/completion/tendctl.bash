@@ -36,7 +36,8 @@ _tendctl()
     fi
 
     local commands="status start stop restart kill signal pause resume wait
-        pid tail reload reopen clear events shutdown version help"
+        pid tail reload reopen clear events shutdown version help
+        enable disable scale run"
     local globalopts="-c --config -s --socket --json -h --help --version"
 
     # Find the command, and the options that locate tendd before it.
@@ -69,10 +70,28 @@ _tendctl()
         COMPREPLY=($(compgen -f -- "$cur"))
         return
         ;;
-    -t|--timeout|-n)
+    -t|--timeout|-n|-e|--env|--name)
+        return
+        ;;
+    -d|--directory)
+        [[ $cmd == run ]] && COMPREPLY=($(compgen -d -- "$cur"))
         return
         ;;
     esac
+
+    # run: after "--", a command and its arguments.
+    if [[ $cmd == run ]]; then
+        for ((i = cmdi + 1; i < cword; i++)); do
+            if [[ ${words[i]} == -- ]]; then
+                if ((i == cword - 1)); then
+                    COMPREPLY=($(compgen -c -- "$cur"))
+                else
+                    COMPREPLY=($(compgen -f -- "$cur"))
+                fi
+                return
+            fi
+        done
+    fi
 
     if [[ -z $cmd ]]; then
         if [[ $cur == -* ]]; then
@@ -93,6 +112,7 @@ _tendctl()
         tail) opts+=" -f -n" ;;
         reload) opts+=" --check" ;;
         status) opts+=" --resources" ;;
+        run) opts+=" --name --wait --timeout --env --directory --" ;;
         esac
         COMPREPLY=($(compgen -W "$opts" -- "$cur"))
         return
@@ -130,7 +150,16 @@ _tendctl()
             COMPREPLY=($(compgen -W "stdout stderr" -- "$cur"))
         fi
         ;;
-    status|start|stop|restart|kill|pause|resume|wait|pid|clear|events)
+    scale)
+        # PROGRAM: the group part of the names; then a count
+        if ((nargs == 0)); then
+            names=$(_tendctl_names "$cur" "${where[@]}" | grep -v '^all$' |
+                sed 's/:.*//' | sort -u)
+            COMPREPLY=($(compgen -W "$names" -- "$cur"))
+        fi
+        ;;
+    status|start|stop|restart|kill|pause|resume|wait|pid|clear|events|\
+    enable|disable)
         names=$(_tendctl_names "$cur" "${where[@]}")
         COMPREPLY=($(compgen -W "$names" -- "$cur"))
         ;;

@@ -1037,7 +1037,13 @@ world_end(void)
 	control_close_all();
 	world_fakes_reset();
 	rpc_forget();
+	/* spec §12's: run jobs, schedules, hooks, remembered names, scales */
+	runjob_close();
+	schedule_close();
 	program_free_all();
+	hooks_close();
+	persist_close();
+	scale_close();
 	world_next_out = NULL;
 	/* The file as it was, and the config read from it, if it changed. */
 	if (world_conf_b) {

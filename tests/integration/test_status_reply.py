@@ -12,7 +12,7 @@ from conftest import STATES, read_json_line
 ALL_FIELDS = ["name", "group", "process", "state", "pid", "exitcode",
               "uptime", "restarts", "daemon", "description", "spawnerr",
               "since", "want", "health", "health_detail", "cpu_seconds",
-              "memory_bytes"]
+              "memory_bytes", "enabled", "next_run", "skipped_runs"]
 
 # Bytes a path can hold that JSON must escape or cannot carry as they
 # are: a quote, a backslash, a tab, control bytes (ESC too), bytes that

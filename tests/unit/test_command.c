@@ -141,6 +141,44 @@ static const struct check_case cases[] = {
 	  NAMES_MISSING },
 	{ "{\"cmd\": \"resume\", \"names\": [[]]}", 0, TEND_ERR_BAD_REQUEST,
 	  "names must be a list of strings" },
+	/* enable, disable (spec §12): names */
+	{ "{\"cmd\": \"enable\"}", 0, TEND_ERR_MISSING, NAMES_MISSING },
+	{ "{\"cmd\": \"enable\", \"names\": [1]}", 0, TEND_ERR_BAD_REQUEST,
+	  "names must be a list of strings" },
+	{ "{\"cmd\": \"disable\"}", 0, TEND_ERR_MISSING, NAMES_MISSING },
+	{ "{\"cmd\": \"disable\", \"names\": []}", 0, TEND_ERR_MISSING,
+	  NAMES_MISSING },
+	{ "{\"cmd\": \"disable\", \"names\": \"a\"}", 0,
+	  TEND_ERR_BAD_REQUEST, "names must be a list of strings" },
+	/* scale (spec §12): program, count, then the shutdown refusal */
+	{ "{\"cmd\": \"scale\", \"count\": 2}", 0, TEND_ERR_MISSING,
+	  "scale needs a program" },
+	{ "{\"cmd\": \"scale\", \"program\": 1, \"count\": 2}", 0,
+	  TEND_ERR_BAD_REQUEST, "program must be a string" },
+	{ "{\"cmd\": \"scale\", \"program\": \"w\"}", 0, TEND_ERR_MISSING,
+	  "scale needs a count" },
+	{ "{\"cmd\": \"scale\", \"program\": \"w\", \"count\": \"2\"}", 0,
+	  TEND_ERR_BAD_REQUEST, "count must be a whole number" },
+	{ "{\"cmd\": \"scale\", \"program\": \"w\", \"count\": 2}", 1,
+	  TEND_ERR_SHUTTING_DOWN, "tendd is shutting down" },
+	/* run (spec §12) */
+	{ "{\"cmd\": \"run\"}", 0, TEND_ERR_MISSING, "run needs a command" },
+	{ "{\"cmd\": \"run\", \"argv\": []}", 0, TEND_ERR_BAD_REQUEST,
+	  "argv must be a list of strings" },
+	{ "{\"cmd\": \"run\", \"argv\": [\"a\", 1]}", 0,
+	  TEND_ERR_BAD_REQUEST, "argv must be a list of strings" },
+	{ "{\"cmd\": \"run\", \"argv\": [\"a\"], \"name\": 1}", 0,
+	  TEND_ERR_BAD_REQUEST, "name must be a string" },
+	{ "{\"cmd\": \"run\", \"argv\": [\"a\"], \"env\": \"A=1\"}", 0,
+	  TEND_ERR_BAD_REQUEST, "env must be a list of strings" },
+	{ "{\"cmd\": \"run\", \"argv\": [\"a\"], \"directory\": []}", 0,
+	  TEND_ERR_BAD_REQUEST, "directory must be a string" },
+	{ "{\"cmd\": \"run\", \"argv\": [\"a\"], \"wait\": 1}", 0,
+	  TEND_ERR_BAD_REQUEST, "wait must be true or false" },
+	{ "{\"cmd\": \"run\", \"argv\": [\"a\"], \"timeout\": -1}", 0,
+	  TEND_ERR_BAD_REQUEST, "timeout must be a number of seconds, 0 or more" },
+	{ "{\"cmd\": \"run\", \"argv\": [\"a\"]}", 1,
+	  TEND_ERR_SHUTTING_DOWN, "tendd is shutting down" },
 	/* reload: check, then the shutdown refusal */
 	{ "{\"cmd\": \"reload\"}", 1, TEND_ERR_SHUTTING_DOWN,
 	  "tendd is shutting down" },
@@ -255,7 +293,7 @@ test_every_field_covered(void **state)
 				fail_msg("%s: field %s has no failing case",
 				    e->name, f->name);
 	}
-	assert_int_equal(i, 16);
+	assert_int_equal(i, 16 + 4);	/* + enable, disable, scale, run (§12) */
 	assert_true(n > 0);
 }
 

@@ -316,6 +316,16 @@ static const struct {
 	{ "socket_mode", "0600", "socket_mode" },
 	{ "socket_backlog", "5", "socket_backlog" },
 	{ "socket", "unix:///nonexistent/x.sock", "socket" },
+	/* spec §12 */
+	{ "pre_start", "/bin/true pre", "" },
+	{ "post_stop", "/bin/true post", "" },
+	{ "hook_timeout", "5", "" },
+	{ "schedule", "@daily\ndaemon = false", "autostart daemon" },
+	{ "memory_max", "64MB", "memory_max" },
+	{ "memory_high", "32MB", "memory_high" },
+	{ "cpu_max", "50", "cpu_max" },
+	{ "cpu_weight", "200", "cpu_weight" },
+	{ "pids_max", "10", "pids_max" },
 };
 
 static char *
@@ -430,6 +440,7 @@ test_restart_changes(void **state)
 		{ "identifier", "other" },
 		{ "umask", "022" },
 		{ "directory", "/" },
+		{ "state_dir", "/nonexistent/state" },
 	};
 	const struct config_key *k;
 	struct tend_conf *a, *b;

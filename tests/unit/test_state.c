@@ -55,6 +55,25 @@ __wrap_spawn_signal(struct proc *p, int sig, int group)
 	return 0;
 }
 
+/* spec §12: a pre_start is a fake too (ST_PRE_START's p->hook). */
+static struct hook_run	*fake_hook = (struct hook_run *)&spawns;
+
+int	__wrap_hooks_pre_start(struct proc *, char **);
+int
+__wrap_hooks_pre_start(struct proc *p, char **cause)
+{
+	spawns++;
+	p->hook = fake_hook;
+	return 0;
+}
+
+void	__wrap_hooks_cancel(struct proc *);
+void
+__wrap_hooks_cancel(struct proc *p)
+{
+	p->hook = NULL;
+}
+
 void	__wrap_log_error(const char *, ...);
 void
 __wrap_log_error(const char *fmt, ...)
@@ -93,6 +112,11 @@ static const char config[] =
     "ready = notify\n"
     "ready_timeout = 5\n"
     "watchdog_secs = 5\n"
+    "stdout_logfile = NONE\n"
+    "stderr_logfile = NONE\n"
+    "[program:h]\n"
+    "command = /bin/true h\n"
+    "pre_start = /bin/true pre\n"
     "stdout_logfile = NONE\n"
     "stderr_logfile = NONE\n"
     "[program:pf]\n"
@@ -182,6 +206,8 @@ program_for(enum state_id s, enum state_event ev)
 {
 	if (s == ST_AWAIT_PIDFILE)
 		return "pf";
+	if (s == ST_PRE_START)
+		return "h";
 	if (s == ST_JOINING)
 		return "j";
 	if (ev == E_READY || ev == E_WATCHDOG || ev == E_TRIGGER)
@@ -218,6 +244,8 @@ put_in(struct proc *p, enum state_id s)
 	}
 	if (s == ST_JOINING)
 		program_stopping_all = 1;
+	if (s == ST_PRE_START)
+		p->hook = fake_hook;
 	if (p->pc->ready == READY_NOTIFY)
 		p->start_deadline = util_now() + p->pc->ready_timeout;
 	if (state_info[s].timer != TIMER_NONE)
