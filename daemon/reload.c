@@ -248,6 +248,7 @@ reload_apply(struct tend_conf *old, struct tend_conf *new)
 	size_t n;
 
 	reload_running = 1;
+	sevent_reload(old, new);
 	all = reload_by_fullname(&n);
 	TAILQ_FOREACH(p, &procs, entry)
 		p->reload_seen = p->reload_start = 0;
@@ -292,6 +293,9 @@ reload_apply(struct tend_conf *old, struct tend_conf *new)
 			reload_remove(p, old);
 	}
 	reload_running = 0;
+	/* a listener's new settings (events, buffer_size) or a new role */
+	TAILQ_FOREACH(p, &procs, entry)
+		listener_proc_sync(p);
 	program_sort();
 	program_update_display();
 	/*

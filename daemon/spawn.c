@@ -1023,7 +1023,7 @@ spawn_proc(struct proc *p, char **cause)
 	struct spawn_child child;
 	char *path = NULL;
 	const char *cgdir;
-	int r, outfds[2], saved = 0, pidfd;
+	int r, outfds[2], saved = 0, pidfd, lsn_in, lsn_out;
 	sigset_t all, old;
 	pid_t pid;
 
@@ -1039,6 +1039,16 @@ spawn_proc(struct proc *p, char **cause)
 	memset(&child, 0, sizeof(child));
 	if ((r = spawn_prepare(p, &child, &u, outfds, &path, cause)) != 0)
 		return r;
+	/* an [eventlistener:]'s stdin and stdout are listener.c's pipes */
+	if (listener_spawn_prepare(p, &lsn_in, &lsn_out, cause) == -1) {
+		output_spawn_done(p, 0);
+		free(u.groups);
+		free(path);
+		strv_free(child.envp);
+		return spawn_recheck(cause);
+	}
+	if (lsn_out != -1)
+		outfds[0] = lsn_out;
 	if (spawn_nsigs == -1)
 		spawn_list_signals();
 
@@ -1053,6 +1063,11 @@ spawn_proc(struct proc *p, char **cause)
 	child.argv = p->pc->argv;
 	child.pdeath = p->pc->daemon;
 	spawn_enter_slots(&child, outfds);
+	if (lsn_in != -1) {
+		child.nullfd = lsn_in;
+		if ((unsigned int)lsn_in + 1 > child.keep)
+			child.keep = (unsigned int)lsn_in + 1;
+	}
 	child.has_user = u.pw != NULL;
 	child.uid = u.pw != NULL ? u.pw->pw_uid : 0;
 	child.gid = u.pw != NULL ? u.pw->pw_gid : 0;

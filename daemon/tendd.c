@@ -457,6 +457,7 @@ tendd_reopen_logs(const char *why, char **causes)
 static void
 tendd_autostart(void)
 {
+	sevent_startup();
 	program_autostart();
 	systemd_autostart_done();
 }
