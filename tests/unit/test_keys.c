@@ -300,6 +300,8 @@ static const struct {
 	{ "stderr_logfile_backups", "2", "stderr_logfile_backups" },
 	{ "redirect_stderr", "true", "redirect_stderr" },
 	{ "log_timestamps", "true", "log_timestamps" },
+	{ "events", "TICK_5", "events" },
+	{ "buffer_size", "3", "buffer_size" },
 	{ "ready", "notify", "ready" },
 	{ "ready_timeout", "5", "ready_timeout" },
 	{ "ready_interval", "0.1", "ready_interval" },
@@ -311,6 +313,8 @@ static const struct {
 	{ "pidfile", "/nonexistent/pid", "pidfile" },
 	/* LIVE: named by no reload; the name it gives must exist */
 	{ "depends_on", "y\n[program:y]\ncommand = /bin/true", "" },
+	{ "stdout_events_enabled", "true", "" },
+	{ "stderr_events_enabled", "true", "" },
 };
 
 static char *
