@@ -26,6 +26,8 @@
 
 #include "tendd.h"
 
+/* At shutdown, how long a listener may take to empty its pool. */
+#define LISTENER_DRAIN_SECS	5
 /* A result line and its body are short ("RESULT 2\nOK"). */
 #define LISTENER_LINE_MAX	64
 #define LISTENER_RESULT_MAX	4096
@@ -77,6 +79,8 @@ static long long listener_serial = -1;
 static unsigned long long listener_mask;	/* what any pool wants */
 
 static void listener_dispatch(struct pool *);
+static double listener_drain_until;	/* shutdown: holds end; 0: none */
+static struct event *listener_drain_ev;
 
 static void
 listener_unref(struct sev *ev)
@@ -422,6 +426,9 @@ listener_read_cb(int fd, short what, void *arg)
 	}
 	if (l->st == L_READY)
 		listener_dispatch(l->pool);
+	/* shutdown waits for nothing more from it once it is idle */
+	if (program_stopping_all && l->st != L_BUSY)
+		program_shutdown_progress();
 }
 
 /* ------------------------------------------------------------------ */
@@ -552,6 +559,42 @@ listener_spawn_done(struct proc *p, int ok)
 	l->st = L_ACK;
 	l->rlen = 0;
 	l->resultlen = -1;
+}
+
+static void
+listener_drain_cb(int fd, short what, void *arg)
+{
+	program_shutdown_progress();
+}
+
+/*
+ * Shutdown stops a listener once it has taken what its pool holds, so
+ * that it sees SUPERVISOR_STATE_CHANGE_STOPPING and the programs' stops
+ * (supervisord's loop lets it); one that does not take them is stopped
+ * after LISTENER_DRAIN_SECS all the same.
+ */
+int
+listener_holds(struct proc *p)
+{
+	struct listener *l = p->lsn;
+	struct timeval tv;
+	double now = util_now();
+
+	if (l == NULL || l->infd == -1 || p->state != PROC_RUNNING ||
+	    (l->st != L_BUSY && l->pool->qlen == 0))
+		return 0;
+	if (listener_drain_until == 0)
+		listener_drain_until = now + LISTENER_DRAIN_SECS;
+	if (now >= listener_drain_until)
+		return 0;
+	if (listener_drain_ev == NULL &&
+	    (listener_drain_ev = evtimer_new(tendd_base, listener_drain_cb,
+	    NULL)) == NULL)
+		fatal("cannot create a timer");
+	tv.tv_sec = (time_t)(listener_drain_until - now) + 1;
+	tv.tv_usec = 0;
+	evtimer_add(listener_drain_ev, &tv);
+	return 1;
 }
 
 /* A listener becoming RUNNING may take what waits in its pool. */

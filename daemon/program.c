@@ -610,6 +610,9 @@ program_shutdown_step(void)
 			break;
 		}
 	}
+	/* a listener first takes what its pool holds (listener.c) */
+	if (level != NULL && level->lsn != NULL && listener_holds(level))
+		return;
 	if (level != NULL) {
 		TAILQ_FOREACH_REVERSE(p, &procs, procs, entry) {
 			if (p->pc->daemon && program_is_up(p) &&

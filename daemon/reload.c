@@ -248,7 +248,7 @@ reload_apply(struct tend_conf *old, struct tend_conf *new)
 	size_t n;
 
 	reload_running = 1;
-	sevent_reload(old, new);
+	sevent_reload(old, new, 0);
 	all = reload_by_fullname(&n);
 	TAILQ_FOREACH(p, &procs, entry)
 		p->reload_seen = p->reload_start = 0;
@@ -296,6 +296,7 @@ reload_apply(struct tend_conf *old, struct tend_conf *new)
 	/* a listener's new settings (events, buffer_size) or a new role */
 	TAILQ_FOREACH(p, &procs, entry)
 		listener_proc_sync(p);
+	sevent_reload(old, new, 1);
 	program_sort();
 	program_update_display();
 	/*

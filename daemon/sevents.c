@@ -126,13 +126,12 @@ sevent_state_word(int sev)
  * A state change, as supervisord's ProcessStateEvent writes it: the
  * extra values it adds for each type (tries, expected, pid).
  */
+static void sevent_state_announce(struct proc *, int from, int to);
+
 void
 sevent_state_changed(struct proc *p, enum proc_state old)
 {
 	int to = sevent_of_state[p->state], from;
-	char buf[1024], extra[64] = "";
-	pid_t pid;
-	int n;
 
 	(void)old;
 	if (to < 0)
@@ -140,7 +139,26 @@ sevent_state_changed(struct proc *p, enum proc_state old)
 	from = p->sv_state > 0 ? p->sv_state - 1 : -1;
 	if (from == to)
 		return;
+	/*
+	 * supervisord reaches FATAL only from BACKOFF (a last failed start
+	 * is a BACKOFF it gives up); tend's STARTING -> FATAL is announced
+	 * as those two.
+	 */
+	if (to == SEV_STATE_FATAL && from != SEV_STATE_BACKOFF) {
+		sevent_state_announce(p, from, SEV_STATE_BACKOFF);
+		from = SEV_STATE_BACKOFF;
+	}
 	p->sv_state = to + 1;
+	sevent_state_announce(p, from, to);
+}
+
+static void
+sevent_state_announce(struct proc *p, int from, int to)
+{
+	char buf[1024], extra[64] = "";
+	pid_t pid;
+	int n;
+
 	if (!listener_wanted(to))
 		return;
 	pid = p->pid > 0 ? p->pid : p->last_pid;
@@ -340,9 +358,14 @@ sevent_groups_of(struct tend_conf *conf, size_t *np)
 	return v;
 }
 
-/* A reload: the groups it removes, then those it adds. */
+/*
+ * A reload: the groups it removes (ADDED false, before anything moves),
+ * or those it adds (after their processes, a new listener's pool among
+ * them, exist: a new listener hears of its own group, as under
+ * supervisord).
+ */
 void
-sevent_reload(struct tend_conf *old, struct tend_conf *new)
+sevent_reload(struct tend_conf *old, struct tend_conf *new, int added)
 {
 	const char **a, **b;
 	size_t na, nb, i;
@@ -352,10 +375,10 @@ sevent_reload(struct tend_conf *old, struct tend_conf *new)
 		return;
 	a = sevent_groups_of(old, &na);
 	b = sevent_groups_of(new, &nb);
-	for (i = 0; i < na; i++)
+	for (i = 0; i < na && !added; i++)
 		if (!sevent_seen(b, nb, a[i]))
 			sevent_group(a[i], 0);
-	for (i = 0; i < nb; i++)
+	for (i = 0; i < nb && added; i++)
 		if (!sevent_seen(a, na, b[i]))
 			sevent_group(b[i], 1);
 	free(a);

@@ -1153,7 +1153,7 @@ void	 sevent_group(const char *group, int added);
 void	 sevent_remote(const char *type, const char *data);
 void	 sevent_ticks_arm(void);
 void	 sevent_startup(void);
-void	 sevent_reload(struct tend_conf *old, struct tend_conf *new);
+void	 sevent_reload(struct tend_conf *old, struct tend_conf *new, int added);
 
 int	 listener_wanted(enum sevent_type);
 void	 listener_notify(enum sevent_type, const char *, size_t);
@@ -1163,5 +1163,7 @@ void	 listener_spawn_done(struct proc *, int ok);
 void	 listener_state_changed(struct proc *);
 void	 listener_proc_free(struct proc *);
 void	 listener_proc_sync(struct proc *);
+/* At shutdown: P still has events to take (for a few seconds at most). */
+int	 listener_holds(struct proc *);
 
 #endif
