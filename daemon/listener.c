@@ -53,6 +53,8 @@ struct pool {
 	long long		 serial;	/* the last poolserial given */
 	struct qent		*q;		/* oldest first */
 	int			 qlen, qcap;
+	double			 drop_logged;	/* when the last drop was logged */
+	unsigned long long	 drops_unlogged; /* drops since that line */
 	TAILQ_HEAD(, listener)	 members;
 };
 
@@ -122,6 +124,31 @@ listener_wanted(enum sevent_type t)
 }
 
 /*
+ * supervisord logs every dropped event; a producer far faster than its
+ * listener would make that a line per event, so one line a second at
+ * most, with the count of those it stands for.
+ */
+static void
+listener_log_drop(struct pool *pl, unsigned long long serial)
+{
+	double now = util_now();
+
+	if (pl->drop_logged != 0 && now - pl->drop_logged < 1) {
+		pl->drops_unlogged++;
+		return;
+	}
+	if (pl->drops_unlogged > 0)
+		log_warn("pool %s event buffer overflowed, discarding event "
+		    "%llu (and %llu more since the last such line)", pl->name,
+		    serial, pl->drops_unlogged);
+	else
+		log_warn("pool %s event buffer overflowed, discarding event "
+		    "%llu", pl->name, serial);
+	pl->drop_logged = now;
+	pl->drops_unlogged = 0;
+}
+
+/*
  * Into the pool's buffer (at the head for an event handed back), the
  * oldest dropped first when it is full, as supervisord does.
  */
@@ -133,8 +160,7 @@ listener_accept(struct pool *pl, struct qent e, int head)
 	if (size < 1)
 		size = 1;
 	while (pl->qlen >= size) {
-		log_warn("pool %s event buffer overflowed, discarding event "
-		    "%llu", pl->name, pl->q[0].ev->serial);
+		listener_log_drop(pl, pl->q[0].ev->serial);
 		listener_unref(pl->q[0].ev);
 		memmove(pl->q, pl->q + 1, (size_t)(pl->qlen - 1) *
 		    sizeof(*pl->q));
