@@ -11,7 +11,8 @@ supervisord in the same run, on the same config file.
     after a 1 s warm-up, counted by the listener itself.
   * cpu: N programs (default 1000) and 3 listeners subscribed to
     PROCESS_STATE; start all, then stop all, through XML-RPC
-    (supervisor.startAllProcesses / stopAllProcesses, waiting). The
+    (supervisor.startProcessGroup / stopProcessGroup on their group,
+    waiting). The
     daemon's CPU time (utime + stime from /proc) over those two calls,
     and the events each listener received.
 
@@ -191,6 +192,8 @@ startsecs = 0
 stdout_logfile = NONE
 stderr_logfile = NONE
 """ % i
+    text += "\n[group:g]\nprograms = %s\n" % ",".join(
+        "p%d" % i for i in range(n))
     with open(os.path.join(d, "c.conf"), "w") as f:
         f.write(text)
     p, s = start(kind, d)
@@ -203,8 +206,8 @@ stderr_logfile = NONE
             time.sleep(0.1)
         c0 = cpu(p.pid)
         t0 = time.monotonic()
-        s.supervisor.startAllProcesses(True)
-        s.supervisor.stopAllProcesses(True)
+        s.supervisor.startProcessGroup("g", True)
+        s.supervisor.stopProcessGroup("g", True)
         t1 = time.monotonic()
         c1 = cpu(p.pid)
         # the listeners' own start/stop are not in the N programs': wait

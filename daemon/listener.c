@@ -300,17 +300,13 @@ static void
 listener_send(struct listener *l, struct qent e)
 {
 	struct sev *ev = e.ev;
-	char head[512];
 	int n;
 
-	n = snprintf(head, sizeof(head), "ver:3.0 server:%s serial:%llu "
-	    "pool:%s poolserial:%llu eventname:%s len:%zu\n",
-	    tendd_conf != NULL ? tendd_conf->identifier : "tend", ev->serial,
-	    l->pool->name, e.poolserial, sevent_name(ev->type), ev->len);
-	if (n < 0 || (size_t)n >= sizeof(head))
-		n = (int)strlen(head);
-	l->wbuf = xmalloc((size_t)n + ev->len);
-	memcpy(l->wbuf, head, (size_t)n);
+	n = xasprintf(&l->wbuf, "ver:3.0 server:%s serial:%llu pool:%s "
+	    "poolserial:%llu eventname:%s len:%zu\n", tendd_conf != NULL ?
+	    tendd_conf->identifier : "tend", ev->serial, l->pool->name,
+	    e.poolserial, sevent_name(ev->type), ev->len);
+	l->wbuf = xrealloc(l->wbuf, (size_t)n + ev->len);
 	memcpy(l->wbuf + n, ev->data, ev->len);
 	l->wlen = (size_t)n + ev->len;
 	l->woff = 0;
@@ -535,12 +531,12 @@ listener_proc_free(struct proc *p)
 }
 
 int
-listener_spawn_prepare(struct proc *p, int *in, int *out, char **cause)
+listener_spawn_prepare(struct proc *p, int *in, int out[2], char **cause)
 {
 	struct listener *l;
 	int ip[2], op[2];
 
-	*in = *out = -1;
+	*in = 0;
 	listener_proc_sync(p);
 	if ((l = p->lsn) == NULL)
 		return 0;
@@ -552,12 +548,24 @@ listener_spawn_prepare(struct proc *p, int *in, int *out, char **cause)
 		close(ip[1]);
 		return spawn_cause(cause, "cannot create a pipe", errno);
 	}
+	/* 0 says "none" to spawn.c (tendd may run with its stdin closed) */
+	if (ip[0] == 0) {
+		ip[0] = fcntl(0, F_DUPFD_CLOEXEC, 3);
+		close(0);
+		if (ip[0] == -1) {
+			close(ip[1]);
+			close(op[0]);
+			close(op[1]);
+			return spawn_cause(cause, "cannot create a pipe", errno);
+		}
+	}
 	util_set_nonblock(ip[1]);
 	util_set_nonblock(op[0]);
 	l->infd = ip[1];
 	l->outfd = op[0];
+	/* its stdout replaces output.c's (none: stdout_logfile is NONE) */
 	l->child_in = *in = ip[0];
-	l->child_out = *out = op[1];
+	l->child_out = out[0] = op[1];
 	return 0;
 }
 

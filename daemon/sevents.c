@@ -155,7 +155,7 @@ sevent_state_changed(struct proc *p, enum proc_state old)
 static void
 sevent_state_announce(struct proc *p, int from, int to)
 {
-	char buf[1024], extra[64] = "";
+	char *buf, extra[64] = "";
 	pid_t pid;
 	int n;
 
@@ -182,12 +182,10 @@ sevent_state_announce(struct proc *p, int from, int to)
 		snprintf(extra, sizeof(extra), " pid:%ld", (long)pid);
 		break;
 	}
-	n = snprintf(buf, sizeof(buf), "processname:%s groupname:%s "
-	    "from_state:%s%s", p->name, p->group, sevent_state_word(from),
-	    extra);
-	if (n < 0 || (size_t)n >= sizeof(buf))
-		return;
+	n = xasprintf(&buf, "processname:%s groupname:%s from_state:%s%s",
+	    p->name, p->group, sevent_state_word(from), extra);
 	listener_notify(to, buf, (size_t)n);
+	free(buf);
 }
 
 void

@@ -344,6 +344,7 @@ struct spawn_child {
 	char		**envp;
 	char		*pidslot;
 	int		 nullfd, outfds[2];
+	int		 listener_in;	/* an [eventlistener:]'s stdin; 0: none */
 	unsigned int	 keep;		/* descriptors below this are copied */
 	int		 set_nofile, set_core;
 	struct rlimit	 rl_nofile, rl_core;
@@ -433,8 +434,8 @@ spawn_enter_slots(struct spawn_child *c, const int outfds[2])
 {
 	int i, fd;
 
-	c->nullfd = spawn_nullfd;
-	c->keep = (unsigned int)spawn_nullfd + 1;
+	c->nullfd = c->listener_in > 0 ? c->listener_in : spawn_nullfd;
+	c->keep = (unsigned int)c->nullfd + 1;
 	for (i = 0; i < 2; i++) {
 		fd = outfds[i];
 		if (fd == -1)
@@ -976,6 +977,10 @@ spawn_prepare(struct proc *p, struct spawn_child *c, struct spawn_user *u,
 		if (r != SPAWN_SHORT)
 			r = spawn_recheck(cause);
 	}
+	/* an [eventlistener:]'s stdin and stdout: listener.c's pipes */
+	else if ((r = listener_spawn_prepare(p, &c->listener_in, outfds,
+	    cause)) != 0)
+		output_spawn_done(p, 0);
 	if (r != 0) {
 		free(u->groups);
 		free(*path);
@@ -1023,7 +1028,7 @@ spawn_proc(struct proc *p, char **cause)
 	struct spawn_child child;
 	char *path = NULL;
 	const char *cgdir;
-	int r, outfds[2], saved = 0, pidfd, lsn_in, lsn_out;
+	int r, outfds[2], saved = 0, pidfd;
 	sigset_t all, old;
 	pid_t pid;
 
@@ -1039,16 +1044,6 @@ spawn_proc(struct proc *p, char **cause)
 	memset(&child, 0, sizeof(child));
 	if ((r = spawn_prepare(p, &child, &u, outfds, &path, cause)) != 0)
 		return r;
-	/* an [eventlistener:]'s stdin and stdout are listener.c's pipes */
-	if (listener_spawn_prepare(p, &lsn_in, &lsn_out, cause) == -1) {
-		output_spawn_done(p, 0);
-		free(u.groups);
-		free(path);
-		strv_free(child.envp);
-		return spawn_recheck(cause);
-	}
-	if (lsn_out != -1)
-		outfds[0] = lsn_out;
 	if (spawn_nsigs == -1)
 		spawn_list_signals();
 
@@ -1063,11 +1058,6 @@ spawn_proc(struct proc *p, char **cause)
 	child.argv = p->pc->argv;
 	child.pdeath = p->pc->daemon;
 	spawn_enter_slots(&child, outfds);
-	if (lsn_in != -1) {
-		child.nullfd = lsn_in;
-		if ((unsigned int)lsn_in + 1 > child.keep)
-			child.keep = (unsigned int)lsn_in + 1;
-	}
 	child.has_user = u.pw != NULL;
 	child.uid = u.pw != NULL ? u.pw->pw_uid : 0;
 	child.gid = u.pw != NULL ? u.pw->pw_gid : 0;

@@ -1157,8 +1157,12 @@ void	 sevent_reload(struct tend_conf *old, struct tend_conf *new, int added);
 
 int	 listener_wanted(enum sevent_type);
 void	 listener_notify(enum sevent_type, const char *, size_t);
-/* spawn.c: the child's stdin and stdout ends, closed by _done. */
-int	 listener_spawn_prepare(struct proc *, int *in, int *out, char **cause);
+/*
+ * spawn.c: the child's stdin (*IN; 0 when not a listener) and stdout
+ * (OUT[0], else left as is) ends, closed by listener_spawn_done().
+ */
+int	 listener_spawn_prepare(struct proc *, int *in, int out[2],
+	    char **cause);
 void	 listener_spawn_done(struct proc *, int ok);
 void	 listener_state_changed(struct proc *);
 void	 listener_proc_free(struct proc *);
