@@ -399,3 +399,20 @@ def test_garbage_restarts_and_reload_adds_removes(tend):
                        "p removed")
     assert [r["p"] for r in got if r["h"]["eventname"] ==
             "PROCESS_GROUP_REMOVED"] == ["groupname:p\n"]
+
+
+def test_tick_5(tend):
+    ev = tend.path("tick.jsonl")
+    tend.write_config("""
+        [eventlistener:tick]
+        command = %s %s
+        events = TICK
+        startsecs = 0
+        """ % (script(tend, "rec.py", RECORDER), ev))
+    before = int(time.time())
+    tend.start()
+    got = wait_records(ev, lambda r: len(r) >= 1, "a TICK_5")
+    assert got[0]["h"]["eventname"] in ("TICK_5", "TICK_60", "TICK_3600")
+    when = int(got[0]["p"].split("when:", 1)[1])
+    assert got[0]["p"] == "when:%d" % when
+    assert when % 5 == 0 and when >= before - 5
