@@ -297,6 +297,13 @@ def test_log_forwarder_and_stderr_logged(tend):
     wait_for(both, 15, what="forwarded lines in the listener's stderr log")
     # its stdout is the protocol: never in a log
     assert not list((tend.dir / "logs").glob("fwd-stdout*"))
+    # a listener is restarted like a program, and goes on forwarding
+    pid = tend.proc_status("fwd")["pid"]
+    rc, out, e = tend.ctl("restart", "fwd", "talk")
+    assert rc == 0, (out, e)
+    assert tend.wait_state("fwd", "RUNNING")["pid"] != pid
+    wait_for(lambda: err.read_text().count("talk stdout | one") >= 2, 15,
+             what="talk's line again, through the new listener")
 
 
 def test_fail_is_sent_again_and_crash_is_restarted(tend):
