@@ -641,6 +641,56 @@ config_check_schedule(struct config_reader *rd, struct program_conf *pc,
 }
 
 /*
+ * [eventlistener:NAME] (spec §10): a program whose stdin and stdout are
+ * the protocol (listener.c), so its stdout is never logged nor merged
+ * with stderr. The listener keys in a [program:] are warned about.
+ */
+static void
+config_listener(struct config_reader *rd, struct program_conf *pc,
+    struct config_rawsec *sec)
+{
+	static const char *const only[] = { "events", "buffer_size",
+	    "result_handler" };
+	struct config_rawkey *k;
+	char *why = NULL;
+	size_t i;
+
+	pc->listener = strncmp(sec->name, "eventlistener:", 14) == 0;
+	if (!pc->listener) {
+		for (i = 0; i < nitems(only); i++)
+			if ((k = config_sec_key(sec, only[i])) != NULL)
+				config_warn_file(rd, k->file, k->line, "[%s] "
+				    "%s: only for [eventlistener:]; ignored",
+				    k->section, k->written);
+		return;
+	}
+	k = config_sec_key(sec, "result_handler");
+	if (k != NULL && strcmp(k->value,
+	    "supervisor.dispatchers:default_handler") != 0)
+		config_warn_file(rd, k->file, k->line, "[%s] %s: only "
+		    "supervisord's default_handler (OK, FAIL) is supported; "
+		    "ignored", k->section, k->written);
+	k = config_sec_key(sec, "events");
+	if (k == NULL || pc->events == NULL)
+		config_error(rd, sec->file, sec->line, "[%s] events: missing "
+		    "(a listener names the events it gets: events = "
+		    "PROCESS_STATE)", sec->label);
+	else if (sevent_parse_types(pc->events, &pc->events_mask,
+	    &why) == -1) {
+		config_error(rd, k->file, k->line, "[%s] %s: %s", k->section,
+		    k->written, why);
+		free(why);
+	}
+	if ((k = config_sec_key(sec, "redirect_stderr")) != NULL &&
+	    pc->redirect_stderr)
+		config_warn_file(rd, k->file, k->line, "[%s] %s: a listener's "
+		    "stdout is the protocol; ignored", k->section, k->written);
+	pc->redirect_stderr = 0;
+	free(pc->stdout_logfile);
+	pc->stdout_logfile = xstrdup("NONE");
+}
+
+/*
  * One process of SEC: every key expanded with its own process_num and
  * group, read, stored and checked. NULL after reporting an error.
  */
@@ -649,7 +699,7 @@ config_process(struct config_reader *rd, struct tend_conf *conf,
     struct config_rawsec *sec, const struct config_group *grp, int num,
     int numprocs)
 {
-	const char *name = sec->name + strlen("program:");
+	const char *name = strchr(sec->name, ':') + 1;
 	const char *group = grp != NULL ? grp->name : name;
 	struct program_conf *pc;
 	struct config_rawkey *k;
@@ -682,6 +732,7 @@ config_process(struct config_reader *rd, struct tend_conf *conf,
 	config_check_readiness(rd, pc, sec);
 	config_check_sockets(rd, pc, sec);
 	config_check_schedule(rd, pc, sec);
+	config_listener(rd, pc, sec);
 	if (rd->nerrors > errors) {
 		config_program_free(pc);
 		return NULL;
@@ -695,7 +746,7 @@ static void
 config_program(struct config_reader *rd, struct tend_conf *conf,
     struct config_rawsec *sec)
 {
-	const char *name = sec->name + strlen("program:"), *problem;
+	const char *name = strchr(sec->name, ':') + 1, *problem;
 	struct config_group **grps = NULL;
 	struct program_conf *pc;
 	int ngrps = 0, numprocs, start, g, n, i, j, errors = rd->nerrors;
@@ -770,9 +821,8 @@ config_other_section(struct config_reader *rd, struct config_rawsec *sec)
 	const char *colon = strchr(sec->name, ':'), *suggestion;
 	char *prefix;
 
-	if (strncmp(sec->name, "eventlistener:", 14) == 0 ||
-	    (strncmp(sec->name, "rpcinterface:", 13) == 0 &&
-	    strcmp(sec->name, "rpcinterface:supervisor") != 0)) {
+	if (strncmp(sec->name, "rpcinterface:", 13) == 0 &&
+	    strcmp(sec->name, "rpcinterface:supervisor") != 0) {
 		config_warn_file(rd, sec->file, sec->line, "[%s]: not "
 		    "supported by tend; the section is ignored", sec->label);
 		return;
@@ -902,7 +952,8 @@ config_load(const char *file, int flags, struct diag *d)
 	for (pass = 0; pass < 2; pass++) {
 		for (i = 0; i < rd.nsecs; i++) {
 			struct config_rawsec *sec = &rd.secs[i];
-			int is_program = strncmp(sec->name, "program:", 8) == 0;
+			int is_program = strncmp(sec->name, "program:", 8) == 0 ||
+			    strncmp(sec->name, "eventlistener:", 14) == 0;
 			int is_group = strncmp(sec->name, "group:", 6) == 0;
 
 			config_expand_vars(&rd, &vars, sec->file, NULL, NULL,

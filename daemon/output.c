@@ -121,6 +121,7 @@ struct output {
 };
 
 static void	 output_flush(struct outstream *);
+static void	 output_tell_listeners(struct outstream *, uint64_t);
 static void	 output_check_done(struct output *);
 
 static const char *
@@ -744,6 +745,10 @@ output_read_once(struct outpipe *op)
 		}
 		if (!TAILQ_EMPTY(&os->followers))
 			output_tell_followers(os, before);
+		/* PROCESS_LOG_* for listeners (sevents.c), the bytes read */
+		if (os->which == OUTPUT_STDOUT ? os->out->p->pc->stdout_events :
+		    os->out->p->pc->stderr_events)
+			output_tell_listeners(os, before);
 		/* ready = log:REGEX (probe.c): only a probed process pays */
 		if (os->out->p->probe != NULL)
 			output_tell_probe(os, before);
@@ -762,6 +767,26 @@ output_read_once(struct outpipe *op)
 		    output_stream_name(os->which), strerror(errno));
 	output_pipe_eof(op);
 	return 0;
+}
+
+/* The bytes from FROM on, in one piece or two around the ring's end. */
+static void
+output_tell_listeners(struct outstream *os, uint64_t from)
+{
+	size_t off = (size_t)(from % OUTPUT_RING_SIZE);
+	size_t len = (size_t)(os->total - from), first;
+	char *buf;
+
+	first = OUTPUT_RING_SIZE - off;
+	if (first >= len) {
+		sevent_log(os->out->p, os->which, os->ring + off, len);
+		return;
+	}
+	buf = xmalloc(len);
+	memcpy(buf, os->ring + off, first);
+	memcpy(buf + first, os->ring, len - first);
+	sevent_log(os->out->p, os->which, buf, len);
+	free(buf);
 }
 
 static void
@@ -987,6 +1012,7 @@ output_spawn_done(struct proc *p, int ok)
 	struct outpipe *op;
 	int i;
 
+	listener_spawn_done(p, ok);
 	if (out == NULL)
 		return;
 	output_close_fds(out->wr);

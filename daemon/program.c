@@ -86,6 +86,9 @@ proc_level_cmp(const struct proc *a, const struct proc *b)
 		return a->pc->group_priority < b->pc->group_priority ? -1 : 1;
 	if (a->pc->priority != b->pc->priority)
 		return a->pc->priority < b->pc->priority ? -1 : 1;
+	/* listeners start before their level and stop after it (spec §10) */
+	if (a->pc->listener != b->pc->listener)
+		return a->pc->listener ? -1 : 1;
 	return 0;
 }
 
@@ -203,6 +206,8 @@ program_new(struct program_conf *pc)
 	if (p->timer == NULL)
 		fatal("cannot create a timer");
 	program_nprocs++;
+	if (pc->listener)
+		listener_proc_sync(p);
 	return p;
 }
 
@@ -616,6 +621,9 @@ program_shutdown_step(void)
 			break;
 		}
 	}
+	/* a listener first takes what its pool holds (listener.c) */
+	if (level != NULL && level->lsn != NULL && listener_holds(level))
+		return;
 	if (level != NULL) {
 		TAILQ_FOREACH_REVERSE(p, &procs, procs, entry) {
 			if (p->pc->daemon && program_is_up(p) &&
@@ -665,6 +673,7 @@ program_shutdown(void)
 	if (program_stopping_all)
 		return;
 	program_stopping_all = 1;
+	sevent_supervisor(1);
 	TAILQ_FOREACH(p, &procs, entry) {
 		p->want = WANT_DOWN;
 		state_event(p, E_SHUTDOWN, &a);
@@ -676,6 +685,7 @@ void
 program_free(struct proc *p)
 {
 	program_nprocs--;
+	listener_proc_free(p);
 	depend_detach(p);
 	if (p->timer != NULL)
 		event_free(p->timer);

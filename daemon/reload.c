@@ -250,6 +250,7 @@ reload_apply(struct tend_conf *old, struct tend_conf *new)
 
 	reload_running = 1;
 	sockets_apply(new);	/* unchanged sets stay as they are */
+	sevent_reload(old, new, 0);
 	all = reload_by_fullname(&n);
 	TAILQ_FOREACH(p, &procs, entry)
 		p->reload_seen = p->reload_start = 0;
@@ -295,6 +296,10 @@ reload_apply(struct tend_conf *old, struct tend_conf *new)
 			reload_remove(p, old);
 	}
 	reload_running = 0;
+	/* a listener's new settings (events, buffer_size) or a new role */
+	TAILQ_FOREACH(p, &procs, entry)
+		listener_proc_sync(p);
+	sevent_reload(old, new, 1);
 	program_sort();
 	program_update_display();
 	/*

@@ -1193,6 +1193,8 @@ rpc_sendProcessStdin(struct rpc_ctx *x)
 static json_t *
 rpc_sendRemoteCommEvent(struct rpc_ctx *x)
 {
+	/* REMOTE_COMMUNICATION to the listeners subscribed (sevents.c) */
+	sevent_remote(rpc_str(x, 0), rpc_str(x, 1));
 	return json_true();
 }
 

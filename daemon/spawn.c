@@ -346,6 +346,7 @@ struct spawn_child {
 	char		**envp;
 	char		*pidslot;
 	int		 nullfd, outfds[2];
+	int		 listener_in;	/* an [eventlistener:]'s stdin; 0: none */
 	unsigned int	 keep;		/* descriptors below this are copied */
 	int		 set_nofile, set_core;
 	struct rlimit	 rl_nofile, rl_core;
@@ -490,8 +491,8 @@ spawn_enter_slots(struct spawn_child *c, const int outfds[2])
 {
 	int i, fd;
 
-	c->nullfd = spawn_nullfd;
-	c->keep = (unsigned int)spawn_nullfd + 1;
+	c->nullfd = c->listener_in > 0 ? c->listener_in : spawn_nullfd;
+	c->keep = (unsigned int)c->nullfd + 1;
 	for (i = 0; i < 2; i++) {
 		fd = outfds[i];
 		if (fd == -1)
@@ -1045,6 +1046,10 @@ spawn_prepare(struct proc *p, struct spawn_child *c, struct spawn_user *u,
 		if (r != SPAWN_SHORT)
 			r = spawn_recheck(cause);
 	}
+	/* an [eventlistener:]'s stdin and stdout: listener.c's pipes */
+	else if ((r = listener_spawn_prepare(p, &c->listener_in, outfds,
+	    cause)) != 0)
+		output_spawn_done(p, 0);
 	if (r != 0) {
 		free(u->groups);
 		free(*path);

@@ -478,6 +478,9 @@ state_vset(struct proc *p, enum proc_state s, double arm, const char *fmt,
 	/* Told at once: they never call back into the machine. */
 	command_state_changed(p, old);
 	systemd_state_changed(p, old);
+	/* supervisord's PROCESS_STATE_* to listeners (spec §10) */
+	sevent_state_changed(p, old);
+	listener_state_changed(p);
 	probe_state_changed(p, old);
 	if (p->runjob != NULL)
 		runjob_state_changed(p);	/* spec §12 */

@@ -458,6 +458,7 @@ tendd_reopen_logs(const char *why, char **causes)
 static void
 tendd_autostart(void)
 {
+	sevent_startup();
 	program_autostart();
 	schedule_sync();	/* spec §12 */
 	systemd_autostart_done();

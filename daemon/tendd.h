@@ -144,6 +144,13 @@ struct program_conf {
 	int		 cpu_max;	/* percent of one CPU */
 	int		 cpu_weight;
 	int		 pids_max;
+	/* Event listeners (spec §10, listener.c, sevents.c) */
+	int		 listener;	/* an [eventlistener:] process */
+	char		*events;	/* as written: a comma list of types */
+	unsigned long long events_mask;	/* derived: SEV_BIT()s it matches */
+	int		 buffer_size;	/* events kept for its pool */
+	int		 stdout_events;	/* stdout_events_enabled */
+	int		 stderr_events;	/* stderr_events_enabled */
 };
 TAILQ_HEAD(program_confs, program_conf);
 
@@ -388,6 +395,9 @@ struct proc {
 	struct sched	*sched;		/* schedule.c: its entry; NULL */
 	long long	 oom_base;	/* cgroup.c: oom_kill count at spawn */
 	int		 oom_killed;	/* its last end was the OOM killer's */
+	/* sevents.c, listener.c (spec §10) */
+	int		 sv_state;	/* the last supervisord state announced */
+	struct listener	*lsn;		/* an [eventlistener:]'s channel; NULL */
 };
 TAILQ_HEAD(procs, proc);
 extern struct procs procs;
@@ -1308,5 +1318,48 @@ int	 sockets_for(const struct program_conf *, const int **, int *,
 	    char **);
 void	 sockets_spawned(const struct program_conf *);
 void	 sockets_close_all(void);
+
+/*
+ * sevents.c: supervisord's events (spec §10), their types, payloads and
+ * the TICK timers; listener.c: the [eventlistener:] pools, the protocol.
+ */
+enum sevent_type {
+	SEV_STATE_STOPPED, SEV_STATE_EXITED, SEV_STATE_STARTING,
+	SEV_STATE_STOPPING, SEV_STATE_BACKOFF, SEV_STATE_FATAL,
+	SEV_STATE_RUNNING, SEV_STATE_UNKNOWN,
+	SEV_LOG_STDOUT, SEV_LOG_STDERR,
+	SEV_COMM_STDOUT, SEV_COMM_STDERR,
+	SEV_REMOTE, SEV_SUPERVISOR_RUNNING, SEV_SUPERVISOR_STOPPING,
+	SEV_TICK_5, SEV_TICK_60, SEV_TICK_3600,
+	SEV_GROUP_ADDED, SEV_GROUP_REMOVED,
+	SEV_NTYPES
+};
+#define SEV_BIT(t)	(1ULL << (t))
+const char *sevent_name(enum sevent_type);
+/* "PROCESS_STATE, TICK_5": the types matched; -1 with *why. */
+int	 sevent_parse_types(const char *, unsigned long long *, char **why);
+void	 sevent_state_changed(struct proc *, enum proc_state old);
+void	 sevent_log(struct proc *, enum output_stream, const char *, size_t);
+void	 sevent_supervisor(int stopping);
+void	 sevent_group(const char *group, int added);
+void	 sevent_remote(const char *type, const char *data);
+void	 sevent_ticks_arm(void);
+void	 sevent_startup(void);
+void	 sevent_reload(struct tend_conf *old, struct tend_conf *new, int added);
+
+int	 listener_wanted(enum sevent_type);
+void	 listener_notify(enum sevent_type, const char *, size_t);
+/*
+ * spawn.c: the child's stdin (*IN; 0 when not a listener) and stdout
+ * (OUT[0], else left as is) ends, closed by listener_spawn_done().
+ */
+int	 listener_spawn_prepare(struct proc *, int *in, int out[2],
+	    char **cause);
+void	 listener_spawn_done(struct proc *, int ok);
+void	 listener_state_changed(struct proc *);
+void	 listener_proc_free(struct proc *);
+void	 listener_proc_sync(struct proc *);
+/* At shutdown: P still has events to take (for a few seconds at most). */
+int	 listener_holds(struct proc *);
 
 #endif

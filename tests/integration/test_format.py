@@ -256,6 +256,7 @@ def test_every_class_of_error_at_its_line(tend):
         (E, c, 19, r"\[group:g\] programs: no \[program:typ\] section; did you "
                 r"mean type\?"),
         (E, i, 3, r"\[program:inc\] stopsignal: unknown signal 'SIGNOPE'"),
+        (E, c, 28, r"\[eventlistener:e\] events: missing"),
         (E, c, 34, r"syntax error: missing '\]'"),
         # warnings about the file: errors under --strict
         (W, c, 3, r"\[tend\] logfle: unknown key; did you mean logfile\?"),
@@ -265,7 +266,6 @@ def test_every_class_of_error_at_its_line(tend):
                 r"autorestart\?"),
         (W, c, 27, r"\[programm:x\]: unknown section; did you mean "
                 r"\[program:x\]\?"),
-        (W, c, 28, r"\[eventlistener:e\]: not supported by tend"),
         # warnings about this machine: never errors
         (W, c, 31, r"\[program:machine\] command: cannot execute "
                 r"/nonexistent/tend-binary"),
@@ -278,7 +278,7 @@ def test_every_class_of_error_at_its_line(tend):
         pat = re.compile(r"^%s: %s:%d: %s" % (label, f, n, what))
         assert any(pat.search(m) for m in lines), \
             "missing %s: %s:%d: %s in:\n%s" % (label, f, n, what, out)
-    assert re.search(r": 9 errors, 8 warnings; nothing started", out), out
+    assert re.search(r": 10 errors, 7 warnings; nothing started", out), out
     # Every message is labelled.
     assert all(m.startswith(("error: ", "warning: ")) for m in lines[:-1]), out
     rc, out = check(tend, "--strict")

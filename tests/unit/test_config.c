@@ -726,7 +726,7 @@ test_unknown_and_unsupported(void **state)
 	    "autorestrat = true\n"
 	    "frobnicate = 1\n"
 	    "[programm:b]\n"
-	    "[eventlistener:c]\n"
+	    "[fcgi-program:c]\n"
 	    "command = x\n"
 	    "; [fcgi-program:] is a program now (issue 17)\n"
 	    "[rpcinterface:supervisor]\n"
@@ -752,7 +752,7 @@ test_unknown_and_unsupported(void **state)
 	    "ignored");
 	assert_msg(0, "t.conf:7: [programm:b]: unknown section; did you mean "
 	    "[program:b]?");
-	assert_msg(0, "t.conf:8: [eventlistener:c]: not supported by tend; "
+	assert_msg(0, "t.conf:8: [fcgi-program:c]: not supported by tend; "
 	    "the section is ignored");
 	assert_msg(0, "t.conf:14: [grop:g]: unknown section; did you mean "
 	    "[group:g]?");

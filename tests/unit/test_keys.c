@@ -300,6 +300,8 @@ static const struct {
 	{ "stderr_logfile_backups", "2", "stderr_logfile_backups" },
 	{ "redirect_stderr", "true", "redirect_stderr" },
 	{ "log_timestamps", "true", "log_timestamps" },
+	{ "events", "TICK_5", "events" },
+	{ "buffer_size", "3", "buffer_size" },
 	{ "ready", "notify", "ready" },
 	{ "ready_timeout", "5", "ready_timeout" },
 	{ "ready_interval", "0.1", "ready_interval" },
@@ -326,6 +328,8 @@ static const struct {
 	{ "cpu_max", "50", "cpu_max" },
 	{ "cpu_weight", "200", "cpu_weight" },
 	{ "pids_max", "10", "pids_max" },
+	{ "stdout_events_enabled", "true", "" },
+	{ "stderr_events_enabled", "true", "" },
 };
 
 static char *
