@@ -726,9 +726,9 @@ test_unknown_and_unsupported(void **state)
 	    "autorestrat = true\n"
 	    "frobnicate = 1\n"
 	    "[programm:b]\n"
-	    "[fcgi-program:c]\n"
-	    "command = x\n"
-	    "; [fcgi-program:] is a program now (issue 17)\n"
+	    "[rpcinterface:c]\n"
+	    "supervisor.rpcinterface_factory = x\n"
+	    "; a Python plugin: the one kind of section still ignored\n"
 	    "[rpcinterface:supervisor]\n"
 	    "[supervisorctl]\n"
 	    "[inet_http_server]\n"
@@ -741,8 +741,9 @@ test_unknown_and_unsupported(void **state)
 
 	conf = load(text, 0);
 	assert_non_null(conf);
-	/* [rpcinterface:supervisor], [supervisorctl], [inet_http_server],
-	   [fcgi-program:]: read without a word (spec sections 2, 8, 9) */
+	/* [rpcinterface:supervisor], [supervisorctl], [inet_http_server]:
+	   read without a word (spec sections 2, 9); [fcgi-program:] and
+	   [eventlistener:] are sections of their own (8, 10) */
 	assert_counts(0, 9);
 	assert_msg(0, "t.conf:2: [tend] logfle: unknown key; did you mean "
 	    "logfile?");
@@ -752,7 +753,7 @@ test_unknown_and_unsupported(void **state)
 	    "ignored");
 	assert_msg(0, "t.conf:7: [programm:b]: unknown section; did you mean "
 	    "[program:b]?");
-	assert_msg(0, "t.conf:8: [fcgi-program:c]: not supported by tend; "
+	assert_msg(0, "t.conf:8: [rpcinterface:c]: not supported by tend; "
 	    "the section is ignored");
 	assert_msg(0, "t.conf:14: [grop:g]: unknown section; did you mean "
 	    "[group:g]?");
