@@ -96,6 +96,10 @@ static int	 cgroup_swept;
 static int	 cgroup_sweeping;
 static struct event *cgroup_sweep_ev;
 static void	(*cgroup_sweep_then)(void);
+/* At shutdown: what runs once the pending directories are gone. */
+static struct event *cgroup_empty_ev;
+static void	(*cgroup_empty_then)(void);
+#define CGROUP_EMPTY_WAIT	2.0	/* seconds, at most, for SIGKILL to end them */
 
 /* SOCKET.state, and its free slots (a stack) above the highest used. */
 static char	*cgroup_state_path;
@@ -544,6 +548,44 @@ cgroup_drop_pending(struct cgroup_pending *cp, int unwatch)
 	free(cp);
 	if (sweep)
 		cgroup_sweep_ended();
+	/* the last one shutdown waited for: on from the loop, not here */
+	if (cgroup_empty_ev != NULL && TAILQ_EMPTY(&cgroup_pendings))
+		event_active(cgroup_empty_ev, EV_TIMEOUT, 0);
+}
+
+/* Shutdown goes on: its cgroups emptied, or it waited long enough. */
+static void
+cgroup_empty_cb(int fd, short ev, void *arg)
+{
+	void (*then)(void) = cgroup_empty_then;
+
+	cgroup_empty_then = NULL;
+	if (cgroup_empty_ev != NULL)
+		event_free(cgroup_empty_ev);
+	cgroup_empty_ev = NULL;
+	if (then != NULL)
+		then();
+}
+
+void
+cgroup_when_empty(void (*then)(void))
+{
+	struct timeval tv = util_timeval(CGROUP_EMPTY_WAIT);
+
+	if (cgroup_empty_ev != NULL) {		/* waiting already */
+		cgroup_empty_then = then;
+		return;
+	}
+	if (TAILQ_EMPTY(&cgroup_pendings) || tendd_base == NULL ||
+	    (cgroup_empty_ev = evtimer_new(tendd_base, cgroup_empty_cb,
+	    NULL)) == NULL || evtimer_add(cgroup_empty_ev, &tv) == -1) {
+		if (cgroup_empty_ev != NULL)
+			event_free(cgroup_empty_ev);
+		cgroup_empty_ev = NULL;
+		then();
+		return;
+	}
+	cgroup_empty_then = then;
 }
 
 static void
@@ -1434,6 +1476,10 @@ cgroup_close(void)
 
 	/* Nothing is started from here on. */
 	cgroup_sweep_then = NULL;
+	cgroup_empty_then = NULL;
+	if (cgroup_empty_ev != NULL)
+		event_free(cgroup_empty_ev);
+	cgroup_empty_ev = NULL;
 	if (cgroup_sweep_ev != NULL)
 		event_free(cgroup_sweep_ev);
 	cgroup_sweep_ev = NULL;

@@ -67,11 +67,18 @@ tendd_shutdown(int status, const char *why)
 	program_shutdown();
 }
 
-void
-tendd_all_stopped(void)
+static void
+tendd_exit_loop(void)
 {
 	command_shutdown_done();
 	event_base_loopexit(tendd_base, NULL);
+}
+
+void
+tendd_all_stopped(void)
+{
+	/* their cgroups go too, once what a group kill ended has ended */
+	cgroup_when_empty(tendd_exit_loop);
 }
 
 /*

@@ -794,6 +794,12 @@ const char *cgroup_instance_dir(void);
 /* At exit: removes the empty directories and the instance. */
 void	 cgroup_close(void);
 /*
+ * At shutdown, once every process is down: THEN() once the cgroups they
+ * left are empty and removed (what SIGKILL ends takes a moment), or
+ * after 2 s at most; now if none is pending.
+ */
+void	 cgroup_when_empty(void (*then)(void));
+/*
  * Before a spawn: P's cgroup exists. The path of the cgroup.procs the
  * child joins, or NULL (none: its group is its session), and in *DIR
  * the directory. CLONE_INTO: spawn.c can make the child in a cgroup
