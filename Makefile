@@ -46,7 +46,8 @@ VERSION	 = 0.1.0
 # prometheus (promtool) and chromium (headless) are for test_metrics.py
 # and test_page.py only.
 DEBS	 = pkg-config libevent-dev libinih-dev libsystemd-dev libjansson-dev \
-	   libcmocka-dev python3-pytest dpkg-dev systemd man-db valgrind \
+	   libcmocka-dev python3-pytest python3-pytest-xdist dpkg-dev systemd \
+	   man-db valgrind \
 	   libexpat1-dev supervisor prometheus chromium
 # test_sockets.py's FastCGI program ([fcgi-program:], issue 17)
 DEBS	+= php-cgi
@@ -328,7 +329,7 @@ install: all
 # checkout), then checked by lintian: any error or warning fails the
 # build (overrides with their reasons: debian/*lintian-overrides).
 # build/tend_VERSION_ARCH.deb is the result (DEBDIR= puts it elsewhere).
-DEB_DEBS = debhelper dpkg-dev lintian $(filter-out python3-pytest man-db valgrind supervisor php-cgi prometheus chromium,$(DEBS))
+DEB_DEBS = debhelper dpkg-dev lintian $(filter-out python3-pytest python3-pytest-xdist man-db valgrind supervisor php-cgi prometheus chromium,$(DEBS))
 DEB_ARCH = $(shell dpkg --print-architecture)
 DEBDIR	?= $(B)
 DEB_B	 = $(B)/deb

@@ -172,7 +172,8 @@ stdout_events_enabled = true
 
 [program:crash]
 command = /bin/sh -c 'exit 3'
-startsecs = 1
+; long, so that under load neither daemon sees a slow exit as a run
+startsecs = 30
 startretries = 1
 """
 
