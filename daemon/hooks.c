@@ -169,18 +169,15 @@ static void
 hook_exit_cb(int fd, short ev, void *arg)
 {
 	struct hook_run *h = arg;
-	siginfo_t si;
 	int status;
 
-	memset(&si, 0, sizeof(si));
-	if (waitid(P_PIDFD, fd, &si, WEXITED | WNOHANG | WNOWAIT) == -1)
+	switch (reap_helper(fd, h->pid, &status)) {
+	case -1:
 		return;
-	if (si.si_pid == 0) {
+	case 0:
 		event_add(h->exitev, NULL);
 		return;
 	}
-	if (waitpid(h->pid, &status, WNOHANG) != h->pid)
-		status = W_EXITCODE(127, 0);
 	hook_ended(h, status);
 }
 

@@ -739,20 +739,16 @@ static void
 probe_exec_cb(int fd, short ev, void *arg)
 {
 	struct probe_run *r = arg;
-	siginfo_t si;
 	int status;
 
-	memset(&si, 0, sizeof(si));
-	/* not waitable (cannot be): reap.c's sweep finds its end */
-	if (waitid(P_PIDFD, fd, &si, WEXITED | WNOHANG | WNOWAIT) == -1)
+	switch (reap_helper(fd, r->pid, &status)) {
+	case -1:
+		/* not waitable (cannot be): reap.c's sweep finds its end */
 		return;
-	if (si.si_pid == 0) {
-		/* readable before it can be waited for: look again */
-		event_add(r->exitev, NULL);
+	case 0:
+		event_add(r->exitev, NULL);	/* look again */
 		return;
 	}
-	if (waitpid(r->pid, &status, WNOHANG) != r->pid)
-		status = W_EXITCODE(127, 0);
 	probe_exec_ended(r, status);
 }
 

@@ -108,6 +108,21 @@ reap_pidfd_cb(int fd, short what, void *arg)
 	reap_proc(p, &si);
 }
 
+int
+reap_helper(int fd, pid_t pid, int *status)
+{
+	siginfo_t si;
+
+	memset(&si, 0, sizeof(si));
+	if (waitid(P_PIDFD, fd, &si, WEXITED | WNOHANG | WNOWAIT) == -1)
+		return -1;
+	if (si.si_pid == 0)
+		return 0;	/* readable before it can be waited for */
+	if (waitpid(pid, status, WNOHANG) != pid)
+		*status = W_EXITCODE(127, 0);
+	return 1;
+}
+
 void
 reap_watch(struct proc *p)
 {

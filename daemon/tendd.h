@@ -1008,6 +1008,13 @@ void	 reap_sigchld(void);
 void	 reap_watch(struct proc *);
 void	 reap_unwatch(struct proc *);
 void	 reap_close(void);
+/*
+ * A helper child of tendd's (an exec probe, a hook) whose pidfd FD is
+ * readable: 1 with *STATUS once it is reaped; 0 when it cannot be waited
+ * for yet (watch FD again); -1 when FD cannot be waited on at all (the
+ * SIGCHLD sweep finds its end).
+ */
+int	 reap_helper(int fd, pid_t pid, int *status);
 
 /* ------------------------------------------------------------------ */
 /* control.c: the listening socket and its connections.                 */
