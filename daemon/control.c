@@ -425,40 +425,46 @@ control_event_cb(struct bufferevent *bev, short what, void *arg)
 	}
 }
 
+/*
+ * C's output, or NULL when C is gone or its reader holds more than it
+ * may (then C is dropped): the one bound on what a slow reader holds.
+ */
+static struct evbuffer *
+control_output(struct conn *c)
+{
+	struct evbuffer *out;
+
+	if (c->dead)
+		return NULL;
+	out = bufferevent_get_output(c->bev);
+	if (evbuffer_get_length(out) > c->max_output) {
+		log_warn("control: dropping a client (pid %ld) with %zu bytes "
+		    "unread", (long)c->pid, evbuffer_get_length(out));
+		control_drop(c);
+		return NULL;
+	}
+	return out;
+}
+
 void
 control_send_line(struct conn *c, const char *line, size_t len)
 {
 	struct evbuffer *out;
 
-	if (c->dead)
+	if ((out = control_output(c)) == NULL)
 		return;
-	out = bufferevent_get_output(c->bev);
-	if (evbuffer_get_length(out) > c->max_output) {
-		log_warn("control: dropping a client (pid %ld) with %zu bytes "
-		    "unread", (long)c->pid, evbuffer_get_length(out));
-		control_drop(c);
-		return;
-	}
 	evbuffer_add(out, line, len);
 	evbuffer_add(out, "\n", 1);
 }
 
-/* Raw bytes (HTTP): the same bound on what a slow reader may hold. */
+/* Raw bytes (HTTP): the same bound. */
 void
 control_send_bytes(struct conn *c, const void *data, size_t len)
 {
 	struct evbuffer *out;
 
-	if (c->dead)
-		return;
-	out = bufferevent_get_output(c->bev);
-	if (evbuffer_get_length(out) > c->max_output) {
-		log_warn("control: dropping a client (pid %ld) with %zu bytes "
-		    "unread", (long)c->pid, evbuffer_get_length(out));
-		control_drop(c);
-		return;
-	}
-	evbuffer_add(out, data, len);
+	if ((out = control_output(c)) != NULL)
+		evbuffer_add(out, data, len);
 }
 
 struct http_conn *
@@ -772,7 +778,7 @@ control_check_dir(const char *path)
 	free(dir);
 }
 
-static int
+int
 control_owner(const char *owner, uid_t *uid, gid_t *gid, char **cause)
 {
 	char *u = xstrdup(owner), *g = strchr(u, ':');

@@ -19,8 +19,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <grp.h>
-#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -116,34 +114,6 @@ sockets_split(const char *s)
 	return v;
 }
 
-static int
-sockets_owner(const char *owner, uid_t *uid, gid_t *gid, char **cause)
-{
-	char *u = xstrdup(owner), *g = strchr(u, ':');
-	struct passwd *pw;
-	struct group *gr;
-
-	if (g != NULL)
-		*g++ = '\0';
-	if ((pw = getpwnam(u)) == NULL) {
-		xasprintf(cause, "socket_owner: unknown user %s", u);
-		free(u);
-		return -1;
-	}
-	*uid = pw->pw_uid;
-	*gid = pw->pw_gid;
-	if (g != NULL) {
-		if ((gr = getgrnam(g)) == NULL) {
-			xasprintf(cause, "socket_owner: unknown group %s", g);
-			free(u);
-			return -1;
-		}
-		*gid = gr->gr_gid;
-	}
-	free(u);
-	return 0;
-}
-
 /* Whether DEV/INO is a unix socket a set of ours made. */
 static int
 sockets_ours(dev_t dev, ino_t ino)
@@ -221,7 +191,7 @@ sockets_bind_unix(struct sockset *s, int i, const char *path,
 		return -1;
 	}
 	memcpy(sun.sun_path, path, strlen(path));
-	if (owner != NULL && sockets_owner(owner, &uid, &gid, cause) == -1)
+	if (owner != NULL && control_owner(owner, &uid, &gid, cause) == -1)
 		return -1;
 	if (sockets_unix_clear(path, &sun, cause) == -1)
 		return -1;

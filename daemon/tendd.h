@@ -1026,6 +1026,8 @@ int	 control_listen(const char *path, int mode, const char *owner,
 int	 control_listen_fd(int fd, const char *path, int mode,
 	     const char *owner, char **cause);
 void	 control_close(void);
+/* "user" or "user:group" (socket_owner) -> ids; -1 with *cause. */
+int	 control_owner(const char *owner, uid_t *, gid_t *, char **cause);
 /*
  * Queue one JSON document (reply or stream item) to C; steals J. J NULL
  * (jansson out of memory) or not encodable: C is dropped, with a log
